@@ -1,0 +1,195 @@
+"""Runs every service of the local cloud in one process, each on its own free loopback port.
+
+Each service lives in its own module with a `create_app(cloud) -> web.Application`; they share one `Cloud`:
+the directory, the token issuer, the fault registry and each other's URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import ssl
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from .faults import FaultRegistry
+from .pki import CertificateAuthority, SigningKey
+from .tenant import Directory
+from .tokens import TokenIssuer
+
+log = logging.getLogger("localcloud")
+
+DEFAULT_AGENT_ENDPOINT = "http://127.0.0.1:3978/api/messages"
+OAUTH_CONNECTION_NAME = "graph"
+"""The Azure Bot OAuth connection the local Bot Service knows, as a bot registration would."""
+
+
+@dataclass
+class Endpoints:
+    """Where each service listens; the https ones present a certificate from the cloud's CA."""
+
+    login: str
+    """Entra ID (https): discovery, JWKS, token endpoint."""
+    login_ui: str
+    """Entra ID sign-in pages (http, so a browser opens them without a certificate warning)."""
+    botframework: str
+    """Bot Framework's OpenID metadata and channel-token keys (https), as login.botframework.com."""
+    token_service: str
+    """Bot Service token service (http), as token.botframework.com."""
+    graph: str
+    """Microsoft Graph (https); versions live under it (`/v1.0`)."""
+    channels: str
+    """The channels (http): the serviceUrl the agent replies to, and the control API under `/_localcloud`."""
+
+
+@dataclass
+class Cloud:
+    directory: Directory
+    issuer: TokenIssuer
+    endpoints: Endpoints
+    ca_file: Path
+    faults: FaultRegistry = field(default_factory=FaultRegistry)
+    agent_endpoint: str = DEFAULT_AGENT_ENDPOINT
+    client_ssl: ssl.SSLContext | None = None
+    _http: aiohttp.ClientSession | None = None
+
+    @property
+    def tenant_id(self) -> str:
+        return self.directory.tenant_id
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """One client session for the cloud's own outgoing calls (to the agent, and between its services)."""
+        if self._http is None:
+            connector = aiohttp.TCPConnector(ssl=self.client_ssl or True)
+            self._http = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60))
+        return self._http
+
+    def agent_settings(self) -> dict[str, str]:
+        """The agent's settings for `AGENT_CLOUD=local`, written to the env file as dotenv lines."""
+        agent = self.directory.agent
+        assert agent.secret is not None
+        service = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+        return {
+            "AGENT_CLOUD": "local",
+            "LOGIN_ENDPOINT": self.endpoints.login,
+            "GRAPH_ENDPOINT": self.endpoints.graph,
+            "TOKEN_SERVICE_ENDPOINT": self.endpoints.token_service,
+            "BOTFRAMEWORK_JWKS_URL": f"{self.endpoints.botframework}/v1/.well-known/keys",
+            "ENTRA_JWKS_URL": f"{self.endpoints.login}/{self.tenant_id}/discovery/v2.0/keys",
+            "EXTRA_CA_FILE": str(self.ca_file),
+            f"{service}AUTHTYPE": "ClientSecret",
+            f"{service}CLIENTID": agent.client_id,
+            f"{service}CLIENTSECRET": agent.secret,
+            f"{service}TENANTID": self.tenant_id,
+            "LOCALCLOUD_URL": self.endpoints.channels,
+            "LOCALCLOUD_OAUTH_CONNECTION": OAUTH_CONNECTION_NAME,
+        }
+
+
+def _loopback_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _app_factories() -> dict[str, Callable[[Cloud], web.Application]]:
+    from . import botframework, channels, entra, graph, tokenservice
+
+    return {
+        "login": entra.create_app,
+        "login_ui": entra.create_ui_app,
+        "botframework": botframework.create_app,
+        "token_service": tokenservice.create_app,
+        "graph": graph.create_app,
+        "channels": channels.create_app,
+    }
+
+
+_HTTPS = {"login", "botframework", "graph"}
+_FAULT_SERVICE = {"login": "login", "login_ui": "login", "botframework": "botframework",
+                  "token_service": "tokenservice", "graph": "graph", "channels": "channels"}
+
+
+@contextlib.asynccontextmanager
+async def run_cloud(
+    state_dir: Path, agent_endpoint: str = DEFAULT_AGENT_ENDPOINT, agent_secret: str | None = None
+) -> AsyncIterator[Cloud]:
+    """Start every service on free loopback ports; stop them all on exit."""
+    ca = CertificateAuthority()
+    server_ssl = ca.server_ssl_context(state_dir)
+    ca_file = state_dir / "ca.pem"
+    client_ssl = ssl.create_default_context(cafile=str(ca_file))
+    sockets = {name: _loopback_socket() for name in _app_factories()}
+    urls = {
+        name: f"{'https' if name in _HTTPS else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
+        for name, sock in sockets.items()
+    }
+    directory = Directory.create(agent_secret=agent_secret)
+    cloud = Cloud(
+        directory=directory,
+        issuer=TokenIssuer(directory.tenant_id, SigningKey.generate(), SigningKey.generate()),
+        endpoints=Endpoints(**urls),
+        ca_file=ca_file,
+        agent_endpoint=agent_endpoint,
+        client_ssl=client_ssl,
+    )
+    runners: list[web.AppRunner] = []
+    try:
+        for name, factory in _app_factories().items():
+            app = factory(cloud)
+            app.middlewares.insert(0, cloud.faults.middleware(_FAULT_SERVICE[name]))
+            app.add_routes(cloud.faults.routes())
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            await web.SockSite(runner, sockets[name], ssl_context=server_ssl if name in _HTTPS else None).start()
+            runners.append(runner)
+        yield cloud
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
+        if cloud._http is not None:
+            await cloud._http.close()
+        for sock in sockets.values():
+            sock.close()
+
+
+def write_env_file(path: Path, settings: dict[str, str]) -> None:
+    """Write dotenv lines atomically, so a reader that sees the file sees all of it (it is the readiness signal)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = "".join(f"{key}={value}\n" for key, value in settings.items())
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, prefix=".env-") as handle:
+        handle.write(body)
+    os.chmod(handle.name, 0o600)
+    os.replace(handle.name, path)
+
+
+async def serve(env_file: Path, state_dir: Path, agent_endpoint: str) -> None:
+    """Run until SIGTERM or SIGINT, with the agent's settings written to `env_file`."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with run_cloud(state_dir, agent_endpoint) as cloud:
+        write_env_file(env_file, cloud.agent_settings())
+        log.info("local cloud ready: %s", ", ".join(f"{k}={v}" for k, v in vars(cloud.endpoints).items()))
+        await stop.wait()
+    with contextlib.suppress(FileNotFoundError):
+        env_file.unlink()
+
+
+def describe(cloud: Cloud) -> dict[str, Any]:
+    return {"endpoints": vars(cloud.endpoints), "tenantId": cloud.tenant_id, "agentAppId": cloud.directory.agent.client_id}

@@ -1,0 +1,161 @@
+"""Faults on demand: make a local service answer a path with an error status, a `Retry-After`, or late.
+
+Tests and benchmarks use this to show how the agent behaves when Microsoft 365 is slow or throttling.
+It exists only in the local cloud; nothing in the agent knows about it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import itertools
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+SERVICES = ("login", "botframework", "tokenservice", "graph", "channels")
+
+
+@dataclass
+class Fault:
+    service: str
+    path: str
+    """An exact path or a glob (`/v1.0/me/*`), matched against the path without its query."""
+    status: int | None = None
+    """The status to answer with; None only adds latency and then serves the request normally."""
+    retry_after: int | None = None
+    latency_ms: int = 0
+    count: int | None = None
+    """How many requests it applies to; None for every one until cleared."""
+    method: str | None = None
+    id: int = field(default=0)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fault:
+        service = data.get("service", "graph")
+        if service not in SERVICES:
+            raise ValueError(f"service must be one of {', '.join(SERVICES)}")
+        path = data.get("path")
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError("path must be a string that starts with '/'")
+        status = data.get("status")
+        if status is not None and (not isinstance(status, int) or not 100 <= status <= 599):
+            raise ValueError("status must be an HTTP status code")
+        fault = cls(
+            service=service,
+            path=path,
+            status=status,
+            retry_after=_optional_int(data, "retry_after"),
+            latency_ms=_optional_int(data, "latency_ms") or 0,
+            count=_optional_int(data, "count"),
+            method=(data.get("method") or None),
+        )
+        if fault.status is None and not fault.latency_ms:
+            raise ValueError("a fault needs a status, a latency_ms, or both")
+        return fault
+
+    def matches(self, service: str, method: str, path: str) -> bool:
+        return (
+            self.service == service
+            and (self.method is None or self.method.upper() == method.upper())
+            and fnmatch.fnmatchcase(path, self.path)
+        )
+
+
+def _optional_int(data: dict[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or value < 0:
+        raise ValueError(f"{key} must be a non-negative integer")
+    return value
+
+
+class FaultRegistry:
+    """The faults in force, shared by every service of one cloud."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1)
+
+    def add(self, fault: Fault) -> Fault:
+        fault.id = next(self._ids)
+        self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        self._faults.clear()
+
+    def list(self) -> list[Fault]:
+        return list(self._faults)
+
+    def take(self, service: str, method: str, path: str) -> Fault | None:
+        """The first fault that applies to this request, counting it as used."""
+        for fault in self._faults:
+            if fault.matches(service, method, path):
+                if fault.count is not None:
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self._faults.remove(fault)
+                return fault
+        return None
+
+    async def apply(self, fault: Fault) -> web.Response | None:
+        """Wait the fault's latency, then return its error response, or None to serve the request normally."""
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.status is None:
+            return None
+        return error_response(fault)
+
+    def middleware(self, service: str) -> Any:
+        @web.middleware
+        async def fault_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+            if not request.path.startswith("/_localcloud/"):
+                fault = self.take(service, request.method, request.path)
+                if fault is not None:
+                    response = await self.apply(fault)
+                    if response is not None:
+                        return response
+            return await handler(request)
+
+        return fault_middleware
+
+    def routes(self) -> list[web.RouteDef]:
+        async def add(request: web.Request) -> web.Response:
+            try:
+                fault = Fault.from_json(await request.json())
+            except (ValueError, json.JSONDecodeError) as error:
+                return web.json_response({"error": str(error)}, status=400)
+            return web.json_response(asdict(self.add(fault)), status=201)
+
+        async def list_faults(_: web.Request) -> web.Response:
+            return web.json_response([asdict(fault) for fault in self.list()])
+
+        async def clear(_: web.Request) -> web.Response:
+            self.clear()
+            return web.Response(status=204)
+
+        return [
+            web.post("/_localcloud/faults", add),
+            web.get("/_localcloud/faults", list_faults),
+            web.delete("/_localcloud/faults", clear),
+        ]
+
+
+def error_response(fault: Fault) -> web.Response:
+    """An error in the shape of the service that raised it (Graph's OData error for Graph)."""
+    assert fault.status is not None
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    code = {
+        401: "InvalidAuthenticationToken",
+        403: "Authorization_RequestDenied",
+        404: "itemNotFound",
+        429: "TooManyRequests",
+        503: "serviceNotAvailable",
+        504: "gatewayTimeout",
+    }.get(fault.status, "generalException")
+    body = {"error": {"code": code, "message": f"Injected by the local cloud (fault {fault.id})."}}
+    return web.json_response(body, status=fault.status, headers=headers)

@@ -1,0 +1,72 @@
+"""Start the local cloud (or any server of ours) as a child process and stop it by PID.
+
+Used by the tests, the benchmarks and `make demo`, so every one of them starts and stops servers the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class ChildProcess:
+    process: subprocess.Popen[bytes]
+    name: str
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self, timeout: float = 10) -> None:
+        """SIGTERM, then SIGKILL if it is still there after `timeout` seconds."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+
+
+@dataclass
+class CloudProcess(ChildProcess):
+    env_file: Path
+    settings: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        """The control API and channels base URL."""
+        return self.settings["LOCALCLOUD_URL"]
+
+
+def start_cloud(env_file: Path, agent_endpoint: str | None = None, timeout: float = 30,
+                log_file: Path | None = None) -> CloudProcess:
+    """Run `python -m localcloud --env-file ENV_FILE` and wait until it has written its settings."""
+    env_file = env_file.resolve()
+    env_file.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "localcloud", "--env-file", str(env_file)]
+    if agent_endpoint:
+        command += ["--agent-endpoint", agent_endpoint]
+    output = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - kept open for the child
+    process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + timeout
+    while not env_file.exists():
+        if process.poll() is not None:
+            raise RuntimeError(f"the local cloud exited with status {process.returncode} before it was ready")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise TimeoutError("the local cloud did not become ready in time")
+        time.sleep(0.05)
+    settings = {key: value or "" for key, value in dotenv_values(env_file).items()}
+    return CloudProcess(process=process, name="localcloud", env_file=env_file, settings=settings)

@@ -1,0 +1,197 @@
+"""The local tenant's directory: its users, its app registrations and what each app was granted.
+
+Deterministic: the same ids, names and passwords on every machine, so docs, tests and demos can name them.
+Mailbox and drive content is generated from these users in `seed.py`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+
+_NAMESPACE = uuid.UUID("6f1c2d7e-4b1a-5c3e-9a8d-0c1e2f3a4b5c")
+DOMAIN = "contoso.onmicrosoft.com"
+
+GRAPH_RESOURCE = "https://graph.microsoft.com"
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+BOTFRAMEWORK_RESOURCE = "https://api.botframework.com"
+TEAMS_DESKTOP_CLIENT_ID = "1fec8e78-bce4-4aaf-ab1b-5451cc387264"
+TEAMS_WEB_CLIENT_ID = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346"
+
+# The delegated Graph permissions the agent's registration asks for; an admin granted them tenant-wide.
+AGENT_GRAPH_SCOPES = (
+    "User.Read",
+    "User.ReadBasic.All",
+    "Presence.Read",
+    "MailboxSettings.Read",
+    "Calendars.Read",
+    "Files.Read",
+)
+OIDC_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
+
+
+def stable_id(name: str) -> str:
+    """A GUID that is the same on every run for the same name."""
+    return str(uuid.uuid5(_NAMESPACE, name))
+
+
+TENANT_ID = stable_id("tenant")
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    display_name: str
+    given_name: str
+    surname: str
+    job_title: str | None
+    department: str | None
+    office_location: str | None
+    business_phone: str | None
+    mobile_phone: str | None
+    time_zone: str
+    """The mailbox's Windows time zone name, as Graph's mailboxSettings reports it."""
+    iana_time_zone: str
+    manager: str | None
+    has_photo: bool
+    availability: str
+    activity: str
+    calendar_empty: bool = False
+
+    @property
+    def id(self) -> str:
+        return stable_id(f"user:{self.username}")
+
+    @property
+    def user_principal_name(self) -> str:
+        return f"{self.username}@{DOMAIN}"
+
+    @property
+    def mail(self) -> str:
+        return self.user_principal_name
+
+    @property
+    def password(self) -> str:
+        """Local-only demo password, printed by `python -m localcloud users`."""
+        return f"{self.given_name}-Local-1!"
+
+
+USERS: tuple[User, ...] = (
+    User(
+        "adele", "Adele Vance", "Adele", "Vance", "Retail Manager", "Retail", "18/2111", "+1 425 555 0109",
+        None, "Pacific Standard Time", "America/Los_Angeles", "megan", True, "Available", "Available",
+    ),
+    User(
+        "megan", "Megan Bowen", "Megan", "Bowen", "Marketing Manager", "Marketing", "12/1110", "+1 412 555 0109",
+        "+1 412 555 0110", "Pacific Standard Time", "America/Los_Angeles", "patti", True, "Busy", "InAMeeting",
+    ),
+    User(
+        "isaiah", "Isaiah Langer", "Isaiah", "Langer", "Sales Rep", "Sales", "20/1101", "+44 20 7946 0123",
+        None, "GMT Standard Time", "Europe/London", "megan", False, "Away", "Away",
+    ),
+    User(
+        "lidia", "Lidia Holloway", "Lidia", "Holloway", "Product Manager", "Engineering", "20/2107",
+        "+49 30 901820", None, "W. Europe Standard Time", "Europe/Berlin", "patti", True, "DoNotDisturb",
+        "Presenting", calendar_empty=True,
+    ),
+    User(
+        "patti", "Patti Fernandez", "Patti", "Fernandez", "President", "Executive Management", "15/1102",
+        "+91 80 4567 8900", "+91 98450 12345", "India Standard Time", "Asia/Kolkata", None, True,
+        "Available", "Available",
+    ),
+    User(
+        "diego", "Diego Siciliani", "Diego", "Siciliani", "HR Manager", "Human Resources", "14/1108",
+        "+81 3 5555 0101", None, "Tokyo Standard Time", "Asia/Tokyo", "patti", True, "BeRightBack", "BeRightBack",
+    ),
+    User(
+        "alex", "Alex Wilber", "Alex", "Wilber", None, None, None, None, None, "Eastern Standard Time",
+        "America/New_York", "megan", True, "Offline", "Offline",
+    ),
+)
+
+
+@dataclass
+class App:
+    """An app registration: who may ask for tokens, and for which audiences."""
+
+    client_id: str
+    display_name: str
+    secret: str | None = None
+    identifier_uris: tuple[str, ...] = ()
+    redirect_uris: list[str] = field(default_factory=list)
+    pre_authorized_clients: tuple[str, ...] = ()
+    """Clients that may get a token for this app's `access_as_user` scope without consent (Teams SSO)."""
+
+    def is_audience(self, value: str) -> bool:
+        return value == self.client_id or value in self.identifier_uris
+
+
+@dataclass
+class Directory:
+    """Users, apps and grants of the one local tenant; created once per run of the cloud."""
+
+    tenant_id: str
+    users: dict[str, User]
+    agent: App
+    apps: dict[str, App]
+    admin_consent: dict[str, frozenset[str]]
+    """client id -> delegated Graph scopes an admin granted for every user."""
+    user_consent: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    """(user id, client id) -> delegated Graph scopes the user granted on the sign-in page."""
+
+    @classmethod
+    def create(cls, agent_secret: str | None = None) -> Directory:
+        agent_id = stable_id("app:agent")
+        agent = App(
+            client_id=agent_id,
+            display_name="Graph Productivity Agent",
+            secret=agent_secret or secrets.token_urlsafe(32),
+            identifier_uris=(f"api://botid-{agent_id}", f"api://{agent_id}"),
+            pre_authorized_clients=(TEAMS_DESKTOP_CLIENT_ID, TEAMS_WEB_CLIENT_ID),
+        )
+        copilot = App(client_id=stable_id("app:copilot-studio"), display_name="Copilot Studio connector")
+        teams = App(client_id=TEAMS_DESKTOP_CLIENT_ID, display_name="Microsoft Teams")
+        teams_web = App(client_id=TEAMS_WEB_CLIENT_ID, display_name="Microsoft Teams Web Client")
+        scripts = App(client_id=stable_id("app:scripts"), display_name="Local scripts (public client)")
+        apps = {app.client_id: app for app in (agent, copilot, teams, teams_web, scripts)}
+        return cls(
+            tenant_id=TENANT_ID,
+            users={user.id: user for user in USERS},
+            agent=agent,
+            apps=apps,
+            admin_consent={agent.client_id: frozenset(AGENT_GRAPH_SCOPES)},
+        )
+
+    def user_by_name(self, name: str) -> User | None:
+        """Find a user by short name, UPN or object id, case-insensitively."""
+        key = name.strip().lower()
+        for user in self.users.values():
+            if key in (user.username, user.user_principal_name.lower(), user.id):
+                return user
+        return None
+
+    def granted_graph_scopes(self, user_id: str, client_id: str) -> frozenset[str]:
+        return self.admin_consent.get(client_id, frozenset()) | self.user_consent.get((user_id, client_id), set())
+
+    def grant(self, user_id: str, client_id: str, scopes: set[str]) -> None:
+        self.user_consent.setdefault((user_id, client_id), set()).update(scopes)
+
+
+def users_as_json() -> list[dict[str, object]]:
+    """What `python -m localcloud users --json` prints."""
+    return [
+        {
+            "username": user.user_principal_name,
+            "name": user.username,
+            "password": user.password,
+            "displayName": user.display_name,
+            "objectId": user.id,
+            "timeZone": user.time_zone,
+            "ianaTimeZone": user.iana_time_zone,
+            "manager": user.manager,
+            "hasPhoto": user.has_photo,
+            "emptyCalendar": user.calendar_empty,
+        }
+        for user in USERS
+    ]

@@ -1,0 +1,147 @@
+"""Issuing and checking the tokens of the local cloud.
+
+Tokens look exactly like the public cloud's: Entra v2 tokens carry `iss https://login.microsoftonline.com/{tid}/v2.0`
+and Bot Service tokens `iss https://api.botframework.com`. Only where the keys are published differs, which is what
+the agent's cloud seam (`BOTFRAMEWORK_JWKS_URL`, `ENTRA_JWKS_URL`) points at.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from .pki import SigningKey
+
+BOTFRAMEWORK_ISSUER = "https://api.botframework.com"
+ACCESS_TOKEN_LIFETIME = 3600
+
+
+def entra_issuer(tenant_id: str) -> str:
+    return f"https://login.microsoftonline.com/{tenant_id}/v2.0"
+
+
+class TokenRejected(Exception):
+    """A presented token is not acceptable; `reason` is safe to show, `status` is 401 or 403."""
+
+    def __init__(self, reason: str, status: int = 401, code: str = "InvalidAuthenticationToken") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.code = code
+
+
+@dataclass
+class TokenIssuer:
+    """Signs Entra ID tokens with one key and Bot Service channel tokens with another, as the real services do."""
+
+    tenant_id: str
+    entra_key: SigningKey
+    botframework_key: SigningKey
+
+    @property
+    def issuer(self) -> str:
+        return entra_issuer(self.tenant_id)
+
+    def _sign(self, claims: dict[str, Any], key: SigningKey) -> str:
+        return jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"})
+
+    def entra_token(
+        self,
+        *,
+        audience: str,
+        client_id: str,
+        user: Any | None = None,
+        scopes: Iterable[str] = (),
+        roles: Iterable[str] = (),
+        lifetime: int = ACCESS_TOKEN_LIFETIME,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
+        """A v2 access token. With `user` it is delegated (`scp`, `oid`, `upn`); without, app-only (`roles`)."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "aud": audience,
+            "iss": self.issuer,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "azp": client_id,
+            "azpacr": "1",
+            "tid": self.tenant_id,
+            "ver": "2.0",
+            "uti": uuid.uuid4().hex,
+        }
+        if user is not None:
+            claims |= {
+                "oid": user.id,
+                "sub": user.id,
+                "upn": user.user_principal_name,
+                "preferred_username": user.user_principal_name,
+                "name": user.display_name,
+                "scp": " ".join(sorted(scopes)),
+            }
+        else:
+            claims |= {"oid": client_id, "sub": client_id, "idtyp": "app", "roles": sorted(roles)}
+        claims |= extra or {}
+        return self._sign(claims, self.entra_key)
+
+    def id_token(self, *, client_id: str, user: Any, nonce: str | None = None) -> str:
+        now = int(time.time())
+        claims = {
+            "aud": client_id,
+            "iss": self.issuer,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ACCESS_TOKEN_LIFETIME,
+            "tid": self.tenant_id,
+            "oid": user.id,
+            "sub": user.id,
+            "name": user.display_name,
+            "preferred_username": user.user_principal_name,
+            "ver": "2.0",
+        }
+        if nonce:
+            claims["nonce"] = nonce
+        return self._sign(claims, self.entra_key)
+
+    def channel_token(self, *, app_id: str, service_url: str, lifetime: int = ACCESS_TOKEN_LIFETIME) -> str:
+        """The token Bot Service puts on each activity it sends to an agent."""
+        now = int(time.time())
+        claims = {
+            "aud": app_id,
+            "iss": BOTFRAMEWORK_ISSUER,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "serviceurl": service_url,
+        }
+        return self._sign(claims, self.botframework_key)
+
+    def verify_entra(self, token: str, audiences: Iterable[str]) -> dict[str, Any]:
+        """Check signature, issuer, audience and expiry of an Entra token; raise `TokenRejected` if any fails."""
+        try:
+            return jwt.decode(
+                token,
+                self.entra_key.private_key.public_key(),
+                algorithms=["RS256"],
+                audience=list(audiences),
+                issuer=self.issuer,
+                leeway=0,
+                options={"require": ["exp", "aud", "iss"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise TokenRejected("Lifetime validation failed, the token is expired.") from error
+        except jwt.InvalidAudienceError as error:
+            raise TokenRejected("Invalid audience.") from error
+        except jwt.PyJWTError as error:
+            raise TokenRejected("Access token validation failure. Invalid audience or signature.") from error
+
+    def verify_bearer(self, authorization: str | None, audiences: Iterable[str]) -> dict[str, Any]:
+        """Verify an `Authorization: Bearer …` header value."""
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise TokenRejected("Access token is empty.")
+        return self.verify_entra(authorization[7:].strip(), audiences)
