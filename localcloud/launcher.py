@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -70,3 +71,61 @@ def start_cloud(env_file: Path, agent_endpoint: str | None = None, timeout: floa
         time.sleep(0.05)
     settings = {key: value or "" for key, value in dotenv_values(env_file).items()}
     return CloudProcess(process=process, name="localcloud", env_file=env_file, settings=settings)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, timeout: float = 60) -> None:
+    """Wait until something accepts connections on 127.0.0.1:`port`, failing early if `process` exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with status {process.returncode} before it was ready")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} did not listen on port {port} in time")
+        time.sleep(0.1)
+
+
+def start_server(name: str, command: list[str], port: int, *, env: dict[str, str] | None = None,
+                 cwd: Path = ROOT, log_file: Path | None = None, timeout: float = 60) -> ChildProcess:
+    """Start a server and wait until it listens on 127.0.0.1:`port`."""
+    output = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - kept open for the child
+    process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    child = ChildProcess(process=process, name=name)
+    try:
+        wait_for_port(port, process, name, timeout)
+    except BaseException:
+        child.stop()
+        raise
+    return child
+
+
+def start_agent(cloud_env_file: Path, port: int, log_file: Path | None = None,
+                extra_env: dict[str, str] | None = None) -> ChildProcess:
+    """Run `python bot.py` on 127.0.0.1:`port` with the settings a local cloud wrote."""
+    return start_server("agent", [sys.executable, "bot.py", "--env-file", str(cloud_env_file)], port,
+                        env={"HOST": "127.0.0.1", "PORT": str(port), **(extra_env or {})}, log_file=log_file)
+
+
+def start_playground(agent_endpoint: str, port: int, log_file: Path | None = None) -> ChildProcess:
+    """Run the Microsoft 365 Agents Playground headless, bound to loopback, talking to `agent_endpoint`."""
+    cli = ROOT / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
+    if not cli.exists():
+        raise FileNotFoundError("the Agents Playground is not installed: run `npm ci` (make does)")
+    loopback_only = ROOT / "tools" / "loopback-only.cjs"
+    return start_server(
+        "playground",
+        ["node", "--require", str(loopback_only), str(cli), "-e", agent_endpoint, "-c", "msteams", "-p", str(port),
+         "--disable-telemetry"],
+        port,
+        env={"TEAMSAPPTESTER_BROWSER": "none"},
+        log_file=log_file,
+    )

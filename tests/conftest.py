@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import queue
 import ssl
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from localcloud.cloud import Cloud, run_cloud
 from localcloud.launcher import CloudProcess, start_cloud
 
 
@@ -31,3 +35,33 @@ def ca_file(cloud: CloudProcess) -> Path:
 def client_ssl(ca_file: Path) -> ssl.SSLContext:
     """Trusts the local cloud's CA, for clients that talk to its https endpoints."""
     return ssl.create_default_context(cafile=str(ca_file))
+
+
+@pytest.fixture(scope="session")
+def threaded_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
+    """A local cloud on its own event loop in a thread of the test process, for tests that mint tokens with its keys.
+
+    Its own loop matters: MSAL blocks whatever loop builds it, so the cloud must never share the agent's loop.
+    """
+    ready: queue.Queue[Cloud | BaseException] = queue.Queue()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        try:
+            async with run_cloud(tmp_path_factory.mktemp("threaded-cloud")) as running:
+                ready.put(running)
+                while not stop.is_set():
+                    await asyncio.sleep(0.05)
+        except BaseException as error:  # handed to the test thread, which raises it
+            ready.put(error)
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    started = ready.get(timeout=30)
+    if isinstance(started, BaseException):
+        raise started
+    try:
+        yield started
+    finally:
+        stop.set()
+        thread.join(timeout=10)

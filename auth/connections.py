@@ -1,0 +1,122 @@
+"""Outgoing auth: the SDK's MSAL connections and channel clients, pointed at the chosen cloud.
+
+With the public cloud and no overrides this returns the SDK's own `MsalConnectionManager` and a `CloudAdapter` with
+default options: the SDK runs exactly as shipped.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+import requests
+from microsoft_agents.authentication.msal import MsalAuth, MsalConnectionManager
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import AgentAuthConfiguration, AuthTypes, ConnectionManager
+from microsoft_agents.hosting.core.authorization import (
+    AccessTokenProviderBase,
+    AnonymousTokenProvider,
+    ClaimsIdentity,
+)
+from msal import ConfidentialClientApplication
+from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
+from requests.adapters import HTTPAdapter
+from urllib3.util import parse_url
+
+from .cloud import PUBLIC, Cloud
+from .incoming import LOOPBACK_AUTHENTICATION
+
+
+class _SslContextAdapter(HTTPAdapter):
+    """Lets requests (MSAL's HTTP client) verify with our context, which adds `EXTRA_CA_FILE` to the system's CAs."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._context = context
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+
+
+class CloudMsalAuth(MsalAuth):
+    """`MsalAuth` whose MSAL apps trust the cloud's CA and skip instance discovery for an authority MSAL does not know.
+
+    The SDK builds `ConfidentialClientApplication` without `http_client` or `instance_discovery`, and MSAL then asks
+    login.microsoftonline.com about any unknown authority host. Only secret and certificate credentials are built here:
+    the others (managed identities, federation) exist only in Azure and are left to the SDK.
+    """
+
+    def __init__(self, configuration: AgentAuthConfiguration, cloud: Cloud) -> None:
+        super().__init__(configuration)
+        self._cloud = cloud
+
+    def _create_client_application(self, tenant_id: str | None = None) -> Any:
+        config = self._msal_configuration
+        if config.AUTH_TYPE == AuthTypes.client_secret:
+            credential: Any = config.CLIENT_SECRET
+        elif config.AUTH_TYPE == AuthTypes.certificate:
+            credential = {"private_key_pfx_path": config.CERT_PFX_FILE, "public_certificate": bool(config.SEND_X5C)}
+        else:
+            return super()._create_client_application(tenant_id)
+        session = requests.Session()
+        session.mount("https://", _SslContextAdapter(self._cloud.ssl_context()))
+        authority = MsalAuth._resolve_authority(config, tenant_id)
+        return ConfidentialClientApplication(
+            client_id=config.CLIENT_ID,
+            authority=authority,
+            client_credential=credential,
+            http_client=session,
+            instance_discovery=parse_url(authority).host in WELL_KNOWN_AUTHORITY_HOSTS,
+        )
+
+
+class CloudConnectionManager(ConnectionManager):
+    """MSAL connections for a non-public cloud.
+
+    A loopback request to a local cloud (the Agents Playground) carries no token, so replies to it carry none either;
+    the token service still gets the agent's real token, since it checks it.
+    """
+
+    def __init__(self, cloud: Cloud, **config: Any) -> None:
+        super().__init__(provider_factory=lambda settings: CloudMsalAuth(settings, cloud), **config)
+        self._cloud = cloud
+
+    def get_token_provider(self, claims_identity: ClaimsIdentity, service_url: str) -> AccessTokenProviderBase:
+        if (
+            claims_identity.authentication_type == LOOPBACK_AUTHENTICATION
+            and service_url.rstrip("/") != self._cloud.token_service_endpoint
+        ):
+            return AnonymousTokenProvider()
+        return super().get_token_provider(claims_identity, service_url)
+
+
+def _with_authority(config: dict[str, Any], cloud: Cloud) -> dict[str, Any]:
+    """Point every connection that names no AUTHORITY at the cloud's login endpoint."""
+    connections = {
+        name: {**connection, "SETTINGS": dict(connection.get("SETTINGS", {}))}
+        for name, connection in config.get("CONNECTIONS", {}).items()
+    }
+    for connection in connections.values():
+        settings = connection["SETTINGS"]
+        if not settings.get("AUTHORITY") and settings.get("TENANTID"):
+            settings["AUTHORITY"] = cloud.authority(settings["TENANTID"])
+    return {**config, "CONNECTIONS": connections}
+
+
+def build_connections(config: dict[str, Any], cloud: Cloud) -> ConnectionManager:
+    """The SDK's connection manager for `config` (from `load_configuration_from_env`) in `cloud`."""
+    if cloud == PUBLIC:
+        return MsalConnectionManager(**config)
+    config = _with_authority(config, cloud)
+    login_host = parse_url(cloud.login_endpoint).host
+    if cloud.extra_ca_file or login_host not in WELL_KNOWN_AUTHORITY_HOSTS:
+        return CloudConnectionManager(cloud, **config)
+    return MsalConnectionManager(**config)
+
+
+def build_adapter(connections: ConnectionManager, cloud: Cloud) -> CloudAdapter:
+    options = None
+    if cloud.token_service_endpoint != PUBLIC.token_service_endpoint:
+        options = {"token_service_endpoint": cloud.token_service_endpoint}
+    return CloudAdapter(connection_manager=connections, channel_service_client_factory_options=options)

@@ -1,0 +1,74 @@
+"""The agent's entry point: wires the SDK, the cloud seam and the skills into an aiohttp application.
+
+    python bot.py [--env-file PATH]     serve on HOST:PORT (default localhost:3978)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+from aiohttp import web
+from dotenv import load_dotenv
+from microsoft_agents.activity import load_configuration_from_env
+from microsoft_agents.hosting.aiohttp import start_agent_process
+from microsoft_agents.hosting.core import AgentApplication, Authorization, MemoryStorage, TurnState
+
+import skills
+from auth.cloud import cloud_from_settings
+from auth.connections import build_adapter, build_connections
+from auth.incoming import authenticated, use_cloud_keys
+
+log = logging.getLogger("agent")
+
+AGENT_APP_KEY = web.AppKey("agent_app", AgentApplication[TurnState])
+
+
+def create_app(settings: Mapping[str, str]) -> web.Application:
+    """Build the whole agent from `settings` (the environment, or a test's own). No network happens here."""
+    cloud = cloud_from_settings(settings)
+    config = load_configuration_from_env(settings)
+    connections = build_connections(config, cloud)
+    adapter = build_adapter(connections, cloud)
+    storage = MemoryStorage()
+    authorization = Authorization(storage, connections, **config)
+    agent = AgentApplication[TurnState](storage=storage, authorization=authorization, **config)
+    skills.register_all(agent)
+    use_cloud_keys(cloud)
+
+    app_id = connections.get_default_connection_configuration().CLIENT_ID or ""
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        return await start_agent_process(request, agent, adapter) or web.Response(status=202)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app["agent_configuration"] = connections.get_default_connection_configuration()  # read by the SDK's JWT check
+    app[AGENT_APP_KEY] = agent
+    app.router.add_post("/api/messages", authenticated(messages, cloud, app_id))
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python bot.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--env-file", type=Path, default=Path(".env"), help="dotenv file to load (default .env)")
+    args = parser.parse_args(argv)
+    load_dotenv(args.env_file)
+    warnings.filterwarnings("ignore", category=web.NotAppKeyWarning)  # the SDK keys its state by strings
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = create_app(os.environ)
+    web.run_app(app, host=os.environ.get("HOST", "localhost"), port=int(os.environ.get("PORT", "3978")),
+                print=lambda message: log.info(message))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
