@@ -1,19 +1,715 @@
-"""Placeholder: being written."""
+"""Microsoft Graph v1.0, local: the user, photo, manager, presence, mailbox settings, calendar view, OneDrive, $batch.
+
+Answers as Graph does (statuses, OData error shape, `request-id` headers, `@odata.context`, `@odata.nextLink`,
+`Prefer: outlook.timezone`), so msgraph-sdk's typed models, retry middleware and error handling work unchanged.
+Content comes from `seed.py`. Every route is a plain function of (call, user, match) so `$batch` runs them too.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
+from multidict import CIMultiDict, MultiDict
+
+from . import seed
+from .tenant import GRAPH_APP_ID, GRAPH_RESOURCE, User
+from .tokens import TokenRejected
+
+JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+AUDIENCES = [GRAPH_RESOURCE, GRAPH_APP_ID]
+MAX_BATCH = 20
+
+# Windows time zone names (as Outlook stores them) and the IANA zone each means.
+WINDOWS_ZONES = {
+    "UTC": "UTC",
+    "Dateline Standard Time": "Etc/GMT+12",
+    "Hawaiian Standard Time": "Pacific/Honolulu",
+    "Alaskan Standard Time": "America/Anchorage",
+    "Pacific Standard Time": "America/Los_Angeles",
+    "Mountain Standard Time": "America/Denver",
+    "US Mountain Standard Time": "America/Phoenix",
+    "Central Standard Time": "America/Chicago",
+    "Eastern Standard Time": "America/New_York",
+    "Atlantic Standard Time": "America/Halifax",
+    "E. South America Standard Time": "America/Sao_Paulo",
+    "GMT Standard Time": "Europe/London",
+    "Greenwich Standard Time": "Atlantic/Reykjavik",
+    "W. Europe Standard Time": "Europe/Berlin",
+    "Romance Standard Time": "Europe/Paris",
+    "Central Europe Standard Time": "Europe/Budapest",
+    "Central European Standard Time": "Europe/Warsaw",
+    "GTB Standard Time": "Europe/Bucharest",
+    "FLE Standard Time": "Europe/Kiev",
+    "Israel Standard Time": "Asia/Jerusalem",
+    "Russian Standard Time": "Europe/Moscow",
+    "Arabian Standard Time": "Asia/Dubai",
+    "India Standard Time": "Asia/Kolkata",
+    "SE Asia Standard Time": "Asia/Bangkok",
+    "China Standard Time": "Asia/Shanghai",
+    "Singapore Standard Time": "Asia/Singapore",
+    "Tokyo Standard Time": "Asia/Tokyo",
+    "Korea Standard Time": "Asia/Seoul",
+    "AUS Eastern Standard Time": "Australia/Sydney",
+    "New Zealand Standard Time": "Pacific/Auckland",
+}
+_WINDOWS_BY_LOWER = {name.lower(): name for name in WINDOWS_ZONES}
+
+USER_READ = ("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All",
+             "Directory.Read.All", "Directory.ReadWrite.All")
+PRESENCE_READ = ("Presence.Read", "Presence.Read.All", "Presence.ReadWrite")
+MAILBOX_SETTINGS_READ = ("MailboxSettings.Read", "MailboxSettings.ReadWrite")
+CALENDARS_BASIC = ("Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite", "Calendars.Read.Shared",
+                   "Calendars.ReadWrite.Shared")
+FILES_READ = ("Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All",
+              "Sites.ReadWrite.All")
+
+DIRECTORY_DENIED = ("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+EXCHANGE_DENIED = ("ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+PRESENCE_DENIED = ("Forbidden", "Insufficient privileges to complete the operation.")
+DRIVE_DENIED = ("accessDenied", "Access denied")
+
+USER_DEFAULT = ("businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation",
+                "preferredLanguage", "surname", "userPrincipalName", "id")
+# Real user properties this directory does not model: selectable, always null.
+USER_UNMODELLED = ("aboutMe", "accountEnabled", "city", "companyName", "country", "employeeId", "faxNumber",
+                   "postalCode", "state", "streetAddress", "usageLocation", "userType", "onPremisesSamAccountName")
 
 
-def create_app(cloud) -> web.Application:
-    return web.Application()
+class GraphError(Exception):
+    """An answer in Graph's error shape."""
+
+    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
 
 
-def create_ui_app(cloud) -> web.Application:
-    return web.Application()
+def bad_request(message: str, code: str = "BadRequest") -> GraphError:
+    return GraphError(400, code, message)
 
 
-def add_say_arguments(parser) -> None:
-    pass
+@dataclass
+class Reply:
+    body: dict[str, Any] | bytes
+    status: int = 200
+    content_type: str = JSON_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-async def run_say(args) -> int:
-    return 2
+@dataclass
+class Call:
+    """One Graph request, from HTTP or from a `$batch` item; `path` is decoded and relative to `/v1.0`."""
+
+    method: str
+    path: str
+    query: MultiDict[str]
+    headers: CIMultiDict[str]
+    claims: dict[str, Any]
+
+    def option(self, name: str) -> str | None:
+        """A system query option, with or without its `$` (Graph accepts both)."""
+        return self.query.get(f"${name}", self.query.get(name))
+
+
+Handler = Callable[[Call, User, "re.Match[str]"], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: re.Pattern[str]
+    handler: Handler
+    scopes: tuple[str, ...]
+    denied: tuple[str, str]
+
+
+def _select(call: Call, available: Mapping[str, Any], entity: str, default: tuple[str, ...] | None = None,
+            always: tuple[str, ...] = ("id",)) -> dict[str, Any]:
+    """Apply `$select` (or the default property set) the way Graph does, rejecting unknown properties."""
+    raw = call.option("select")
+    if not raw:
+        names = list(default) if default is not None else list(available)
+    else:
+        names = [name.strip() for name in raw.split(",") if name.strip()]
+        lower = {key.lower(): key for key in available}
+        unknown = [name for name in names if name.lower() not in lower]
+        if unknown:
+            raise bad_request(f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.{entity}'.")
+        names = [*always, *(lower[name.lower()] for name in names)]
+    return {name: available[name] for name in dict.fromkeys(names) if name in available}
+
+
+def _selected_context(call: Call) -> str:
+    raw = call.option("select")
+    return f"({raw.replace(' ', '')})" if raw else ""
+
+
+def _int_option(call: Call, name: str, default: int, maximum: int) -> int:
+    raw = call.option(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or (name == "top" and int(raw) == 0):
+        raise bad_request(f"Invalid value '{raw}' for query option '${name}'.")
+    return min(int(raw), maximum)
+
+
+def _graph_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.0000000")
+
+
+def _utc_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _email(user: User) -> dict[str, str]:
+    return {"name": user.display_name, "address": user.mail}
+
+
+def resolve_zone(name: str) -> tuple[ZoneInfo, str] | None:
+    """A `Prefer: outlook.timezone` value, Windows or IANA, as a zone and the name Graph echoes back."""
+    windows = _WINDOWS_BY_LOWER.get(name.lower())
+    if windows:
+        return ZoneInfo(WINDOWS_ZONES[windows]), windows
+    try:
+        return ZoneInfo(name), name
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def granted_scopes(call: Call) -> set[str]:
+    return {scope.lower() for scope in str(call.claims.get("scp", "")).split()}
+
+
+def basic_calendar_access(call: Call) -> bool:
+    """Only `Calendars.ReadBasic`: events come without body, preview and attendees."""
+    return not granted_scopes(call) & {scope.lower() for scope in CALENDARS_BASIC[1:]}
+
+
+class GraphService:
+    """The routes of the local Graph for one cloud."""
+
+    def __init__(self, cloud: Any) -> None:
+        self.cloud = cloud
+        me = r"/me"
+        photo_size = r"(?P<size>\d+x\d+)"
+        self.routes = [
+            Route(re.compile(me, re.I), self.me, USER_READ, DIRECTORY_DENIED),
+            Route(re.compile(me + r"/photo", re.I), self.photo_metadata, USER_READ, EXCHANGE_DENIED),
+            Route(re.compile(me + r"/photo/\$value", re.I), self.photo_value, USER_READ, EXCHANGE_DENIED),
+            Route(re.compile(me + rf"/photos/{photo_size}", re.I), self.photo_metadata, USER_READ, EXCHANGE_DENIED),
+            Route(re.compile(me + rf"/photos/{photo_size}/\$value", re.I), self.photo_value, USER_READ,
+                  EXCHANGE_DENIED),
+            Route(re.compile(me + r"/manager", re.I), self.manager, USER_READ, DIRECTORY_DENIED),
+            Route(re.compile(me + r"/presence", re.I), self.presence, PRESENCE_READ, PRESENCE_DENIED),
+            Route(re.compile(me + r"/mailboxSettings", re.I), self.mailbox_settings, MAILBOX_SETTINGS_READ,
+                  EXCHANGE_DENIED),
+            Route(re.compile(me + r"/calendarView", re.I), self.calendar_view, CALENDARS_BASIC, EXCHANGE_DENIED),
+            Route(re.compile(me + r"/events/(?P<id>[\w=-]+)", re.I), self.event, CALENDARS_BASIC, EXCHANGE_DENIED),
+            Route(re.compile(me + r"/drive/root", re.I), self.drive_item, FILES_READ, DRIVE_DENIED),
+            Route(re.compile(me + r"/drive/items/(?P<id>[\w!-]+)", re.I), self.drive_item, FILES_READ,
+                  DRIVE_DENIED),
+            Route(re.compile(me + r"/drive/root/children", re.I), self.drive_children, FILES_READ, DRIVE_DENIED),
+            Route(re.compile(me + r"/drive/items/(?P<id>[\w!-]+)/children", re.I), self.drive_children,
+                  FILES_READ, DRIVE_DENIED),
+            Route(re.compile(me + r"/drive/root/search\(q='(?P<q>(?:[^']|'')*)'\)", re.I), self.drive_search,
+                  FILES_READ, DRIVE_DENIED),
+        ]
+        self.known_segments = {
+            "me", "photo", "photos", "$value", "manager", "presence", "mailboxsettings", "calendarview", "events",
+            "drive", "root", "items", "children",
+        }
+
+    @property
+    def base(self) -> str:
+        return f"{self.cloud.endpoints.graph}/v1.0"
+
+    def context(self, fragment: str) -> str:
+        return f"{self.base}/$metadata#{fragment}"
+
+    # --- dispatch --------------------------------------------------------------------------------------------
+
+    def dispatch(self, call: Call) -> Reply:
+        """Route, authorize and answer one request (the token itself was verified by the caller)."""
+        path = call.path.rstrip("/") or "/"
+        route, match = next(
+            ((route, match) for route in self.routes if (match := route.pattern.fullmatch(path))), (None, None)
+        )
+        if route is None or match is None:
+            raise self.unknown_segment(path)
+        if call.method != "GET":
+            raise GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
+        if "scp" not in call.claims:
+            raise bad_request("/me request is only valid with delegated authentication flow.")
+        if not granted_scopes(call) & {scope.lower() for scope in route.scopes}:
+            raise GraphError(403, *route.denied)
+        user = self.cloud.directory.users.get(call.claims.get("oid"))
+        if user is None:
+            raise GraphError(404, "Request_ResourceNotFound",
+                             f"Resource '{call.claims.get('oid')}' does not exist or one of its queried "
+                             "reference-property objects are not present.")
+        return route.handler(call, user, match)
+
+    def unknown_segment(self, path: str) -> GraphError:
+        segments = [segment for segment in path.split("/") if segment]
+        if segments and segments[0].lower() == "me":
+            for segment in segments:
+                if segment.lower() not in self.known_segments:
+                    return bad_request(f"Resource not found for the segment '{segment}'.")
+            return bad_request(f"Resource not found for the segment '{segments[-1]}'.")
+        if segments and segments[0].lower() == "users":
+            return GraphError(404, "Request_ResourceNotFound",
+                              "The local Graph serves the signed-in user's data under /me only.")
+        return bad_request(f"Resource not found for the segment '{segments[0] if segments else ''}'.")
+
+    # --- users -----------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def user_properties(user: User) -> dict[str, Any]:
+        properties: dict[str, Any] = {
+            "businessPhones": [user.business_phone] if user.business_phone else [],
+            "displayName": user.display_name,
+            "givenName": user.given_name,
+            "jobTitle": user.job_title,
+            "mail": user.mail,
+            "mobilePhone": user.mobile_phone,
+            "officeLocation": user.office_location,
+            "preferredLanguage": seed.locale_of(user).locale,
+            "surname": user.surname,
+            "userPrincipalName": user.user_principal_name,
+            "id": user.id,
+            "department": user.department,
+        }
+        return properties | dict.fromkeys(USER_UNMODELLED)
+
+    def me(self, call: Call, user: User, _: re.Match[str]) -> Reply:
+        body = _select(call, self.user_properties(user), "user", USER_DEFAULT)
+        return Reply({"@odata.context": self.context(f"users{_selected_context(call)}/$entity"), **body})
+
+    def manager(self, call: Call, user: User, _: re.Match[str]) -> Reply:
+        manager = seed.manager_of(user)
+        if manager is None:
+            raise GraphError(404, "Request_ResourceNotFound",
+                             "Resource 'manager' does not exist or one of its queried reference-property objects "
+                             "are not present.")
+        body = _select(call, self.user_properties(manager), "user", USER_DEFAULT)
+        return Reply({"@odata.context": self.context("directoryObjects/$entity"),
+                      "@odata.type": "#microsoft.graph.user", **body})
+
+    @staticmethod
+    def photo_size(user: User, match: re.Match[str]) -> int:
+        """The requested size (`/photo` is the largest); 404 `ImageNotFound` without a photo or for other sizes."""
+        requested = (match.groupdict().get("size") or "").lower()
+        size = max(seed.PHOTO_SIZES)
+        if requested:
+            width, _, height = requested.partition("x")
+            size = int(width) if width == height else 0
+        if not user.has_photo or size not in seed.PHOTO_SIZES:
+            raise GraphError(404, "ImageNotFound",
+                             "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' "
+                             "was thrown.")
+        return size
+
+    def photo_metadata(self, call: Call, user: User, match: re.Match[str]) -> Reply:
+        size = self.photo_size(user, match)
+        etag = base64.b64encode(seed.photo(user, size)[-16:]).decode()
+        return Reply({
+            "@odata.context": self.context(f"users('{user.id}')/photo/$entity"),
+            "@odata.mediaContentType": "image/png",
+            "@odata.mediaEtag": f'W/"{etag}"',
+            "id": f"{size}X{size}",
+            "height": size,
+            "width": size,
+        })
+
+    def photo_value(self, call: Call, user: User, match: re.Match[str]) -> Reply:
+        return Reply(seed.photo(user, self.photo_size(user, match)), content_type="image/png")
+
+    def presence(self, call: Call, user: User, _: re.Match[str]) -> Reply:
+        return Reply({
+            "@odata.context": self.context(f"users('{user.id}')/presence/$entity"),
+            "id": user.id,
+            "availability": user.availability,
+            "activity": user.activity,
+            "statusMessage": None,
+        })
+
+    def mailbox_settings(self, call: Call, user: User, _: re.Match[str]) -> Reply:
+        locale = seed.locale_of(user)
+        settings = {
+            "timeZone": user.time_zone,
+            "language": {"locale": locale.locale, "displayName": locale.display_name},
+            "dateFormat": locale.date_format,
+            "timeFormat": locale.time_format,
+            "workingHours": {
+                "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+                "startTime": "09:00:00.0000000",
+                "endTime": "17:00:00.0000000",
+                "timeZone": {"name": user.time_zone},
+            },
+            "userPurpose": "user",
+            "delegateMeetingMessageDeliveryOptions": "sendToDelegateOnly",
+        }
+        body = _select(call, settings, "mailboxSettings", always=())
+        return Reply({"@odata.context": self.context(f"users('{user.id}')/mailboxSettings"), **body})
+
+    # --- calendar --------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def preferred_zone(call: Call) -> tuple[ZoneInfo, str, bool]:
+        """The `Prefer: outlook.timezone` zone, its name as echoed, and whether it was applied (else UTC)."""
+        found = re.search(r'outlook\.timezone\s*=\s*"?([^",]+)"?', call.headers.get("Prefer", ""), re.I)
+        resolved = resolve_zone(found.group(1).strip()) if found else None
+        if resolved is None:
+            return ZoneInfo("UTC"), "UTC", False
+        return resolved[0], resolved[1], True
+
+    def event_json(self, event: seed.Event, zone: ZoneInfo, zone_name: str, basic: bool) -> dict[str, Any]:
+        if event.is_all_day:
+            start, end = event.start.replace(tzinfo=None), event.end.replace(tzinfo=None)
+        else:
+            start, end = event.start.astimezone(zone), event.end.astimezone(zone)
+        is_organizer = event.organizer == event.owner
+        online = event.join_url
+        body = {
+            "@odata.etag": f'W/"{base64.b64encode(event.id[-12:].encode()).decode()}"',
+            "id": event.id,
+            "createdDateTime": _utc_stamp(event.created),
+            "lastModifiedDateTime": _utc_stamp(event.created),
+            "subject": event.subject,
+            "bodyPreview": event.body[:255],
+            "body": {"contentType": "html", "content": f"<html><body><p>{event.body}</p></body></html>"},
+            "importance": event.importance,
+            "sensitivity": event.sensitivity,
+            "isAllDay": event.is_all_day,
+            "isCancelled": event.is_cancelled,
+            "isOrganizer": is_organizer,
+            "responseRequested": True,
+            "seriesMasterId": event.series_master_id,
+            "showAs": event.show_as,
+            "type": event.type,
+            "webLink": f"https://outlook.office365.com/owa/?itemid={event.id}&exvsurl=1&path=/calendar/item",
+            "isOnlineMeeting": online is not None,
+            "onlineMeetingProvider": "teamsForBusiness" if online else "unknown",
+            "onlineMeeting": {"joinUrl": online} if online else None,
+            "responseStatus": {"response": "organizer" if is_organizer else "accepted",
+                               "time": "0001-01-01T00:00:00Z"},
+            "start": {"dateTime": _graph_time(start), "timeZone": zone_name},
+            "end": {"dateTime": _graph_time(end), "timeZone": zone_name},
+            "location": {"displayName": event.location, "locationType": "default" if event.location else None,
+                         "uniqueIdType": "unknown" if event.location else None},
+            "recurrence": self.recurrence(event),
+            "attendees": [
+                {"type": "required", "status": {"response": "none" if other == event.organizer else "accepted",
+                                                "time": "0001-01-01T00:00:00Z"},
+                 "emailAddress": _email(other)}
+                for other in event.attendees
+            ],
+            "organizer": {"emailAddress": _email(event.organizer)},
+        }
+        if basic:
+            for name in ("body", "bodyPreview", "attendees"):
+                del body[name]
+        return body
+
+    @staticmethod
+    def recurrence(event: seed.Event) -> dict[str, Any] | None:
+        if event.series is None:
+            return None
+        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        return {
+            "pattern": {"type": "weekly", "interval": 1, "month": 0, "dayOfMonth": 0,
+                        "daysOfWeek": [days[day] for day in event.series.days_of_week],
+                        "firstDayOfWeek": "sunday", "index": "first"},
+            "range": {"type": "endDate", "startDate": event.series.start_date.isoformat(),
+                      "endDate": event.series.end_date.isoformat(), "recurrenceTimeZone": event.owner.time_zone,
+                      "numberOfOccurrences": 0},
+        }
+
+    @staticmethod
+    def window_bound(call: Call, name: str) -> datetime:
+        raw = call.query.get(name) or next((v for k, v in call.query.items() if k.lower() == name.lower()), None)
+        if not raw:
+            raise bad_request("This request requires a time window specified by the query string parameters "
+                              "StartDateTime and EndDateTime.", "ErrorInvalidParameters")
+        try:
+            moment = datetime.fromisoformat(raw.replace(" ", "+"))
+        except ValueError:
+            raise bad_request(f"The value '{raw}' of parameter '{name}' is invalid.",
+                              "ErrorInvalidParameters") from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if not 1900 <= moment.year <= 2200:
+            raise bad_request(f"The value '{raw}' of parameter '{name}' is out of range.", "ErrorInvalidParameters")
+        return moment
+
+    def calendar_view(self, call: Call, user: User, _: re.Match[str]) -> Reply:
+        start, end = self.window_bound(call, "startDateTime"), self.window_bound(call, "endDateTime")
+        if end < start:
+            raise bad_request("The parameter 'EndDateTime' must be later than 'StartDateTime'.",
+                              "ErrorInvalidParameters")
+        top = _int_option(call, "top", 10, 1000)
+        skip = _int_option(call, "skip", 0, 1_000_000)
+        events = self.events_between(user, start, end)
+        order = (call.option("orderby") or "start/dateTime").strip()
+        found = re.fullmatch(r"(start/dateTime|end/dateTime|subject)(?:\s+(asc|desc))?", order, re.I)
+        if not found:
+            raise bad_request(f"The property '{order}' cannot be used in the $orderby query option.",
+                              "ErrorInvalidProperty")
+        key: dict[str, Callable[[seed.Event], Any]] = {
+            "start/datetime": lambda event: (event.start, event.subject),
+            "end/datetime": lambda event: (event.end, event.subject),
+            "subject": lambda event: (event.subject.lower(), event.start),
+        }
+        events.sort(key=key[found.group(1).lower()], reverse=(found.group(2) or "").lower() == "desc")
+        zone, zone_name, applied = self.preferred_zone(call)
+        basic = basic_calendar_access(call)
+        page = [_select(call, self.event_json(event, zone, zone_name, basic), "event", always=("@odata.etag", "id"))
+                for event in events[skip:skip + top]]
+        body: dict[str, Any] = {
+            "@odata.context": self.context(f"users('{user.id}')/calendarView{_selected_context(call)}"),
+            "value": page,
+        }
+        if skip + top < len(events):
+            body["@odata.nextLink"] = self.next_link(call, "$skip", str(skip + top))
+        headers = {"Preference-Applied": f'outlook.timezone="{zone_name}"'} if applied else {}
+        return Reply(body, headers=headers)
+
+    def events_between(self, user: User, start: datetime, end: datetime) -> list[seed.Event]:
+        """Single events and expanded occurrences overlapping [start, end); series masters themselves are not."""
+        today = seed.today_for(user)
+        zone = ZoneInfo(user.iana_time_zone)
+        first, last = start.astimezone(zone).date() - timedelta(days=1), end.astimezone(zone).date()
+        found: list[seed.Event] = []
+        for event in seed.calendar(user, today):
+            candidates = event.occurrences(first, last) if event.series else [event]
+            found += [item for item in candidates if item.start < end and item.end > start]
+        return found
+
+    def event(self, call: Call, user: User, match: re.Match[str]) -> Reply:
+        event = seed.find_event(user, seed.today_for(user), match["id"])
+        if event is None:
+            raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        zone, zone_name, applied = self.preferred_zone(call)
+        basic = basic_calendar_access(call)
+        body = _select(call, self.event_json(event, zone, zone_name, basic), "event", always=("@odata.etag", "id"))
+        headers = {"Preference-Applied": f'outlook.timezone="{zone_name}"'} if applied else {}
+        return Reply({"@odata.context": self.context(f"users('{user.id}')/events/$entity"), **body}, headers=headers)
+
+    def next_link(self, call: Call, name: str, value: str) -> str:
+        """An absolute next-page URL that keeps every query option of this request."""
+        query = [(key, item) for key, item in call.query.items() if key.lower() not in (name.lower(), name[1:])]
+        return f"{self.base}{call.path}?{urlencode([*query, (name, value)], safe='$')}"
+
+    # --- drive -----------------------------------------------------------------------------------------------
+
+    def item_json(self, drive: seed.Drive, item: seed.DriveItem | None) -> dict[str, Any]:
+        """A driveItem; `None` is the drive's root folder."""
+        owner = {"user": {"email": drive.owner.mail, "id": drive.owner.id, "displayName": drive.owner.display_name}}
+        if item is None:
+            children = drive.children(drive.root_id)
+            return {"id": drive.root_id, "name": "root", "webUrl": drive.web_url(None),
+                    "size": sum(child.size for child in children), "createdBy": owner, "lastModifiedBy": owner,
+                    "parentReference": {"driveType": "business", "driveId": drive.id},
+                    "folder": {"childCount": len(children)}, "root": {}}
+        created_by, modified_by = item.created_by, item.modified_by
+        body: dict[str, Any] = {
+            "@odata.etag": f'"{{{uuid.UUID(bytes=item.id.encode()[2:18])}}},1"',
+            "createdDateTime": _utc_stamp(item.created),
+            "eTag": f'"{{{uuid.UUID(bytes=item.id.encode()[2:18])}}},1"',
+            "id": item.id,
+            "lastModifiedDateTime": _utc_stamp(item.modified),
+            "name": item.name,
+            "webUrl": drive.web_url(item),
+            "cTag": f'"c:{{{uuid.UUID(bytes=item.id.encode()[2:18])}}},1"',
+            "size": item.size,
+            "createdBy": {"user": {"email": created_by.mail, "id": created_by.id,
+                                   "displayName": created_by.display_name}},
+            "lastModifiedBy": {"user": {"email": modified_by.mail, "id": modified_by.id,
+                                        "displayName": modified_by.display_name}},
+            "parentReference": {"driveType": "business", "driveId": drive.id, "id": item.parent_id,
+                                "path": "/drive/root:" + (f"/{item.path}" if item.path else "")},
+            "fileSystemInfo": {"createdDateTime": _utc_stamp(item.created),
+                               "lastModifiedDateTime": _utc_stamp(item.modified)},
+        }
+        if item.is_folder:
+            body["folder"] = {"childCount": len(drive.children(item.id))}
+        else:
+            body["file"] = {"mimeType": seed.MIME_TYPES[item.extension]}
+        return body
+
+    @staticmethod
+    def user_drive(user: User) -> seed.Drive:
+        return seed.drive(user, seed.today_for(user))
+
+    @staticmethod
+    def find_item(drive: seed.Drive, match: re.Match[str]) -> seed.DriveItem | None:
+        """The addressed item; `None` for the root. Raises 404 for an unknown id."""
+        item_id = match.groupdict().get("id")
+        if item_id is None or item_id == drive.root_id:
+            return None
+        if item_id not in drive.items:
+            raise GraphError(404, "itemNotFound", "The resource could not be found.")
+        return drive.items[item_id]
+
+    def drive_item(self, call: Call, user: User, match: re.Match[str]) -> Reply:
+        drive = self.user_drive(user)
+        body = _select(call, self.item_json(drive, self.find_item(drive, match)), "driveItem")
+        return Reply({"@odata.context": self.context(f"users('{user.id}')/drive/items/$entity"), **body})
+
+    def drive_page(self, call: Call, items: list[seed.DriveItem], drive: seed.Drive, context: str) -> Reply:
+        """One `$top` page of items with `$select`, and an `@odata.nextLink` carrying a `$skiptoken`."""
+        top = _int_option(call, "top", 200, 1000)
+        token = call.option("skiptoken")
+        offset = 0
+        if token:
+            decoded = re.fullmatch(r"Paged=TRUE&p_Index=(\d+)",
+                                   base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("latin-1"))
+            if decoded is None:
+                raise bad_request("Invalid skip token.", "invalidRequest")
+            offset = int(decoded.group(1))
+        page = [_select(call, self.item_json(drive, item), "driveItem") for item in items[offset:offset + top]]
+        body: dict[str, Any] = {"@odata.context": self.context(context), "value": page}
+        if offset + top < len(items):
+            token = base64.urlsafe_b64encode(f"Paged=TRUE&p_Index={offset + top}".encode()).decode().rstrip("=")
+            body["@odata.nextLink"] = self.next_link(call, "$skiptoken", token)
+        return Reply(body)
+
+    def drive_children(self, call: Call, user: User, match: re.Match[str]) -> Reply:
+        drive = self.user_drive(user)
+        parent = self.find_item(drive, match)
+        items = [] if parent is not None and not parent.is_folder else drive.children(
+            parent.id if parent else drive.root_id)
+        order = (call.option("orderby") or "name").strip()
+        found = re.fullmatch(r"(name|lastModifiedDateTime|size)(?:\s+(asc|desc))?", order, re.I)
+        if not found:
+            raise bad_request(f"Invalid $orderby value '{order}'.", "invalidRequest")
+        key: dict[str, Callable[[seed.DriveItem], Any]] = {
+            "name": lambda item: item.name.lower(),
+            "lastmodifieddatetime": lambda item: item.modified,
+            "size": lambda item: item.size,
+        }
+        items.sort(key=key[found.group(1).lower()], reverse=(found.group(2) or "").lower() == "desc")
+        where = f"items('{parent.id}')" if parent else "root"
+        return self.drive_page(call, items, drive, f"users('{user.id}')/drive/{where}/children")
+
+    def drive_search(self, call: Call, user: User, match: re.Match[str]) -> Reply:
+        """Names first, then keyword matches; newest first within each, as relevance stands in for Graph's."""
+        drive = self.user_drive(user)
+        words = match["q"].replace("''", "'").lower().split()
+        by_name = [item for item in drive.items.values() if all(word in item.name.lower() for word in words)]
+        by_keyword = [item for item in drive.items.values() if item not in by_name
+                      and all(word in f"{item.name} {item.keywords}".lower() for word in words)]
+        items = [*sorted(by_name, key=lambda item: item.modified, reverse=True),
+                 *sorted(by_keyword, key=lambda item: item.modified, reverse=True)]
+        return self.drive_page(call, items, drive, "Collection(driveItem)")
+
+    # --- $batch ----------------------------------------------------------------------------------------------
+
+    async def batch(self, payload: Any, claims: dict[str, Any]) -> Reply:
+        """JSON `$batch`: up to 20 relative GET requests, answered in order, honouring `dependsOn` and faults."""
+        requests = payload.get("requests") if isinstance(payload, dict) else None
+        if not isinstance(requests, list) or not requests:
+            raise bad_request("Invalid batch payload format.")
+        if len(requests) > MAX_BATCH:
+            raise bad_request(f"The number of batch requests in the payload exceeds the limit of {MAX_BATCH}.")
+        statuses: dict[str, int] = {}
+        responses = []
+        for item in requests:
+            if not isinstance(item, dict) or not all(isinstance(item.get(key), str) for key in ("id", "method", "url")):
+                raise bad_request("Each batch request needs string 'id', 'method' and 'url' properties.")
+            item_id = item["id"]
+            if item_id in statuses:
+                raise bad_request(f"Batch request ids must be unique; '{item_id}' appears more than once.")
+            depends = item.get("dependsOn") or []
+            if not isinstance(depends, list) or any(dep not in statuses for dep in depends):
+                raise bad_request(f"Request '{item_id}' depends on a request that is not earlier in the batch.")
+            if any(not 200 <= statuses[dep] < 300 for dep in depends):
+                response = {"id": item_id, "status": 424, "headers": {"Content-Type": JSON_TYPE},
+                            "body": {"error": {"code": "FailedDependency", "message": "Failed dependency."}}}
+            else:
+                response = await self.batch_item(item, claims)
+            statuses[item_id] = response["status"]
+            responses.append(response)
+        return Reply({"responses": responses})
+
+    async def batch_item(self, item: dict[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
+        url = urlsplit(item["url"])
+        method = item["method"].upper()
+        path = "/" + unquote(url.path).lstrip("/")
+        fault = self.cloud.faults.take("graph", method, "/v1.0" + path)
+        injected = await self.cloud.faults.apply(fault) if fault is not None else None
+        if injected is not None:
+            headers = {"Content-Type": JSON_TYPE} | (
+                {"Retry-After": injected.headers["Retry-After"]} if "Retry-After" in injected.headers else {})
+            return {"id": item["id"], "status": injected.status, "headers": headers,
+                    "body": json.loads(injected.text or "{}")}
+        headers = item.get("headers")
+        call = Call(method, path, MultiDict(parse_qsl(url.query, keep_blank_values=True)),
+                    CIMultiDict(headers if isinstance(headers, dict) else {}), claims)
+        try:
+            if url.scheme or url.netloc or path.lower() == "/$batch":
+                raise bad_request("Invalid request URL: batch items take URLs relative to the version, like /me.")
+            reply = self.dispatch(call)
+        except GraphError as error:
+            reply = error_reply(error, None, None)
+        body = reply.body if isinstance(reply.body, dict) else base64.b64encode(reply.body).decode()
+        return {"id": item["id"], "status": reply.status,
+                "headers": {"Content-Type": reply.content_type, **reply.headers}, "body": body}
+
+
+def error_reply(error: GraphError, request_id: str | None, client_request_id: str | None) -> Reply:
+    request_id = request_id or str(uuid.uuid4())
+    inner = {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "request-id": request_id,
+             "client-request-id": client_request_id or request_id}
+    return Reply({"error": {"code": error.code, "message": error.message, "innerError": inner}},
+                 status=error.status, headers=error.headers)
+
+
+def create_app(cloud: Any) -> web.Application:
+    service = GraphService(cloud)
+    authenticate = (f'Bearer realm="", authorization_uri="{cloud.endpoints.login}/common/oauth2/authorize", '
+                    f'client_id="{GRAPH_APP_ID}"')
+
+    async def handle(request: web.Request) -> web.Response:
+        request_id = str(uuid.uuid4())
+        client_request_id = request.headers.get("client-request-id") or request_id
+        try:
+            version, _, path = request.path.lstrip("/").partition("/")
+            if version != "v1.0":
+                raise bad_request(f"Invalid version: {version}")
+            try:
+                claims = cloud.issuer.verify_bearer(request.headers.get("Authorization"), AUDIENCES)
+            except TokenRejected as rejected:
+                raise GraphError(401, "InvalidAuthenticationToken", rejected.reason,
+                                 {"WWW-Authenticate": authenticate}) from None
+            if path.lower() == "$batch" and request.method == "POST":
+                try:
+                    payload = await request.json()
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    raise bad_request("Invalid batch payload format.") from None
+                reply = await service.batch(payload, claims)
+            else:
+                reply = service.dispatch(Call(request.method, "/" + path, MultiDict(request.query),
+                                              CIMultiDict(request.headers), claims))
+        except GraphError as error:
+            reply = error_reply(error, request_id, client_request_id)
+        body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+        headers = {"request-id": request_id, "client-request-id": client_request_id,
+                   "x-ms-ags-diagnostic": '{"ServerInfo":{"DataCenter":"Local","Slice":"E","Ring":"1",'
+                                          '"ScaleUnit":"000","RoleInstance":"localcloud"}}',
+                   "Content-Type": reply.content_type, **reply.headers}
+        return web.Response(status=reply.status, body=body, headers=headers)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:(?!_localcloud/).*}", handle)
+    return app

@@ -1,0 +1,374 @@
+"""Deterministic mailbox, calendar, drive and photo content for the users of `tenant.USERS`.
+
+Events are placed relative to the current date in each user's own time zone, so "today" always has meetings;
+the same date gives the same content on every run. Nothing here is random: variety comes from hashing names.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import struct
+import zlib
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from .tenant import DOMAIN, USERS, User
+
+UTC = ZoneInfo("UTC")
+
+
+def _digest(*parts: object) -> bytes:
+    return hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+
+
+def _number(*parts: object) -> int:
+    return int.from_bytes(_digest(*parts)[:8], "big")
+
+
+def user_by_username(username: str) -> User:
+    return next(user for user in USERS if user.username == username)
+
+
+def manager_of(user: User) -> User | None:
+    return user_by_username(user.manager) if user.manager else None
+
+
+def reports_of(user: User) -> list[User]:
+    return [other for other in USERS if other.manager == user.username]
+
+
+# --- mailbox settings ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Locale:
+    locale: str
+    display_name: str
+    date_format: str
+    time_format: str
+
+
+_LOCALES = {
+    "America/Los_Angeles": Locale("en-US", "English (United States)", "M/d/yyyy", "h:mm tt"),
+    "America/New_York": Locale("en-US", "English (United States)", "M/d/yyyy", "h:mm tt"),
+    "Europe/London": Locale("en-GB", "English (United Kingdom)", "dd/MM/yyyy", "HH:mm"),
+    "Europe/Berlin": Locale("de-DE", "Deutsch (Deutschland)", "dd.MM.yyyy", "HH:mm"),
+    "Asia/Kolkata": Locale("en-IN", "English (India)", "dd-MM-yyyy", "h:mm tt"),
+    "Asia/Tokyo": Locale("ja-JP", "日本語 (日本)", "yyyy/MM/dd", "H:mm"),
+}
+
+
+def locale_of(user: User) -> Locale:
+    return _LOCALES.get(user.iana_time_zone, _LOCALES["America/New_York"])
+
+
+def today_for(user: User, now: datetime | None = None) -> date:
+    """The current date where the user is."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(user.iana_time_zone)).date()
+
+
+# --- calendar --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Series:
+    """A weekly recurrence on some weekdays, bounded by an end date as Outlook stores it."""
+
+    days_of_week: tuple[int, ...]
+    """0 = Monday, as `date.weekday()`."""
+    start_date: date
+    end_date: date
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    subject: str
+    start: datetime
+    """Aware; for all-day events midnight in the owner's zone."""
+    end: datetime
+    owner: User
+    organizer: User
+    attendees: tuple[User, ...] = ()
+    location: str = ""
+    online: bool = False
+    is_all_day: bool = False
+    is_cancelled: bool = False
+    show_as: str = "busy"
+    importance: str = "normal"
+    sensitivity: str = "normal"
+    body: str = ""
+    series: Series | None = None
+    series_master_id: str | None = None
+    created: datetime = field(default_factory=lambda: datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
+
+    @property
+    def type(self) -> str:
+        if self.series is not None:
+            return "seriesMaster"
+        return "occurrence" if self.series_master_id else "singleInstance"
+
+    @property
+    def join_url(self) -> str | None:
+        if not self.online:
+            return None
+        thread = base64.b32encode(_digest("thread", self.series_master_id or self.id)[:15]).decode().lower()
+        return f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{thread}%40thread.v2/0"
+
+    def occurrences(self, first: date, last: date) -> list[Event]:
+        """A series master's occurrences on the owner's dates `first`..`last` (inclusive)."""
+        assert self.series is not None
+        zone = ZoneInfo(self.owner.iana_time_zone)
+        duration = self.end - self.start
+        start_time = self.start.astimezone(zone).time()
+        day = max(first, self.series.start_date)
+        result: list[Event] = []
+        while day <= min(last, self.series.end_date):
+            if day.weekday() in self.series.days_of_week:
+                start = datetime.combine(day, start_time, zone)
+                result.append(
+                    Event(
+                        id=event_id(self.owner, "occurrence", self.id, day),
+                        subject=self.subject, start=start, end=start + duration, owner=self.owner,
+                        organizer=self.organizer, attendees=self.attendees, location=self.location,
+                        online=self.online, show_as=self.show_as, body=self.body,
+                        series_master_id=self.id, created=self.created,
+                    )
+                )
+            day += timedelta(days=1)
+        return result
+
+
+def event_id(user: User, *parts: object) -> str:
+    """An opaque, URL-safe id shaped like Exchange's (`AAMkAG…`)."""
+    return "AAMkAG" + base64.urlsafe_b64encode(_digest(user.id, *parts)[:30]).decode()
+
+
+def calendar(user: User, today: date) -> list[Event]:
+    """The user's series masters and single events around `today` (dates in the user's zone)."""
+    if user.calendar_empty:
+        return []
+    zone = ZoneInfo(user.iana_time_zone)
+    manager = manager_of(user)
+    reports = reports_of(user)
+    team = tuple(other for other in USERS if other.manager == user.manager and other != user)
+    monday = today - timedelta(days=today.weekday())
+    created = datetime.combine(monday - timedelta(weeks=12), time(8), zone)
+
+    def at(day_offset: int, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(today + timedelta(days=day_offset), time(hour, minute), zone)
+
+    def single(key: str, subject: str, start: datetime, minutes: int, **kwargs: object) -> Event:
+        return Event(
+            id=event_id(user, key, today), subject=subject, start=start, end=start + timedelta(minutes=minutes),
+            owner=user, created=created, **kwargs,  # type: ignore[arg-type]
+        )
+
+    one_on_one_with = manager or (reports[0] if reports else user)
+    series_range = Series(tuple(range(5)), monday - timedelta(weeks=12), monday + timedelta(weeks=26))
+    standup_start = datetime.combine(series_range.start_date, time(9), zone)
+    one_on_one_start = datetime.combine(series_range.start_date + timedelta(days=1), time(14), zone)
+    others = [other for other in USERS if other != user]
+    peer = others[_number(user.id, "peer") % len(others)]
+    return [
+        Event(
+            id=event_id(user, "series", "standup"), subject="Daily stand-up", start=standup_start,
+            end=standup_start + timedelta(minutes=15), owner=user, organizer=manager or user,
+            attendees=(manager or user, *team), online=True, body="What did you do, what will you do, blockers?",
+            series=series_range, created=created,
+        ),
+        Event(
+            id=event_id(user, "series", "one-on-one"),
+            subject=f"1:1 {user.given_name} / {one_on_one_with.given_name}", start=one_on_one_start,
+            end=one_on_one_start + timedelta(minutes=30), owner=user, organizer=one_on_one_with,
+            attendees=(user, one_on_one_with), online=True, sensitivity="private",
+            body="Priorities, feedback and career.",
+            series=Series((1,), series_range.start_date, series_range.end_date), created=created,
+        ),
+        single("budget", "Q3 budget review", at(0, 11), 60, organizer=peer, attendees=(user, peer),
+               online=True, importance="high", body="Please read the budget workbook before the meeting."),
+        single("design", "Design sync", at(0, 15, 30), 45, organizer=user, attendees=(user, peer),
+               location="Conf Room Rainier", body="Walk through the new onboarding flow."),
+        single("lunch", "Lunch with the team", at(1, 12), 60, organizer=user, location="Cafeteria",
+               show_as="free", body=""),
+        single("customer", "Customer call: Fabrikam", at(1, 16), 30, organizer=user, attendees=(user, peer),
+               online=True, body="Renewal and the new roadmap."),
+        single("cancelled", "Canceled: Vendor demo", at(1, 10), 60, organizer=peer, attendees=(user, peer),
+               location="Conf Room Adams", is_cancelled=True, show_as="free", body="The vendor cancelled."),
+        single("planning", "Sprint planning", at(2, 10), 90, organizer=manager or user,
+               attendees=(user, *team), location="Conf Room Baker", body="Plan the next two weeks."),
+        single("review", "Quarterly business review", at(3, 13), 120, organizer=manager or user,
+               attendees=(user, *team), online=True, importance="high", body="Numbers, risks and next steps."),
+        single("dentist", "Dentist", at(-1, 17), 60, organizer=user, show_as="oof", sensitivity="private",
+               body=""),
+        single("offsite", "Team offsite", datetime.combine(today, time(0), zone), 24 * 60, organizer=user,
+               location="Lakeside Lodge", is_all_day=True, show_as="free", body="A day away from screens."),
+    ]
+
+
+def find_event(user: User, today: date, wanted: str) -> Event | None:
+    """A series master or single event by id, or an occurrence of a series within a year of today."""
+    for event in calendar(user, today):
+        if event.id == wanted:
+            return event
+        if event.series is not None:
+            for occurrence in event.occurrences(event.series.start_date, event.series.end_date):
+                if occurrence.id == wanted:
+                    return occurrence
+    return None
+
+
+# --- drive -----------------------------------------------------------------------------------------------------
+
+MIME_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "txt": "text/plain",
+    "md": "text/markdown",
+}
+
+# (folder path, file name, search keywords)
+_FILES: tuple[tuple[str, str, str], ...] = (
+    ("Documents", "Budget 2026.xlsx", "finance forecast"),
+    ("Documents", "Meeting notes.docx", "minutes"),
+    ("Documents", "Onboarding checklist.docx", "hr welcome"),
+    ("Documents", "Travel policy.pdf", "expenses"),
+    ("Documents", "Team photo.png", "offsite"),
+    ("Documents", "Ideas.md", "brainstorm backlog"),
+    ("Documents", "Phone numbers.txt", "contacts"),
+    ("Projects/Contoso Launch", "Launch plan.docx", "roadmap go-to-market"),
+    ("Projects/Contoso Launch", "Launch budget.xlsx", "finance costs"),
+    ("Projects/Contoso Launch", "Launch keynote.pptx", "presentation slides"),
+    ("Projects/Contoso Launch", "Press release draft.docx", "marketing"),
+    ("Projects/Contoso Launch", "Hero banner.png", "design marketing"),
+    ("Projects/Fabrikam Renewal", "Renewal proposal.docx", "customer contract"),
+    ("Projects/Fabrikam Renewal", "Pricing model.xlsx", "finance budget discount"),
+    ("Projects/Fabrikam Renewal", "Signed contract.pdf", "legal customer"),
+    ("Projects/Fabrikam Renewal", "Call notes.md", "customer minutes"),
+    ("Reports", "Quarterly report Q1.pdf", "finance results"),
+    ("Reports", "Quarterly report Q2.pdf", "finance results"),
+    ("Reports", "Budget variance Q2.xlsx", "finance"),
+    ("Reports", "Customer survey results.pptx", "feedback nps"),
+    ("Reports", "Weekly status.docx", "status update"),
+    ("Reports", "Sales pipeline.xlsx", "forecast customers"),
+    ("Shared", "Team budget tracker.xlsx", "finance shared"),
+    ("Shared", "Brand guidelines.pdf", "design logo"),
+    ("Shared", "All hands deck.pptx", "presentation slides"),
+    ("Shared", "Office floor plan.png", "building rooms"),
+    ("Shared", "README.md", "index"),
+    ("Shared", "Holiday calendar.txt", "vacation"),
+)
+_FOLDERS = ("Documents", "Projects", "Projects/Contoso Launch", "Projects/Fabrikam Renewal", "Reports", "Shared")
+
+
+@dataclass(frozen=True)
+class DriveItem:
+    id: str
+    name: str
+    path: str
+    """The folder path of the item inside the drive; "" for root."""
+    parent_id: str
+    size: int
+    created: datetime
+    modified: datetime
+    created_by: User
+    modified_by: User
+    keywords: str = ""
+    is_folder: bool = False
+
+    @property
+    def extension(self) -> str:
+        return self.name.rsplit(".", 1)[-1].lower()
+
+
+@dataclass(frozen=True)
+class Drive:
+    id: str
+    owner: User
+    root_id: str
+    items: dict[str, DriveItem]
+
+    def children(self, parent_id: str) -> list[DriveItem]:
+        return [item for item in self.items.values() if item.parent_id == parent_id]
+
+    def web_url(self, item: DriveItem | None) -> str:
+        base = f"https://contoso-my.sharepoint.com/personal/{self.owner.username}_{DOMAIN.replace('.', '_')}/Documents"
+        if item is None:
+            return base
+        return "/".join(part.replace(" ", "%20") for part in (base, item.path, item.name) if part)
+
+
+def _item_id(user: User, path: str) -> str:
+    """Shaped like OneDrive for Business ids: 34 upper-case base32 characters starting with 01."""
+    return "01" + base64.b32encode(_digest(user.id, "drive", path)[:20]).decode()[:32]
+
+
+def drive(user: User, today: date) -> Drive:
+    """The user's OneDrive: a few folders and about thirty files, modified over the last weeks by colleagues."""
+    others = [other for other in USERS if other != user]
+    root_id = _item_id(user, "")
+    anchor = datetime.combine(today, time(17), ZoneInfo(user.iana_time_zone)).astimezone(UTC)
+    items: dict[str, DriveItem] = {}
+    for folder in _FOLDERS:
+        parent, _, name = folder.rpartition("/")
+        created = anchor - timedelta(days=90 + len(folder))
+        items[_item_id(user, folder)] = DriveItem(
+            id=_item_id(user, folder), name=name, path=parent, parent_id=_item_id(user, parent), size=0,
+            created=created, modified=created, created_by=user, modified_by=user, is_folder=True,
+        )
+    for index, (folder, name, keywords) in enumerate(_FILES):
+        seed = _number(user.id, folder, name)
+        largest = 20_000 if name.endswith((".txt", ".md")) else 3_000_000
+        modified = anchor - timedelta(hours=seed % (42 * 24), minutes=index)
+        created = modified - timedelta(days=seed % 30 + 1)
+        item = DriveItem(
+            id=_item_id(user, f"{folder}/{name}"), name=name, path=folder, parent_id=_item_id(user, folder),
+            size=500 + seed % largest, created=created, modified=modified, created_by=user,
+            modified_by=others[seed % len(others)] if index % 3 else user, keywords=keywords,
+        )
+        items[item.id] = item
+    for folder in _FOLDERS:
+        inside = [item.size for item in items.values() if f"{item.path}/".startswith(f"{folder}/")]
+        items[_item_id(user, folder)] = replace(items[_item_id(user, folder)], size=sum(inside))
+    drive_id = "b!" + base64.urlsafe_b64encode(_digest(user.id, "drive-id")[:48]).decode()
+    return Drive(id=drive_id, owner=user, root_id=root_id, items=items)
+
+
+# --- photos ----------------------------------------------------------------------------------------------------
+
+PHOTO_SIZES = (48, 64, 96, 120, 240)
+
+
+def _png(width: int, height: int, rows: list[bytes]) -> bytes:
+    """A minimal 8-bit RGB PNG: signature, IHDR, one IDAT, IEND."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    raw = b"".join(b"\x00" + row for row in rows)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+
+
+@lru_cache(maxsize=64)
+def photo(user: User, size: int) -> bytes:
+    """A square avatar: the user's colour with a lighter diagonal band and a 4×4 checker of their hash."""
+    digest = _digest(user.id, "photo")
+    base = bytes(64 + value % 128 for value in digest[:3])
+    light = bytes(min(255, value + 80) for value in base)
+    cells = int.from_bytes(digest[3:5], "big")
+    rows = []
+    for y in range(size):
+        row = bytearray()
+        for x in range(size):
+            cell = (y * 4 // size) * 4 + x * 4 // size
+            on_band = abs(x - y) < size // 6
+            row += light if on_band or cells >> cell & 1 else base
+        rows.append(bytes(row))
+    return _png(size, size, rows)
