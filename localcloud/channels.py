@@ -603,6 +603,7 @@ def add_say_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Copilot Studio delivery mode (default expectReplies)")
     parser.add_argument("--env-file", dest="say_env_file", help="the env file a running cloud wrote")
     parser.add_argument("--cloud", help="the cloud's channels URL (LOCALCLOUD_URL)")
+    parser.add_argument("--agent", dest="say_agent_endpoint", help="the agent's /api/messages URL, if not the cloud's")
     parser.add_argument("--wait", type=float, default=3.0, help="seconds to wait for late replies (default 3)")
     parser.add_argument("text")
 
@@ -652,14 +653,15 @@ async def run_say(args: argparse.Namespace) -> int:
     if not base_url:
         print("error: give --cloud URL or --env-file PATH of a running local cloud")
         return 2
+    target = {"agent_endpoint": args.say_agent_endpoint} if args.say_agent_endpoint else {}
     try:
         async with LocalCloudClient(base_url) as client:
             if args.channel == "copilot":
-                result = await client.copilot(args.user, args.text, delivery=args.delivery)
+                result = await client.copilot(args.user, args.text, delivery=args.delivery, **target)
                 replies = result.replies
                 status = result.status
             else:
-                sent = await client.teams(args.user, args.text)
+                sent = await client.teams(args.user, args.text, **target)
                 status = sent.status
                 late = await client.collect(sent.conversation, after=sent.last, wait=args.wait) if status < 400 else []
                 replies = [entry.activity for entry in [*sent.replies, *late]]

@@ -170,8 +170,12 @@ class LocalCloudClient:
             found += more
         return found
 
-    async def wait_for_reply(  # noqa: ASYNC109 - the deadline is spread over several long polls
-        self, conversation: str, predicate: Callable[[Recorded], bool], timeout: float = 10, after: int = 0
+    async def wait_for_reply(
+        self,
+        conversation: str,
+        predicate: Callable[[Recorded], bool],
+        timeout: float = 10,  # noqa: ASYNC109 - the deadline is spread over several long polls
+        after: int = 0,
     ) -> Recorded:
         """The first activity after `after` that matches; `TimeoutError` if none comes in `timeout` seconds."""
         deadline = time.monotonic() + timeout

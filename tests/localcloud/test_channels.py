@@ -1,0 +1,325 @@
+"""The local channels against a small agent started here: it checks channel tokens as the SDK does (JWKS over https
+with the cloud's CA) and replies through the Bot Connector with a bearer from the local Entra ID."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import jwt
+import pytest
+from aiohttp import web
+
+from localcloud.__main__ import main
+from localcloud.channels import parse_event_stream, reply_lines
+from localcloud.client import LocalCloudClient, LocalCloudError
+from localcloud.launcher import CloudProcess
+from localcloud.tenant import TEAMS_DESKTOP_CLIENT_ID, stable_id
+
+SETTINGS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+AGENT_NAME = "Graph Productivity Agent"
+
+
+@dataclass
+class Agent:
+    """Echoes messages: Teams replies through the Bot Connector, Copilot Studio replies per delivery mode."""
+
+    settings: dict[str, str]
+    ssl: ssl.SSLContext
+    url: str = ""
+    inbox: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def app_id(self) -> str:
+        return self.settings[f"{SETTINGS}CLIENTID"]
+
+    async def bot_token(self, scope: str = "https://api.botframework.com/.default") -> str:
+        """Client credentials at the local Entra ID, as MSAL would ask for them."""
+        url = f"{self.settings['LOGIN_ENDPOINT']}/{self.settings[f'{SETTINGS}TENANTID']}/oauth2/v2.0/token"
+        form = {"grant_type": "client_credentials", "client_id": self.app_id,
+                "client_secret": self.settings[f"{SETTINGS}CLIENTSECRET"], "scope": scope}
+        async with aiohttp.ClientSession() as http, http.post(url, data=form, ssl=self.ssl) as response:
+            assert response.status == 200, await response.text()
+            return (await response.json())["access_token"]
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        activity = await request.json()
+        self.inbox.append((dict(request.headers), activity))
+        reply = {"type": "message", "text": f"echo: {activity.get('text')}", "replyToId": activity["id"]}
+        if activity["recipient"].get("role") == "connectoruser":
+            return await self.answer_connector(request, activity, reply)
+        if activity["type"] == "invoke":
+            return web.json_response({"received": activity["name"]})
+        if activity.get("text", "").endswith("quiet"):
+            return web.Response(status=202)
+        url = f"{activity['serviceUrl']}v3/conversations/{activity['conversation']['id']}/activities/{activity['id']}"
+        headers = {"Authorization": f"Bearer {await self.bot_token()}"}
+        async with aiohttp.ClientSession(headers=headers) as http:
+            for body in ({"type": "typing"}, reply):
+                async with http.post(url, json=body) as response:
+                    assert response.status == 200
+        return web.Response(status=202)
+
+    async def answer_connector(
+        self, request: web.Request, activity: dict[str, Any], reply: dict[str, Any]
+    ) -> web.StreamResponse:
+        mode = activity.get("deliveryMode")
+        if mode == "expectReplies":
+            return web.json_response({"activities": [reply]})
+        if mode == "stream":
+            stream = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await stream.prepare(request)
+            for event, data in (("activity", {"type": "typing"}), ("activity", reply),
+                                ("invokeResponse", {"status": 200, "body": {"ok": True}})):
+                await stream.write(f"event: {event}\r\ndata: {json.dumps(data)}\r\n\r\n".encode())
+            await stream.write_eof()
+            return stream
+        async with aiohttp.ClientSession() as http, http.post(activity["serviceUrl"], json=reply) as response:
+            assert response.status == 200
+        return web.Response(status=202)
+
+
+@pytest.fixture(scope="session")
+async def agent(cloud: CloudProcess, client_ssl: ssl.SSLContext) -> AsyncIterator[Agent]:
+    agent = Agent(cloud.settings, client_ssl)
+    app = web.Application()
+    app.router.add_post("/api/messages", agent.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    site = web.SockSite(runner, sock)
+    await site.start()
+    agent.url = f"http://127.0.0.1:{sock.getsockname()[1]}/api/messages"
+    try:
+        yield agent
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def local(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
+    async with LocalCloudClient(cloud.url) as client:
+        yield client
+
+
+def _entra_issuer(cloud: CloudProcess) -> str:
+    return f"https://login.microsoftonline.com/{cloud.settings[f'{SETTINGS}TENANTID']}/v2.0"
+
+
+def _verify(token: str, jwks_url: str, client_ssl: ssl.SSLContext, audience: str, issuer: str) -> dict[str, Any]:
+    """What the agent's JWT middleware does, with the cloud seam's JWKS URL."""
+    key = jwt.PyJWKClient(jwks_url, ssl_context=client_ssl).get_signing_key_from_jwt(token)
+    return jwt.decode(token, key.key, algorithms=["RS256"], audience=audience, issuer=issuer)
+
+
+async def test_teams_message_reaches_agent_with_a_valid_channel_token(
+    local: LocalCloudClient, agent: Agent, cloud: CloudProcess, client_ssl: ssl.SSLContext
+) -> None:
+    sent = await local.teams("adele", "hello quiet", agent_endpoint=agent.url)
+
+    headers, activity = agent.inbox[-1]
+    claims = await asyncio.to_thread(_verify, headers["Authorization"].removeprefix("Bearer "),
+                                     cloud.settings["BOTFRAMEWORK_JWKS_URL"], client_ssl, agent.app_id,
+                                     "https://api.botframework.com")
+    assert sent.status == 202
+    assert claims["serviceurl"] == activity["serviceUrl"] == f"{cloud.url}/teams/"
+    assert activity["channelId"] == "msteams"
+    assert activity["from"]["id"].startswith("29:") and activity["from"]["aadObjectId"] == stable_id("user:adele")
+    assert activity["recipient"]["id"] == f"28:{agent.app_id}"
+    assert activity["conversation"] == {"id": sent.conversation, "conversationType": "personal",
+                                        "tenantId": cloud.settings[f"{SETTINGS}TENANTID"]}
+    assert activity["channelData"]["tenant"]["id"] == cloud.settings[f"{SETTINGS}TENANTID"]
+    assert activity["localTimezone"] == "America/Los_Angeles"
+    assert {"type": "clientInfo", "timezone": "America/Los_Angeles"}.items() <= activity["entities"][0].items()
+
+
+async def test_group_chat_message_mentions_the_agent_as_teams_does(local: LocalCloudClient, agent: Agent) -> None:
+    sent = await local.teams("megan", "what is on my calendar quiet", conversation_type="groupChat",
+                             agent_endpoint=agent.url)
+
+    activity = sent.activity
+    assert activity["text"] == f"<at>{AGENT_NAME}</at> what is on my calendar quiet"
+    assert activity["entities"][0] == {"type": "mention", "text": f"<at>{AGENT_NAME}</at>",
+                                       "mentioned": {"id": f"28:{agent.app_id}", "name": AGENT_NAME}}
+    assert activity["conversation"]["conversationType"] == "groupChat" and activity["conversation"]["isGroup"]
+    assert sent.conversation.startswith("19:") and sent.conversation.endswith("@thread.v2")
+
+
+async def test_agent_replies_are_recorded_with_typing(local: LocalCloudClient, agent: Agent) -> None:
+    sent = await local.teams("isaiah", "hi", agent_endpoint=agent.url)
+
+    assert [(r.op, r.type, r.text) for r in sent.replies] == [
+        ("reply", "typing", None), ("reply", "message", "echo: hi")
+    ]
+    assert sent.replies[1].activity["replyToId"] == sent.activity["id"]
+    assert sent.last >= sent.replies[1].seq
+
+
+async def test_long_poll_returns_a_later_reply(local: LocalCloudClient, agent: Agent) -> None:
+    sent = await local.teams("lidia", "hello quiet", agent_endpoint=agent.url)
+    poll = asyncio.create_task(local.activities(sent.conversation, after=sent.last, wait=10))
+    await asyncio.sleep(0.2)
+    url = f"{sent.activity['serviceUrl']}v3/conversations/{sent.conversation}/activities"
+    headers = {"Authorization": f"Bearer {await agent.bot_token()}"}
+    async with aiohttp.ClientSession() as http, http.post(url, json={"type": "message", "text": "later"},
+                                                          headers=headers) as response:
+        assert response.status == 200
+        new_id = (await response.json())["id"]
+
+    found, last = await poll
+    assert [(r.op, r.text, r.activity["id"]) for r in found] == [("send", "later", new_id)]
+    assert last == found[0].seq
+
+
+@pytest.mark.parametrize("kind", ["none", "garbage", "graph-audience"])
+async def test_reply_without_a_bot_framework_bearer_gets_401_and_is_not_recorded(
+    local: LocalCloudClient, agent: Agent, kind: str
+) -> None:
+    sent = await local.teams("alex", "hello quiet", agent_endpoint=agent.url)
+    bearer = {"none": None, "garbage": "Bearer not-a-jwt",
+              "graph-audience": f"Bearer {await agent.bot_token('https://graph.microsoft.com/.default')}"}[kind]
+    url = f"{sent.activity['serviceUrl']}v3/conversations/{sent.conversation}/activities/{sent.activity['id']}"
+    async with aiohttp.ClientSession() as http, http.post(
+        url, json={"type": "message", "text": "sneaky"}, headers={"Authorization": bearer} if bearer else {}
+    ) as response:
+        assert response.status == 401
+        assert await response.json() == {"message": "Authorization has been denied for this request."}
+
+    assert (await local.activities(sent.conversation, after=sent.last))[0] == []
+
+
+async def test_sso_token_exchange_carries_a_teams_sso_token_for_the_agent(
+    local: LocalCloudClient, agent: Agent, cloud: CloudProcess, client_ssl: ssl.SSLContext
+) -> None:
+    sent = await local.teams_sso("diego", agent_endpoint=agent.url)
+
+    value = agent.inbox[-1][1]["value"]
+    claims = await asyncio.to_thread(_verify, value["token"], cloud.settings["ENTRA_JWKS_URL"], client_ssl,
+                                     agent.app_id, _entra_issuer(cloud))
+    assert (sent.status, sent.body) == (200, {"received": "signin/tokenExchange"})
+    assert (claims["azp"], claims["scp"], claims["oid"]) == (TEAMS_DESKTOP_CLIENT_ID, "access_as_user",
+                                                             stable_id("user:diego"))
+    assert value["connectionName"] == "graph" and sent.activity["value"]["token"] == "(redacted)"
+
+
+async def test_copilot_expect_replies_returns_the_replies_from_the_body(
+    local: LocalCloudClient, agent: Agent, cloud: CloudProcess, client_ssl: ssl.SSLContext
+) -> None:
+    result = await local.copilot("adele", "who am I", delivery="expectReplies", agent_endpoint=agent.url)
+
+    headers, activity = agent.inbox[-1]
+    claims = await asyncio.to_thread(_verify, headers["Authorization"].removeprefix("Bearer "),
+                                     cloud.settings["ENTRA_JWKS_URL"], client_ssl, agent.app_id,
+                                     _entra_issuer(cloud))
+    assert [r["text"] for r in result.replies] == ["echo: who am I"]
+    assert activity["recipient"]["role"] == "connectoruser" and activity["deliveryMode"] == "expectReplies"
+    assert activity["channelId"] == "pva-studio" and headers["x-ms-agentsdk-caller"] == "Connector"
+    assert claims["azp"] == claims["aud"] == agent.app_id and claims["oid"] == stable_id("user:adele")
+
+
+async def test_copilot_azp_mismatch_names_the_copilot_studio_app(local: LocalCloudClient, agent: Agent) -> None:
+    await local.copilot("adele", "who am I", azp_mismatch=True, agent_endpoint=agent.url)
+
+    token = agent.inbox[-1][0]["Authorization"].removeprefix("Bearer ")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["aud"] == agent.app_id and claims["azp"] == stable_id("app:copilot-studio")
+
+
+async def test_copilot_stream_answer_is_parsed_from_the_event_stream(local: LocalCloudClient, agent: Agent) -> None:
+    result = await local.copilot("megan", "stream it", delivery="stream", agent_endpoint=agent.url)
+
+    assert [r["type"] for r in result.replies] == ["typing", "message"]
+    assert result.replies[1]["text"] == "echo: stream it"
+    assert result.invoke_response == {"status": 200, "body": {"ok": True}}
+
+
+def test_event_stream_parser_handles_multiline_data_and_crlf() -> None:
+    text = (
+        'event: activity\r\ndata: {"a":\r\ndata: 1}\r\n\r\n'
+        ': comment\n\nevent: invokeResponse\ndata: {"status": 200}\n\n'
+    )
+    assert parse_event_stream(text) == [("activity", {"a": 1}), ("invokeResponse", {"status": 200})]
+
+
+async def test_copilot_normal_delivery_returns_the_callbacks(local: LocalCloudClient, agent: Agent) -> None:
+    result = await local.copilot("patti", "call me back", delivery="normal", agent_endpoint=agent.url)
+
+    assert result.status == 202
+    assert [r["text"] for r in result.replies] == ["echo: call me back"]
+    assert "deliveryMode" not in result.activity
+    assert result.activity["serviceUrl"].endswith(f"/copilot/{result.conversation}/")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "says"),
+    [
+        ("teams", {"text": "hi"}, 400, "user is required"),
+        ("teams", {"user": "nobody", "text": "hi"}, 404, "unknown user"),
+        ("teams", {"user": "adele"}, 400, "a message needs text"),
+        ("teams", {"user": "adele", "type": "invoke"}, 400, "an invoke needs a name"),
+        ("teams", {"user": "adele", "type": "bogus"}, 400, "type must be one of"),
+        ("teams", {"user": "adele", "text": "hi", "local_timezone": "Mars/Olympus"}, 400, "IANA time zone"),
+        ("teams", {"user": "adele", "text": "hi", "mention": "yes"}, 400, "mention must be a bool"),
+        ("teams", {"user": "adele", "text": "hi", "conversation_type": "meeting"}, 400, "conversation_type"),
+        ("teams", {"user": "adele", "text": "hi", "agent_endpoint": "http://example.com/api"}, 400, "loopback"),
+        ("teams", {"user": "adele", "text": "hi", "sso": True}, 400, "signin/tokenExchange"),
+        ("copilot", {"user": "adele", "text": "hi", "delivery": "later"}, 400, "delivery must be one of"),
+        ("copilot", {"user": "adele", "text": "hi", "azp_mismatch": 1}, 400, "azp_mismatch must be a bool"),
+    ],
+)
+async def test_bad_control_input_gets_a_clear_error(
+    cloud: CloudProcess, path: str, body: dict[str, Any], status: int, says: str
+) -> None:
+    async with aiohttp.ClientSession() as http, http.post(f"{cloud.url}/_localcloud/{path}/activities",
+                                                          json=body) as response:
+        assert response.status == status
+        assert says in (await response.json())["error"]
+
+
+async def test_bad_poll_and_non_json_body_get_400(local: LocalCloudClient, cloud: CloudProcess, agent: Agent) -> None:
+    sent = await local.teams("adele", "hello quiet", agent_endpoint=agent.url)
+    with pytest.raises(LocalCloudError) as error:
+        await local.activities(sent.conversation, after=-1)
+    assert error.value.status == 400
+    async with aiohttp.ClientSession() as http, http.post(f"{cloud.url}/_localcloud/teams/activities",
+                                                          data=b"[1") as response:
+        assert response.status == 400
+
+
+def test_reply_lines_read_cards_as_a_person_would() -> None:
+    activity = {"type": "message", "attachments": [
+        {"contentType": "application/vnd.microsoft.card.adaptive", "content": {"type": "AdaptiveCard", "body": [
+            {"type": "TextBlock", "text": "Your day"},
+            {"type": "Container", "items": [{"type": "FactSet", "facts": [{"title": "10:00", "value": "Standup"}]}]},
+        ]}},
+        {"contentType": "application/vnd.microsoft.card.oauth",
+         "content": {"text": "Sign in", "buttons": [{"type": "signin", "value": "http://127.0.0.1/signin"}]}},
+    ]}
+    assert reply_lines(activity) == ["Your day", "10:00: Standup", "[sign in] Sign in: http://127.0.0.1/signin"]
+
+
+async def test_say_prints_the_agents_reply(
+    cloud: CloudProcess, agent: Agent, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await asyncio.to_thread(main, ["say", "--cloud", cloud.url, "--agent", agent.url, "--user", "adele",
+                                          "--wait", "0.5", "hello there"])
+
+    assert code == 0
+    assert "agent> echo: hello there" in capsys.readouterr().out
+
+
+async def test_say_with_an_unknown_user_is_bad_usage(
+    cloud: CloudProcess, agent: Agent, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await asyncio.to_thread(main, ["say", "--channel", "copilot", "--cloud", cloud.url, "--agent", agent.url,
+                                          "--user", "nobody", "hi"])
+
+    assert code == 2
+    assert "unknown user" in capsys.readouterr().out
