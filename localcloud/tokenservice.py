@@ -196,8 +196,8 @@ class TokenService:
             raise ServiceError(502, "ServiceError", "The identity provider answered with something unexpected.")
         if response.status != 200 or "access_token" not in body:
             error_code = str(body.get("error", "unknown_error"))
-            if error_code in ("consent_required", "interaction_required") or "AADSTS65001" in str(
-                body.get("error_description", "")
+            if body.get("suberror") == "consent_required" or error_code == "interaction_required" or 65001 in (
+                body.get("error_codes") or []
             ):
                 raise ServiceError(400, "ServiceError", CONSENT_REQUIRED)
             raise ServiceError(400, "ServiceError", f"The identity provider refused the request ({error_code}).")
@@ -258,12 +258,8 @@ class TokenService:
         return user_id, connection, channel_id
 
     def consent_required(self, user_oid: str) -> bool:
-        granted = self.cloud.directory.granted_graph_scopes(user_oid, self.connection.client_id)
-        return (
-            self.consent_required_for_everyone
-            or user_oid in self.consent_required_users
-            or not set(self.connection.scopes) <= granted
-        )
+        """The local switch; a real lack of consent shows up as Entra's AADSTS65001 on the OBO call."""
+        return self.consent_required_for_everyone or user_oid in self.consent_required_users
 
     # --- the token API (called by the bot) -------------------------------------------------------------------------
 
