@@ -233,6 +233,7 @@ def parse_event_stream(text: str) -> list[tuple[str, Any]]:
 
 
 def _teams_conversation(log: ActivityLog, cloud: Cloud, user: User, body: dict[str, Any]) -> Conversation:
+    """The conversation the request names or implies; a new one is registered only once the activity is valid."""
     conversation_type = _choice(body, "conversation_type", CONVERSATION_TYPES, "personal")
     cid = _opt(body, "conversation", str)
     if cid is None:
@@ -241,12 +242,9 @@ def _teams_conversation(log: ActivityLog, cloud: Cloud, user: User, body: dict[s
             if conversation_type == "personal"
             else _new_conversation_id(conversation_type)
         )
-    conversation = log.conversations.get(cid)
-    if conversation is None:
-        conversation = log.conversations[cid] = Conversation(cid, "teams", conversation_type)
-    elif conversation.channel != "teams":
+    conversation = log.conversations.get(cid) or Conversation(cid, "teams", conversation_type)
+    if conversation.channel != "teams":
         raise ControlError(f"conversation {cid} belongs to the {conversation.channel} channel")
-    conversation.members[user.id] = user
     return conversation
 
 
@@ -333,6 +331,7 @@ async def teams_send(request: web.Request) -> web.Response:
     endpoint = _agent_endpoint(cloud, body)
     conversation = _teams_conversation(log, cloud, user, body)
     activity = build_teams_activity(cloud, user, conversation, body)
+    log.conversations.setdefault(conversation.id, conversation).members[user.id] = user
     token = cloud.issuer.channel_token(app_id=cloud.directory.agent.client_id, service_url=activity["serviceUrl"])
     before = log.last
     status, _, text = await _exchange(cloud, endpoint, activity, {"Authorization": f"Bearer {token}"})
@@ -500,6 +499,7 @@ async def copilot_send(request: web.Request) -> web.Response:
     common = _common(body)
     delivery = DELIVERY_MODES[_choice(body, "delivery", DELIVERY_MODES, "expectReplies")]
     azp_mismatch = _opt(body, "azp_mismatch", bool, False)
+    locale = _opt(body, "locale", str, "en-US")
     cid = _opt(body, "conversation", str) or str(uuid.uuid4())
     conversation = log.conversations.setdefault(cid, Conversation(cid, "copilot", "personal"))
     if conversation.channel != "copilot":
@@ -515,7 +515,7 @@ async def copilot_send(request: web.Request) -> web.Response:
         "from": {"id": user.id, "aadObjectId": user.id, "name": user.display_name, "role": "user"},
         "recipient": {"id": agent.client_id, "name": agent.display_name, "role": "connectoruser"},
         "conversation": {"id": cid, "tenantId": cloud.tenant_id},
-        "locale": _opt(body, "locale", str, "en-US"),
+        "locale": locale,
         **{key: common[key] for key in ("text", "name", "value") if common[key] is not None},
     }
     if delivery is not None:

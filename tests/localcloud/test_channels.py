@@ -15,6 +15,9 @@ import aiohttp
 import jwt
 import pytest
 from aiohttp import web
+from microsoft_agents.activity import Activity
+from microsoft_agents.hosting.core.connector import MCSConnectorClient
+from microsoft_agents.hosting.core.connector.client.connector_client import ConnectorClient
 
 from localcloud.__main__ import main
 from localcloud.channels import parse_event_stream, reply_lines
@@ -323,3 +326,37 @@ async def test_say_with_an_unknown_user_is_bad_usage(
 
     assert code == 2
     assert "unknown user" in capsys.readouterr().out
+
+
+async def test_sdk_connector_client_calls_land_in_the_teams_conversation(local: LocalCloudClient, agent: Agent) -> None:
+    sent = await local.teams("adele", "hello quiet", agent_endpoint=agent.url)
+    cid, aid = sent.conversation, sent.activity["id"]
+
+    connector = ConnectorClient(sent.activity["serviceUrl"], await agent.bot_token())
+    try:
+        conversations = connector.conversations
+        reply = await conversations.reply_to_activity(cid, aid, Activity(type="message", text="one"))
+        await conversations.send_to_conversation(cid, Activity(type="message", text="two"))
+        await conversations.update_activity(cid, reply.id, Activity(type="message", text="one, edited"))
+        await conversations.delete_activity(cid, reply.id)
+        members = await conversations.get_conversation_members(cid)
+    finally:
+        await connector.close()
+
+    found, _ = await local.activities(cid, after=sent.last)
+    assert [(r.op, r.text) for r in found] == [("reply", "one"), ("send", "two"), ("update", "one, edited"),
+                                               ("delete", None)]
+    assert found[2].activity["id"] == found[3].activity["id"] == reply.id
+    assert [m.aad_object_id for m in members] == [stable_id("user:adele")]
+
+
+async def test_sdk_mcs_connector_client_posts_to_the_copilot_callback(local: LocalCloudClient, agent: Agent) -> None:
+    result = await local.copilot("adele", "hi", delivery="expectReplies", agent_endpoint=agent.url)
+
+    async with MCSConnectorClient(result.activity["serviceUrl"]) as connector:
+        response = await connector.conversations.reply_to_activity(
+            result.conversation, result.activity["id"], Activity(type="message", text="from the SDK")
+        )
+
+    found, _ = await local.activities(result.conversation)
+    assert [(r.text, r.activity["id"]) for r in found] == [("from the SDK", response.id)]
