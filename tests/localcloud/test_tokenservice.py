@@ -117,62 +117,47 @@ def message(user_id: str, **fields: object) -> Activity:
     })
 
 
-class _Forms(HTMLParser):
-    """The forms and `data-testid` elements of a page, enough to press a button as a browser would."""
+class _SignInForm(HTMLParser):
+    """The sign-in page's form: its action, hidden fields, and the name/value behind each `data-testid` choice."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.forms: list[dict[str, object]] = []
-        self.test_ids: dict[str, dict[str, str]] = {}
-        self.text: list[str] = []
+        self.action = ""
+        self.hidden: dict[str, str] = {}
+        self.choices: dict[str, tuple[str, str]] = {}
+        self._label: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {name: value or "" for name, value in attrs}
         if tag == "form":
-            self.forms.append({"action": attributes.get("action", ""), "method": attributes.get("method", "get"),
-                               "fields": {}, "buttons": []})
-        elif tag in ("input", "button") and self.forms:
-            form = self.forms[-1]
-            if tag == "input" and attributes.get("type") not in ("submit", "button") and attributes.get("name"):
-                form["fields"][attributes["name"]] = attributes.get("value", "")  # type: ignore[index]
-            else:
-                form["buttons"].append(attributes)  # type: ignore[union-attr]
-        if "data-testid" in attributes:
-            self.test_ids[attributes["data-testid"]] = attributes
+            self.action = attributes.get("action", "")
+        elif tag == "label":
+            self._label = attributes.get("data-testid")
+        elif tag == "input" and attributes.get("type") == "hidden":
+            self.hidden[attributes["name"]] = attributes.get("value", "")
+        elif tag == "input" and attributes.get("type") == "radio" and self._label:
+            self.choices[self._label] = (attributes["name"], attributes.get("value", ""))
+        elif tag == "button" and "data-testid" in attributes:
+            self.choices[attributes["data-testid"]] = (attributes["name"], attributes.get("value", ""))
 
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-async def press(session: aiohttp.ClientSession, url: str, page: str, test_id: str) -> aiohttp.ClientResponse:
-    """Submit the form that holds the button `data-testid=test_id`, with the button's own name and value."""
-    parser = _Forms()
-    parser.feed(page)
-    for form in parser.forms:
-        for button in form["buttons"]:  # type: ignore[union-attr]
-            if button.get("data-testid") == test_id:
-                data = dict(form["fields"])  # type: ignore[call-overload]
-                if button.get("name"):
-                    data[button["name"]] = button.get("value", "")
-                action = urljoin(url, str(form["action"]) or url)
-                return await session.request(str(form["method"]).upper(), action, data=data)
-    raise AssertionError(f"no button {test_id} on the page")
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self._label = None
 
 
 async def sign_in_over_http(link: str, user: str = "adele", choice: str = "accept") -> tuple[int, str]:
-    """Follow the sign-in link, pick the user, press accept (or cancel); the final page's status and text."""
+    """Follow the sign-in link, pick the user and press accept (or cancel), as a browser would; the last page."""
     async with aiohttp.ClientSession() as session:
         async with session.get(link) as response:
             assert response.status == 200, await response.text()
-            url, page = str(response.url), await response.text()
-        picked = await press(session, url, page, f"user-{user}")
-        async with picked:
-            url, page = str(picked.url), await picked.text()
-        if f'data-testid="{choice}"' in page:
-            final = await press(session, url, page, choice)
-            async with final:
-                return final.status, await final.text()
-        return picked.status, page
+            url, form = str(response.url), _SignInForm()
+            form.feed(await response.text())
+        data = dict(form.hidden)
+        for test_id in (f"user-{user}", choice):
+            name, value = form.choices[test_id]
+            data[name] = value
+        async with session.post(urljoin(url, form.action), data=data) as response:
+            return response.status, await response.text()
 
 
 def magic_code(page: str) -> str:
