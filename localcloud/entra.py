@@ -17,7 +17,6 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -494,8 +493,7 @@ def create_app(cloud: Cloud) -> web.Application:
     async def token(request: web.Request) -> web.Response:
         try:
             entra.tenant_id(request.match_info["tenant"])
-            form = await request.post()
-            fields = _text_fields(form.items())
+            fields = await _form(request)
             body = entra.token_response(entra.grant(request, fields), fields)
         except EntraError as error:
             return error.response(request)
@@ -516,9 +514,13 @@ def create_app(cloud: Cloud) -> web.Application:
 
 
 
-def _text_fields(items: Iterable[tuple[str, Any]]) -> MultiDictProxy[str]:
-    """Only the text fields of a form: a file upload is never a valid OAuth parameter."""
-    return MultiDictProxy(MultiDict((key, value) for key, value in items if isinstance(value, str)))
+async def _form(request: web.Request) -> MultiDictProxy[str]:
+    """The text fields of a form body (a file upload is never an OAuth parameter); a garbled body is a 400."""
+    try:
+        form = await request.post()
+    except ValueError as error:
+        raise EntraError("invalid_request", 9002313, "Invalid request. Request is malformed or invalid.") from error
+    return MultiDictProxy(MultiDict((key, value) for key, value in form.items() if isinstance(value, str)))
 
 
 _INSTANCES: dict[int, Entra] = {}
@@ -587,8 +589,11 @@ def create_ui_app(cloud: Cloud) -> web.Application:
         return _consent_page(entra, request_id, pending)
 
     async def answer(request: web.Request) -> web.Response:
-        form = await request.post()
-        request_id = str(form.get("request", ""))
+        try:
+            form = await _form(request)
+        except EntraError as error:
+            return _error_page(error.code, error.message)
+        request_id = form.get("request", "")
         pending = entra.pending.get(request_id)
         if pending is None or pending.expires < time.time():
             return _error_page(50000, "This sign-in page has expired or was already used. Go back to the app and "
@@ -597,7 +602,7 @@ def create_ui_app(cloud: Cloud) -> web.Application:
             del entra.pending[request_id]
             return _redirect_error(pending.redirect_uri, pending.state, "access_denied",
                                    "AADSTS65004: User declined to consent to access the app.")
-        user = directory.user_by_name(str(form.get("user", "")))
+        user = directory.user_by_name(form.get("user", ""))
         if user is None:
             return _consent_page(entra, request_id, pending, problem="Pick an account to continue.")
         del entra.pending[request_id]
