@@ -17,11 +17,7 @@ import jwt
 import msal
 import pytest
 import requests
-from microsoft_agents.activity import (
-    Activity,
-    ActivityTypes,
-    TokenExchangeRequest,
-)
+from microsoft_agents.activity import Activity, ActivityTypes, TokenExchangeRequest
 from microsoft_agents.hosting.core._oauth import _FlowErrorTag, _FlowState, _FlowStateTag, _OAuthFlow
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 
@@ -325,6 +321,16 @@ async def test_token_status_tells_whether_a_token_is_stored(client: UserTokenCli
 
     assert [(s.connection_name, s.has_token) for s in before] == [(CONNECTION, False)]
     assert [(s.connection_name, s.has_token) for s in after] == [(CONNECTION, True)]
+
+
+async def test_aad_tokens_come_from_the_stored_sign_in(client: UserTokenClient, user_id: str,
+                                                       teams_sso_token: str) -> None:
+    await client.exchange_token(user_id, CONNECTION, CHANNEL, TokenExchangeRequest(token=teams_sso_token))
+
+    tokens = await client.get_aad_tokens(user_id, CONNECTION, [GRAPH_RESOURCE], CHANNEL)
+
+    claims = jwt.decode(tokens[GRAPH_RESOURCE].token, options={"verify_signature": False})
+    assert (claims["aud"], claims["oid"]) == (GRAPH_RESOURCE, ADELE.id)
 
 
 async def test_sign_in_resource_from_state(client: UserTokenClient, cloud: CloudProcess, user_id: str) -> None:
