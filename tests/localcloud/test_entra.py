@@ -164,6 +164,14 @@ def test_wrong_password_is_aadsts50126(login: str, http: requests.Session) -> No
     assert result["error_codes"] == [50126]
 
 
+def test_refresh_token_renews_a_user_token(login: str, http: requests.Session, verify: Any) -> None:
+    app = public_client(login, http)
+    app.acquire_token_by_username_password(ADELE, ADELE_PASSWORD, ["User.Read"])
+    account = app.get_accounts(username=ADELE)[0]
+    result = app.acquire_token_silent(["Calendars.Read"], account, force_refresh=True)
+    assert result is not None
+    assert verify(result["access_token"], GRAPH)["scp"] == "Calendars.Read"
+
 def test_teams_client_gets_an_agent_token_as_pre_authorized(login: str, http: requests.Session, verify: Any) -> None:
     result = user_token(login, http, [f"api://botid-{AGENT_ID}/access_as_user"], TEAMS_DESKTOP_CLIENT_ID)
     claims = verify(result["access_token"], AGENT_ID)
@@ -309,3 +317,4 @@ def test_bot_framework_metadata_and_endorsed_keys(cloud: CloudProcess, ca_file: 
     assert (metadata["issuer"], metadata["jwks_uri"]) == (BOTFRAMEWORK, keys_url)
     keys = requests.get(keys_url, verify=str(ca_file), timeout=10).json()["keys"]
     assert "msteams" in keys[0]["endorsements"]
+
