@@ -203,6 +203,8 @@ class GraphService:
         self.cloud = cloud
         me = r"/me"
         photo_size = r"(?P<size>\d+x\d+)"
+        drive = r"(?:/me/drive|/drives/(?P<drive>[\w!=-]+))"
+        item = r"/items/(?P<id>[\w!-]+)"
         self.routes = [
             Route(re.compile(me, re.I), self.me, USER_READ, DIRECTORY_DENIED),
             Route(re.compile(me + r"/photo", re.I), self.photo_metadata, USER_READ, EXCHANGE_DENIED),
@@ -216,18 +218,17 @@ class GraphService:
                   EXCHANGE_DENIED),
             Route(re.compile(me + r"/calendarView", re.I), self.calendar_view, CALENDARS_BASIC, EXCHANGE_DENIED),
             Route(re.compile(me + r"/events/(?P<id>[\w=-]+)", re.I), self.event, CALENDARS_BASIC, EXCHANGE_DENIED),
-            Route(re.compile(me + r"/drive/root", re.I), self.drive_item, FILES_READ, DRIVE_DENIED),
-            Route(re.compile(me + r"/drive/items/(?P<id>[\w!-]+)", re.I), self.drive_item, FILES_READ,
-                  DRIVE_DENIED),
-            Route(re.compile(me + r"/drive/root/children", re.I), self.drive_children, FILES_READ, DRIVE_DENIED),
-            Route(re.compile(me + r"/drive/items/(?P<id>[\w!-]+)/children", re.I), self.drive_children,
-                  FILES_READ, DRIVE_DENIED),
-            Route(re.compile(me + r"/drive/root/search\(q='(?P<q>(?:[^']|'')*)'\)", re.I), self.drive_search,
+            Route(re.compile(r"/me/drive", re.I), self.drive, FILES_READ, DRIVE_DENIED),
+            Route(re.compile(drive + r"/root", re.I), self.drive_item, FILES_READ, DRIVE_DENIED),
+            Route(re.compile(drive + item, re.I), self.drive_item, FILES_READ, DRIVE_DENIED),
+            Route(re.compile(drive + r"/root/children", re.I), self.drive_children, FILES_READ, DRIVE_DENIED),
+            Route(re.compile(drive + item + "/children", re.I), self.drive_children, FILES_READ, DRIVE_DENIED),
+            Route(re.compile(drive + r"/root/search\(q='(?P<q>(?:[^']|'')*)'\)", re.I), self.drive_search,
                   FILES_READ, DRIVE_DENIED),
         ]
         self.known_segments = {
             "me", "photo", "photos", "$value", "manager", "presence", "mailboxsettings", "calendarview", "events",
-            "drive", "root", "items", "children",
+            "drive", "drives", "root", "items", "children",
         }
 
     @property
@@ -250,7 +251,9 @@ class GraphService:
         if call.method != "GET":
             raise GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
         if "scp" not in call.claims:
-            raise bad_request("/me request is only valid with delegated authentication flow.")
+            if path.lower().startswith("/me"):
+                raise bad_request("/me request is only valid with delegated authentication flow.")
+            raise GraphError(403, *route.denied)
         if not granted_scopes(call) & {scope.lower() for scope in route.scopes}:
             raise GraphError(403, *route.denied)
         user = self.cloud.directory.users.get(call.claims.get("oid"))
@@ -262,7 +265,7 @@ class GraphService:
 
     def unknown_segment(self, path: str) -> GraphError:
         segments = [segment for segment in path.split("/") if segment]
-        if segments and segments[0].lower() == "me":
+        if segments and segments[0].lower() in ("me", "drives"):
             for segment in segments:
                 if segment.lower() not in self.known_segments:
                     return bad_request(f"Resource not found for the segment '{segment}'.")
@@ -548,21 +551,35 @@ class GraphService:
         return body
 
     @staticmethod
-    def user_drive(user: User) -> seed.Drive:
-        return seed.drive(user, seed.today_for(user))
+    def user_drive(user: User, match: re.Match[str] | None = None) -> seed.Drive:
+        """The user's OneDrive; a `/drives/{id}` path must name it (no other drive is shared with the user)."""
+        drive = seed.drive(user, seed.today_for(user))
+        wanted = match.groupdict().get("drive") if match else None
+        if wanted is not None and wanted != drive.id:
+            raise GraphError(404, "itemNotFound", "The resource could not be found.")
+        return drive
+
+    def drive(self, call: Call, user: User, _: re.Match[str]) -> Reply:
+        drive = self.user_drive(user)
+        owner = {"user": {"email": user.mail, "id": user.id, "displayName": user.display_name}}
+        body = {"id": drive.id, "driveType": "business", "name": "OneDrive", "webUrl": drive.web_url(None),
+                "createdBy": owner, "owner": owner,
+                "quota": {"deleted": 0, "remaining": 1_099_511_627_776 - drive_usage(drive),
+                          "state": "normal", "total": 1_099_511_627_776, "used": drive_usage(drive)}}
+        return Reply({"@odata.context": self.context("drives/$entity"), **_select(call, body, "drive")})
 
     @staticmethod
     def find_item(drive: seed.Drive, match: re.Match[str]) -> seed.DriveItem | None:
         """The addressed item; `None` for the root. Raises 404 for an unknown id."""
         item_id = match.groupdict().get("id")
-        if item_id is None or item_id == drive.root_id:
+        if item_id is None or item_id.lower() == "root" or item_id == drive.root_id:
             return None
         if item_id not in drive.items:
             raise GraphError(404, "itemNotFound", "The resource could not be found.")
         return drive.items[item_id]
 
     def drive_item(self, call: Call, user: User, match: re.Match[str]) -> Reply:
-        drive = self.user_drive(user)
+        drive = self.user_drive(user, match)
         body = _select(call, self.item_json(drive, self.find_item(drive, match)), "driveItem")
         return Reply({"@odata.context": self.context(f"users('{user.id}')/drive/items/$entity"), **body})
 
@@ -585,7 +602,7 @@ class GraphService:
         return Reply(body)
 
     def drive_children(self, call: Call, user: User, match: re.Match[str]) -> Reply:
-        drive = self.user_drive(user)
+        drive = self.user_drive(user, match)
         parent = self.find_item(drive, match)
         items = [] if parent is not None and not parent.is_folder else drive.children(
             parent.id if parent else drive.root_id)
@@ -604,7 +621,7 @@ class GraphService:
 
     def drive_search(self, call: Call, user: User, match: re.Match[str]) -> Reply:
         """Names first, then keyword matches; newest first within each, as relevance stands in for Graph's."""
-        drive = self.user_drive(user)
+        drive = self.user_drive(user, match)
         words = match["q"].replace("''", "'").lower().split()
         by_name = [item for item in drive.items.values() if all(word in item.name.lower() for word in words)]
         by_keyword = [item for item in drive.items.values() if item not in by_name
@@ -665,6 +682,10 @@ class GraphService:
         body = reply.body if isinstance(reply.body, dict) else base64.b64encode(reply.body).decode()
         return {"id": item["id"], "status": reply.status,
                 "headers": {"Content-Type": reply.content_type, **reply.headers}, "body": body}
+
+
+def drive_usage(drive: seed.Drive) -> int:
+    return sum(item.size for item in drive.items.values() if not item.is_folder)
 
 
 def error_reply(error: GraphError, request_id: str | None, client_request_id: str | None) -> Reply:

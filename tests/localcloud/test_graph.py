@@ -1,0 +1,297 @@
+"""The local Graph, driven by the real msgraph-sdk: typed models, errors, retries, paging, time zones, $batch."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from kiota_abstractions.authentication import (
+    AccessTokenProvider,
+    AllowedHostsValidator,
+    BaseBearerTokenAuthenticationProvider,
+)
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.headers_collection import HeadersCollection
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.users.item.calendar_view.calendar_view_request_builder import CalendarViewRequestBuilder
+from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_request_adapter import options as graph_options
+from msgraph.graph_service_client import GraphServiceClient
+from msgraph_core import GraphClientFactory
+
+from localcloud import seed
+from localcloud.cloud import Cloud, run_cloud
+from localcloud.faults import Fault
+from localcloud.graph import resolve_zone
+from localcloud.tenant import AGENT_GRAPH_SCOPES, User
+
+GRAPH = "https://graph.microsoft.com"
+
+
+class StaticToken(AccessTokenProvider):
+    """Hands one user's token to the local Graph host only."""
+
+    def __init__(self, token: str, host: str) -> None:
+        self.token = token
+        self.validator = AllowedHostsValidator([host])
+
+    async def get_authorization_token(self, uri: str, additional_authentication_context: dict[str, Any] = {}) -> str:  # noqa: B006
+        return self.token
+
+    def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
+        return self.validator
+
+
+@pytest.fixture(scope="module")
+async def cloud(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cloud]:
+    async with run_cloud(tmp_path_factory.mktemp("graph")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def http(cloud: Cloud) -> AsyncIterator[httpx.AsyncClient]:
+    client = httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(cloud.ca_file)))
+    async with GraphClientFactory.create_with_default_middleware(client=client, options=graph_options) as wrapped:
+        yield wrapped
+
+
+Graph = tuple[GraphServiceClient, GraphRequestAdapter]
+GraphFor = Callable[..., Graph]
+
+
+@pytest.fixture
+def graph_for(cloud: Cloud, http: httpx.AsyncClient) -> GraphFor:
+    """`graph_for("adele", scopes=...)`: a typed client and its adapter carrying that user's delegated token."""
+
+    def build(name: str, scopes: tuple[str, ...] = AGENT_GRAPH_SCOPES) -> Graph:
+        user = cloud.directory.user_by_name(name)
+        token = cloud.issuer.entra_token(audience=GRAPH, client_id=cloud.directory.agent.client_id, user=user,
+                                         scopes=scopes)
+        host = httpx.URL(cloud.endpoints.graph).host
+        adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(StaticToken(token, host)), client=http)
+        adapter.base_url = f"{cloud.endpoints.graph}/v1.0"
+        return GraphServiceClient(request_adapter=adapter), adapter
+
+    return build
+
+
+def user(cloud: Cloud, name: str) -> User:
+    found = cloud.directory.user_by_name(name)
+    assert found is not None
+    return found
+
+
+def prefer(zone: str) -> HeadersCollection:
+    headers = HeadersCollection()
+    headers.add("Prefer", f'outlook.timezone="{zone}"')
+    return headers
+
+
+def week_view(today: date, zone: str, top: int | None = None) -> RequestConfiguration[Any]:
+    """This week of the user's calendar, from their local midnight, asking for times in `zone`."""
+    resolved = resolve_zone(zone)
+    assert resolved is not None
+    start = datetime.combine(today, datetime.min.time(), resolved[0])
+    query = CalendarViewRequestBuilder.CalendarViewRequestBuilderGetQueryParameters(
+        start_date_time=start.isoformat(), end_date_time=(start + timedelta(days=7)).isoformat(), top=top,
+        select=["subject", "start", "end", "isAllDay", "type", "seriesMasterId", "recurrence", "onlineMeeting",
+                "isCancelled", "organizer", "attendees"],
+    )
+    return RequestConfiguration(query_parameters=query, headers=prefer(zone))
+
+
+async def test_typed_models_parse_me_manager_presence_and_mailbox_settings(graph_for: GraphFor) -> None:
+    client, _ = graph_for("adele")
+    query = UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
+        select=["displayName", "department", "businessPhones", "mobilePhone"])
+    me = await client.me.get(RequestConfiguration(query_parameters=query))
+    manager = await client.me.manager.get()
+    presence = await client.me.presence.get()
+    settings = await client.me.mailbox_settings.get()
+    assert me and me.display_name == "Adele Vance" and me.department == "Retail"
+    assert me.business_phones == ["+1 425 555 0109"] and me.mobile_phone is None
+    assert manager and getattr(manager, "display_name", None) == "Megan Bowen"
+    assert presence and presence.availability == "Available"
+    assert settings and settings.time_zone == "Pacific Standard Time"
+    assert settings.working_hours and settings.working_hours.start_time is not None
+
+
+async def test_photo_is_a_png_in_every_size(graph_for: GraphFor) -> None:
+    client, _ = graph_for("adele")
+    largest = await client.me.photo.content.get()
+    small = await client.me.photos.by_profile_photo_id("48x48").content.get()
+    metadata = await client.me.photo.get()
+    assert largest and largest.startswith(b"\x89PNG\r\n\x1a\n")
+    assert small and small.startswith(b"\x89PNG") and len(small) < len(largest)
+    assert metadata and metadata.width == 240
+
+
+async def test_user_without_photo_gets_404(graph_for: GraphFor) -> None:
+    client, _ = graph_for("isaiah")
+    with pytest.raises(ODataError) as raised:
+        await client.me.photo.content.get()
+    assert raised.value.response_status_code == 404
+    assert raised.value.error and raised.value.error.code == "ImageNotFound"
+
+
+async def test_user_without_manager_gets_404(graph_for: GraphFor) -> None:
+    client, _ = graph_for("patti")
+    with pytest.raises(ODataError) as raised:
+        await client.me.manager.get()
+    assert raised.value.response_status_code == 404
+    assert raised.value.error and raised.value.error.code == "Request_ResourceNotFound"
+
+
+async def test_calendar_view_without_calendars_read_is_403(cloud: Cloud, graph_for: GraphFor) -> None:
+    client, _ = graph_for("adele", scopes=("User.Read",))
+    with pytest.raises(ODataError) as raised:
+        await client.me.calendar_view.get(week_view(seed.today_for(user(cloud, "adele")), "UTC"))
+    assert raised.value.response_status_code == 403
+    assert raised.value.error and raised.value.error.code == "ErrorAccessDenied"
+
+
+async def test_calendar_view_shows_all_day_event_and_recurring_occurrences(cloud: Cloud, graph_for: GraphFor) -> None:
+    client, _ = graph_for("adele")
+    today = seed.today_for(user(cloud, "adele"))
+    page = await client.me.calendar_view.get(week_view(today, "Pacific Standard Time", top=50))
+    events = page.value if page and page.value else []
+    all_day = next(event for event in events if event.is_all_day)
+    standups = [event for event in events if event.subject == "Daily stand-up"]
+    assert all_day.start and all_day.start.date_time == f"{today.isoformat()}T00:00:00.0000000"
+    assert all_day.end and all_day.end.date_time == f"{(today + timedelta(days=1)).isoformat()}T00:00:00.0000000"
+    assert standups and all(event.type and event.type.value == "occurrence" for event in standups)
+    assert all(event.series_master_id and event.recurrence is None for event in standups)
+    assert all(event.start and event.start.date_time.endswith("T09:00:00.0000000") for event in standups if event.start
+               and event.start.date_time)
+    assert any(event.online_meeting and event.online_meeting.join_url for event in events)
+    assert len(events) > 10
+
+
+async def test_paging_keeps_prefer_time_zone_when_resent(cloud: Cloud, graph_for: GraphFor) -> None:
+    client, _ = graph_for("adele")
+    config = week_view(seed.today_for(user(cloud, "adele")), "Pacific Standard Time", top=4)
+    page = await client.me.calendar_view.get(config)
+    pages = [page]
+    while page and page.odata_next_link:
+        page = await client.me.calendar_view.with_url(page.odata_next_link).get(
+            RequestConfiguration(headers=prefer("Pacific Standard Time")))
+        pages.append(page)
+    events = [event for page in pages if page and page.value for event in page.value]
+    assert len(pages) >= 3 and len({event.id for event in events}) == len(events) > 10
+    assert {event.start.time_zone for event in events if event.start} == {"Pacific Standard Time"}
+
+
+async def test_user_in_another_time_zone_sees_that_zone(cloud: Cloud, graph_for: GraphFor) -> None:
+    client, _ = graph_for("diego")
+    page = await client.me.calendar_view.get(week_view(seed.today_for(user(cloud, "diego")), "Asia/Tokyo", top=50))
+    standup = next(event for event in (page.value if page and page.value else []) if event.subject == "Daily stand-up")
+    assert standup.start and standup.start.time_zone == "Asia/Tokyo"
+    assert standup.start.date_time and standup.start.date_time.endswith("T09:00:00.0000000")
+
+
+async def test_drive_children_parse_and_order_by_last_modified(graph_for: GraphFor) -> None:
+    client, _ = graph_for("adele")
+    drive = await client.me.drive.get()
+    assert drive and drive.id
+    root = client.drives.by_drive_id(drive.id).items.by_drive_item_id("root")
+    folders = await root.children.get()
+    documents = next(item for item in (folders.value if folders and folders.value else []) if item.name == "Documents")
+    assert documents.id and documents.folder and documents.folder.child_count
+    files = await client.drives.by_drive_id(drive.id).items.by_drive_item_id(documents.id).children.with_url(
+        f"{client.request_adapter.base_url}/me/drive/items/{documents.id}/children?$orderby=lastModifiedDateTime desc"
+    ).get()
+    items = files.value if files and files.value else []
+    stamps = [item.last_modified_date_time for item in items if item.last_modified_date_time]
+    assert len(stamps) == documents.folder.child_count and stamps == sorted(stamps, reverse=True)
+    assert all(item.file and item.file.mime_type for item in items)
+    assert any(item.last_modified_by and item.last_modified_by.user and
+               item.last_modified_by.user.display_name != "Adele Vance" for item in items)
+
+
+async def test_search_finds_files_in_several_folders_with_paging(graph_for: GraphFor) -> None:
+    client, adapter = graph_for("megan")
+    url: str | None = f"{adapter.base_url}/me/drive/root/search(q='budget')?$top=2&$select=name,parentReference"
+    found = []
+    while url:
+        page = await client.drives.by_drive_id("me").items.with_url(url).get()
+        found += page.value if page and page.value else []
+        url = page.odata_next_link if page else None
+    names = [item.name or "" for item in found]
+    assert sum("budget" in name.lower() for name in names) >= 4 and "Pricing model.xlsx" in names
+    assert len({item.parent_reference.path for item in found if item.parent_reference}) >= 3
+
+
+async def test_429_with_retry_after_is_retried_by_the_sdk(cloud: Cloud, graph_for: GraphFor) -> None:
+    client, _ = graph_for("adele")
+    cloud.faults.add(Fault(service="graph", path="/v1.0/me/presence", status=429, retry_after=1, count=1))
+    started = time.monotonic()
+    presence = await client.me.presence.get()
+    assert presence and presence.availability == "Available"
+    assert time.monotonic() - started >= 1 and not cloud.faults.list()
+
+
+async def test_batch_answers_each_item_and_fails_dependents(cloud: Cloud, graph_for: GraphFor) -> None:
+    _, adapter = graph_for("isaiah")
+    cloud.faults.add(Fault(service="graph", path="/v1.0/me/presence", status=503, retry_after=2, count=1))
+    requests = [
+        {"id": "me", "method": "GET", "url": "/me?$select=displayName"},
+        {"id": "photo", "method": "GET", "url": "/me/photo/$value"},
+        {"id": "after-photo", "method": "GET", "url": "/me/manager", "dependsOn": ["photo"]},
+        {"id": "presence", "method": "GET", "url": "/me/presence"},
+        {"id": "settings", "method": "GET", "url": "/me/mailboxSettings", "dependsOn": ["me"]},
+    ]
+    request = RequestInformation(Method.POST, f"{adapter.base_url}/$batch")
+    request.headers.try_add("Content-Type", "application/json")
+    request.content = json.dumps({"requests": requests}).encode()
+    raw = await adapter.send_primitive_async(request, "bytes", {"XXX": ODataError})
+    responses = {item["id"]: item for item in json.loads(raw or b"{}")["responses"]}
+    assert responses["me"]["status"] == 200 and responses["me"]["body"]["displayName"] == "Isaiah Langer"
+    assert responses["photo"]["status"] == 404 and responses["after-photo"]["status"] == 424
+    assert responses["presence"]["status"] == 503 and responses["presence"]["headers"]["Retry-After"] == "2"
+    assert responses["settings"]["status"] == 200 and responses["settings"]["body"]["timeZone"] == "GMT Standard Time"
+
+
+async def test_batch_photo_body_is_base64(graph_for: GraphFor) -> None:
+    _, adapter = graph_for("adele")
+    request = RequestInformation(Method.POST, f"{adapter.base_url}/$batch")
+    request.headers.try_add("Content-Type", "application/json")
+    photo = {"id": "1", "method": "GET", "url": "/me/photos/48x48/$value"}
+    request.content = json.dumps({"requests": [photo]}).encode()
+    raw = await adapter.send_primitive_async(request, "bytes", {"XXX": ODataError})
+    item = json.loads(raw or b"{}")["responses"][0]
+    assert item["headers"]["Content-Type"] == "image/png" and item["body"].startswith("iVBORw0KGgo")
+
+
+async def test_batch_of_more_than_20_is_400(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    token = cloud.issuer.entra_token(audience=GRAPH, client_id=cloud.directory.agent.client_id,
+                                     user=user(cloud, "adele"), scopes=AGENT_GRAPH_SCOPES)
+    body = {"requests": [{"id": str(index), "method": "GET", "url": "/me"} for index in range(21)]}
+    response = await http.post(f"{cloud.endpoints.graph}/v1.0/$batch", json=body,
+                               headers={"Authorization": f"Bearer {token}", "client-request-id": "abc"})
+    assert response.status_code == 400 and response.headers["client-request-id"] == "abc"
+    assert response.json()["error"]["code"] == "BadRequest"
+
+
+async def test_bad_token_is_401_with_www_authenticate(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    response = await http.get(f"{cloud.endpoints.graph}/v1.0/me", headers={"Authorization": "Bearer not-a-jwt"})
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer ")
+    error = response.json()["error"]
+    assert error["code"] == "InvalidAuthenticationToken" and error["innerError"]["request-id"]
+
+
+def test_seed_is_deterministic_for_a_date() -> None:
+    adele = seed.user_by_username("adele")
+    day = date(2026, 11, 22)
+    assert seed.calendar(adele, day) == seed.calendar(adele, day)
+    assert seed.drive(adele, day) == seed.drive(adele, day)
+    assert 20 <= sum(not item.is_folder for item in seed.drive(adele, day).items.values()) <= 40
+    assert seed.calendar(seed.user_by_username("lidia"), day) == []
