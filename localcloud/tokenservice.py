@@ -226,7 +226,7 @@ class TokenService:
                 log.info("refreshing a token for connection %s failed", key[1])
         if stored.expires_at > time.time():
             return stored
-        del self.tokens[key]
+        self.tokens.pop(key, None)
         return None
 
     def sign_in_resource(self, key: Key) -> dict[str, Any]:
@@ -250,12 +250,12 @@ class TokenService:
             state = json.loads(base64.b64decode(self.required(request, "state"), validate=True))
             conversation = state["conversation"]
             user_id, channel_id = conversation["user"]["id"], conversation["channelId"]
-            connection = self.check_connection(state["connectionName"])
+            connection = state["connectionName"]
         except (binascii.Error, ValueError, KeyError, TypeError) as error:
             raise ServiceError(400, "BadArgument", "The state is not a valid TokenExchangeState.") from error
-        if not all(isinstance(value, str) and value for value in (user_id, channel_id)):
-            raise ServiceError(400, "BadArgument", "The 'state' parameter names no user or channel.")
-        return user_id, connection, channel_id
+        if not all(isinstance(value, str) and value for value in (user_id, channel_id, connection)):
+            raise ServiceError(400, "BadArgument", "The state names no user, channel or connection.")
+        return user_id, self.check_connection(connection), channel_id
 
     def consent_required(self, user_oid: str) -> bool:
         """The local switch; a real lack of consent shows up as Entra's AADSTS65001 on the OBO call."""
