@@ -30,9 +30,10 @@ def command_button(title: str, command: str) -> dict[str, Any]:
 
 
 def card_activity(card: Card, fallback_text: str) -> Activity:
-    """A message with the card and a plain-text version for channels that show no cards."""
+    """A message with the card; channels that show no cards show `fallback_text` instead (the card's own
+    `fallbackText`), and notifications show it as the summary."""
     return Activity(
         type=ActivityTypes.message,
-        text=fallback_text,
-        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+        summary=fallback_text,
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content={**card, "fallbackText": fallback_text})],
     )

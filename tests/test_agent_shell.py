@@ -42,8 +42,14 @@ async def local_agent(threaded_cloud: Cloud) -> AsyncIterator[TestClient]:
 
 
 async def _texts(response: Any) -> list[str]:
+    """Every reply as text: its own text and the plain-text fallback of its cards."""
     body = await response.json()
-    return [activity.get("text", "") for activity in body["activities"]]
+    return [
+        text
+        for activity in body["activities"]
+        for text in [activity.get("text") or "",
+                     *(attachment["content"].get("fallbackText", "") for attachment in activity.get("attachments", []))]
+    ]
 
 
 async def test_health_endpoint_answers_ok(local_agent: TestClient) -> None:

@@ -11,7 +11,15 @@ import sys
 import threading
 from pathlib import Path
 
-from localcloud.launcher import ROOT, ChildProcess, free_port, start_agent, start_cloud, start_playground
+from localcloud.launcher import (
+    ROOT,
+    ChildProcess,
+    CloudProcess,
+    free_port,
+    start_agent,
+    start_cloud,
+    start_playground,
+)
 from localcloud.tenant import users_as_json
 
 STATE = ROOT / ".localcloud"
@@ -22,21 +30,27 @@ def _port(variable: str, default: int) -> int:
     return wanted if wanted else free_port()
 
 
-def main() -> int:
-    STATE.mkdir(exist_ok=True)
-    agent_port, playground_port = _port("PORT", 3978), _port("PLAYGROUND_PORT", 56150)
+def start_demo(state: Path, agent_port: int, playground_port: int, children: list[ChildProcess]) -> CloudProcess:
+    """Start the cloud, the agent and the Playground, appending each to `children` as soon as it runs."""
+    state.mkdir(parents=True, exist_ok=True)
     agent_endpoint = f"http://127.0.0.1:{agent_port}/api/messages"
-    children: list[ChildProcess] = []
+    print("Starting the local Microsoft cloud…", flush=True)
+    cloud = start_cloud(state / "agent.env", agent_endpoint, log_file=state / "localcloud.log")
+    children.append(cloud)
+    print(f"Starting the agent on {agent_endpoint}…", flush=True)
+    children.append(start_agent(cloud.env_file, agent_port, log_file=state / "agent.log"))
+    print("Starting the Microsoft 365 Agents Playground…", flush=True)
+    children.append(start_playground(agent_endpoint, playground_port, log_file=state / "playground.log"))
+    return cloud
+
+
+def main() -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    children: list[ChildProcess] = []
+    playground_port = _port("PLAYGROUND_PORT", 56150)
     try:
-        print("Starting the local Microsoft cloud…", flush=True)
-        cloud = start_cloud(STATE / "agent.env", agent_endpoint, log_file=STATE / "localcloud.log")
-        children.append(cloud)
-        print(f"Starting the agent on {agent_endpoint}…", flush=True)
-        children.append(start_agent(cloud.env_file, agent_port, log_file=STATE / "agent.log"))
-        print("Starting the Microsoft 365 Agents Playground…", flush=True)
-        children.append(start_playground(agent_endpoint, playground_port, log_file=STATE / "playground.log"))
+        cloud = start_demo(STATE, _port("PORT", 3978), playground_port, children)
         print(_banner(playground_port, cloud.url), flush=True)
         stop.wait()
     except KeyboardInterrupt:
