@@ -54,14 +54,14 @@ class EntraError(Exception):
         self.error, self.code, self.message, self.status, self.suberror = error, code, message, status, suberror
 
     def response(self, request: web.Request) -> web.Response:
-        trace_id = str(uuid.uuid4())
-        correlation_id = request.headers.get("client-request-id") or str(uuid.uuid4())
+        trace_id, timestamp = str(uuid.uuid4()), datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        correlation_id = _correlation_id(request)
         body: dict[str, Any] = {
             "error": self.error,
-            "error_description": f"AADSTS{self.code}: {self.message} Trace ID: {trace_id} "
-            f"Correlation ID: {correlation_id} Timestamp: {_timestamp()}",
+            "error_description": f"AADSTS{self.code}: {self.message}\r\nTrace ID: {trace_id}\r\n"
+            f"Correlation ID: {correlation_id}\r\nTimestamp: {timestamp}",
             "error_codes": [self.code],
-            "timestamp": _timestamp(),
+            "timestamp": timestamp,
             "trace_id": trace_id,
             "correlation_id": correlation_id,
             "error_uri": f"https://login.microsoftonline.com/error?code={self.code}",
@@ -71,8 +71,12 @@ class EntraError(Exception):
         return web.json_response(body, status=self.status, headers=_no_store(trace_id))
 
 
-def _timestamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+def _correlation_id(request: web.Request) -> str:
+    """The client's `client-request-id` when it is a GUID (MSAL sends one), else a new one."""
+    try:
+        return str(uuid.UUID(request.headers.get("client-request-id", "")))
+    except ValueError:
+        return str(uuid.uuid4())
 
 
 def _no_store(trace_id: str) -> dict[str, str]:
@@ -101,6 +105,10 @@ class Scopes:
                 oidc.add(scope.lower())
                 continue
             resource, _, name = scope.rpartition("/") if "/" in scope else (GRAPH_RESOURCE, "", scope)
+            resource = resource.rstrip("/")
+            if not resource or not name:
+                raise EntraError("invalid_scope", 70011, "The provided value for the input parameter 'scope' is not "
+                                 f"valid. The scope {scope} is not valid.")
             resources.add(GRAPH_RESOURCE if resource.lower() in (GRAPH_RESOURCE, GRAPH_APP_ID) else resource)
             names.append(name)
         if len(resources) > 1:
@@ -174,7 +182,7 @@ class Entra:
     # Tenants, apps and resources
 
     def tenant_id(self, tenant: str) -> str:
-        if tenant == self.directory.tenant_id or tenant.lower() in TENANT_ALIASES:
+        if tenant.lower() in (self.directory.tenant_id, *TENANT_ALIASES):
             return self.directory.tenant_id
         raise EntraError(
             "invalid_tenant", 90002, f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
@@ -638,7 +646,10 @@ def _redirect_allowed(app: App, redirect_uri: str) -> bool:
     """Exact match, except that a loopback redirect URI may use any port, as Entra allows for native apps."""
     if redirect_uri in app.redirect_uris:
         return True
-    url = URL(redirect_uri)
+    try:
+        url = URL(redirect_uri)
+    except ValueError:
+        return False
     if url.scheme != "http" or url.host not in ("localhost", "127.0.0.1"):
         return False
     return str(url.with_port(None)) in app.redirect_uris

@@ -124,6 +124,16 @@ def test_unknown_tenant_is_aadsts90002(login: str, ca_file: Path) -> None:
     assert response.json()["error_codes"] == [90002]
 
 
+def test_errors_have_entra_shape(login: str, http: requests.Session) -> None:
+    response = http.post(f"{login}/{TENANT_ID}/oauth2/v2.0/token",
+                         data={"grant_type": "device_code_please", "client_id": SCRIPTS_CLIENT_ID}, timeout=10)
+    body = response.json()
+    assert response.status_code == 400
+    assert body["error"] == "unsupported_grant_type"
+    assert body["error_description"].startswith("AADSTS70003: ")
+    assert {"error_codes", "timestamp", "trace_id", "correlation_id"} <= body.keys()
+
+
 def app_token(app: msal.ConfidentialClientApplication, resource: str) -> dict[str, Any]:
     result = app.acquire_token_for_client([f"{resource}/.default"])
     assert result is not None
