@@ -216,11 +216,11 @@ class Entra:
             "tenant."
         )
 
-    def delegated(self, user: User, client: App, scopes: Scopes, *, consented: bool = False, nonce: str | None = None
-                  ) -> Access:
-        """A user token's access: Graph scopes need consent; an app's `access_as_user` needs pre-authorization.
+    def delegated(self, user: User, client: App, scopes: Scopes, nonce: str | None = None) -> Access:
+        """A user token's access: Graph scopes need the user's or an admin's consent.
 
-        `consented` is set when the user has just accepted the sign-in page for these scopes.
+        An app's API exposes only `access_as_user`, which the local tenant's admin consented for every app of the
+        tenant (Teams is pre-authorized, as in a real registration).
         """
         audience, app = self.resource(scopes.resource)
         if audience == GRAPH_RESOURCE:
@@ -234,8 +234,6 @@ class Entra:
             raise _invalid_scope(scopes)
         if any(name.lower() not in (".default", "access_as_user") for name in scopes.names):
             raise _invalid_scope(scopes)
-        if not consented and client.client_id not in (app.client_id, *app.pre_authorized_clients):
-            raise _consent_required(client)
         return Access(audience, client.client_id, user, ("access_as_user",), scopes.oidc, nonce,
                       resource_prefix=f"{scopes.resource}/")
 
@@ -617,7 +615,7 @@ def create_ui_app(cloud: Cloud) -> web.Application:
         if pending.scopes.resource == GRAPH_RESOURCE and not pending.scopes.is_default:
             directory.grant(user.id, pending.client.client_id, {_canonical(name) for name in pending.scopes.names})
         try:
-            access = entra.delegated(user, pending.client, pending.scopes, consented=True, nonce=pending.nonce)
+            access = entra.delegated(user, pending.client, pending.scopes, nonce=pending.nonce)
         except EntraError as error:
             return _redirect_error(pending.redirect_uri, pending.state, error.error,
                                    f"AADSTS{error.code}: {error.message}")

@@ -182,7 +182,7 @@ def test_refresh_token_renews_a_user_token(login: str, http: requests.Session, v
     assert result is not None
     assert verify(result["access_token"], GRAPH)["scp"] == "Calendars.Read"
 
-def test_teams_client_gets_an_agent_token_as_pre_authorized(login: str, http: requests.Session, verify: Any) -> None:
+def test_teams_client_gets_a_token_for_the_agent_api(login: str, http: requests.Session, verify: Any) -> None:
     result = user_token(login, http, [f"api://botid-{AGENT_ID}/access_as_user"], TEAMS_DESKTOP_CLIENT_ID)
     claims = verify(result["access_token"], AGENT_ID)
     assert (claims["scp"], claims["azp"]) == ("access_as_user", TEAMS_DESKTOP_CLIENT_ID)
