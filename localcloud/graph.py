@@ -377,7 +377,7 @@ class GraphService:
             return ZoneInfo("UTC"), "UTC", False
         return resolved[0], resolved[1], True
 
-    def event_json(self, event: seed.Event, zone: ZoneInfo, zone_name: str, basic: bool) -> dict[str, Any]:
+    def event_json(self, event: seed.Event, zone: ZoneInfo, zone_name: str) -> dict[str, Any]:
         if event.is_all_day:
             start, end = event.start.replace(tzinfo=None), event.end.replace(tzinfo=None)
         else:
@@ -420,9 +420,14 @@ class GraphService:
             ],
             "organizer": {"emailAddress": _email(event.organizer)},
         }
-        if basic:
+        return body
+
+    def selected_event(self, call: Call, event: seed.Event, zone: ZoneInfo, zone_name: str) -> dict[str, Any]:
+        """`$select` over all event properties; with only `Calendars.ReadBasic` the private ones are left out."""
+        body = _select(call, self.event_json(event, zone, zone_name), "event", always=("@odata.etag", "id"))
+        if basic_calendar_access(call):
             for name in ("body", "bodyPreview", "attendees"):
-                del body[name]
+                body.pop(name, None)
         return body
 
     @staticmethod
@@ -475,9 +480,7 @@ class GraphService:
         }
         events.sort(key=key[found.group(1).lower()], reverse=(found.group(2) or "").lower() == "desc")
         zone, zone_name, applied = self.preferred_zone(call)
-        basic = basic_calendar_access(call)
-        page = [_select(call, self.event_json(event, zone, zone_name, basic), "event", always=("@odata.etag", "id"))
-                for event in events[skip:skip + top]]
+        page = [self.selected_event(call, event, zone, zone_name) for event in events[skip:skip + top]]
         body: dict[str, Any] = {
             "@odata.context": self.context(f"users('{user.id}')/calendarView{_selected_context(call)}"),
             "value": page,
@@ -503,8 +506,7 @@ class GraphService:
         if event is None:
             raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
         zone, zone_name, applied = self.preferred_zone(call)
-        basic = basic_calendar_access(call)
-        body = _select(call, self.event_json(event, zone, zone_name, basic), "event", always=("@odata.etag", "id"))
+        body = self.selected_event(call, event, zone, zone_name)
         headers = {"Preference-Applied": f'outlook.timezone="{zone_name}"'} if applied else {}
         return Reply({"@odata.context": self.context(f"users('{user.id}')/events/$entity"), **body}, headers=headers)
 
@@ -589,8 +591,11 @@ class GraphService:
         token = call.option("skiptoken")
         offset = 0
         if token:
-            decoded = re.fullmatch(r"Paged=TRUE&p_Index=(\d+)",
-                                   base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("latin-1"))
+            try:
+                text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("latin-1")
+            except ValueError:  # binascii.Error is a ValueError
+                text = ""
+            decoded = re.fullmatch(r"Paged=TRUE&p_Index=(\d+)", text)
             if decoded is None:
                 raise bad_request("Invalid skip token.", "invalidRequest")
             offset = int(decoded.group(1))

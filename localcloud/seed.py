@@ -210,7 +210,7 @@ def calendar(user: User, today: date) -> list[Event]:
 
 
 def find_event(user: User, today: date, wanted: str) -> Event | None:
-    """A series master or single event by id, or an occurrence of a series within a year of today."""
+    """A series master, a single event or an occurrence, by id."""
     for event in calendar(user, today):
         if event.id == wanted:
             return event

@@ -159,6 +159,14 @@ async def test_calendar_view_without_calendars_read_is_403(cloud: Cloud, graph_f
     assert raised.value.error and raised.value.error.code == "ErrorAccessDenied"
 
 
+async def test_calendars_read_basic_omits_body_and_attendees(cloud: Cloud, graph_for: GraphFor) -> None:
+    client, _ = graph_for("adele", scopes=("Calendars.ReadBasic",))
+    page = await client.me.calendar_view.get(week_view(seed.today_for(user(cloud, "adele")), "UTC", top=50))
+    events = page.value if page and page.value else []
+    assert events and all(event.attendees is None and event.body is None for event in events)
+    assert all(event.subject and event.organizer for event in events)
+
+
 async def test_calendar_view_shows_all_day_event_and_recurring_occurrences(cloud: Cloud, graph_for: GraphFor) -> None:
     client, _ = graph_for("adele")
     today = seed.today_for(user(cloud, "adele"))
