@@ -18,12 +18,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from aiohttp import web
+from dotenv import dotenv_values
 
 from .cloud import OAUTH_CONNECTION_NAME, Cloud, describe
 from .tenant import BOTFRAMEWORK_RESOURCE, TEAMS_DESKTOP_CLIENT_ID, User, stable_id
@@ -636,22 +638,27 @@ def _text_blocks(node: Any) -> list[str]:
     return _text_blocks([node[key] for key in ("body", "items", "columns") if key in node])
 
 
-def _cloud_url(args: argparse.Namespace) -> str | None:
+def _cloud_url(args: argparse.Namespace) -> str:
+    """The channels URL from --cloud, or from the env file a running cloud wrote; ControlError says what is missing."""
     if args.cloud:
         return args.cloud
-    if args.say_env_file:
-        from dotenv import dotenv_values
-
-        return dotenv_values(args.say_env_file).get("LOCALCLOUD_URL")
-    return None
+    if not args.say_env_file:
+        raise ControlError("give --cloud URL or --env-file PATH of a running local cloud")
+    if not Path(args.say_env_file).is_file():
+        raise ControlError(f"{args.say_env_file} does not exist: is the local cloud running?")
+    url = dotenv_values(args.say_env_file).get("LOCALCLOUD_URL")
+    if not url:
+        raise ControlError(f"{args.say_env_file} has no LOCALCLOUD_URL: is it the local cloud's env file?")
+    return url
 
 
 async def run_say(args: argparse.Namespace) -> int:
     from .client import LocalCloudClient, LocalCloudError
 
-    base_url = _cloud_url(args)
-    if not base_url:
-        print("error: give --cloud URL or --env-file PATH of a running local cloud")
+    try:
+        base_url = _cloud_url(args)
+    except ControlError as error:
+        print(f"error: {error.message}")
         return 2
     target = {"agent_endpoint": args.say_agent_endpoint} if args.say_agent_endpoint else {}
     try:
