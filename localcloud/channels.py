@@ -17,7 +17,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -278,7 +278,7 @@ def build_teams_activity(cloud: Cloud, user: User, conversation: Conversation, b
     activity: dict[str, Any] = {
         "type": common["type"],
         "id": _activity_id(),
-        "timestamp": datetime.now().astimezone().isoformat(),
+        "timestamp": datetime.now(UTC).isoformat(),
         "localTimestamp": datetime.now(zone).isoformat(),
         "localTimezone": timezone,
         "serviceUrl": f"{cloud.endpoints.channels}/teams/",
@@ -511,7 +511,7 @@ async def copilot_send(request: web.Request) -> web.Response:
     activity: dict[str, Any] = {
         "type": common["type"],
         "id": str(uuid.uuid4()),
-        "timestamp": datetime.now().astimezone().isoformat(),
+        "timestamp": datetime.now(UTC).isoformat(),
         "channelId": COPILOT_CHANNEL_ID,
         "serviceUrl": f"{cloud.endpoints.channels}/copilot/{cid}/",
         "from": {"id": user.id, "aadObjectId": user.id, "name": user.display_name, "role": "user"},
