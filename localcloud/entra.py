@@ -167,6 +167,8 @@ class AuthorizeRequest:
 class RefreshGrant:
     client_id: str
     user_id: str
+    scope: str
+    """The scopes it was issued for, used when a refresh request names none."""
 
 
 class Entra:
@@ -369,7 +371,7 @@ class Entra:
             raise EntraError("invalid_grant", 9002313, "Invalid request. Request is malformed or invalid: the "
                              "refresh token is not valid for this client.")
         user = self.directory.users[grant.user_id]
-        return self.delegated(user, client, Scopes.parse(form.get("scope") or "openid profile offline_access"))
+        return self.delegated(user, client, Scopes.parse(form.get("scope") or grant.scope))
 
     def token_response(self, access: Access, form: MultiDictProxy[str]) -> dict[str, Any]:
         issuer = self.cloud.issuer
@@ -384,13 +386,14 @@ class Entra:
         }
         if access.user is None:
             return body
-        oidc = sorted(access.oidc - {"offline_access"})
-        body["scope"] = " ".join([f"{access.resource_prefix}{scope}" for scope in access.scp] + oidc)
+        scopes = [f"{access.resource_prefix}{scope}" for scope in access.scp]
+        body["scope"] = " ".join(scopes + sorted(access.oidc - {"offline_access"}))
         if "openid" in access.oidc:
             body["id_token"] = issuer.id_token(client_id=access.client_id, user=access.user, nonce=access.nonce)
         if "offline_access" in access.oidc:
             refresh = secrets.token_urlsafe(48)
-            self.refresh_tokens[refresh] = RefreshGrant(access.client_id, access.user.id)
+            self.refresh_tokens[refresh] = RefreshGrant(access.client_id, access.user.id,
+                                                        " ".join(scopes + sorted(access.oidc)))
             body["refresh_token"] = refresh
         if form.get("client_info") == "1":
             info = json.dumps({"uid": access.user.id, "utid": self.directory.tenant_id}).encode()
