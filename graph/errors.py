@@ -1,0 +1,37 @@
+"""Domain errors of the Graph layer: each one is something the user can act on, turned into a reply in one place."""
+
+from __future__ import annotations
+
+
+class GraphError(Exception):
+    """Base of every error the Graph layer raises; the message never contains a token."""
+
+
+class SignInRequired(GraphError):
+    """401: the token is missing, expired or revoked; sign the connection out and offer sign-in again."""
+
+    def __init__(self, message: str = "Sign-in is required.") -> None:
+        super().__init__(message)
+
+
+class MissingPermission(GraphError):
+    """403: the token lacks the scope (or consent) that the call needs."""
+
+    def __init__(self, permission: str, message: str | None = None) -> None:
+        super().__init__(message or f"The permission {permission} is missing.")
+        self.permission = permission
+
+
+class GraphBusy(GraphError):
+    """429 or 503 with Retry-After: Microsoft 365 is throttling; try again in `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Microsoft 365 is busy, try again in {retry_after} s.")
+        self.retry_after = retry_after
+
+
+class GraphUnavailable(GraphError):
+    """5xx, a network error, or the command's deadline ran out."""
+
+    def __init__(self, message: str = "Microsoft 365 did not answer in time.") -> None:
+        super().__init__(message)

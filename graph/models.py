@@ -1,0 +1,109 @@
+"""What the Graph layer returns: small frozen dataclasses decoded from Graph's JSON.
+
+Not msgraph-sdk's models: their deserialization costs milliseconds per object on the event loop
+(`../shared/notes/graph-facts.md`). Optional fields are `None` (or empty) when Graph leaves them out,
+so cards can omit them instead of showing "None".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+FileKind = Literal["folder", "word", "excel", "powerpoint", "pdf", "image", "text", "other"]
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone shown next to the user, such as the manager."""
+
+    display_name: str
+    job_title: str | None = None
+    mail: str | None = None
+
+
+@dataclass(frozen=True)
+class Presence:
+    """Teams presence, e.g. availability `Available`/`Busy`/`Away`, activity `InAMeeting`."""
+
+    availability: str
+    activity: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The signed-in user's `/me` card: one `$batch` of profile, photo, manager and presence."""
+
+    display_name: str
+    initials: str
+    """One or two letters from the name: shown when there is no photo."""
+    job_title: str | None = None
+    department: str | None = None
+    mail: str | None = None
+    business_phone: str | None = None
+    mobile_phone: str | None = None
+    office_location: str | None = None
+    photo_data_uri: str | None = None
+    """`data:image/jpeg;base64,...` of the 64x64 photo, or None when the user has none."""
+    manager: Person | None = None
+    presence: Presence | None = None
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One occurrence from `calendarView` (recurring series are expanded into occurrences)."""
+
+    id: str
+    subject: str
+    start: datetime
+    """Aware, in the page's time zone (all-day events: midnight of their day in that zone)."""
+    end: datetime
+    is_all_day: bool = False
+    location: str | None = None
+    organizer_name: str | None = None
+    organizer_mail: str | None = None
+    join_url: str | None = None
+    is_online: bool = False
+    is_cancelled: bool = False
+    show_as: str | None = None
+    """`free`, `tentative`, `busy`, `oof`, `workingElsewhere` or `unknown`."""
+    web_link: str | None = None
+    is_recurring: bool = False
+    """An occurrence (or exception) of a recurring series."""
+
+
+@dataclass(frozen=True)
+class CalendarPage:
+    """One page of events in the window [start, end), with the link to the next page, if any."""
+
+    events: tuple[CalendarEvent, ...]
+    time_zone: str
+    """The zone the times are in, as sent in `Prefer: outlook.timezone` (IANA or Windows name)."""
+    start: datetime
+    end: datetime
+    next_link: str | None = None
+
+
+@dataclass(frozen=True)
+class DriveItem:
+    """A file or folder in the user's OneDrive."""
+
+    id: str
+    name: str
+    kind: FileKind
+    size: int | None = None
+    modified_at: datetime | None = None
+    modified_by: str | None = None
+    web_url: str | None = None
+    folder_path: str | None = None
+    """The parent folder, relative to the drive root (`/` for the root, e.g. `/Documents/Budget`)."""
+
+
+@dataclass(frozen=True)
+class FilesPage:
+    """Recent files (`query` None) or search results, with the link to the next page, if any."""
+
+    items: tuple[DriveItem, ...]
+    query: str | None = None
+    next_link: str | None = None
