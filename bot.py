@@ -58,12 +58,13 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python bot.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python bot.py", description="The Graph productivity agent.")
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="dotenv file to load (default .env)")
     args = parser.parse_args(argv)
     load_dotenv(args.env_file)
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning)  # the SDK keys its state by strings
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(os.environ)
     web.run_app(app, host=os.environ.get("HOST", "localhost"), port=int(os.environ.get("PORT", "3978")),
                 print=lambda message: log.info(message))

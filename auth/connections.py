@@ -12,12 +12,13 @@ from typing import Any
 import requests
 from microsoft_agents.authentication.msal import MsalAuth, MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
-from microsoft_agents.hosting.core import AgentAuthConfiguration, AuthTypes, ConnectionManager
+from microsoft_agents.hosting.core import AgentAuthConfiguration, ConnectionManager
 from microsoft_agents.hosting.core.authorization import (
     AccessTokenProviderBase,
     AnonymousTokenProvider,
     ClaimsIdentity,
 )
+from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
 from msal import ConfidentialClientApplication
 from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 from requests.adapters import HTTPAdapter
@@ -53,9 +54,9 @@ class CloudMsalAuth(MsalAuth):
 
     def _create_client_application(self, tenant_id: str | None = None) -> Any:
         config = self._msal_configuration
-        if config.AUTH_TYPE == AuthTypes.client_secret:
+        if AuthTypes.client_secret == config.AUTH_TYPE:
             credential: Any = config.CLIENT_SECRET
-        elif config.AUTH_TYPE == AuthTypes.certificate:
+        elif AuthTypes.certificate == config.AUTH_TYPE:
             credential = {"private_key_pfx_path": config.CERT_PFX_FILE, "public_certificate": bool(config.SEND_X5C)}
         else:
             return super()._create_client_application(tenant_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 from jwt import PyJWKClient
 from microsoft_agents.hosting.aiohttp import jwt_authorization_middleware

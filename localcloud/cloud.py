@@ -187,9 +187,9 @@ async def serve(env_file: Path, state_dir: Path, agent_endpoint: str) -> None:
         write_env_file(env_file, cloud.agent_settings())
         log.info("local cloud ready: %s", ", ".join(f"{k}={v}" for k, v in vars(cloud.endpoints).items()))
         await stop.wait()
-    with contextlib.suppress(FileNotFoundError):
-        env_file.unlink()
+    await asyncio.to_thread(env_file.unlink, missing_ok=True)
 
 
 def describe(cloud: Cloud) -> dict[str, Any]:
-    return {"endpoints": vars(cloud.endpoints), "tenantId": cloud.tenant_id, "agentAppId": cloud.directory.agent.client_id}
+    return {"endpoints": vars(cloud.endpoints), "tenantId": cloud.tenant_id,
+            "agentAppId": cloud.directory.agent.client_id}

@@ -115,8 +115,11 @@ def start_agent(cloud_env_file: Path, port: int, log_file: Path | None = None,
                         env={"HOST": "127.0.0.1", "PORT": str(port), **(extra_env or {})}, log_file=log_file)
 
 
-def start_playground(agent_endpoint: str, port: int, log_file: Path | None = None) -> ChildProcess:
-    """Run the Microsoft 365 Agents Playground headless, bound to loopback, talking to `agent_endpoint`."""
+def start_playground(agent_endpoint: str, port: int, workdir: Path) -> ChildProcess:
+    """Run the Microsoft 365 Agents Playground headless, bound to loopback, talking to `agent_endpoint`.
+
+    It writes its own logs under its working directory (`devTools/`), so it runs in `workdir`, beside ours.
+    """
     cli = ROOT / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
     if not cli.exists():
         raise FileNotFoundError("the Agents Playground is not installed: run `npm ci` (make does)")
@@ -127,5 +130,6 @@ def start_playground(agent_endpoint: str, port: int, log_file: Path | None = Non
          "--disable-telemetry"],
         port,
         env={"TEAMSAPPTESTER_BROWSER": "none"},
-        log_file=log_file,
+        cwd=workdir,
+        log_file=workdir / "playground.log",
     )

@@ -37,6 +37,9 @@ def stable_id(name: str) -> str:
 
 
 TENANT_ID = stable_id("tenant")
+SCRIPTS_CLIENT_ID = stable_id("app:scripts")
+"""The public client that scripts and tests sign in with (ROPC, or auth code at `SCRIPTS_REDIRECT_URI`)."""
+SCRIPTS_REDIRECT_URI = "http://localhost/auth-test"
 
 
 @dataclass(frozen=True)
@@ -153,14 +156,18 @@ class Directory:
         copilot = App(client_id=stable_id("app:copilot-studio"), display_name="Copilot Studio connector")
         teams = App(client_id=TEAMS_DESKTOP_CLIENT_ID, display_name="Microsoft Teams")
         teams_web = App(client_id=TEAMS_WEB_CLIENT_ID, display_name="Microsoft Teams Web Client")
-        scripts = App(client_id=stable_id("app:scripts"), display_name="Local scripts (public client)")
+        scripts = App(
+            client_id=SCRIPTS_CLIENT_ID,
+            display_name="Local scripts (public client)",
+            redirect_uris=[SCRIPTS_REDIRECT_URI],
+        )
         apps = {app.client_id: app for app in (agent, copilot, teams, teams_web, scripts)}
         return cls(
             tenant_id=TENANT_ID,
             users={user.id: user for user in USERS},
             agent=agent,
             apps=apps,
-            admin_consent={agent.client_id: frozenset(AGENT_GRAPH_SCOPES)},
+            admin_consent={app.client_id: frozenset(AGENT_GRAPH_SCOPES) for app in (agent, scripts)},
         )
 
     def user_by_name(self, name: str) -> User | None:

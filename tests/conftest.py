@@ -43,15 +43,14 @@ def threaded_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
 
     Its own loop matters: MSAL blocks whatever loop builds it, so the cloud must never share the agent's loop.
     """
-    ready: queue.Queue[Cloud | BaseException] = queue.Queue()
-    stop = threading.Event()
+    ready: queue.Queue[tuple[Cloud, asyncio.AbstractEventLoop, asyncio.Event] | BaseException] = queue.Queue()
 
     async def serve() -> None:
         try:
+            stopped = asyncio.Event()
             async with run_cloud(tmp_path_factory.mktemp("threaded-cloud")) as running:
-                ready.put(running)
-                while not stop.is_set():
-                    await asyncio.sleep(0.05)
+                ready.put((running, asyncio.get_running_loop(), stopped))
+                await stopped.wait()
         except BaseException as error:  # handed to the test thread, which raises it
             ready.put(error)
 
@@ -60,8 +59,9 @@ def threaded_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     started = ready.get(timeout=30)
     if isinstance(started, BaseException):
         raise started
+    running, loop, stopped = started
     try:
-        yield started
+        yield running
     finally:
-        stop.set()
+        loop.call_soon_threadsafe(stopped.set)
         thread.join(timeout=10)

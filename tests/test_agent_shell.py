@@ -100,8 +100,9 @@ async def test_invalid_tokens_are_rejected_with_401(local_agent: TestClient, thr
     elif case == "for another audience":
         token = _forged(cloud, aud=str(uuid.uuid4()))
     else:
-        token = cloud.issuer.entra_token(audience=cloud.directory.agent.client_id, client_id=cloud.directory.agent.client_id,
-                                         user=USERS[0], scopes=["access_as_user"], extra={"tid": str(uuid.uuid4())})
+        agent = cloud.directory.agent.client_id
+        token = cloud.issuer.entra_token(audience=agent, client_id=agent, user=USERS[0], scopes=["access_as_user"],
+                                         extra={"tid": str(uuid.uuid4())})
 
     response = await local_agent.post("/api/messages", json=_message("hello"),
                                       headers={"Authorization": f"Bearer {token}"})

@@ -8,6 +8,7 @@ import jwt
 import pytest
 from microsoft_agents.activity import load_configuration_from_env
 from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.core import RestChannelServiceClientFactory
 
 from auth.cloud import PUBLIC, USGOV, CloudConfigurationError, cloud_from_settings
 from auth.connections import CloudConnectionManager, build_adapter, build_connections
@@ -27,7 +28,9 @@ def test_the_public_cloud_uses_the_sdk_exactly_as_shipped() -> None:
     adapter = build_adapter(connections, PUBLIC)
 
     assert type(connections) is MsalConnectionManager
-    assert adapter._channel_service_client_factory._token_service_endpoint == PUBLIC.token_service_endpoint
+    factory = adapter._channel_service_client_factory
+    assert isinstance(factory, RestChannelServiceClientFactory)
+    assert factory._token_service_endpoint == PUBLIC.token_service_endpoint
 
 
 def test_a_sovereign_cloud_brings_its_own_endpoints() -> None:

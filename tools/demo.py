@@ -40,7 +40,7 @@ def start_demo(state: Path, agent_port: int, playground_port: int, children: lis
     print(f"Starting the agent on {agent_endpoint}…", flush=True)
     children.append(start_agent(cloud.env_file, agent_port, log_file=state / "agent.log"))
     print("Starting the Microsoft 365 Agents Playground…", flush=True)
-    children.append(start_playground(agent_endpoint, playground_port, log_file=state / "playground.log"))
+    children.append(start_playground(agent_endpoint, playground_port, state))
     return cloud
 
 
@@ -63,7 +63,9 @@ def main() -> int:
 
 
 def _banner(playground_port: int, cloud_url: str) -> str:
-    users = "\n".join(f"    {user['username']:<36} {user['password']:<18} {user['timeZone']}" for user in users_as_json())
+    users = "\n".join(
+        f"    {user['username']:<36} {user['password']:<18} {user['timeZone']}" for user in users_as_json()
+    )
     return f"""
 Ready. Open the Playground and chat with the agent:
 
