@@ -10,9 +10,10 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 
 Card = dict[str, Any]
+Element = dict[str, Any]
 
 
-def adaptive_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
+def adaptive_card(body: list[Element], actions: list[Element] | None = None) -> Card:
     card: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": "1.5", "body": body}
     if actions:
         card["actions"] = actions
@@ -20,13 +21,31 @@ def adaptive_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | No
     return card
 
 
-def command_button(title: str, command: str) -> dict[str, Any]:
-    """A button that sends `command` as if the user typed it (imBack in Teams, plain data elsewhere)."""
+def text_block(text: str, **props: Any) -> Element:
+    """A wrapping TextBlock: user data (names, subjects) must never be cut off mid-word."""
+    return {"type": "TextBlock", "text": text, "wrap": True, **props}
+
+
+def command_button(title: str, command: str, data: dict[str, Any] | None = None) -> Element:
+    """A button that sends `command` as if the user typed it (imBack in Teams, plain data elsewhere).
+
+    Teams posts only the imBack text, so `data` (extra keys) reaches the agent on other channels only."""
     return {
         "type": "Action.Submit",
         "title": title,
-        "data": {"command": command, "msteams": {"type": "imBack", "value": command}},
+        "data": {"command": command, **(data or {}), "msteams": {"type": "imBack", "value": command}},
     }
+
+
+def more_button(command: str, next_link: str) -> Element:
+    """"More": the next page. No imBack, so Teams too posts the data (in `activity.value`) with the link.
+
+    The link comes back from the client: follow it only if it points at the Graph host."""
+    return {"type": "Action.Submit", "title": "More", "data": {"command": command, "nextLink": next_link}}
+
+
+def open_url_button(title: str, url: str) -> Element:
+    return {"type": "Action.OpenUrl", "title": title, "url": url}
 
 
 def card_activity(card: Card, fallback_text: str) -> Activity:

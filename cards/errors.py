@@ -1,0 +1,38 @@
+"""What the user sees when Graph fails: one card (and its plain-text fallback) per domain error of `graph/errors.py`.
+
+`command` is what the user asked (e.g. `/calendar tomorrow`): the buttons send it again."""
+
+from __future__ import annotations
+
+from graph.errors import GraphBusy, GraphError, MissingPermission, SignInRequired
+
+from .common import Card, Element, adaptive_card, command_button, text_block
+
+
+def _explain(error: GraphError, command: str) -> tuple[str, str, list[Element]]:
+    """Title, message and buttons for `error`; anything unexpected reads as unavailable, with a retry."""
+    match error:
+        case SignInRequired():
+            # Sending the command again makes the sign-in handler show its sign-in card; `signIn` says why.
+            return ("Sign-in required",
+                    f"Please sign in to Microsoft 365 to use {command}: send {command} again to sign in.",
+                    [command_button("Sign in", command, {"signIn": True})])
+        case MissingPermission(permission=permission):
+            return ("Permission missing",
+                    f"I can't do {command}: the permission {permission} has not been granted. "
+                    "Ask your Microsoft 365 admin to grant it, then try again.", [])
+        case GraphBusy(retry_after=seconds):
+            return "Microsoft 365 is busy", f"Microsoft 365 is busy right now. Try again in {seconds} s.", []
+        case _:
+            return ("Microsoft 365 is unavailable",
+                    f"Sorry, Microsoft 365 did not answer in time for {command}. Please try again.",
+                    [command_button("Retry", command)])
+
+
+def error_card(error: GraphError, command: str) -> Card:
+    title, message, buttons = _explain(error, command)
+    return adaptive_card([text_block(title, weight="Bolder", color="Attention"), text_block(message)], buttons)
+
+
+def error_text(error: GraphError, command: str) -> str:
+    return _explain(error, command)[1]

@@ -1,0 +1,54 @@
+"""Error cards: each Graph failure becomes something the user can act on."""
+
+from __future__ import annotations
+
+import pytest
+
+from cards.errors import error_card, error_text
+from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermission, SignInRequired
+from tests.cards.harness import actions, sent, texts
+
+ERRORS = [SignInRequired(), MissingPermission("Calendars.Read"), GraphBusy(30), GraphUnavailable(), GraphError("?")]
+
+
+def shown(error: GraphError, command: str = "/calendar tomorrow") -> dict:
+    return sent(error_card(error, command), error_text(error, command))
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=lambda e: type(e).__name__)
+def test_every_error_card_is_valid(error: GraphError) -> None:
+    shown(error)
+
+
+def test_sign_in_required_offers_a_sign_in_button_that_resends_the_command() -> None:
+    [button] = actions(shown(SignInRequired()))
+    assert (button["title"], button["data"]["command"], button["data"]["signIn"]) == ("Sign in", "/calendar tomorrow",
+                                                                                      True)
+
+
+def test_sign_in_required_resends_the_command_as_typed_text_in_teams() -> None:
+    [button] = actions(shown(SignInRequired()))
+    assert button["data"]["msteams"] == {"type": "imBack", "value": "/calendar tomorrow"}
+
+
+def test_missing_permission_names_the_permission() -> None:
+    assert any("Calendars.Read" in text for text in texts(shown(MissingPermission("Calendars.Read"))))
+
+
+def test_busy_says_when_to_try_again() -> None:
+    assert any("try again in 30 s" in text.lower() for text in texts(shown(GraphBusy(30))))
+
+
+def test_unavailable_offers_a_retry_carrying_the_command() -> None:
+    [button] = actions(shown(GraphUnavailable()))
+    assert (button["title"], button["data"]["command"]) == ("Retry", "/calendar tomorrow")
+
+
+def test_an_unexpected_graph_error_reads_as_unavailable() -> None:
+    assert [a["title"] for a in actions(shown(GraphError("boom")))] == ["Retry"]
+
+
+@pytest.mark.parametrize(("error", "fact"), [(SignInRequired(), "sign in"), (MissingPermission("Files.Read"),
+                         "Files.Read"), (GraphBusy(12), "12 s"), (GraphUnavailable(), "try again")])
+def test_the_fallback_text_carries_the_key_fact(error: GraphError, fact: str) -> None:
+    assert fact.lower() in error_text(error, "/files").lower()
