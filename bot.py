@@ -18,6 +18,7 @@ from dotenv import load_dotenv
 from microsoft_agents.activity import load_configuration_from_env
 from microsoft_agents.hosting.aiohttp import start_agent_process
 from microsoft_agents.hosting.core import AgentApplication, Authorization, MemoryStorage, TurnState
+from pydantic import ValidationError
 
 import skills
 from auth.cloud import cloud_from_settings
@@ -44,7 +45,10 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     app_id = connections.get_default_connection_configuration().CLIENT_ID or ""
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        return await start_agent_process(request, agent, adapter) or web.Response(status=202)
+        try:
+            return await start_agent_process(request, agent, adapter) or web.Response(status=202)
+        except ValidationError:  # the SDK lets a body that is JSON but no activity escape as a 500
+            return web.json_response({"error": "The body is not a valid activity."}, status=400)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

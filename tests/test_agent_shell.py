@@ -111,6 +111,13 @@ async def test_invalid_tokens_are_rejected_with_401(local_agent: TestClient, thr
     assert token not in await response.text()
 
 
+@pytest.mark.parametrize("body", ["{}", "[1]", '{"type": 7}', "not json", '{"type": "message"}'])
+async def test_a_body_that_is_no_activity_gets_400(local_agent: TestClient, body: str) -> None:
+    response = await local_agent.post("/api/messages", data=body, headers={"Content-Type": "application/json"})
+
+    assert response.status == 400
+
+
 async def test_public_cloud_rejects_an_unauthenticated_request_with_401() -> None:
     settings = {
         "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": str(uuid.uuid4()),
