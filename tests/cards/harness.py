@@ -39,6 +39,13 @@ def schema_problems(card: Card) -> list[str]:
     return problems
 
 
+def texts(card: Card) -> list[str]:
+    """Every string the user can read: text, fact titles and values, button titles, alt texts, links."""
+    keys = {"text", "title", "value", "altText", "url"}
+    return [v for node in walk(card) if isinstance(node, dict) for k, v in node.items()
+            if k in keys and isinstance(v, str)]
+
+
 def walk(value: Any) -> Iterator[Any]:
     yield value
     children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
@@ -47,8 +54,8 @@ def walk(value: Any) -> Iterator[Any]:
 
 
 def none_leaks(card: Card) -> list[Any]:
-    """Null values and strings that show a Python None to the user."""
-    return [v for v in walk(card) if v is None or (isinstance(v, str) and re.search(r"\bNone\b", v))]
+    """Null values, and readable strings that show a Python None (`spacing: "None"` is a real setting)."""
+    return [v for v in walk(card) if v is None] + [t for t in texts(card) if re.search(r"\bNone\b", t)]
 
 
 def submits_without_command(card: Card) -> list[Any]:
@@ -68,13 +75,6 @@ def sent(card: Card, fallback: str) -> Card:
     assert "None" not in fallback
     assert submits_without_command(body) == []
     return body
-
-
-def texts(card: Card) -> list[str]:
-    """Every string the user can read: text, fact titles and values, button titles, alt texts."""
-    keys = {"text", "title", "value", "altText"}
-    return [v for node in walk(card) if isinstance(node, dict) for k, v in node.items()
-            if k in keys and isinstance(v, str)]
 
 
 def actions(card: Card) -> list[dict[str, Any]]:
