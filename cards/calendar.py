@@ -1,0 +1,93 @@
+"""The `/calendar` card: a day or a week of events in the user's time zone, with Join and More buttons."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from graph.models import CalendarEvent, CalendarPage
+
+from .common import Card, Element, adaptive_card, command_button, more_button, open_url_button, text_block
+
+COMMAND = "/calendar"
+
+
+def _day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def day_range(page: CalendarPage) -> str:
+    """`Sun 22 Nov 2026`, or `Mon 23 Nov 2026 – Sun 29 Nov 2026`: the window is [start, end)."""
+    first, last = page.start.date(), (page.end - timedelta(microseconds=1)).date()
+    return _day(first) if last <= first else f"{_day(first)} – {_day(last)}"
+
+
+def time_range(event: CalendarEvent) -> str:
+    """`09:00–09:30`, `All day`, or the end's day too when the event ends on a later day."""
+    if event.is_all_day:
+        days = (event.end.date() - event.start.date()).days
+        return "All day" if days <= 1 else f"All day, {days} days"
+    end = f"{event.end:%H:%M}" if event.end.date() == event.start.date() else f"{event.end:%a %H:%M}"
+    return f"{event.start:%H:%M}–{end}"
+
+
+def _details(event: CalendarEvent) -> str:
+    organizer = event.organizer_name or event.organizer_mail
+    return " · ".join(filter(None, (event.location, organizer and f"Organizer: {organizer}")))
+
+
+def _subject(event: CalendarEvent) -> str:
+    subject = event.subject or "(No subject)"
+    return f"Cancelled: {subject}" if event.is_cancelled else subject
+
+
+def _event(event: CalendarEvent) -> Element:
+    items = [text_block(_subject(event), weight="Bolder", color="Attention" if event.is_cancelled else "Default")]
+    if details := _details(event):
+        items.append(text_block(details, isSubtle=True, spacing="None"))
+    if event.join_url and not event.is_cancelled:
+        items.append({"type": "ActionSet", "actions": [open_url_button("Join", event.join_url)]})
+    return {"type": "ColumnSet", "separator": True, "columns": [
+        {"type": "Column", "width": "90px", "items": [text_block(time_range(event), isSubtle=event.is_cancelled)]},
+        {"type": "Column", "width": "stretch", "items": items},
+    ]}
+
+
+def _spans_days(page: CalendarPage) -> bool:
+    return page.end - page.start > timedelta(days=1)
+
+
+def calendar_card(page: CalendarPage) -> Card:
+    body: list[Element] = [
+        text_block("Your calendar", size="Medium", weight="Bolder"),
+        text_block(f"{day_range(page)} · {page.time_zone}", isSubtle=True, spacing="None"),
+    ]
+    if not page.events:
+        body.append(text_block(f"Nothing on your calendar for {day_range(page)}."))
+    shown_day: date | None = None
+    for event in page.events:
+        if _spans_days(page) and event.start.date() != shown_day:
+            shown_day = event.start.date()
+            body.append(text_block(_day(shown_day), weight="Bolder", spacing="Medium"))
+        body.append(_event(event))
+    actions = [more_button(COMMAND, page.next_link)] if page.next_link else []
+    actions += [command_button(title, f"{COMMAND} {when}") for title, when in
+                (("Today", "today"), ("Tomorrow", "tomorrow"), ("This week", "week"))]
+    return adaptive_card(body, actions)
+
+
+def _event_line(event: CalendarEvent, with_day: bool) -> str:
+    when = f"{_day(event.start.date())} {time_range(event)}" if with_day else time_range(event)
+    parts = [f"- {when}: {_subject(event)}", _details(event)]
+    if event.join_url and not event.is_cancelled:
+        parts.append(f"Join: {event.join_url}")
+    return " · ".join(filter(None, parts))
+
+
+def calendar_text(page: CalendarPage) -> str:
+    header = f"Your calendar, {day_range(page)} ({page.time_zone}):"
+    if not page.events:
+        return f"{header}\nNothing on your calendar for {day_range(page)}."
+    lines = [header, *(_event_line(event, _spans_days(page)) for event in page.events)]
+    if page.next_link:
+        lines.append("There are more events than shown here.")
+    return "\n".join(lines)
