@@ -80,6 +80,7 @@ class Cloud:
         agent = self.directory.agent
         assert agent.secret is not None
         service = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+        handlers = "AGENTAPPLICATION__USERAUTHORIZATION__HANDLERS__"
         return {
             "AGENT_CLOUD": "local",
             "LOGIN_ENDPOINT": self.endpoints.login,
@@ -92,6 +93,15 @@ class Cloud:
             f"{service}CLIENTID": agent.client_id,
             f"{service}CLIENTSECRET": agent.secret,
             f"{service}TENANTID": self.tenant_id,
+            # The agent's two auth handlers, as its Azure Bot registration would be set up: Teams users sign in through
+            # the bot's OAuth connection; Copilot Studio's connector passes the user's token, exchanged on-behalf-of.
+            f"{handlers}GRAPH__TYPE": "UserAuthorization",
+            f"{handlers}GRAPH__SETTINGS__AZUREBOTOAUTHCONNECTIONNAME": OAUTH_CONNECTION_NAME,
+            f"{handlers}GRAPH__SETTINGS__TITLE": "Sign in to Microsoft 365",
+            f"{handlers}GRAPH__SETTINGS__TEXT": "Sign in so I can show your profile, calendar and files.",
+            f"{handlers}CONNECTOR__TYPE": "ConnectorUserAuthorization",
+            f"{handlers}CONNECTOR__SETTINGS__OBOCONNECTIONNAME": "SERVICE_CONNECTION",
+            f"{handlers}CONNECTOR__SETTINGS__SCOPES": "https://graph.microsoft.com/.default",
             "LOCALCLOUD_URL": self.endpoints.channels,
             "LOCALCLOUD_OAUTH_CONNECTION": OAUTH_CONNECTION_NAME,
         }
