@@ -1,0 +1,168 @@
+"""One HTTP client per process, a cheap msgraph-sdk client per user, and one deadline per command.
+
+Requests are built with msgraph-sdk's request builders and sent through its adapter and middleware, but read as
+raw bytes and decoded by us (`graph-facts.md`: its typed models cost milliseconds per object on the event loop).
+Every failure leaves this module as one of the domain errors of `graph.errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from kiota_abstractions.api_error import APIError
+from kiota_abstractions.authentication import (
+    AccessTokenProvider,
+    AllowedHostsValidator,
+    BaseBearerTokenAuthenticationProvider,
+)
+from kiota_abstractions.request_information import RequestInformation
+from kiota_http.middleware.options import RetryHandlerOption
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_request_adapter import options as graph_options
+from msgraph.graph_service_client import GraphServiceClient
+from msgraph_core import GraphClientFactory
+
+from auth.cloud import Cloud
+from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermission, SignInRequired
+
+DEFAULT_DEADLINE = 8.0
+"""Seconds for a whole command, Graph retries included: Bot Service gives a turn 10-15 s."""
+MAX_ATTEMPTS = 3
+RETRYABLE = {429, 503, 504}
+_ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
+# Our own loop retries (below) so a Retry-After longer than the deadline is never slept on; the middleware's
+# retry handler would honour any Retry-After below 180 s.
+_NO_MIDDLEWARE_RETRY = RetryHandlerOption(delay=0, max_retries=0, should_retry=False)
+
+
+class SharedHttp:
+    """The process's one httpx client with Graph's middleware, built on first use and closed on app cleanup."""
+
+    def __init__(self, cloud: Cloud) -> None:
+        self._cloud = cloud
+        self._client: httpx.AsyncClient | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            plain = httpx.AsyncClient(verify=self._cloud.ssl_context(), timeout=httpx.Timeout(DEFAULT_DEADLINE))
+            self._client = GraphClientFactory.create_with_default_middleware(client=plain, options=graph_options)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+class _UserToken(AccessTokenProvider):
+    """Hands one user's token to the Graph host only (kiota drops it for any other host)."""
+
+    def __init__(self, token: str, validator: AllowedHostsValidator) -> None:
+        self._token = token
+        self._validator = validator
+
+    async def get_authorization_token(self, uri: str, additional_authentication_context: dict[str, Any] = {}) -> str:  # noqa: B006
+        return self._token
+
+    def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
+        return self._validator
+
+
+class GraphClient:
+    """The agent's gateway to Graph: build it once per app, call `session(token)` once per command."""
+
+    def __init__(self, cloud: Cloud, http: SharedHttp, deadline: float = DEFAULT_DEADLINE) -> None:
+        self.base_url = cloud.graph_base_url().rstrip("/")
+        self._http = http
+        self._deadline = deadline
+        self._hosts = AllowedHostsValidator([urlsplit(self.base_url).hostname or ""])
+
+    def session(self, token: str) -> GraphSession:
+        """A per-user msgraph-sdk client (≈ 55 µs to build) whose calls share one deadline from now."""
+        auth = BaseBearerTokenAuthenticationProvider(_UserToken(token, self._hosts))
+        adapter = GraphRequestAdapter(auth, client=self._http.client())
+        adapter.base_url = self.base_url
+        return GraphSession(GraphServiceClient(request_adapter=adapter), adapter, time.monotonic() + self._deadline)
+
+    def warm_up(self) -> None:
+        """Build the shared client and a session, so the first user's command pays no import or TLS setup cost."""
+        session = self.session("warm-up")
+        session.sdk.me.to_get_request_information()
+        session.sdk.me.calendar_view.to_get_request_information()
+        ODataError()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+class GraphSession:
+    """One command's calls for one user, all under the same deadline."""
+
+    def __init__(self, sdk: GraphServiceClient, adapter: GraphRequestAdapter, deadline_at: float) -> None:
+        self.sdk = sdk
+        self.adapter = adapter
+        self.deadline_at = deadline_at
+
+    def remaining(self) -> float:
+        return self.deadline_at - time.monotonic()
+
+    def is_graph_url(self, url: str) -> bool:
+        """True for a URL under this Graph's base: a `next_link` coming back from a card must not go elsewhere."""
+        return url.startswith(f"{self.adapter.base_url}/")
+
+    async def send(self, request: RequestInformation, permission: str) -> bytes:
+        """Send `request`, retrying 429/503/504 only while the wait fits in the deadline; `permission` is the scope
+        named when Graph answers 403."""
+        request.add_request_options([_NO_MIDDLEWARE_RETRY])
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                async with asyncio.timeout(max(self.remaining(), 0)):
+                    return await self.adapter.send_primitive_async(request, "bytes", _ERROR_MAP) or b""
+            except APIError as error:
+                status = error.response_status_code or 0
+                wait = retry_after(error.response_headers)
+                if status in RETRYABLE and attempt < MAX_ATTEMPTS:
+                    delay = wait if wait is not None else 0.5 * attempt
+                    if delay < self.remaining() - 0.5:
+                        await asyncio.sleep(delay)
+                        continue
+                raise error_for(status, wait, permission) from None
+            except (TimeoutError, httpx.TransportError):
+                raise GraphUnavailable() from None
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def send_json(self, request: RequestInformation, permission: str) -> dict[str, Any]:
+        body = json.loads(await self.send(request, permission) or b"{}")
+        if not isinstance(body, dict):
+            raise GraphUnavailable("Microsoft Graph sent an unexpected answer.")
+        return body
+
+
+def retry_after(headers: Mapping[str, str] | None) -> int | None:
+    """Retry-After in whole seconds (Graph sends delta-seconds), or None."""
+    value = next((value for name, value in (headers or {}).items() if name.lower() == "retry-after"), None)
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value.strip())
+
+
+def error_for(status: int, wait: int | None, permission: str) -> GraphError:
+    """The domain error for a failed Graph answer (a whole request or one `$batch` item)."""
+    if status == 401:
+        return SignInRequired()
+    if status == 403:
+        return MissingPermission(permission)
+    if status in (429, 503) and wait is not None:
+        return GraphBusy(wait)
+    if status == 429:
+        return GraphBusy(30)
+    if status >= 500:
+        return GraphUnavailable(f"Microsoft Graph answered {status}.")
+    return GraphError(f"Microsoft Graph refused the request ({status}).")

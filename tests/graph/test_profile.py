@@ -1,0 +1,52 @@
+"""`get_profile`: one `$batch` for profile, photo, manager and presence; optional parts degrade to None."""
+
+from __future__ import annotations
+
+import base64
+
+from graph.client import GraphClient
+from graph.profile import get_profile, initials
+from localcloud.cloud import Cloud
+from localcloud.faults import Fault
+from tests.graph.conftest import TokenFor
+
+
+async def test_profile_has_the_seeded_users_data(graph: GraphClient, token_for: TokenFor) -> None:
+    profile = await get_profile(graph, token_for("adele"))
+    assert (profile.display_name, profile.job_title, profile.department) == ("Adele Vance", "Retail Manager", "Retail")
+    assert profile.business_phone == "+1 425 555 0109" and profile.mobile_phone is None
+    assert profile.office_location == "18/2111" and profile.mail and profile.mail.startswith("adele")
+    assert profile.manager and profile.manager.display_name == "Megan Bowen"
+    assert profile.presence and profile.presence.availability == "Available"
+
+
+async def test_photo_is_a_small_png_data_uri(graph: GraphClient, token_for: TokenFor) -> None:
+    profile = await get_profile(graph, token_for("megan"))
+    assert profile.photo_data_uri and profile.photo_data_uri.startswith("data:image/png;base64,")
+    assert base64.b64decode(profile.photo_data_uri.partition(",")[2]).startswith(b"\x89PNG")
+
+
+async def test_user_without_photo_gets_initials(graph: GraphClient, token_for: TokenFor) -> None:
+    profile = await get_profile(graph, token_for("isaiah"))
+    assert profile.photo_data_uri is None and profile.initials == "IL"
+
+
+async def test_user_without_manager_has_none(graph: GraphClient, token_for: TokenFor) -> None:
+    profile = await get_profile(graph, token_for("patti"))
+    assert profile.manager is None and profile.display_name == "Patti Fernandez"
+
+
+async def test_presence_without_its_scope_is_none_not_an_error(graph: GraphClient, token_for: TokenFor) -> None:
+    profile = await get_profile(graph, token_for("adele", scopes=("User.Read",)))
+    assert profile.presence is None and profile.manager is not None
+
+
+async def test_a_failing_presence_item_leaves_presence_out(local: Cloud, graph: GraphClient,
+                                                           token_for: TokenFor) -> None:
+    local.faults.add(Fault(service="graph", path="/v1.0/me/presence", status=503, count=1))
+    profile = await get_profile(graph, token_for("adele"))
+    assert profile.presence is None and profile.display_name == "Adele Vance"
+
+
+def test_initials_skip_parenthesised_words() -> None:
+    assert initials("Adele Vance (Contoso)") == "AV" and initials("Cher") == "C" and initials("") == "?"
