@@ -24,6 +24,7 @@ import skills
 from auth.cloud import cloud_from_settings
 from auth.connections import build_adapter, build_connections
 from auth.incoming import authenticated, use_cloud_keys
+from skills.manifest import manifest_handler as skill_manifest
 
 log = logging.getLogger("agent")
 
@@ -58,6 +59,7 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     app[AGENT_APP_KEY] = agent
     app.router.add_post("/api/messages", authenticated(messages, cloud, app_id))
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/manifest.json", skill_manifest(settings, app_id))
     return app
 
 
