@@ -24,7 +24,7 @@ import skills
 from auth.cloud import cloud_from_settings
 from auth.connections import build_adapter, build_connections
 from auth.incoming import authenticated, use_cloud_keys
-from skills.manifest import manifest_handler as skill_manifest
+from hosting.stream import is_stream_request, stream_agent_process
 
 log = logging.getLogger("agent")
 
@@ -46,8 +46,9 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     app_id = connections.get_default_connection_configuration().CLIENT_ID or ""
 
     async def messages(request: web.Request) -> web.StreamResponse:
+        process = stream_agent_process if await is_stream_request(request) else start_agent_process
         try:
-            return await start_agent_process(request, agent, adapter) or web.Response(status=202)
+            return await process(request, agent, adapter) or web.Response(status=202)
         except ValidationError:  # the SDK lets a body that is JSON but no activity escape as a 500
             return web.json_response({"error": "The body is not a valid activity."}, status=400)
 
@@ -59,7 +60,6 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     app[AGENT_APP_KEY] = agent
     app.router.add_post("/api/messages", authenticated(messages, cloud, app_id))
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/manifest.json", skill_manifest(settings, app_id))
     return app
 
 
