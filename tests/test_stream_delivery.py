@@ -27,6 +27,7 @@ SLOW = "stream-test slow"
 FAIL = "stream-test fail"
 THINK = "stream-test think"
 ECHO = "stream-test/echo"
+RELEASE = web.AppKey("release", asyncio.Event)
 
 
 class ServiceUrlRecorder:
@@ -58,7 +59,7 @@ async def agent(threaded_cloud: Cloud) -> AsyncIterator[TestClient]:
     app = create_app(threaded_cloud.agent_settings())
     agent_app = app[AGENT_APP_KEY]
     release = asyncio.Event()
-    app["release"] = release
+    app[RELEASE] = release
 
     @agent_app.message(SLOW)
     async def slow(context: TurnContext, _state: TurnState) -> None:
@@ -160,7 +161,7 @@ async def test_stream_replies_are_not_posted_to_the_service_url(
 async def test_each_reply_is_flushed_the_moment_it_is_sent(
     agent: TestClient, threaded_cloud: Cloud, service_url: ServiceUrlRecorder
 ) -> None:
-    release: asyncio.Event = agent.app["release"]
+    release = agent.app[RELEASE]
     release.clear()
     async with agent.post("/api/messages", **_connector_request(threaded_cloud, service_url.url, "stream",
                                                                   text=SLOW)) as response:
