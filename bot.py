@@ -17,14 +17,18 @@ from aiohttp import web
 from dotenv import load_dotenv
 from microsoft_agents.activity import load_configuration_from_env
 from microsoft_agents.hosting.aiohttp import start_agent_process
-from microsoft_agents.hosting.core import AgentApplication, Authorization, MemoryStorage, TurnState
+from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnState
 from pydantic import ValidationError
 
 import skills
 from auth.cloud import cloud_from_settings
 from auth.connections import build_adapter, build_connections
 from auth.incoming import authenticated, use_cloud_keys
+from auth.sign_in import AgentAuthorization
+from graph.client import GraphClient, SharedHttp
 from hosting.stream import is_stream_request, stream_agent_process
+from skills.commands import Services
+from skills.manifest import manifest_handler as skill_manifest
 
 log = logging.getLogger("agent")
 
@@ -38,9 +42,10 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     connections = build_connections(config, cloud)
     adapter = build_adapter(connections, cloud)
     storage = MemoryStorage()
-    authorization = Authorization(storage, connections, **config)
+    authorization = AgentAuthorization(storage, connections, **config)
     agent = AgentApplication[TurnState](storage=storage, authorization=authorization, **config)
-    skills.register_all(agent)
+    graph = GraphClient(cloud, SharedHttp(cloud))
+    skills.register_all(agent, Services(graph=graph, auth=authorization))
     use_cloud_keys(cloud)
 
     app_id = connections.get_default_connection_configuration().CLIENT_ID or ""
@@ -60,7 +65,15 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     app[AGENT_APP_KEY] = agent
     app.router.add_post("/api/messages", authenticated(messages, cloud, app_id))
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/manifest.json", skill_manifest(settings, app_id))
+    app.on_startup.append(lambda _: _warm_up(graph))
+    app.on_cleanup.append(lambda _: graph.aclose())
     return app
+
+
+async def _warm_up(graph: GraphClient) -> None:
+    """Pay msgraph-sdk's imports before the first user does."""
+    graph.warm_up()
 
 
 def main(argv: list[str] | None = None) -> int:

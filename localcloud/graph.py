@@ -134,15 +134,20 @@ class Route:
     denied: tuple[str, str]
 
 
+DRIVE_ITEM_FACETS = ("file", "folder", "image", "root", "package", "remoteItem")
+"""driveItem properties that exist on the type even where an item has no value for them."""
+
+
 def _select(call: Call, available: Mapping[str, Any], entity: str, default: tuple[str, ...] | None = None,
-            always: tuple[str, ...] = ("id",)) -> dict[str, Any]:
-    """Apply `$select` (or the default property set) the way Graph does, rejecting unknown properties."""
+            always: tuple[str, ...] = ("id",), optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Apply `$select` (or the default property set) the way Graph does, rejecting unknown properties;
+    `optional` names properties of the type that this object happens to lack (they are left out, not refused)."""
     raw = call.option("select")
     if not raw:
         names = list(default) if default is not None else list(available)
     else:
         names = [name.strip() for name in raw.split(",") if name.strip()]
-        lower = {key.lower(): key for key in available}
+        lower = {key.lower(): key for key in (*available, *optional)}
         unknown = [name for name in names if name.lower() not in lower]
         if unknown:
             raise bad_request(f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.{entity}'.")
@@ -582,7 +587,8 @@ class GraphService:
 
     def drive_item(self, call: Call, user: User, match: re.Match[str]) -> Reply:
         drive = self.user_drive(user, match)
-        body = _select(call, self.item_json(drive, self.find_item(drive, match)), "driveItem")
+        body = _select(call, self.item_json(drive, self.find_item(drive, match)), "driveItem",
+                       optional=DRIVE_ITEM_FACETS)
         return Reply({"@odata.context": self.context(f"users('{user.id}')/drive/items/$entity"), **body})
 
     def drive_page(self, call: Call, items: list[seed.DriveItem], drive: seed.Drive, context: str) -> Reply:
@@ -599,7 +605,8 @@ class GraphService:
             if decoded is None:
                 raise bad_request("Invalid skip token.", "invalidRequest")
             offset = int(decoded.group(1))
-        page = [_select(call, self.item_json(drive, item), "driveItem") for item in items[offset:offset + top]]
+        page = [_select(call, self.item_json(drive, item), "driveItem", optional=DRIVE_ITEM_FACETS)
+                for item in items[offset:offset + top]]
         body: dict[str, Any] = {"@odata.context": self.context(context), "value": page}
         if offset + top < len(items):
             token = base64.urlsafe_b64encode(f"Paged=TRUE&p_Index={offset + top}".encode()).decode().rstrip("=")

@@ -1,12 +1,20 @@
-"""The agent's commands: one module each, with a `register(app, deps)` that adds its routes."""
+"""The agent's commands: one module each, with a `register(app, services)` that adds its routes."""
 
 from __future__ import annotations
 
 from microsoft_agents.hosting.core import AgentApplication, TurnState
 
+from . import calendar, files, logout, me, skill_actions
 from . import help as help_skill
+from .commands import Services, on_turn_error
 
 
-def register_all(app: AgentApplication[TurnState]) -> None:
+def register_all(app: AgentApplication[TurnState], services: Services) -> None:
     """Register every command; help is last, since it answers whatever no other command took."""
+    me.register(app, services)
+    calendar.register(app, services)
+    files.register(app, services)
+    logout.register(app, services)
+    skill_actions.register(app, services)
     help_skill.register(app)
+    app.error(on_turn_error)

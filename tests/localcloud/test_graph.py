@@ -303,3 +303,14 @@ def test_seed_is_deterministic_for_a_date() -> None:
     assert seed.drive(adele, day) == seed.drive(adele, day)
     assert 20 <= sum(not item.is_folder for item in seed.drive(adele, day).items.values()) <= 40
     assert seed.calendar(seed.user_by_username("lidia"), day) == []
+
+
+async def test_selecting_a_facet_some_items_lack_leaves_it_out_instead_of_failing(cloud: Cloud,
+                                                                                 http: httpx.AsyncClient) -> None:
+    token = cloud.issuer.entra_token(audience=GRAPH, client_id=cloud.directory.agent.client_id,
+                                     user=user(cloud, "adele"), scopes=AGENT_GRAPH_SCOPES)
+    response = await http.get(f"{cloud.endpoints.graph}/v1.0/me/drive/root/search(q='')?$select=name,file,folder",
+                              headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    items = response.json()["value"]
+    assert any("file" in item for item in items) and all("file" in item or "folder" in item for item in items)

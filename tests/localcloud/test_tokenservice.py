@@ -8,9 +8,7 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
 
 import aiohttp
 import jwt
@@ -21,6 +19,7 @@ from microsoft_agents.activity import Activity, ActivityTypes, TokenExchangeRequ
 from microsoft_agents.hosting.core._oauth import _FlowErrorTag, _FlowState, _FlowStateTag, _OAuthFlow
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 
+from localcloud.browser import magic_code, sign_in_over_http
 from localcloud.launcher import CloudProcess
 from localcloud.tenant import GRAPH_APP_ID, GRAPH_RESOURCE, TEAMS_DESKTOP_CLIENT_ID, USERS
 from localcloud.tokenservice import CONSENT_REQUIRED
@@ -111,55 +110,6 @@ def message(user_id: str, **fields: object) -> Activity:
         "conversation": {"id": f"a:{uuid.uuid4()}"},
         "serviceUrl": "http://127.0.0.1:1/",
     })
-
-
-class _SignInForm(HTMLParser):
-    """The sign-in page's form: its action, hidden fields, and the name/value behind each `data-testid` choice."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action = ""
-        self.hidden: dict[str, str] = {}
-        self.choices: dict[str, tuple[str, str]] = {}
-        self._label: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self.action = attributes.get("action", "")
-        elif tag == "label":
-            self._label = attributes.get("data-testid")
-        elif tag == "input" and attributes.get("type") == "hidden":
-            self.hidden[attributes["name"]] = attributes.get("value", "")
-        elif tag == "input" and attributes.get("type") == "radio" and self._label:
-            self.choices[self._label] = (attributes["name"], attributes.get("value", ""))
-        elif tag == "button" and "data-testid" in attributes:
-            self.choices[attributes["data-testid"]] = (attributes["name"], attributes.get("value", ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "label":
-            self._label = None
-
-
-async def sign_in_over_http(link: str, user: str = "adele", choice: str = "accept") -> tuple[int, str]:
-    """Follow the sign-in link, pick the user and press accept (or cancel), as a browser would; the last page."""
-    async with aiohttp.ClientSession() as session:
-        async with session.get(link) as response:
-            assert response.status == 200, await response.text()
-            url, form = str(response.url), _SignInForm()
-            form.feed(await response.text())
-        data = dict(form.hidden)
-        for test_id in (f"user-{user}", choice):
-            name, value = form.choices[test_id]
-            data[name] = value
-        async with session.post(urljoin(url, form.action), data=data) as response:
-            return response.status, await response.text()
-
-
-def magic_code(page: str) -> str:
-    found = re.search(r'data-testid="magic-code"[^>]*>\s*(\d{6})\s*<', page)
-    assert found, page
-    return found.group(1)
 
 
 async def signed_in(client: UserTokenClient, user_id: str, user: str = "adele") -> str:

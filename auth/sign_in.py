@@ -1,0 +1,127 @@
+"""The SDK's user authorization, with the sign-in conversation a user expects around it.
+
+The SDK's `Authorization` runs the Bot Service OAuth flow (OAuthCard, magic code, `signin/verifyState`, Teams SSO
+`signin/tokenExchange`). Around it this adds what SDK 1.9.0 leaves out:
+- a message typed while sign-in is pending is answered (finish or cancel), instead of silently replacing the command
+  that will run after sign-in; `cancel` ends the pending sign-in;
+- a wrong magic code and `signin/failure` get a readable answer;
+- Teams sends one `signin/tokenExchange` per open client for the same sign-in: only the first is processed, claimed in
+  storage so the claim holds for every instance that shares it;
+- sign-out covers every Teams handler, not only the default one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse, SignInConstants
+from microsoft_agents.hosting.core import Authorization, Storage, StoreItem, TurnContext, TurnState
+from microsoft_agents.hosting.core.app.oauth.authorization import _AuthInterceptResult
+from microsoft_agents.hosting.core.storage._type_aliases import JSON
+
+MAGIC_CODE = re.compile(r"^\d{6}$")
+CANCEL_WORDS = {"cancel", "/cancel", "stop"}
+CONNECTOR_HANDLER_TYPE = "connectoruserauthorization"
+
+PENDING_HINT = (
+    "You're signing in to Microsoft 365. Finish with the sign-in card above (type the 6-digit code it shows), "
+    "or type **cancel** to stop."
+)
+WRONG_CODE = "That code didn't work. Type the 6-digit code from the sign-in page, or type **cancel** to stop."
+CANCELLED = "Sign-in cancelled. Ask again whenever you're ready."
+FAILED = "Sign-in didn't complete{reason}. Type your command again to retry."
+
+_SKIP = _AuthInterceptResult(should_skip_turn=True, should_replay=False)
+
+
+class _ExchangeClaim(StoreItem):
+    """Marks a `signin/tokenExchange` as taken by the instance that processes it."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def store_item_to_json(self) -> JSON:
+        return {"key": self.key}
+
+    @staticmethod
+    def from_json_to_store_item(json_data: JSON) -> _ExchangeClaim:
+        return _ExchangeClaim(json_data["key"])
+
+
+class AgentAuthorization(Authorization):
+    """`Authorization` with the sign-in conversation described in the module docstring."""
+
+    def __init__(self, storage: Storage, connection_manager: Any, **config: Any) -> None:
+        super().__init__(storage, connection_manager, **config)
+        self._claims_lock = asyncio.Lock()
+
+    @property
+    def teams_handler_ids(self) -> list[str]:
+        """Handlers that sign a user in through Bot Service (everything but Copilot Studio's connector)."""
+        return [name for name, handler in self._handler_settings.items()
+                if handler.auth_type != CONNECTOR_HANDLER_TYPE]
+
+    async def sign_out_everywhere(self, context: TurnContext) -> None:
+        for handler_id in self.teams_handler_ids:
+            await self.sign_out(context, handler_id)
+
+    async def _on_turn_auth_intercept(self, context: TurnContext, state: TurnState) -> _AuthInterceptResult:
+        activity = context.activity
+        pending = await self._load_sign_in_state(context)
+        if pending is None:
+            return await super()._on_turn_auth_intercept(context, state)
+        if activity.type == ActivityTypes.message:
+            text = (activity.text or "").strip()
+            if text.lower() in CANCEL_WORDS:
+                await self.sign_out(context, pending.active_handler_id)  # ends the SDK's flow too
+                await context.send_activity(CANCELLED)
+                return _SKIP
+            if not MAGIC_CODE.match(text):
+                await context.send_activity(PENDING_HINT)
+                return _SKIP
+        elif activity.type == ActivityTypes.invoke and activity.name == "signin/failure":
+            await self.sign_out(context, pending.active_handler_id)
+            await context.send_activity(FAILED.format(reason=_failure_reason(activity.value)))
+            await _answer_invoke(context, 200)
+            return _SKIP
+        elif activity.type == ActivityTypes.invoke and activity.name == SignInConstants.token_exchange_operation_name:
+            claim = _exchange_claim_key(context)
+            if not await self._claim(claim):
+                await _answer_invoke(context, 200)  # another client's request for this sign-in is being processed
+                return _SKIP
+            result = await super()._on_turn_auth_intercept(context, state)
+            if not result.should_replay:
+                await self._storage.delete([claim])  # not signed in (consent needed): Teams may retry the same id
+            return result
+        result = await super()._on_turn_auth_intercept(context, state)
+        if (activity.type == ActivityTypes.message and not result.should_replay
+                and await self._load_sign_in_state(context) is not None):
+            await context.send_activity(WRONG_CODE)
+        return result
+
+    async def _claim(self, key: str) -> bool:
+        """True for the first caller; the claim is kept in storage so instances sharing it agree."""
+        async with self._claims_lock:
+            if (await self._storage.read([key], target_cls=_ExchangeClaim)).get(key):
+                return False
+            await self._storage.write({key: _ExchangeClaim(key)})
+            return True
+
+
+def _exchange_claim_key(context: TurnContext) -> str:
+    value = context.activity.value if isinstance(context.activity.value, dict) else {}
+    exchange_id = str(value.get("id") or context.activity.id)
+    return f"auth/tokenExchange/{context.activity.channel_id}/{context.activity.from_property.id}/{exchange_id}"
+
+
+def _failure_reason(value: Any) -> str:
+    message = value.get("message") if isinstance(value, dict) else None
+    return f": {message}" if isinstance(message, str) and message.strip() else ""
+
+
+async def _answer_invoke(context: TurnContext, status: int) -> None:
+    await context.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=status).model_dump(exclude_unset=True))
+    )

@@ -1,0 +1,27 @@
+"""`/calendar [today|tomorrow|week|next]`: the user's meetings in their time zone, a page at a time."""
+
+from __future__ import annotations
+
+from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
+
+from cards.calendar import calendar_card, calendar_text
+from cards.common import card_activity
+from graph.calendar import DAY_RANGES, DayRange, get_calendar
+
+from .commands import Command, Services, register_command
+
+RANGES: dict[str, DayRange] = {day_range: day_range for day_range in DAY_RANGES}
+
+
+def register(app: AgentApplication[TurnState], services: Services) -> None:
+    async def calendar(context: TurnContext, command: Command, token: str) -> None:
+        day_range = RANGES.get(command.args.lower() or "today")
+        if day_range is None:
+            await context.send_activity(f"I can show your calendar for {', '.join(RANGES)}: try `/calendar tomorrow`.")
+            return
+        next_link = command.value.get("nextLink")
+        page = await get_calendar(services.graph, token, day_range, time_zone=context.activity.local_timezone,
+                                  next_link=next_link if isinstance(next_link, str) else None)
+        await context.send_activity(card_activity(calendar_card(page), calendar_text(page)))
+
+    register_command(app, services, "calendar", calendar)

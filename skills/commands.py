@@ -1,0 +1,124 @@
+"""How a command reaches its skill: parsing what the user typed or clicked, the two auth routes, and error replies.
+
+The SDK's `auth_handlers` is an AND list, and one route cannot choose per request between Teams sign-in and Copilot
+Studio's connector token. So every command is registered twice from one definition: a connector route (selected by the
+recipient role `connectoruser`, ranked first, handler `CONNECTOR`) and a Teams route (handler `GRAPH`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from microsoft_agents.activity import ActivityTypes, RoleTypes
+from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
+from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
+
+from auth.sign_in import AgentAuthorization
+from cards.common import card_activity
+from cards.errors import error_card, error_text
+from graph.client import GraphClient
+from graph.errors import GraphError, SignInRequired
+
+log = logging.getLogger(__name__)
+
+TEAMS_HANDLER = "GRAPH"
+CONNECTOR_HANDLER = "CONNECTOR"
+
+UNEXPECTED = "Sorry, something went wrong on my side. Please try again in a moment."
+NOT_EXCHANGEABLE = (
+    "I can't use the Microsoft 365 token Copilot Studio sent: it was not issued for this agent, so it can't be "
+    "exchanged for Microsoft Graph. Check the connection's app registration in Copilot Studio."
+)
+
+_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Command:
+    """What the user asked: `name` without slash, lower case; `args` as typed; `value` a card button's data."""
+
+    name: str
+    args: str
+    value: dict[str, Any]
+
+
+def parse_command(context: TurnContext) -> Command | None:
+    """The command in a message: typed (`/calendar tomorrow`, `Calendar tomorrow`, `<at>Agent</at> files budget`)
+    or sent by a card button (`value.command`, with the button's other data)."""
+    activity = context.activity
+    if activity.type != ActivityTypes.message:
+        return None
+    value = activity.value if isinstance(activity.value, dict) else {}
+    text = value.get("command") if isinstance(value.get("command"), str) else activity.text
+    words = _MENTION.sub(" ", text or "").strip().split(maxsplit=1)
+    if not words:
+        return None
+    return Command(name=words[0].lstrip("/").lower(), args=words[1].strip() if len(words) > 1 else "", value=value)
+
+
+def is_connector(context: TurnContext) -> bool:
+    recipient = context.activity.recipient
+    return recipient is not None and recipient.role == RoleTypes.connector_user
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the skills share, built once by the app factory."""
+
+    graph: GraphClient
+    auth: AgentAuthorization
+
+
+SkillHandler = Callable[[TurnContext, Command, str], Awaitable[None]]
+"""A command's work: the turn, the command, and a Graph token for the user."""
+
+
+def register_command(app: AgentApplication[TurnState], services: Services, name: str, handler: SkillHandler) -> None:
+    """Route `name` on both paths (see the module docstring); `handler` gets a Graph token for the user."""
+
+    def selects(context: TurnContext) -> bool:
+        command = parse_command(context)
+        return command is not None and command.name == name
+
+    def run_with(handler_id: str) -> Callable[[TurnContext, TurnState], Awaitable[None]]:
+        async def route(context: TurnContext, _state: TurnState) -> None:
+            command = parse_command(context)
+            assert command is not None  # the selector matched
+            token = (await services.auth.get_token(context, handler_id)).token
+            if not token:
+                await reply_with_error(context, services, SignInRequired(), command, handler_id)
+                return
+            try:
+                await handler(context, command, token)
+            except GraphError as error:
+                await reply_with_error(context, services, error, command, handler_id)
+
+        return route
+
+    app.add_route(lambda context: is_connector(context) and selects(context), run_with(CONNECTOR_HANDLER),
+                  rank=RouteRank.FIRST, auth_handlers=[CONNECTOR_HANDLER])
+    app.add_route(lambda context: not is_connector(context) and selects(context), run_with(TEAMS_HANDLER),
+                  auth_handlers=[TEAMS_HANDLER])
+
+
+async def on_turn_error(context: TurnContext, error: Exception) -> None:
+    """Anything a skill did not expect: logged for us, a short apology for the user, never a stack trace."""
+    log.error("turn failed: %s", type(error).__name__, exc_info=error)
+    if is_connector(context) and isinstance(error, ValueError) and "exchang" in str(error).lower():
+        await context.send_activity(NOT_EXCHANGEABLE)
+    else:
+        await context.send_activity(UNEXPECTED)
+
+
+async def reply_with_error(context: TurnContext, services: Services, error: GraphError, command: Command,
+                           handler_id: str) -> None:
+    """The one place a Graph failure becomes a reply. A rejected Teams token is signed out, so asking again signs in."""
+    log.info("%s failed: %s", command.name, type(error).__name__)
+    if isinstance(error, SignInRequired) and handler_id == TEAMS_HANDLER:
+        await services.auth.sign_out_everywhere(context)
+    typed = f"/{command.name} {command.args}".strip()
+    await context.send_activity(card_activity(error_card(error, typed), error_text(error, typed)))

@@ -1,0 +1,27 @@
+"""`/files [query]`: the most recently changed files, or a search, a page at a time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
+
+from cards.common import card_activity
+from cards.files import files_card, files_text
+from graph.files import recent_files, search_files
+
+from .commands import Command, Services, register_command
+
+
+def register(app: AgentApplication[TurnState], services: Services) -> None:
+    async def files(context: TurnContext, command: Command, token: str) -> None:
+        next_link = command.value.get("nextLink")
+        next_link = next_link if isinstance(next_link, str) else None
+        if command.args:
+            page = await search_files(services.graph, token, command.args, next_link)
+        else:
+            page = await recent_files(services.graph, token, next_link)
+        now = datetime.now(UTC)
+        await context.send_activity(card_activity(files_card(page, now), files_text(page, now)))
+
+    register_command(app, services, "files", files)

@@ -1,0 +1,28 @@
+"""`/logout`: sign out of every Teams connection; on Copilot Studio's connector there is nothing to sign out."""
+
+from __future__ import annotations
+
+from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
+
+from .commands import Services, is_connector, parse_command
+
+SIGNED_OUT = "You're signed out of Microsoft 365 in this chat. Ask for /me, /calendar or /files to sign in again."
+CONNECTOR_NOTE = (
+    "There is nothing to sign out here: Copilot Studio passes me your Microsoft 365 token for each request and "
+    "I don't keep it. To disconnect, remove the connection in Copilot Studio."
+)
+
+
+def register(app: AgentApplication[TurnState], services: Services) -> None:
+    def selects(context: TurnContext) -> bool:
+        command = parse_command(context)
+        return command is not None and command.name in ("logout", "signout", "sign-out")
+
+    async def logout(context: TurnContext, _state: TurnState) -> None:
+        if is_connector(context):
+            await context.send_activity(CONNECTOR_NOTE)
+            return
+        await services.auth.sign_out_everywhere(context)
+        await context.send_activity(SIGNED_OUT)
+
+    app.add_route(selects, logout)

@@ -1,0 +1,141 @@
+"""Copilot Studio's skill actions: `GetProfile`, `GetCalendar` and `GetFiles` events, each answered with exactly one
+`endOfConversation` whose `value` is the result (or `{"error", "message"}`), as `skills/manifest.py` describes.
+
+A skill's caller cannot show an OAuthCard, so no sign-in is started here. The token is the one the SDK's own handlers
+get without prompting: the Bot Service token service's stored token for the user (`GRAPH`: signed in through Teams
+before), or for Copilot Studio's connector the caller's bearer exchanged on-behalf-of (`CONNECTOR`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import ClientError
+from microsoft_agents.activity import Activity, ActivityTypes, EndOfConversationCodes
+from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
+from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
+
+from graph.calendar import get_calendar
+from graph.client import GraphClient
+from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermission, SignInRequired
+from graph.files import recent_files, search_files
+from graph.profile import get_profile
+
+from .commands import CONNECTOR_HANDLER, TEAMS_HANDLER, Services, is_connector
+from .manifest import ACTIONS, SkillAction, to_json
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_REQUIRED = {"error": "signInRequired", "message": "Sign in first: open the agent in Teams and type /me."}
+CONNECTOR_TOKEN_REFUSED = {
+    "error": "signInRequired",
+    "message": "Copilot Studio's token for this user could not be exchanged for Microsoft Graph: "
+               "check the connection's sign-in and the agent's consent.",
+}
+TEAMS_EVENT_PREFIX = "application/vnd.microsoft."
+"""Teams' own events (meeting start, read receipts, …): not skill calls, left to other routes or unanswered."""
+
+Fetch = Callable[[GraphClient, str, dict[str, Any]], Awaitable[Any]]
+"""An action's Graph work: (graph, the user's token, the event's checked value) → a `graph.models` result."""
+
+FETCHES: dict[str, Fetch] = {
+    "GetProfile": lambda graph, token, _value: get_profile(graph, token),
+    "GetCalendar": lambda graph, token, value: get_calendar(graph, token, value["range"], value.get("timeZone")),
+    "GetFiles": lambda graph, token, value: (search_files(graph, token, value["query"]) if "query" in value
+                                             else recent_files(graph, token)),
+}
+
+
+def register(app: AgentApplication[TurnState], services: Services) -> None:
+    """Answer every event but Teams' own, last, so any more specific event route registered elsewhere wins."""
+
+    async def answer(context: TurnContext, _state: TurnState) -> None:
+        name = context.activity.name or ""
+        action = ACTIONS.get(name)
+        if action is None:
+            value = {"error": "unknownAction", "message": f"This skill has no action {name!r}; "
+                                                          f"it answers {', '.join(ACTIONS)}."}
+        else:
+            value = await _run(context, services, action)
+        await context.send_activity(end_of_conversation(value))
+
+    def selects(context: TurnContext) -> bool:
+        activity = context.activity
+        return activity.type == ActivityTypes.event and not (activity.name or "").startswith(TEAMS_EVENT_PREFIX)
+
+    app.add_route(selects, answer, rank=RouteRank.LAST)
+
+
+def end_of_conversation(value: dict[str, Any]) -> Activity:
+    """Success carries the result; a failure also says in `text` what to do, for callers that show text."""
+    if "error" in value:
+        return Activity(type=ActivityTypes.end_of_conversation, code=EndOfConversationCodes.unknown,
+                        text=value["message"], value=value)
+    return Activity(type=ActivityTypes.end_of_conversation, code=EndOfConversationCodes.completed_successfully,
+                    value=value)
+
+
+async def _run(context: TurnContext, services: Services, action: SkillAction) -> dict[str, Any]:
+    value = context.activity.value if context.activity.value is not None else {}
+    if not isinstance(value, dict):
+        return {"error": "invalidValue", "message": f"{action.name} takes a JSON object as its value."}
+    problem = invalid_value(action, value)
+    if problem:
+        return {"error": "invalidValue", "message": problem}
+    connector = is_connector(context)
+    try:
+        token = await _user_token(context, services, connector)
+    except ClientError:
+        return {"error": "unavailable", "message": "The Bot Service token service did not answer; try again."}
+    if not token:
+        return CONNECTOR_TOKEN_REFUSED if connector else SIGN_IN_REQUIRED
+    try:
+        return to_json(await FETCHES[action.name](services.graph, token, value))
+    except GraphError as error:
+        log.info("%s failed: %s", action.name, type(error).__name__)
+        if isinstance(error, SignInRequired) and not connector:
+            await services.auth.sign_out_everywhere(context)  # the stored token is dead: the next /me signs in again
+        return error_value(error)
+
+
+async def _user_token(context: TurnContext, services: Services, connector: bool) -> str | None:
+    """The SDK handler's `get_refreshed_token`: a stored or exchanged token, never a sign-in prompt."""
+    handler = services.auth._resolve_handler(CONNECTOR_HANDLER if connector else TEAMS_HANDLER)
+    try:
+        return (await handler.get_refreshed_token(context)).token or None
+    except ValueError as error:  # the SDK's words for an expired, not exchangeable or refused connector token
+        log.info("no user token for a skill action: %s", type(error).__name__)
+        return None
+
+
+def invalid_value(action: SkillAction, value: dict[str, Any]) -> str | None:
+    """Why `value` does not fit the action's `value` schema (the small subset those schemas use), or None."""
+    properties: dict[str, Any] = action.value.get("properties", {})
+    unknown = sorted(set(value) - set(properties))
+    if unknown:
+        return f"{action.name} does not take {', '.join(unknown)}; it takes {', '.join(properties) or 'nothing'}."
+    missing = [key for key in action.value.get("required", []) if key not in value]
+    if missing:
+        return f"{action.name} needs {', '.join(missing)}."
+    for key, item in value.items():
+        rule = properties[key]
+        if "enum" in rule and item not in rule["enum"]:
+            return f"{key} must be one of {', '.join(rule['enum'])}."
+        if rule.get("type") == "string" and not (isinstance(item, str) and item.strip()):
+            return f"{key} must be a non-empty string."
+    return None
+
+
+def error_value(error: GraphError) -> dict[str, Any]:
+    """The `value` for a Graph failure: a kind to branch on and a message to show."""
+    if isinstance(error, SignInRequired):
+        return SIGN_IN_REQUIRED
+    if isinstance(error, MissingPermission):
+        return {"error": "missingPermission", "message": str(error), "permission": error.permission}
+    if isinstance(error, GraphBusy):
+        return {"error": "busy", "message": str(error), "retryAfter": error.retry_after}
+    if isinstance(error, GraphUnavailable):
+        return {"error": "unavailable", "message": str(error)}
+    return {"error": "graphError", "message": str(error)}

@@ -1,0 +1,157 @@
+"""The Teams path end to end: the agent in its own process, the local cloud's Teams channel, Bot Service OAuth."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from localcloud.browser import magic_code_for
+from localcloud.client import LocalCloudClient, Recorded
+from localcloud.launcher import CloudProcess, free_port, start_agent
+from localcloud.tenant import USERS
+
+pytestmark = pytest.mark.asyncio
+
+OAUTH_CARD = "application/vnd.microsoft.card.oauth"
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+@pytest.fixture(scope="module")
+def agent_endpoint(cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    agent = start_agent(cloud.env_file, port, log_file=tmp_path_factory.mktemp("agent") / "agent.log")
+    try:
+        yield f"http://127.0.0.1:{port}/api/messages"
+    finally:
+        agent.stop()
+
+
+@pytest.fixture
+async def teams(cloud: CloudProcess, agent_endpoint: str) -> AsyncIterator[Any]:
+    """Send as a Teams user to the agent; returns the client with the agent endpoint bound."""
+    async with LocalCloudClient(cloud.url) as client:
+        yield _Bound(client, agent_endpoint)
+
+
+class _Bound:
+    def __init__(self, client: LocalCloudClient, agent_endpoint: str) -> None:
+        self.client = client
+        self.agent_endpoint = agent_endpoint
+
+    async def say(self, user: str, text: str):
+        return await self.client.teams(user, text, agent_endpoint=self.agent_endpoint)
+
+    async def invoke(self, user: str, name: str, value: Any = None, **kw: Any):
+        return await self.client.teams_invoke(user, name, value, agent_endpoint=self.agent_endpoint, **kw)
+
+    async def sso(self, user: str, **kw: Any):
+        return await self.client.teams_sso(user, agent_endpoint=self.agent_endpoint, **kw)
+
+
+def _oauth_link(replies: list[Recorded]) -> str:
+    cards = [attachment for reply in replies for attachment in reply.attachments
+             if attachment.get("contentType") == OAUTH_CARD]
+    assert cards, [reply.activity for reply in replies]
+    return cards[0]["content"]["buttons"][0]["value"]
+
+
+def _adaptive_cards(reply: Recorded) -> list[dict[str, Any]]:
+    return [attachment["content"] for attachment in reply.attachments if attachment.get("contentType") == ADAPTIVE_CARD]
+
+
+def _is_profile_of(name: str):
+    display_name = next(user.display_name for user in USERS if user.username == name)
+    return lambda reply: any(display_name in json.dumps(card) for card in _adaptive_cards(reply))
+
+
+async def test_me_asks_a_signed_out_teams_user_to_sign_in_with_an_oauth_card(teams: _Bound) -> None:
+    sent = await teams.say("megan", "/me")
+
+    assert _oauth_link(sent.replies).startswith("http://127.0.0.1:")
+    await teams.say("megan", "cancel")
+
+
+async def test_the_magic_code_completes_sign_in_and_answers_the_original_command(teams: _Bound) -> None:
+    sent = await teams.say("adele", "/me")
+    code = await magic_code_for(_oauth_link(sent.replies), "adele")
+
+    typed = await teams.say("adele", code)
+
+    reply = await teams.client.wait_for_reply(typed.conversation, _is_profile_of("adele"), timeout=15, after=sent.last)
+    assert "Retail Manager" in json.dumps(_adaptive_cards(reply))
+
+
+async def test_verify_state_completes_sign_in_like_the_magic_code(teams: _Bound) -> None:
+    sent = await teams.say("diego", "me")
+    code = await magic_code_for(_oauth_link(sent.replies), "diego")
+
+    verified = await teams.invoke("diego", "signin/verifyState", {"state": code})
+
+    assert verified.status == 200
+    await teams.client.wait_for_reply(sent.conversation, _is_profile_of("diego"), timeout=15, after=sent.last)
+
+
+async def test_teams_sso_token_exchange_signs_in_without_a_card(teams: _Bound) -> None:
+    sent = await teams.say("lidia", "/me")
+    _oauth_link(sent.replies)
+
+    exchanged = await teams.sso("lidia")
+
+    assert exchanged.status == 200
+    await teams.client.wait_for_reply(sent.conversation, _is_profile_of("lidia"), timeout=15, after=sent.last)
+
+
+async def test_token_exchange_that_needs_consent_answers_412(teams: _Bound) -> None:
+    sent = await teams.say("isaiah", "/me")
+    _oauth_link(sent.replies)
+    await teams.client.consent_required("isaiah", True)
+    try:
+        exchanged = await teams.sso("isaiah")
+    finally:
+        await teams.client.consent_required("isaiah", False)
+
+    assert exchanged.status == 412
+
+
+async def test_duplicate_token_exchanges_from_two_clients_sign_in_once(teams: _Bound) -> None:
+    sent = await teams.say("patti", "/me")
+    _oauth_link(sent.replies)
+    value = {"id": "one-sign-in", "connectionName": "graph"}
+
+    first, second = await asyncio.gather(teams.sso("patti", value=value), teams.sso("patti", value=value))
+
+    assert {first.status, second.status} == {200}
+    await teams.client.wait_for_reply(sent.conversation, _is_profile_of("patti"), timeout=15, after=sent.last)
+    replies = await teams.client.collect(sent.conversation, after=sent.last, wait=1)
+    assert sum(1 for reply in replies if _is_profile_of("patti")(reply)) <= 1
+
+
+async def test_a_message_while_sign_in_is_pending_is_answered_and_cancel_ends_the_sign_in(teams: _Bound) -> None:
+    sent = await teams.say("alex", "/calendar")
+    _oauth_link(sent.replies)
+
+    typed = await teams.say("alex", "what is going on?")
+    cancelled = await teams.say("alex", "cancel")
+    after = await teams.say("alex", "help")
+
+    assert any("finish" in (reply.text or "").lower() and "cancel" in (reply.text or "").lower()
+               for reply in typed.replies)
+    assert any("cancelled" in (reply.text or "").lower() for reply in cancelled.replies)
+    assert any(_adaptive_cards(reply) for reply in after.replies)
+
+
+async def test_logout_signs_out_so_me_asks_to_sign_in_again(teams: _Bound) -> None:
+    sent = await teams.say("megan", "/me")
+    code = await magic_code_for(_oauth_link(sent.replies), "megan")
+    typed = await teams.say("megan", code)
+    await teams.client.wait_for_reply(typed.conversation, _is_profile_of("megan"), timeout=15, after=sent.last)
+
+    logged_out = await teams.say("megan", "/logout")
+    again = await teams.say("megan", "/me")
+
+    assert any("signed out" in (reply.text or "").lower() for reply in logged_out.replies)
+    _oauth_link(again.replies)
