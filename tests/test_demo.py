@@ -1,64 +1,187 @@
-"""`make demo`: the local cloud, the agent and the Agents Playground come up together and can chat."""
+"""`make demo`: the local cloud, the agent and the Agents Playground come up together, and a person can sign in.
+
+The Playground is driven as a person drives it: messages go in through its automation API, as its current user, in
+the personal chat, and the agent's replies are read from the websocket its web UI listens on.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
+from playwright.async_api import Route, async_playwright, expect
 
-from localcloud.launcher import ChildProcess, free_port
+from localcloud.browser import magic_code_for
+from localcloud.launcher import ChildProcess, CloudProcess, free_port
 from tools.demo import start_demo
 
 pytestmark = pytest.mark.playground
 
+OAUTH_CARD = "application/vnd.microsoft.card.oauth"
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+REPLY_SECONDS = 20  # the SDK replays /me after sign-in on its own time
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+Attachment = dict[str, Any]
+
+
+@dataclass
+class Demo:
+    playground: str
+    cloud: CloudProcess
+
 
 @pytest.fixture(scope="module")
-def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     children: list[ChildProcess] = []
     port = free_port()
     try:
-        start_demo(tmp_path_factory.mktemp("demo"), free_port(), port, children)
-        yield f"127.0.0.1:{port}"
+        cloud = start_demo(tmp_path_factory.mktemp("demo"), free_port(), port, children)
+        yield Demo(f"127.0.0.1:{port}", cloud)
     finally:
         for child in reversed(children):
             child.stop()
 
 
-async def _say(playground: str, text: str) -> list[dict]:
-    """Send `text` as the Playground's current user in the personal chat; return the agent's replies."""
+@dataclass
+class Chat:
+    """The Playground's personal chat as its current user sees it."""
+
+    session: aiohttp.ClientSession
+    socket: aiohttp.ClientWebSocketResponse
+    playground: str
+    conversation: str
+    user: str
+
+    async def send(self, text: str) -> None:
+        response = await self.session.post(
+            f"http://{self.playground}/_conversation/v1/conversations/{self.conversation}/messages",
+            json={"from": {"id": self.user}, "text": text, "textFormat": "plain"},
+        )
+        assert response.status == 200, await response.text()
+
+    async def attachments_until(self, wanted: Callable[[Attachment], bool]) -> list[Attachment]:
+        """The agent's attachments in this chat, up to and including the first `wanted` one (replies may be late)."""
+        seen: list[Attachment] = []
+        async with asyncio.timeout(REPLY_SECONDS):
+            while not seen or not wanted(seen[-1]):
+                event = json.loads((await self.socket.receive()).data)
+                message = event.get("message") or {}
+                if (event.get("action") == "createMessage" and event.get("actionConversationId") == self.conversation
+                        and message.get("from", {}).get("id") != self.user):
+                    seen += message.get("attachments") or []
+        return seen
+
+
+@pytest.fixture(scope="module")
+async def chat(demo: Demo) -> AsyncIterator[Chat]:
     async with aiohttp.ClientSession() as session:
-        config = await (await session.get(f"http://{playground}/_internal/v1/config")).json()
-        conversation = config["config"]["personalChat"]["id"]
-        user = config["config"]["currentUser"]["id"]
-        async with session.ws_connect(f"ws://{playground}/_ws_conversation/v1/conversations/stream") as socket:
-            response = await session.post(
-                f"http://{playground}/_conversation/v1/conversations/{conversation}/messages",
-                json={"from": {"id": user}, "text": text, "textFormat": "plain"},
-            )
-            assert response.status == 200
-            replies = []
-            while not replies or not any(reply.get("attachments") for reply in replies):
-                message = await asyncio.wait_for(socket.receive(), timeout=20)
-                event = json.loads(message.data)
-                if event.get("action") == "createMessage" and event["message"]["from"]["id"] != user:
-                    replies.append(event["message"])
-            return replies
+        config = (await (await session.get(f"http://{demo.playground}/_internal/v1/config")).json())["config"]
+        async with session.ws_connect(f"ws://{demo.playground}/_ws_conversation/v1/conversations/stream") as socket:
+            yield Chat(session, socket, demo.playground, config["personalChat"]["id"], config["currentUser"]["id"])
 
 
-async def test_the_playground_shows_the_agents_help_card_for_hello(playground: str) -> None:
-    replies = await _say(playground, "hello")
-
-    cards = [attachment["content"] for reply in replies for attachment in reply.get("attachments", [])]
-    assert cards and cards[0]["type"] == "AdaptiveCard"
-    assert "/calendar" in json.dumps(cards[0])
+def card_saying(text: str) -> Callable[[Attachment], bool]:
+    return lambda attachment: attachment["contentType"] == ADAPTIVE_CARD and text in json.dumps(attachment["content"])
 
 
-def test_the_demo_listens_only_on_loopback(playground: str) -> None:
-    port = int(playground.rsplit(":", 1)[1])
+@dataclass
+class SignIn:
+    link: str
+    code: str
+    after_code: list[Attachment]
+
+
+@pytest.fixture(scope="module")
+async def signed_in(chat: Chat) -> SignIn:
+    """What a person does: "/me", open the card's Sign in link, pick Adele and accept, type the code into the chat."""
+    await chat.send("/me")
+    oauth_card = (await chat.attachments_until(lambda attachment: attachment["contentType"] == OAUTH_CARD))[-1]
+    link = oauth_card["content"]["buttons"][0]["value"]
+    code = await magic_code_for(link, "adele")
+    await chat.send(code)
+    return SignIn(link, code, await chat.attachments_until(card_saying("Adele Vance")))
+
+
+async def test_the_playground_shows_the_agents_help_card_for_hello(chat: Chat) -> None:
+    await chat.send("hello")
+
+    card = (await chat.attachments_until(lambda attachment: attachment["contentType"] == ADAPTIVE_CARD))[-1]
+    assert card["content"]["type"] == "AdaptiveCard"
+    assert "/calendar" in json.dumps(card["content"])
+
+
+async def test_me_offers_a_sign_in_button_that_opens_the_local_sign_in_page(demo: Demo, signed_in: SignIn) -> None:
+    token_service = demo.cloud.settings["TOKEN_SERVICE_ENDPOINT"]
+
+    assert signed_in.link.startswith(f"{token_service}/api/oauth/signin?signin=")
+
+
+async def test_the_local_sign_in_page_shows_a_six_digit_code(signed_in: SignIn) -> None:
+    assert re.fullmatch(r"\d{6}", signed_in.code)
+
+
+async def test_typing_the_code_into_the_chat_shows_the_signed_in_users_profile_card(signed_in: SignIn) -> None:
+    profile = json.dumps(signed_in.after_code[-1]["content"])
+
+    assert "Adele Vance" in profile
+    assert "adele@contoso.onmicrosoft.com" in profile
+    assert "Retail Manager" in profile
+    assert not any(attachment["contentType"] == OAUTH_CARD for attachment in signed_in.after_code)
+
+
+async def test_calendar_after_signing_in_answers_without_another_sign_in(chat: Chat, signed_in: SignIn) -> None:
+    await chat.send("/calendar")
+
+    replies = await chat.attachments_until(lambda attachment: attachment["contentType"] == ADAPTIVE_CARD)
+    assert [attachment["contentType"] for attachment in replies] == [ADAPTIVE_CARD]
+    assert "Your calendar" in json.dumps(replies[0]["content"])
+
+
+@pytest.mark.browser
+async def test_the_playground_web_ui_renders_the_help_card_typed_into_its_compose_box(
+        demo: Demo, tmp_path: Path) -> None:
+    async def loopback_only(route: Route) -> None:
+        """Offline, as in CI: the UI's only outside requests are Segoe UI fonts and an animation from the Office CDN."""
+        if urlsplit(route.request.url).hostname in {"127.0.0.1", "localhost"}:
+            await route.continue_()
+        else:
+            await route.abort()
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            await page.route("**/*", loopback_only)
+            await page.goto(f"http://{demo.playground}/")
+            help_cards = page.get_by_text("Here is what I can do")
+            await expect(page.get_by_text("Hi! I bring your Microsoft 365 profile")).to_be_visible(timeout=30_000)
+            before = await help_cards.count()
+
+            compose = page.locator('[role=textbox][data-lexical-editor="true"]')
+            await compose.click()
+            await compose.press_sequentially("help")
+            await compose.press("Enter")
+
+            await expect(help_cards).to_have_count(before + 1, timeout=20_000)
+            await expect(help_cards.last).to_be_visible()
+            await expect(page.get_by_role("button", name="My profile").last).to_be_visible()
+            await page.screenshot(path=tmp_path / "playground-help.png")
+        finally:
+            await browser.close()
+
+
+def test_the_demo_listens_only_on_loopback(demo: Demo) -> None:
+    port = int(demo.playground.rsplit(":", 1)[1])
     listening = Path("/proc/net/tcp").read_text().splitlines()[1:] + Path("/proc/net/tcp6").read_text().splitlines()[1:]
     local_addresses = {line.split()[1] for line in listening if line.split()[3] == "0A"}
     ours = [address for address in local_addresses if int(address.rsplit(":", 1)[1], 16) == port]
