@@ -7,7 +7,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup demo test lint typecheck bench clean
+.PHONY: setup demo test lint typecheck bench package clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(CHROMIUM)
 
@@ -38,6 +38,10 @@ test: setup lint
 
 bench: setup
 	$(PY) -m bench
+
+# The Teams app package, dist/appPackage.zip, filled from .env and checked against Microsoft's schema.
+package: $(PY_STAMP) $(NODE_STAMP)
+	$(PY) -m tools.package
 
 clean:
 	rm -rf $(VENV) node_modules .localcloud .pytest_cache .ruff_cache
