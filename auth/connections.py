@@ -10,15 +10,25 @@ import ssl
 from typing import Any
 
 import requests
+from microsoft_agents.activity import RoleTypes
 from microsoft_agents.authentication.msal import MsalAuth, MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
-from microsoft_agents.hosting.core import AgentAuthConfiguration, ConnectionManager
+from microsoft_agents.hosting.core import (
+    AgentAuthConfiguration,
+    ConnectionManager,
+    RestChannelServiceClientFactory,
+    TurnContext,
+)
 from microsoft_agents.hosting.core.authorization import (
     AccessTokenProviderBase,
     AnonymousTokenProvider,
+    AuthenticationConstants,
     ClaimsIdentity,
 )
 from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
+from microsoft_agents.hosting.core.connector import ConnectorClientBase
+from microsoft_agents.hosting.core.connector.client import UserTokenClient
+from microsoft_agents.hosting.core.connector.mcs import MCSConnectorClient
 from msal import ConfidentialClientApplication
 from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 from requests.adapters import HTTPAdapter
@@ -116,8 +126,40 @@ def build_connections(config: dict[str, Any], cloud: Cloud) -> ConnectionManager
     return MsalConnectionManager(**config)
 
 
+class ConnectorAwareClientFactory(RestChannelServiceClientFactory):
+    """The SDK's channel clients, without asking Entra for tokens a Copilot Studio connector request never uses.
+
+    For a `connectoruser` request the SDK still gets a token before it returns the token-less MCS client, and it asks
+    for it by the caller's `azp`: when that is not the agent, Entra refuses and the request ends in a 500 before any
+    route runs. Here the MCS client needs no token, and the token service is called with the agent's own Bot Service
+    token, so a bad connector token reaches the agent's handler, which answers it plainly.
+    """
+
+    async def create_connector_client(self, context: TurnContext | None, claims_identity: ClaimsIdentity,
+                                      service_url: str, audience: str, scopes: list[str] | None = None,
+                                      use_anonymous: bool = False) -> ConnectorClientBase:
+        if context is not None and is_connector_request(context):
+            return MCSConnectorClient(endpoint=service_url)
+        return await super().create_connector_client(context, claims_identity, service_url, audience, scopes,
+                                                     use_anonymous)
+
+    async def create_user_token_client(self, context: TurnContext, claims_identity: ClaimsIdentity,
+                                       use_anonymous: bool = False) -> UserTokenClient:
+        if is_connector_request(context):
+            agent = ClaimsIdentity({AuthenticationConstants.AUDIENCE_CLAIM: claims_identity.get_app_id()},
+                                   authentication_type=claims_identity.authentication_type)
+            return await super().create_user_token_client(context, agent, use_anonymous)
+        return await super().create_user_token_client(context, claims_identity, use_anonymous)
+
+
+def is_connector_request(context: TurnContext) -> bool:
+    """A request from Copilot Studio's agent-to-agent connector (the SDK knows it only by the recipient's role)."""
+    recipient = context.activity.recipient
+    return recipient is not None and recipient.role == RoleTypes.connector_user
+
+
 def build_adapter(connections: ConnectionManager, cloud: Cloud) -> CloudAdapter:
-    options = None
-    if cloud.token_service_endpoint != PUBLIC.token_service_endpoint:
-        options = {"token_service_endpoint": cloud.token_service_endpoint}
-    return CloudAdapter(connection_manager=connections, channel_service_client_factory_options=options)
+    token_service = {} if cloud.token_service_endpoint == PUBLIC.token_service_endpoint else {
+        "token_service_endpoint": cloud.token_service_endpoint}
+    factory = ConnectorAwareClientFactory(connections, **token_service)
+    return CloudAdapter(connection_manager=connections, channel_service_client_factory=factory)

@@ -13,10 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from microsoft_agents.activity import ActivityTypes, RoleTypes
+from microsoft_agents.activity import ActivityTypes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
 
+from auth.connections import is_connector_request
 from auth.sign_in import AgentAuthorization
 from cards.common import card_activity
 from cards.errors import error_card, error_text
@@ -60,11 +61,6 @@ def parse_command(context: TurnContext) -> Command | None:
     return Command(name=words[0].lstrip("/").lower(), args=words[1].strip() if len(words) > 1 else "", value=value)
 
 
-def is_connector(context: TurnContext) -> bool:
-    recipient = context.activity.recipient
-    return recipient is not None and recipient.role == RoleTypes.connector_user
-
-
 @dataclass(frozen=True)
 class Services:
     """What the skills share, built once by the app factory."""
@@ -99,16 +95,16 @@ def register_command(app: AgentApplication[TurnState], services: Services, name:
 
         return route
 
-    app.add_route(lambda context: is_connector(context) and selects(context), run_with(CONNECTOR_HANDLER),
+    app.add_route(lambda context: is_connector_request(context) and selects(context), run_with(CONNECTOR_HANDLER),
                   rank=RouteRank.FIRST, auth_handlers=[CONNECTOR_HANDLER])
-    app.add_route(lambda context: not is_connector(context) and selects(context), run_with(TEAMS_HANDLER),
+    app.add_route(lambda context: not is_connector_request(context) and selects(context), run_with(TEAMS_HANDLER),
                   auth_handlers=[TEAMS_HANDLER])
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:
     """Anything a skill did not expect: logged for us, a short apology for the user, never a stack trace."""
     log.error("turn failed: %s", type(error).__name__, exc_info=error)
-    if is_connector(context) and isinstance(error, ValueError) and "exchang" in str(error).lower():
+    if is_connector_request(context) and isinstance(error, ValueError) and "exchang" in str(error).lower():
         await context.send_activity(NOT_EXCHANGEABLE)
     else:
         await context.send_activity(UNEXPECTED)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
-from .commands import Services, is_connector, parse_command
+from auth.connections import is_connector_request
+
+from .commands import Services, parse_command
 
 SIGNED_OUT = "You're signed out of Microsoft 365 in this chat. Ask for /me, /calendar or /files to sign in again."
 CONNECTOR_NOTE = (
@@ -19,7 +21,7 @@ def register(app: AgentApplication[TurnState], services: Services) -> None:
         return command is not None and command.name in ("logout", "signout", "sign-out")
 
     async def logout(context: TurnContext, _state: TurnState) -> None:
-        if is_connector(context):
+        if is_connector_request(context):
             await context.send_activity(CONNECTOR_NOTE)
             return
         await services.auth.sign_out_everywhere(context)

@@ -17,13 +17,14 @@ from microsoft_agents.activity import Activity, ActivityTypes, EndOfConversation
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
 
+from auth.connections import is_connector_request
 from graph.calendar import get_calendar
 from graph.client import GraphClient
 from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermission, SignInRequired
 from graph.files import recent_files, search_files
 from graph.profile import get_profile
 
-from .commands import CONNECTOR_HANDLER, TEAMS_HANDLER, Services, is_connector
+from .commands import CONNECTOR_HANDLER, TEAMS_HANDLER, Services
 from .manifest import ACTIONS, SkillAction, to_json
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ async def _run(context: TurnContext, services: Services, action: SkillAction) ->
     problem = invalid_value(action, value)
     if problem:
         return {"error": "invalidValue", "message": problem}
-    connector = is_connector(context)
+    connector = is_connector_request(context)
     try:
         token = await _user_token(context, services, connector)
     except ClientError:
