@@ -196,7 +196,7 @@ async def measure_stalls(paths: Paths, config: Config) -> list[StallRow]:
 async def run(settings: Mapping[str, str], config: Config) -> tuple[list[Row], list[StallRow], int]:
     cloud = cloud_from_settings(settings)
     graph = GraphClient(cloud, SharedHttp(cloud))
-    graph.warm_up()  # as the agent does at start
+    await graph.start()  # as the agent does at start
     connector = aiohttp.TCPConnector(ssl=cloud.ssl_context())
     try:
         async with aiohttp.ClientSession(connector=connector) as http:
