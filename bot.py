@@ -1,7 +1,6 @@
 """The agent's entry point: wires the SDK, the cloud seam and the skills into an aiohttp application.
 
-    python bot.py [--env-file PATH]            serve on HOST:PORT (default localhost:3978)
-    python bot.py doctor [--env-file PATH]     check the configuration offline: each problem, its key and its fix
+    python bot.py [--env-file PATH]     serve on HOST:PORT (default localhost:3978)
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from aiohttp import web
 from dotenv import load_dotenv
 from microsoft_agents.activity import load_configuration_from_env
 from microsoft_agents.hosting.aiohttp import start_agent_process
-from microsoft_agents.hosting.core import AgentApplication, TurnState
+from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnState
 from pydantic import ValidationError
 
 import skills
@@ -30,7 +29,6 @@ from graph.client import GraphClient, SharedHttp
 from hosting.stream import is_stream_request, stream_agent_process
 from skills.commands import Services
 from skills.manifest import manifest_handler as skill_manifest
-from state import build_storage
 
 log = logging.getLogger("agent")
 
@@ -43,7 +41,7 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     config = load_configuration_from_env(settings)
     connections = build_connections(config, cloud)
     adapter = build_adapter(connections, cloud)
-    storage = build_storage(settings)
+    storage = MemoryStorage()
     authorization = AgentAuthorization(storage, connections, **config)
     agent = AgentApplication[TurnState](storage=storage, authorization=authorization, **config)
     graph = GraphClient(cloud, SharedHttp(cloud))
@@ -80,14 +78,8 @@ async def _warm_up(graph: GraphClient) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bot.py", description="The Graph productivity agent.")
-    parser.add_argument("command", nargs="?", choices=["doctor"],
-                        help="doctor: check the configuration offline and exit (0 clean, 1 with findings)")
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="dotenv file to load (default .env)")
     args = parser.parse_args(argv)
-    if args.command == "doctor":
-        from diagnostics.doctor import run
-
-        return run(args.env_file, os.environ, sys.stdout)
     load_dotenv(args.env_file)
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning)  # the SDK keys its state by strings
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
