@@ -17,7 +17,7 @@ from aiohttp import web
 from dotenv import load_dotenv
 from microsoft_agents.activity import load_configuration_from_env
 from microsoft_agents.hosting.aiohttp import start_agent_process
-from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnState
+from microsoft_agents.hosting.core import AgentApplication, TurnState
 from pydantic import ValidationError
 
 import skills
@@ -29,6 +29,7 @@ from graph.client import GraphClient, SharedHttp
 from hosting.stream import is_stream_request, stream_agent_process
 from skills.commands import Services
 from skills.manifest import manifest_handler as skill_manifest
+from state import build_storage
 
 log = logging.getLogger("agent")
 
@@ -41,7 +42,7 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     config = load_configuration_from_env(settings)
     connections = build_connections(config, cloud)
     adapter = build_adapter(connections, cloud)
-    storage = MemoryStorage()
+    storage = build_storage(settings)
     authorization = AgentAuthorization(storage, connections, **config)
     agent = AgentApplication[TurnState](storage=storage, authorization=authorization, **config)
     graph = GraphClient(cloud, SharedHttp(cloud))

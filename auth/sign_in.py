@@ -12,14 +12,15 @@ The SDK's `Authorization` runs the Bot Service OAuth flow (OAuthCard, magic code
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse, SignInConstants
-from microsoft_agents.hosting.core import Authorization, Storage, StoreItem, TurnContext, TurnState
+from microsoft_agents.hosting.core import Authorization, StoreItem, TurnContext, TurnState
 from microsoft_agents.hosting.core.app.oauth.authorization import _AuthInterceptResult
 from microsoft_agents.hosting.core.storage._type_aliases import JSON
+
+from state import ConcurrentStorage
 
 MAGIC_CODE = re.compile(r"^\d{6}$")
 CANCEL_WORDS = {"cancel", "/cancel", "stop"}
@@ -53,9 +54,9 @@ class _ExchangeClaim(StoreItem):
 class AgentAuthorization(Authorization):
     """`Authorization` with the sign-in conversation described in the module docstring."""
 
-    def __init__(self, storage: Storage, connection_manager: Any, **config: Any) -> None:
+    def __init__(self, storage: ConcurrentStorage, connection_manager: Any, **config: Any) -> None:
         super().__init__(storage, connection_manager, **config)
-        self._claims_lock = asyncio.Lock()
+        self._claims = storage
 
     @property
     def teams_handler_ids(self) -> list[str]:
@@ -102,12 +103,8 @@ class AgentAuthorization(Authorization):
         return result
 
     async def _claim(self, key: str) -> bool:
-        """True for the first caller; the claim is kept in storage so instances sharing it agree."""
-        async with self._claims_lock:
-            if (await self._storage.read([key], target_cls=_ExchangeClaim)).get(key):
-                return False
-            await self._storage.write({key: _ExchangeClaim(key)})
-            return True
+        """True for the first caller: a create-if-absent in storage, so every instance sharing it agrees."""
+        return await self._claims.create_if_absent(key, _ExchangeClaim(key))
 
 
 def _exchange_claim_key(context: TurnContext) -> str:

@@ -108,6 +108,36 @@ def start_server(name: str, command: list[str], port: int, *, env: dict[str, str
     return child
 
 
+# The storage emulator's well-known development account (documented by Microsoft; not a secret).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+@dataclass
+class AzuriteProcess(ChildProcess):
+    port: int
+
+    @property
+    def connection_string(self) -> str:
+        return (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+                f"BlobEndpoint=http://127.0.0.1:{self.port}/{AZURITE_ACCOUNT};")
+
+
+def start_azurite(port: int, location: Path | None = None, log_file: Path | None = None) -> AzuriteProcess:
+    """Run Azurite's Blob service on 127.0.0.1:`port`, in memory unless given a `location` folder.
+
+    `--skipApiVersionCheck` is needed because azure-storage-blob speaks a newer API version than Azurite knows.
+    """
+    main = ROOT / "node_modules" / "azurite" / "dist" / "src" / "blob" / "main.js"
+    if not main.exists():
+        raise FileNotFoundError("Azurite is not installed: run `npm ci` (make does)")
+    storage = ["--location", str(location)] if location else ["--inMemoryPersistence"]
+    command = ["node", str(main), "--blobHost", "127.0.0.1", "--blobPort", str(port), *storage,
+               "--skipApiVersionCheck", "--disableTelemetry", "--silent"]
+    child = start_server("azurite", command, port, log_file=log_file)
+    return AzuriteProcess(process=child.process, name=child.name, port=port)
+
+
 def start_agent(cloud_env_file: Path, port: int, log_file: Path | None = None,
                 extra_env: dict[str, str] | None = None) -> ChildProcess:
     """Run `python bot.py` on 127.0.0.1:`port` with the settings a local cloud wrote."""

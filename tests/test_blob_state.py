@@ -1,0 +1,176 @@
+"""The state storage's concurrency contract, on Azurite (two clients, as two instances have) and in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from microsoft_agents.activity import Activity
+from microsoft_agents.hosting.core import ConversationState, StoreItem, TurnContext
+from microsoft_agents.hosting.core.app.oauth._sign_in_state import _SignInState
+from microsoft_agents.hosting.core.storage._type_aliases import JSON
+
+from localcloud.launcher import AzuriteProcess, free_port, start_azurite
+from state import ConcurrentStorage, MemoryStateStorage, StorageConflict, build_storage
+from state.blob import BlobStateStorage
+
+
+class Note(StoreItem):
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def store_item_to_json(self) -> JSON:
+        return {"text": self.text}
+
+    @staticmethod
+    def from_json_to_store_item(json_data: JSON) -> Note:
+        return Note(json_data["text"])
+
+
+@pytest.fixture(scope="module")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteProcess]:
+    process = start_azurite(free_port(), log_file=tmp_path_factory.mktemp("azurite") / "azurite.log")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(params=["blob", "memory"])
+async def clients(request: pytest.FixtureRequest) -> AsyncIterator[tuple[ConcurrentStorage, ConcurrentStorage]]:
+    """Two clients of one store: two connections to one blob container, or one shared in-memory store."""
+    if request.param == "memory":
+        shared = MemoryStateStorage()
+        yield shared, shared
+        return
+    azurite: AzuriteProcess = request.getfixturevalue("azurite")
+    container = f"state-{uuid.uuid4().hex}"
+    first, second = (BlobStateStorage(azurite.connection_string, container) for _ in range(2))
+    try:
+        yield first, second
+    finally:
+        await first._close()
+        await second._close()
+
+
+async def _read_note(storage: ConcurrentStorage, key: str) -> Note:
+    return (await storage.read([key], target_cls=Note))[key]
+
+
+async def test_a_stale_write_is_rejected_and_the_other_writers_change_is_kept(clients: Any) -> None:
+    first, second = clients
+    await first.write({"note": Note("v1")})
+    mine, theirs = await _read_note(first, "note"), await _read_note(second, "note")
+
+    theirs.text = "theirs"
+    await second.write({"note": theirs})
+    mine.text = "mine"
+    with pytest.raises(StorageConflict):
+        await first.write({"note": mine})
+
+    assert (await _read_note(first, "note")).text == "theirs"
+
+
+async def test_a_writer_that_re_reads_after_a_conflict_writes_on_top_of_the_other_change(clients: Any) -> None:
+    first, second = clients
+    await first.write({"note": Note("a")})
+    stale = await _read_note(first, "note")
+    fresh = await _read_note(second, "note")
+    fresh.text += "b"
+    await second.write({"note": fresh})
+
+    stale.text += "c"
+    with pytest.raises(StorageConflict):
+        await first.write({"note": stale})
+    again = await _read_note(first, "note")
+    again.text += "c"
+    await first.write({"note": again})
+
+    assert (await _read_note(second, "note")).text == "abc"
+
+
+async def test_a_new_item_does_not_overwrite_one_that_appeared_meanwhile(clients: Any) -> None:
+    first, second = clients
+    await first.write({"note": Note("first")})
+
+    with pytest.raises(StorageConflict):
+        await second.write({"note": Note("second")})
+
+    assert (await _read_note(second, "note")).text == "first"
+
+
+async def test_an_item_deleted_since_it_was_read_is_not_written_back(clients: Any) -> None:
+    first, second = clients
+    await first.write({"note": Note("kept?")})
+    read = await _read_note(first, "note")
+    await second.delete(["note"])
+
+    with pytest.raises(StorageConflict):
+        await first.write({"note": read})
+
+    assert await second.read(["note"], target_cls=Note) == {}
+
+
+async def test_create_if_absent_is_true_for_exactly_one_of_many_concurrent_callers(clients: Any) -> None:
+    first, second = clients
+
+    created = await asyncio.gather(*(client.create_if_absent("claim", Note(str(number)))
+                                     for number in range(10) for client in (first, second)))
+
+    assert created.count(True) == 1
+    assert (await _read_note(second, "claim")).text == str(created.index(True) // 2)
+
+
+async def test_a_copy_of_an_sdk_model_writes_as_the_version_it_was_read_from(clients: Any) -> None:
+    first, second = clients
+    key = "auth:_SignInState:msteams:user"
+    await first.write({key: _SignInState(active_handler_id="GRAPH")})
+    read = (await first.read([key], target_cls=_SignInState))[key]
+
+    await first.write({key: read.model_copy(update={"active_handler_id": "OTHER"})})
+    with pytest.raises(StorageConflict):
+        await second.write({key: read})  # the version before the copy's write
+
+    assert (await second.read([key], target_cls=_SignInState))[key].active_handler_id == "OTHER"
+
+
+async def test_the_sdks_conversation_state_round_trips_and_a_stale_save_is_refused(clients: Any) -> None:
+    first, second = clients
+    on_a, on_b = _turn(), _turn()
+    state_a, state_b = ConversationState(first), ConversationState(second)
+    await state_a.load(on_a)
+    await state_b.load(on_b)
+
+    state_a.set_value("note", Note("from A"))
+    await state_a.save(on_a)
+    state_b.set_value("note", Note("from B"))
+    with pytest.raises(StorageConflict):
+        await state_b.save(on_b)
+    await state_b.load(on_b, force=True)
+
+    note = state_b.get_value("note", target_cls=Note)
+    assert isinstance(note, Note) and note.text == "from A"
+
+
+async def test_storage_setting_picks_memory_by_default_and_blob_on_request(azurite: AzuriteProcess) -> None:
+    blob = build_storage({"STORAGE": "Blob", "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string})
+
+    assert isinstance(build_storage({}), MemoryStateStorage)
+    assert isinstance(blob, BlobStateStorage)
+    await blob._close()
+
+
+@pytest.mark.parametrize(("settings", "named"), [({"STORAGE": "cosmos"}, "memory or blob"),
+                                                  ({"STORAGE": "blob"}, "AZURE_STORAGE_CONNECTION_STRING")])
+def test_a_bad_storage_setting_is_named(settings: dict[str, str], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        build_storage(settings)
+
+
+def _turn() -> TurnContext:
+    activity = Activity.model_validate({"type": "message", "channelId": "msteams", "conversation": {"id": "talk"},
+                                        "from": {"id": "user"}})
+    return TurnContext(object(), activity)  # ConversationState reads only the activity; no adapter is used
