@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from graph.errors import GraphBusy, GraphError, MissingPermission, SignInRequired
+from graph.errors import GraphBusy, GraphError, MissingPermission, NotAGraphLink, SignInRequired
 
 from .common import Card, Element, adaptive_card, command_button, text_block
 
@@ -23,6 +23,10 @@ def _explain(error: GraphError, command: str) -> tuple[str, str, list[Element]]:
                     "Ask your Microsoft 365 admin to grant it, then try again.", [])
         case GraphBusy(retry_after=seconds):
             return "Microsoft 365 is busy", f"Microsoft 365 is busy right now. Try again in {seconds} s.", []
+        case NotAGraphLink():
+            return ("Link refused",
+                    f"I won't follow that link for {command}: it does not point to Microsoft Graph. "
+                    f"Send {command} again to start from the first page.", [command_button("First page", command)])
         case _:
             return ("Microsoft 365 is unavailable",
                     f"Sorry, Microsoft 365 did not answer in time for {command}. Please try again.",

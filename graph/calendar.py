@@ -20,7 +20,7 @@ from msgraph.generated.users.item.mailbox_settings.mailbox_settings_request_buil
 
 from graph import timezones
 from graph.client import GraphClient, GraphSession
-from graph.errors import GraphError, MissingPermission
+from graph.errors import MissingPermission, NotAGraphLink
 from graph.models import CalendarEvent, CalendarPage
 
 DayRange = Literal["today", "tomorrow", "week", "next"]
@@ -76,7 +76,7 @@ async def get_calendar(graph: GraphClient, token: str, day_range: DayRange = "to
     builder = session.sdk.me.calendar_view
     if next_link:
         if not session.is_graph_url(next_link):
-            raise GraphError("The next-page link is not a Microsoft Graph link.")
+            raise NotAGraphLink()
         start, end = _link_window(next_link, zone) or window(day_range, zone)
         request = builder.with_url(next_link).to_get_request_information(RequestConfiguration(headers=headers))
     else:

@@ -35,3 +35,11 @@ class GraphUnavailable(GraphError):
 
     def __init__(self, message: str = "Microsoft 365 did not answer in time.") -> None:
         super().__init__(message)
+
+
+class NotAGraphLink(GraphError):
+    """A "More" link sent back by a client that points outside Microsoft Graph: refused, never followed, so the
+    user's token never leaves Graph."""
+
+    def __init__(self) -> None:
+        super().__init__("The next-page link is not a Microsoft Graph link.")

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from graph.client import GraphClient
-from graph.errors import GraphError
+from graph.errors import NotAGraphLink
 from graph.models import DriveItem, FileKind, FilesPage
 
 PERMISSION = "Files.Read"
@@ -38,7 +38,7 @@ async def search_files(graph: GraphClient, token: str, query: str, next_link: st
 async def _search(graph: GraphClient, token: str, query: str | None, next_link: str | None) -> FilesPage:
     session = graph.session(token)
     if next_link and not session.is_graph_url(next_link):
-        raise GraphError("The next-page link is not a Microsoft Graph link.")
+        raise NotAGraphLink()
     term = quote((query or "").replace("'", "''"), safe="")
     order = "" if query else "&$orderby=lastModifiedDateTime desc"
     url = next_link or (f"{session.adapter.base_url}/me/drive/root/search(q='{term}')"

@@ -1,0 +1,164 @@
+"""How typed and clicked commands reach their skills, end to end over HTTP: the agent in its own process, Copilot
+Studio's connector with `expectReplies` (no sign-in needed), and the Teams channel for mentions and installs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from localcloud.client import CopilotResult, LocalCloudClient, Recorded
+from localcloud.launcher import CloudProcess, free_port, start_agent
+from skills.help import WELCOME
+from tests.test_graph_faults import sign_in
+
+pytestmark = pytest.mark.asyncio
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+USER = "isaiah"
+
+
+@pytest.fixture(scope="module")
+def agent_endpoint(cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    agent = start_agent(cloud.env_file, port, log_file=tmp_path_factory.mktemp("agent") / "agent.log")
+    try:
+        yield f"http://127.0.0.1:{port}/api/messages"
+    finally:
+        agent.stop()
+
+
+@pytest.fixture(scope="module")
+async def client(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
+    async with LocalCloudClient(cloud.url) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+async def signed_in_on_teams(client: LocalCloudClient, agent_endpoint: str) -> AsyncIterator[str]:
+    """A Teams user with a token at the token service, signed out again at the end of the module."""
+    await sign_in(client, agent_endpoint, USER, [])
+    yield USER
+    await client.teams(USER, "/logout", agent_endpoint=agent_endpoint)
+
+
+async def ask(client: LocalCloudClient, agent_endpoint: str, text: str | None, **kw: Any) -> CopilotResult:
+    """Send as Copilot Studio's connector with `expectReplies`: the replies come back in the HTTP answer."""
+    result = await client.copilot(USER, text, delivery="expectReplies", agent_endpoint=agent_endpoint, **kw)
+    assert result.status == 200
+    return result
+
+
+def cards(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [attachment["content"] for activity in activities for attachment in activity.get("attachments") or []
+            if attachment.get("contentType") == ADAPTIVE_CARD]
+
+
+def shown(activities: list[dict[str, Any]]) -> str:
+    return json.dumps([activity for activity in activities if activity.get("type") == "message"])
+
+
+def more_link(activities: list[dict[str, Any]]) -> str:
+    links = [action["data"]["nextLink"] for card in cards(activities) for action in card.get("actions", [])
+             if action.get("title") == "More"]
+    assert links, shown(activities)
+    return links[0]
+
+
+def teams_activities(replies: list[Recorded]) -> list[dict[str, Any]]:
+    return [reply.activity for reply in replies]
+
+
+@pytest.mark.parametrize("text", ["/me", "me", "ME", "/Me", "  /me  "])
+async def test_a_command_matches_with_or_without_the_slash_in_any_case(
+    client: LocalCloudClient, agent_endpoint: str, text: str
+) -> None:
+    result = await ask(client, agent_endpoint, text)
+
+    assert "Isaiah Langer" in shown(result.replies) and "Sales Rep" in shown(result.replies)
+
+
+async def test_a_command_after_the_agents_mention_in_a_group_chat_is_understood(
+    client: LocalCloudClient, agent_endpoint: str, signed_in_on_teams: str
+) -> None:
+    sent = await client.teams(signed_in_on_teams, "Calendar tomorrow", conversation_type="groupChat", mention=True,
+                              agent_endpoint=agent_endpoint)
+
+    assert sent.activity["text"].startswith("<at>")
+    assert "Customer call: Fabrikam" in shown(teams_activities(sent.replies))
+
+
+async def test_calendar_tomorrow_shows_tomorrows_meetings(client: LocalCloudClient, agent_endpoint: str) -> None:
+    result = await ask(client, agent_endpoint, "calendar tomorrow")
+
+    assert "Lunch with the team" in shown(result.replies)
+    assert "Q3 budget review" not in shown(result.replies)
+
+
+async def test_files_with_a_word_searches_for_it(client: LocalCloudClient, agent_endpoint: str) -> None:
+    result = await ask(client, agent_endpoint, "files budget")
+
+    assert "Budget 2026.xlsx" in shown(result.replies)
+    assert "Meeting notes.docx" not in shown(result.replies)
+
+
+async def test_calendar_with_an_unknown_range_lists_the_valid_ones(
+    client: LocalCloudClient, agent_endpoint: str
+) -> None:
+    result = await ask(client, agent_endpoint, "/calendar nonsense")
+
+    assert any("today, tomorrow, week, next" in (reply.get("text") or "") for reply in result.replies)
+
+
+async def test_the_more_buttons_submit_shows_the_next_page(client: LocalCloudClient, agent_endpoint: str) -> None:
+    first = await ask(client, agent_endpoint, "/calendar week")
+
+    second = await ask(client, agent_endpoint, None,
+                       value={"command": "/calendar", "nextLink": more_link(first.replies)})
+
+    assert event_lines(second.replies) and not event_lines(second.replies) & event_lines(first.replies)
+
+
+def event_lines(activities: list[dict[str, Any]]) -> set[str]:
+    """The events a calendar reply lists, one line each in its plain-text fallback."""
+    return {line for card in cards(activities) for line in card.get("fallbackText", "").splitlines()
+            if line.startswith("- ")}
+
+
+@pytest.mark.parametrize(("command", "path"), [("/calendar", "/v1.0/me/calendarView"),
+                                                ("/files", "/v1.0/me/drive/root/search(q='')")])
+async def test_a_next_link_to_another_host_is_refused_and_never_followed(
+    client: LocalCloudClient, agent_endpoint: str, command: str, path: str
+) -> None:
+    visited: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        visited.append(request.path_qs)
+        return web.json_response({"value": []})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", record)
+    async with TestServer(app, host="127.0.0.1") as elsewhere:
+        link = f"{elsewhere.make_url(path)}?$skiptoken=page2"
+        result = await ask(client, agent_endpoint, None, value={"command": command, "nextLink": link})
+
+    assert visited == []
+    assert "does not point to Microsoft Graph" in shown(result.replies)
+
+
+async def test_installing_the_agent_gets_the_welcome_card(client: LocalCloudClient, agent_endpoint: str) -> None:
+    installed = await client.teams_install("alex", agent_endpoint=agent_endpoint)
+
+    assert installed.status in (200, 202)
+    assert WELCOME in json.dumps(cards(teams_activities(installed.replies)))
+
+
+async def test_anything_unknown_gets_help(client: LocalCloudClient, agent_endpoint: str) -> None:
+    result = await ask(client, agent_endpoint, "what's the weather like?")
+
+    help_cards = cards(result.replies)
+    assert help_cards and all(command in json.dumps(help_cards) for command in ("/me", "/calendar", "/files"))
