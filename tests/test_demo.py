@@ -21,7 +21,8 @@ from playwright.async_api import Route, async_playwright, expect
 
 from localcloud.browser import magic_code_for
 from localcloud.launcher import ChildProcess, CloudProcess, free_port
-from tools.demo import start_demo
+from localcloud.tenant import USERS
+from tools.demo import banner, start_demo
 
 pytestmark = pytest.mark.playground
 
@@ -186,3 +187,11 @@ def test_the_demo_listens_only_on_loopback(demo: Demo) -> None:
     local_addresses = {line.split()[1] for line in listening if line.split()[3] == "0A"}
     ours = [address for address in local_addresses if int(address.rsplit(":", 1)[1], 16) == port]
     assert ours and all(address.startswith("0100007F:") for address in ours)
+
+
+def test_the_banner_gives_the_playground_address_the_sign_in_steps_and_every_user() -> None:
+    text = banner(56150, "http://127.0.0.1:1")
+
+    assert "http://127.0.0.1:56150" in text
+    assert '"Sign in"' in text and "6-digit code" in text and "into the chat" in text
+    assert all(user.user_principal_name in text and user.password not in text for user in USERS)

@@ -20,7 +20,7 @@ from localcloud.launcher import (
     start_cloud,
     start_playground,
 )
-from localcloud.tenant import users_as_json
+from localcloud.tenant import USERS, User
 
 STATE = ROOT / ".localcloud"
 
@@ -51,7 +51,7 @@ def main() -> int:
     playground_port = _port("PLAYGROUND_PORT", 56150)
     try:
         cloud = start_demo(STATE, _port("PORT", 3978), playground_port, children)
-        print(_banner(playground_port, cloud.url), flush=True)
+        print(banner(playground_port, cloud.url), flush=True)
         stop.wait()
     except KeyboardInterrupt:
         pass
@@ -62,23 +62,44 @@ def main() -> int:
     return 0
 
 
-def _banner(playground_port: int, cloud_url: str) -> str:
+def banner(playground_port: int, cloud_url: str) -> str:
     users = "\n".join(
-        f"    {user['username']:<36} {user['password']:<18} {user['timeZone']}" for user in users_as_json()
+        f"    {user.display_name:<17} {user.user_principal_name:<32} {user.time_zone:<24} {_quirks(user)}".rstrip()
+        for user in USERS
     )
     return f"""
-Ready. Open the Playground and chat with the agent:
+Ready. Open the Microsoft 365 Agents Playground in a browser and chat with the agent:
 
     http://127.0.0.1:{playground_port}
 
-Try "help", "/me", "/calendar tomorrow" or "/files budget". Signing in opens the local sign-in page:
-pick a user, accept, and type the 6-digit code it shows into the chat. Demo users:
+Type "help" for what it does. To see a profile:
+  1. Type "/me". The agent answers with a sign-in card.
+  2. Press the card's "Sign in" button. The local sign-in page opens in a new tab.
+  3. Pick a user (no password is needed) and press Accept. The page shows a 6-digit code.
+  4. Type that code into the chat. The agent shows that user's profile card.
+     (Type it in the chat box: the card's "Redeem code" button is the Playground's own and fails offline.)
+Then "/calendar tomorrow" and "/files budget" answer without signing in again; "/logout" lets you pick another user.
+The Playground chats as its own mock Teams user (Alex Wilber, top right); Microsoft 365 sees the user you pick.
+
+Users on the sign-in page:
 
 {users}
 
-From a terminal: python -m localcloud say --env-file {Path('.localcloud/agent.env')} --channel teams --user adele "/me"
+From a terminal, as Copilot Studio calls the agent (with the user's own token, so no sign-in):
+
+    .venv/bin/python -m localcloud say --env-file .localcloud/agent.env --channel copilot --user adele "/me"
+
 Control API of the local cloud: {cloud_url}/_localcloud/   Logs: .localcloud/*.log   Stop: Ctrl-C
 """
+
+
+def _quirks(user: User) -> str:
+    """What a user lacks, so a person knows which one shows an empty state."""
+    missing = [label for label, absent in (
+        ("no photo", not user.has_photo), ("no manager", user.manager is None),
+        ("no job title", user.job_title is None), ("empty calendar", user.calendar_empty),
+    ) if absent]
+    return ", ".join(missing)
 
 
 if __name__ == "__main__":
