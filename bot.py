@@ -1,6 +1,7 @@
 """The agent's entry point: wires the SDK, the cloud seam and the skills into an aiohttp application.
 
-    python bot.py [--env-file PATH]     serve on HOST:PORT (default localhost:3978)
+    python bot.py [--env-file PATH]            serve on HOST:PORT (default localhost:3978)
+    python bot.py doctor [--env-file PATH]     check the configuration offline: each problem, its key and its fix
 """
 
 from __future__ import annotations
@@ -79,8 +80,14 @@ async def _warm_up(graph: GraphClient) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bot.py", description="The Graph productivity agent.")
+    parser.add_argument("command", nargs="?", choices=["doctor"],
+                        help="doctor: check the configuration offline and exit (0 clean, 1 with findings)")
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="dotenv file to load (default .env)")
     args = parser.parse_args(argv)
+    if args.command == "doctor":
+        from diagnostics.doctor import run
+
+        return run(args.env_file, os.environ, sys.stdout)
     load_dotenv(args.env_file)
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning)  # the SDK keys its state by strings
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),

@@ -1,0 +1,1 @@
+"""Offline checks of the agent's configuration (`python bot.py doctor`)."""

@@ -1,0 +1,485 @@
+"""`python bot.py doctor`: every misconfiguration that can be found offline, each with its key and its fix.
+
+Most failures reported against agents like this one are configuration, not code, and the SDK reports them late or
+never: an `AUTHTYPE` in the wrong case fails on the first token, `AUTO_SIGN_IN=false` silently means true, an OBO
+connection name in the wrong case fails on the first Copilot Studio request. The doctor reads the settings exactly as
+`bot.py` does (the env file, then the environment on top) and opens no connection. It never prints a secret.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import ssl
+import textwrap
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+from microsoft_agents.hosting.core.app.oauth.authorization import AUTHORIZATION_TYPE_MAP
+from microsoft_agents.hosting.core.authorization.agent_auth_configuration import _RECOGNIZED_CONFIG_KEYS
+from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
+
+from auth.cloud import KNOWN_CLOUDS, OVERRIDE_KEYS, cloud_from_settings
+from skills.commands import CONNECTOR_HANDLER, TEAMS_HANDLER
+
+CONNECTIONS = "CONNECTIONS__"
+SERVICE_CONNECTION = "SERVICE_CONNECTION"
+USER_AUTHORIZATION = "AGENTAPPLICATION__USERAUTHORIZATION__"
+HANDLERS = f"{USER_AUTHORIZATION}HANDLERS__"
+AUTO_SIGN_IN = f"{USER_AUTHORIZATION}AUTO_SIGN_IN"
+STORAGE_CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
+STORAGE_CONTAINER = "AZURE_STORAGE_CONTAINER"
+
+AUTH_TYPES = [auth_type.value for auth_type in AuthTypes]
+HANDLER_TYPES = {name.lower(): name for name in ("UserAuthorization", "ConnectorUserAuthorization",
+                                                  "AgenticUserAuthorization") if name.lower() in AUTHORIZATION_TYPE_MAP}
+HANDLER_SETTINGS = ["TITLE", "TEXT", "AZUREBOTOAUTHCONNECTIONNAME", "OBOCONNECTIONNAME", "SCOPES", "ALT_BLUEPRINT_NAME"]
+# The agent's routes name these handlers (skills/commands.py); each must exist, with this type.
+REQUIRED_HANDLERS = {TEAMS_HANDLER: "UserAuthorization", CONNECTOR_HANDLER: "ConnectorUserAuthorization"}
+HANDLER_PURPOSE = {TEAMS_HANDLER: "Teams users sign in through it", CONNECTOR_HANDLER: "Copilot Studio's requests get "
+                   "their Graph token through it"}
+# Auth types that get the agent's own token from Entra with a credential, so need a tenant to ask.
+TENANTED_AUTH_TYPES = {"ClientSecret", "certificate", "CertificateSubjectName", "FederatedCredentials",
+                       "WorkloadIdentity"}
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+NIL_GUID = "00000000-0000-0000-0000-000000000000"
+DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.IGNORECASE)
+CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# Which cloud a host belongs to, by domain: an endpoint of one cloud used with another is a mix-up.
+CLOUD_DOMAINS = {
+    "public": ("microsoftonline.com", "microsoft.com", "botframework.com", "windows.net"),
+    "usgov": ("microsoftonline.us", "microsoft.us", "azure.us", "usgovcloudapi.net"),
+    "china": ("microsoftonline.cn", "chinacloudapi.cn", "azure.cn"),
+}
+SECRET_KEY = re.compile(r"SECRET|PASSWORD|CONNECTION_STRING|(^|_)KEY$|(^|_)TOKEN$", re.IGNORECASE)
+TRUE_WORDS = {"1", "true", "t", "yes", "y"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str
+    problem: str
+    fix: str
+
+
+@dataclass
+class Handler:
+    type: str | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+def effective_settings(env_file: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """What `bot.main` ends up with: `load_dotenv` never overrides a variable already in the environment."""
+    if environ.get("PYTHON_DOTENV_DISABLED", "").casefold() in TRUE_WORDS or not env_file.is_file():
+        return dict(environ)
+    from_file = {key: value for key, value in dotenv_values(env_file).items() if value is not None}
+    return {**from_file, **environ}
+
+
+def connections(settings: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """`CONNECTIONS__<NAME>__SETTINGS__<KEY>` by name, split as `load_configuration_from_env` splits them."""
+    found: dict[str, dict[str, str]] = {}
+    for key, value in settings.items():
+        parts = key.split("__")
+        if len(parts) == 4 and parts[0] == "CONNECTIONS" and parts[2] == "SETTINGS":
+            found.setdefault(parts[1], {})[parts[3]] = value
+    return found
+
+
+def handlers(settings: Mapping[str, str]) -> dict[str, Handler]:
+    """`…HANDLERS__<ID>__TYPE` and `…HANDLERS__<ID>__SETTINGS__<KEY>` by handler id."""
+    found: dict[str, Handler] = {}
+    for key, value in settings.items():
+        if not key.startswith(HANDLERS):
+            continue
+        parts = key[len(HANDLERS):].split("__")
+        if len(parts) == 2 and parts[1] == "TYPE":
+            found.setdefault(parts[0], Handler()).type = value
+        elif len(parts) == 3 and parts[1] == "SETTINGS":
+            found.setdefault(parts[0], Handler()).settings[parts[2]] = value
+    return found
+
+
+def _spelling(value: str, choices: Iterable[str]) -> str | None:
+    """The choice `value` was meant to be: the same but for case and separators, else the closest."""
+    choices = list(choices)
+    squashed = {re.sub(r"[\s_-]", "", choice).lower(): choice for choice in choices}
+    exact = squashed.get(re.sub(r"[\s_-]", "", value).lower())
+    if exact:
+        return exact
+    close = difflib.get_close_matches(value.lower(), [choice.lower() for choice in choices], n=1, cutoff=0.6)
+    return next((choice for choice in choices if close and choice.lower() == close[0]), None)
+
+
+def _cloud_family(host: str) -> str | None:
+    return next((name for name, domains in CLOUD_DOMAINS.items()
+                 if any(host == domain or host.endswith(f".{domain}") for domain in domains)), None)
+
+
+class Doctor:
+    """Runs every check over one set of settings and collects the findings."""
+
+    def __init__(self, settings: Mapping[str, str]) -> None:
+        self.settings = settings
+        self.findings: list[Finding] = []
+        self.connections = connections(settings)
+        self.handlers = handlers(settings)
+        self.cloud_name = (settings.get("AGENT_CLOUD") or "public").strip().lower()
+
+    def add(self, key: str, problem: str, fix: str) -> None:
+        self.findings.append(Finding(key, problem, fix))
+
+    def value(self, key: str) -> str:
+        return self.settings.get(key, "").strip()
+
+    def run(self) -> list[Finding]:
+        self.check_key_case()
+        self.check_connections()
+        self.check_handlers()
+        self.check_cloud()
+        self.check_storage()
+        self.check_hosting()
+        return self.findings
+
+    # ── The SDK's own keys ───────────────────────────────────────────────────────────────────────────────────────────
+
+    def check_key_case(self) -> None:
+        for key in self.settings:
+            head = key.split("__")[0]
+            if head != head.upper() and head.upper() in ("CONNECTIONS", "AGENTAPPLICATION", "CONNECTIONSMAP"):
+                self.add(key, "ignored: the SDK's keys are case-sensitive",
+                         f"write it as {head.upper()}{key[len(head):]}")
+
+    def check_connections(self) -> None:
+        if SERVICE_CONNECTION not in self.connections:
+            near = next((name for name in self.connections if name.upper() == SERVICE_CONNECTION), None)
+            if near:
+                self.add(f"{CONNECTIONS}{near}__SETTINGS__CLIENTID",
+                         f"the connection is named {near}; the SDK needs {SERVICE_CONNECTION} (case-sensitive)",
+                         f"rename its keys to {CONNECTIONS}{SERVICE_CONNECTION}__SETTINGS__…")
+            else:
+                self.add(f"{CONNECTIONS}{SERVICE_CONNECTION}__SETTINGS__CLIENTID",
+                         "no SERVICE_CONNECTION: the agent cannot start",
+                         "set its CLIENTID, TENANTID, AUTHTYPE and credential (see .env.example)")
+        for name, settings in self.connections.items():
+            self.check_connection(f"{CONNECTIONS}{name}__SETTINGS__", settings)
+
+    def check_connection(self, prefix: str, settings: Mapping[str, str]) -> None:
+        auth_type = settings.get("AUTHTYPE", "ClientSecret")  # the SDK's default when the key is absent
+        if auth_type not in AUTH_TYPES:
+            meant = _spelling(auth_type, AUTH_TYPES)
+            self.add(f"{prefix}AUTHTYPE",
+                     f"{auth_type!r} is not an auth type (exact and case-sensitive)" if auth_type else "empty",
+                     f"use {meant}" if meant else f"use one of: {', '.join(AUTH_TYPES)}")
+            auth_type = meant or auth_type
+        client_id = settings.get("CLIENTID", "").strip()
+        if not client_id:
+            self.add(f"{prefix}CLIENTID", "not set", "the Application (client) ID of the agent's app registration")
+        else:
+            self.check_guid(f"{prefix}CLIENTID", client_id, "the Application (client) ID of the app registration")
+        tenant = settings.get("TENANTID", "").strip()
+        authority = (settings.get("AUTHORITY") or settings.get("AUTHORITYENDPOINT") or "").strip()
+        if tenant:
+            self.check_tenant(f"{prefix}TENANTID", tenant)
+        elif auth_type in TENANTED_AUTH_TYPES and not authority:
+            self.add(f"{prefix}TENANTID", f"not set: {auth_type} needs the tenant to ask for tokens",
+                     "the Directory (tenant) ID of the app registration")
+        if authority:
+            key = f"{prefix}AUTHORITY" if settings.get("AUTHORITY") else f"{prefix}AUTHORITYENDPOINT"
+            self.check_endpoint(key, authority, "login_endpoint")
+        required = {"ClientSecret": ("CLIENTSECRET", "the app registration's client secret (its value, not its id)"),
+                    "certificate": ("CERTPFXFILE", "the path of the certificate's PFX file"),
+                    "FederatedCredentials": ("FEDERATEDCLIENTID", "the managed identity's client ID"),
+                    "WorkloadIdentity": ("FEDERATEDTOKENFILE", "the path of the projected service account token")}
+        if auth_type in required:
+            key, what = required[auth_type]
+            if not settings.get(key, "").strip():
+                self.add(f"{prefix}{key}", f"not set: AUTHTYPE={auth_type} needs it", f"set it to {what}")
+            elif key.endswith("FILE") and not Path(settings[key].strip()).is_file():
+                self.add(f"{prefix}{key}", f"{settings[key].strip()} does not exist", f"set it to {what}")
+        self.check_unknown_keys(prefix, settings, sorted(_RECOGNIZED_CONFIG_KEYS))
+
+    def check_guid(self, key: str, value: str, what: str) -> None:
+        if value == NIL_GUID:
+            self.add(key, "still the placeholder 00000000-…", f"set it to {what}")
+        elif not GUID.match(value):
+            # The value is not echoed: a secret pasted into the wrong key is a common mistake.
+            self.add(key, "not a GUID", f"set it to {what} (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+
+    def check_tenant(self, key: str, value: str) -> None:
+        what = "the Directory (tenant) ID, or the tenant's domain (contoso.onmicrosoft.com)"
+        if value.lower() in ("organizations", "consumers"):
+            self.add(key, f"{value!r} names no tenant: the agent's own tokens need one", f"set it to {what}")
+        elif value.lower() != "common" and not DOMAIN.match(value):
+            self.check_guid(key, value, what)
+
+    def check_unknown_keys(self, prefix: str, settings: Iterable[str], known: list[str]) -> None:
+        """A key the SDK does not read but one it does was meant (`CLIENT_ID`, `clientid`) is silently ignored."""
+        for key in settings:
+            if key in known:
+                continue
+            meant = difflib.get_close_matches(key.upper().replace("_", ""), known, n=1, cutoff=0.8)
+            if meant:
+                self.add(f"{prefix}{key}", "not a key the SDK reads: ignored", f"rename it to {prefix}{meant[0]}")
+
+    # ── User authorization handlers ──────────────────────────────────────────────────────────────────────────────────
+
+    def check_handlers(self) -> None:
+        auto_sign_in = self.settings.get(AUTO_SIGN_IN)
+        if auto_sign_in and auto_sign_in.strip().lower() in ("false", "0", "no", "off"):
+            self.add(AUTO_SIGN_IN, f"{auto_sign_in.strip()!r} is read as true (SDK 1.9.0 takes any non-empty text)",
+                     "remove the key: auto sign-in is off without it")
+        for handler_id, expected in REQUIRED_HANDLERS.items():
+            if handler_id in self.handlers:
+                continue
+            near = next((name for name in self.handlers if name.upper() == handler_id.upper()), None)
+            if near:
+                self.add(f"{HANDLERS}{near}__TYPE", f"the agent's routes use handler {handler_id} (case-sensitive)",
+                         f"rename the keys to {HANDLERS}{handler_id}__…")
+            else:
+                need = ("SETTINGS__AZUREBOTOAUTHCONNECTIONNAME" if expected == "UserAuthorization"
+                        else "SETTINGS__OBOCONNECTIONNAME and SETTINGS__SCOPES")
+                self.add(f"{HANDLERS}{handler_id}__TYPE", f"not set: {HANDLER_PURPOSE[handler_id]}",
+                         f"set it to {expected}, with {need}")
+        for handler_id, handler in self.handlers.items():
+            self.check_handler(handler_id, handler)
+
+    def check_handler(self, handler_id: str, handler: Handler) -> None:
+        prefix = f"{HANDLERS}{handler_id}__"
+        raw_type = (handler.type or "UserAuthorization").strip()  # the SDK's default when TYPE is absent
+        handler_type = HANDLER_TYPES.get(raw_type.lower())
+        if handler_type is None:
+            meant = _spelling(raw_type, HANDLER_TYPES.values())
+            self.add(f"{prefix}TYPE", f"{raw_type!r} is not a handler type: the agent cannot start",
+                     f"use {meant}" if meant else f"use one of: {', '.join(HANDLER_TYPES.values())}")
+            handler_type = meant
+        expected = REQUIRED_HANDLERS.get(handler_id)
+        if handler_type and expected and handler_type != expected:
+            self.add(f"{prefix}TYPE", f"{handler_type}, but the agent uses {handler_id} as {expected}",
+                     f"set it to {expected}")
+            handler_type = expected  # what the fix makes it: its settings are checked for that
+        settings = handler.settings
+        setting = f"{prefix}SETTINGS__"
+        if handler_type == "UserAuthorization" and not settings.get("AZUREBOTOAUTHCONNECTIONNAME", "").strip():
+            self.add(f"{setting}AZUREBOTOAUTHCONNECTIONNAME", "not set: Teams sign-in needs the Azure Bot's OAuth "
+                     "connection", "set it to the OAuth connection's name (Azure Bot > Configuration)")
+        if handler_type == "ConnectorUserAuthorization":
+            if not settings.get("OBOCONNECTIONNAME", "").strip():
+                self.add(f"{setting}OBOCONNECTIONNAME", "not set: Copilot Studio's token is then used as is, "
+                         "and Graph rejects it", f"set it to {SERVICE_CONNECTION} (a CONNECTIONS__<NAME> key)")
+            if not settings.get("SCOPES", "").strip():
+                self.add(f"{setting}SCOPES", "not set: no on-behalf-of exchange happens without scopes",
+                         "set it to the Graph scopes, e.g. https://graph.microsoft.com/.default")
+        obo = settings.get("OBOCONNECTIONNAME", "").strip()
+        if obo and obo not in self.connections:
+            near = next((name for name in self.connections if name.upper() == obo.upper()), None)
+            self.add(f"{setting}OBOCONNECTIONNAME", f"no connection is named {obo!r} (case-sensitive)",
+                     f"use {near}" if near else f"use one of: {', '.join(self.connections) or SERVICE_CONNECTION}")
+        if "," in settings.get("SCOPES", ""):
+            self.add(f"{setting}SCOPES", "the SDK splits scopes on spaces only: commas end up inside a scope",
+                     "separate the scopes with spaces")
+        self.check_unknown_keys(setting, settings, HANDLER_SETTINGS)
+
+    # ── The cloud and its endpoints ──────────────────────────────────────────────────────────────────────────────────
+
+    def check_cloud(self) -> None:
+        names = [*KNOWN_CLOUDS, "local"]
+        if self.cloud_name not in names:
+            meant = _spelling(self.cloud_name, names)
+            self.add("AGENT_CLOUD", f"{self.cloud_name!r} is not a cloud",
+                     f"use {meant}" if meant else f"use one of: {', '.join(names)}")
+        for key, cloud_field in OVERRIDE_KEYS.items():
+            value = self.value(key)
+            if key == "EXTRA_CA_FILE":
+                if value:
+                    self.check_ca_file(value)
+            elif value:
+                self.check_endpoint(key, value, cloud_field)
+            elif self.cloud_name == "local":
+                self.add(key, "AGENT_CLOUD=local has no built-in endpoints",
+                         "start the local cloud with `python -m localcloud --env-file PATH` and use PATH")
+
+    def check_endpoint(self, key: str, url: str, cloud_field: str) -> None:
+        cloud = KNOWN_CLOUDS.get(self.cloud_name)
+        default = f" ({getattr(cloud, cloud_field)})" if cloud else ""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            self.add(key, f"{url!r} is not an absolute http(s) URL", f"write the whole URL{default}")
+            return
+        loopback = host in LOOPBACK_HOSTS
+        if parts.scheme == "http" and not loopback:
+            self.add(key, f"plain http to {host}: allowed only on loopback", f"use https://{parts.netloc}")
+        if self.cloud_name == "local":
+            if not loopback:
+                self.add(key, f"AGENT_CLOUD=local, but {host} is not loopback",
+                         "use the endpoints the local cloud wrote, or set AGENT_CLOUD to this host's cloud")
+        elif cloud and loopback:
+            self.add(key, f"points at loopback while AGENT_CLOUD={self.cloud_name}",
+                     f"set AGENT_CLOUD=local for a local cloud, or empty it for {self.cloud_name}'s own{default}")
+        elif cloud:
+            owner = _cloud_family(host)
+            if owner and owner != _cloud_family(urlsplit(getattr(cloud, cloud_field)).hostname or ""):
+                self.add(key, f"{host} is in the {owner} cloud, but AGENT_CLOUD={self.cloud_name}",
+                         f"empty it for {self.cloud_name}'s own{default}, or set AGENT_CLOUD={owner}")
+
+    def check_ca_file(self, value: str) -> None:
+        path = Path(value)
+        if not path.is_file():
+            self.add("EXTRA_CA_FILE", f"{value} does not exist", "set it to a PEM file of CA certificates, or empty it")
+            return
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=str(path))
+        except (ssl.SSLError, ValueError, OSError):
+            self.add("EXTRA_CA_FILE", f"{value} is not a PEM file of CA certificates",
+                     "convert it: openssl x509 -inform der -in CA.cer -out ca.pem")
+
+    # ── State storage ────────────────────────────────────────────────────────────────────────────────────────────────
+
+    def check_storage(self) -> None:
+        kind = self.value("STORAGE").lower() or "memory"
+        if kind not in ("memory", "blob"):
+            self.add("STORAGE", f"{self.value('STORAGE')!r} is not a storage", "use memory or blob")
+            return
+        if kind != "blob":
+            return
+        connection_string = self.value(STORAGE_CONNECTION_STRING)
+        if not connection_string:
+            self.add(STORAGE_CONNECTION_STRING, "not set: STORAGE=blob needs it",
+                     "the storage account's connection string, or UseDevelopmentStorage=true for Azurite")
+        else:
+            self.check_storage_connection_string(connection_string)
+        container = self.value(STORAGE_CONTAINER)  # empty means the state package's default, agent-state
+        if container and not CONTAINER_NAME.match(container):
+            self.add(STORAGE_CONTAINER, f"{container!r} is not a container name",
+                     "3-63 lowercase letters, digits and single hyphens, starting with a letter or digit")
+
+    def check_storage_connection_string(self, value: str) -> None:
+        pairs = [part.split("=", 1) for part in value.split(";") if part.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            self.add(STORAGE_CONNECTION_STRING, "malformed: expected Key=Value pairs separated by ;",
+                     "copy it again from the storage account (Access keys)")
+            return
+        parts = {key.strip().lower(): item.strip() for key, item in pairs}
+        if parts.get("usedevelopmentstorage", "").lower() == "true":
+            return
+        has_account = "accountname" in parts and ("accountkey" in parts or "sharedaccesssignature" in parts)
+        if not has_account and not ("blobendpoint" in parts and "sharedaccesssignature" in parts):
+            self.add(STORAGE_CONNECTION_STRING, "incomplete: needs AccountName and AccountKey (or a "
+                     "SharedAccessSignature)", "copy it again from the storage account (Access keys)")
+        endpoint = urlsplit(parts.get("blobendpoint", ""))
+        if endpoint.scheme == "http" and endpoint.hostname not in LOOPBACK_HOSTS:
+            self.add(STORAGE_CONNECTION_STRING, f"its BlobEndpoint uses plain http to {endpoint.hostname}",
+                     "use https (plain http only for Azurite on loopback)")
+
+    # ── Hosting ──────────────────────────────────────────────────────────────────────────────────────────────────────
+
+    def check_hosting(self) -> None:
+        port = self.value("PORT")
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            self.add("PORT", f"{port!r} is not a port", "a number from 1 to 65535 (default 3978)")
+        level = self.value("LOG_LEVEL")
+        levels = list(logging.getLevelNamesMapping())
+        if level and level not in levels:
+            self.add("LOG_LEVEL", f"{level!r} is not a level: the agent fails at start (names are case-sensitive)",
+                     f"use one of: {', '.join(levels)}")
+        skill_url = self.value("SKILL_ENDPOINT_URL")
+        if skill_url:
+            parts = urlsplit(skill_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                self.add("SKILL_ENDPOINT_URL", f"{skill_url!r} is not an absolute URL",
+                         "the URL Copilot Studio reaches, e.g. https://agent.contoso.com/api/messages")
+            elif parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+                self.add("SKILL_ENDPOINT_URL", "plain http off loopback: Copilot Studio calls https only",
+                         f"use https://{parts.netloc}{parts.path}")
+
+
+def diagnose(settings: Mapping[str, str]) -> list[Finding]:
+    return Doctor(settings).run()
+
+
+def summary(settings: Mapping[str, str]) -> list[str]:
+    """The effective cloud, handlers and storage, for a configuration without findings."""
+    cloud = cloud_from_settings(settings)
+    lines = [f"Cloud: {cloud.name} (Graph {cloud.graph_endpoint}, sign-in {cloud.login_endpoint}, "
+             f"token service {cloud.token_service_endpoint})"]
+    described = []
+    for handler_id, handler in handlers(settings).items():
+        handler_type = HANDLER_TYPES[(handler.type or "UserAuthorization").strip().lower()]
+        via = (f"OAuth connection {handler.settings['AZUREBOTOAUTHCONNECTIONNAME']}"
+               if handler.settings.get("AZUREBOTOAUTHCONNECTIONNAME") else "")
+        if handler.settings.get("OBOCONNECTIONNAME"):
+            via = ", ".join(filter(None, [via, f"on-behalf-of through {handler.settings['OBOCONNECTIONNAME']}"]))
+        described.append(f"{handler_id} ({handler_type}{', ' + via if via else ''})")
+    lines.append(f"Handlers: {', '.join(described) or 'none'}")
+    lines.append(f"Storage: {(settings.get('STORAGE') or 'memory').strip().lower()}")
+    return lines
+
+
+def sso_hint(settings: Mapping[str, str]) -> str | None:
+    """Teams SSO fails silently without the token exchange URL; the doctor cannot see the Azure Bot, so it says it."""
+    client_id = settings.get(f"{CONNECTIONS}{SERVICE_CONNECTION}__SETTINGS__CLIENTID", "").strip()
+    oauth = [handler.settings.get("AZUREBOTOAUTHCONNECTIONNAME", "") for handler in handlers(settings).values()
+             if (handler.type or "UserAuthorization").strip().lower() == "userauthorization"]
+    if not client_id or not any(oauth):
+        return None
+    return (f"Teams SSO: the Azure Bot's OAuth connection {', '.join(filter(None, oauth))} needs the Token Exchange "
+            f"URL api://botid-{client_id}, the Application ID URI the app registration exposes (and "
+            "webApplicationInfo.resource in the Teams manifest).")
+
+
+def table(findings: list[Finding], widths: tuple[int, int, int] = (36, 42, 42)) -> str:
+    """KEY | PROBLEM | FIX, wrapped to fit; keys break after a `__`."""
+    rule = "-+-".join("-" * width for width in widths)
+    lines: list[str] = []
+    for row in [("KEY", "PROBLEM", "FIX"), *((f.key, f.problem, f.fix) for f in findings)]:
+        cells = [_wrap_key(row[0], widths[0]), *(textwrap.wrap(text, width) or [""]
+                                                 for text, width in zip(row[1:], widths[1:], strict=True))]
+        for line in range(max(len(cell) for cell in cells)):
+            lines.append(" | ".join((cell[line] if line < len(cell) else "").ljust(width)
+                                    for cell, width in zip(cells, widths, strict=True)).rstrip())
+        lines.append(rule)
+    return "\n".join(lines)
+
+
+def _wrap_key(key: str, width: int) -> list[str]:
+    segments = key.split("__")
+    lines = [""]
+    for index, segment in enumerate(segments):
+        piece = segment + ("__" if index < len(segments) - 1 else "")
+        if lines[-1] and len(lines[-1]) + len(piece) > width:
+            lines.append("")
+        lines[-1] += piece
+    return [part for line in lines for part in textwrap.wrap(line, width)]
+
+
+def _masked(text: str, settings: Mapping[str, str]) -> str:
+    """Belt and braces: no check prints a secret's value, and this removes any that slipped into the text."""
+    for key, value in settings.items():
+        if SECRET_KEY.search(key) and len(value.strip()) >= 4:
+            text = re.sub(re.escape(value.strip()), "****", text, flags=re.IGNORECASE)
+    return text
+
+
+def run(env_file: Path, environ: Mapping[str, str], out: TextIO) -> int:
+    """Report on the settings `bot.py --env-file env_file` would run with; 0 when clean, 1 with findings."""
+    settings = effective_settings(env_file, environ)
+    source = f"{env_file} and the environment" if env_file.is_file() else f"the environment ({env_file} not found)"
+    report = [f"Config doctor: {source}; the environment wins over the file.", ""]
+    findings = diagnose(settings)
+    if findings:
+        report += [table(findings), "", f"{len(findings)} problem{'s' if len(findings) > 1 else ''} found."]
+    else:
+        report += ["No problems found.", *summary(settings)]
+    hint = sso_hint(settings)
+    if hint:
+        report += ["", textwrap.fill(hint, 120, break_on_hyphens=False, break_long_words=False)]
+    out.write(_masked("\n".join(report), settings) + "\n")
+    return 1 if findings else 0
