@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import re
 from abc import abstractmethod
 from collections.abc import Mapping
 from typing import TypeVar, cast
@@ -26,6 +27,7 @@ StoreItemT = TypeVar("StoreItemT", bound=StoreItem)
 
 _ETAG = "_storage_etag"
 DEFAULT_CONTAINER = "agent-state"
+CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 class StorageConflict(Exception):
@@ -119,7 +121,11 @@ def build_storage(settings: Mapping[str, str]) -> ConcurrentStorage:
         connection_string = settings.get("AZURE_STORAGE_CONNECTION_STRING", "").strip()
         if not connection_string:
             raise ValueError("STORAGE=blob needs AZURE_STORAGE_CONNECTION_STRING.")
+        container = settings.get("AZURE_STORAGE_CONTAINER", "").strip() or DEFAULT_CONTAINER
+        if not CONTAINER_NAME.match(container):
+            raise ValueError(f"AZURE_STORAGE_CONTAINER {container!r} is no container name: 3-63 lowercase letters, "
+                             "digits and single hyphens, starting and ending with a letter or digit.")
         from state.blob import BlobStateStorage  # only a blob deployment pays for the Azure SDK's imports
 
-        return BlobStateStorage(connection_string, settings.get("AZURE_STORAGE_CONTAINER") or DEFAULT_CONTAINER)
+        return BlobStateStorage(connection_string, container)
     raise ValueError(f"STORAGE must be memory or blob, not {kind!r}.")

@@ -7,6 +7,7 @@ last-writer-wins read and write with the conditional ones described in `state`.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, TypeVar, cast
 
 from azure.core import MatchConditions
@@ -18,12 +19,15 @@ from state import ConcurrentStorage, StorageConflict, etag_of, remember_etag
 
 StoreItemT = TypeVar("StoreItemT", bound=StoreItem)
 
+AZURE_REQUEST_LOG = "azure.core.pipeline.policies.http_logging_policy"
+
 
 class BlobStateStorage(BlobStorage, ConcurrentStorage):
     """One blob per key (JSON); the blob's ETag is the item's version."""
 
     def __init__(self, connection_string: str, container: str) -> None:
         super().__init__(BlobStorageConfig(container_name=container, connection_string=connection_string))
+        logging.getLogger(AZURE_REQUEST_LOG).setLevel(logging.WARNING)  # one INFO record per blob call drowns ours
 
     async def _read_item(self, key: str, *, target_cls: type[StoreItemT], **kwargs: Any
                          ) -> tuple[str | None, StoreItemT | None]:

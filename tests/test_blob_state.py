@@ -164,7 +164,9 @@ async def test_storage_setting_picks_memory_by_default_and_blob_on_request(azuri
 
 
 @pytest.mark.parametrize(("settings", "named"), [({"STORAGE": "cosmos"}, "memory or blob"),
-                                                  ({"STORAGE": "blob"}, "AZURE_STORAGE_CONNECTION_STRING")])
+                                                  ({"STORAGE": "blob"}, "AZURE_STORAGE_CONNECTION_STRING"),
+                                                  ({"STORAGE": "blob", "AZURE_STORAGE_CONNECTION_STRING": "x=y",
+                                                    "AZURE_STORAGE_CONTAINER": "Agent_State"}, "no container name")])
 def test_a_bad_storage_setting_is_named(settings: dict[str, str], named: str) -> None:
     with pytest.raises(ValueError, match=named):
         build_storage(settings)

@@ -1,0 +1,109 @@
+"""Two agent instances behind one "load balancer": their state on one Azurite, Teams on the local cloud.
+
+Teams may deliver the magic code, or each client's SSO token exchange, to a different instance than the one that
+sent the OAuthCard; the shared Blob state must carry the sign-in across, and claim each exchange only once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from localcloud.browser import magic_code_for
+from localcloud.client import LocalCloudClient, Recorded
+from localcloud.launcher import AzuriteProcess, CloudProcess, free_port, start_agent, start_azurite
+from localcloud.tenant import USERS
+
+OAUTH_CARD = "application/vnd.microsoft.card.oauth"
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+@pytest.fixture(scope="module")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteProcess]:
+    process = start_azurite(free_port(), log_file=tmp_path_factory.mktemp("azurite") / "azurite.log")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def instances(cloud: CloudProcess, azurite: AzuriteProcess,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The /api/messages endpoints of instances A and B, both on STORAGE=blob in one container."""
+    storage = {"STORAGE": "blob", "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
+               "AZURE_STORAGE_CONTAINER": f"agent-{uuid.uuid4().hex[:12]}"}
+    logs = tmp_path_factory.mktemp("agents")
+    ports = free_port(), free_port()
+    agents = []
+    try:
+        for name, port in zip("ab", ports, strict=True):
+            agents.append(start_agent(cloud.env_file, port, log_file=logs / f"agent-{name}.log", extra_env=storage))
+        yield tuple(f"http://127.0.0.1:{port}/api/messages" for port in ports)  # type: ignore[misc]
+    finally:
+        for agent in agents:
+            agent.stop()
+
+
+@pytest.fixture
+async def teams(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
+    async with LocalCloudClient(cloud.url) as client:
+        yield client
+
+
+async def _signed_out_me(teams: LocalCloudClient, user: str, endpoint: str):
+    """`/me` from a user with no token (another test may have signed them in): the OAuthCard comes back."""
+    await teams.teams(user, "/logout", agent_endpoint=endpoint)
+    return await teams.teams(user, "/me", agent_endpoint=endpoint)
+
+
+def _oauth_link(replies: list[Recorded]) -> str:
+    cards = [attachment for reply in replies for attachment in reply.attachments
+             if attachment.get("contentType") == OAUTH_CARD]
+    assert cards, [reply.activity for reply in replies]
+    return cards[0]["content"]["buttons"][0]["value"]
+
+
+def _is_profile_of(username: str):
+    display_name = next(user.display_name for user in USERS if user.username == username)
+
+    def matches(reply: Recorded) -> bool:
+        cards = [attachment["content"] for attachment in reply.attachments
+                 if attachment.get("contentType") == ADAPTIVE_CARD]
+        return any(display_name in json.dumps(card) for card in cards)
+
+    return matches
+
+
+async def test_the_magic_code_on_instance_b_completes_the_sign_in_that_instance_a_started(
+        teams: LocalCloudClient, instances: tuple[str, str]) -> None:
+    a, b = instances
+    sent = await _signed_out_me(teams, "isaiah", a)
+    code = await magic_code_for(_oauth_link(sent.replies), "isaiah")
+
+    await teams.teams("isaiah", code, agent_endpoint=b)
+
+    reply = await teams.wait_for_reply(sent.conversation, _is_profile_of("isaiah"), timeout=15, after=sent.last)
+    assert "Sales Rep" in json.dumps(reply.attachments)
+
+
+async def test_token_exchanges_for_one_sign_in_sent_to_both_instances_sign_in_once(
+        teams: LocalCloudClient, instances: tuple[str, str], cloud: CloudProcess) -> None:
+    a, b = instances
+    sent = await _signed_out_me(teams, "diego", a)
+    _oauth_link(sent.replies)
+    value: dict[str, Any] = {"id": f"exchange-{uuid.uuid4().hex}",
+                             "connectionName": cloud.settings["LOCALCLOUD_OAUTH_CONNECTION"]}
+
+    on_a, on_b = await asyncio.gather(teams.teams_sso("diego", value=value, agent_endpoint=a),
+                                      teams.teams_sso("diego", value=value, agent_endpoint=b))
+
+    assert (on_a.status, on_b.status) == (200, 200)
+    await teams.wait_for_reply(sent.conversation, _is_profile_of("diego"), timeout=15, after=sent.last)
+    replies = await teams.collect(sent.conversation, after=sent.last, wait=1)
+    assert sum(1 for reply in replies if _is_profile_of("diego")(reply)) == 1
