@@ -28,20 +28,10 @@ LOOPBACK_ENDPOINTS = {
     "ENTRA_JWKS_URL": "https://127.0.0.1:8443/{tenant}/discovery/v2.0/keys",
     "GRAPH_ENDPOINT": "https://127.0.0.1:8446",
 }
-# The agent's two handlers as a deployment sets them; .env.example does not list them (yet), so they fill the gap.
-HANDLER_SETTINGS = {
-    f"{HANDLERS}GRAPH__TYPE": "UserAuthorization",
-    f"{HANDLERS}GRAPH__SETTINGS__AZUREBOTOAUTHCONNECTIONNAME": "graph",
-    f"{HANDLERS}CONNECTOR__TYPE": "ConnectorUserAuthorization",
-    f"{HANDLERS}CONNECTOR__SETTINGS__OBOCONNECTIONNAME": "SERVICE_CONNECTION",
-    f"{HANDLERS}CONNECTOR__SETTINGS__SCOPES": "https://graph.microsoft.com/.default",
-}
-
-
 def example_settings() -> dict[str, str]:
     """.env.example with its placeholders filled in."""
     example = {key: value or "" for key, value in dotenv_values(ROOT / ".env.example").items()}
-    return {**HANDLER_SETTINGS, **example, f"{SERVICE}CLIENTID": CLIENT_ID,
+    return {**example, f"{SERVICE}CLIENTID": CLIENT_ID,
             f"{SERVICE}TENANTID": "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", f"{SERVICE}CLIENTSECRET": SECRET}
 
 
@@ -78,7 +68,7 @@ SEEDED: list[tuple[str, dict[str, str | None], str]] = [
      "CONNECTIONS__Service_Connection__SETTINGS__CLIENTID"),
     ("handler-type-unknown", {f"{HANDLERS}GRAPH__TYPE": "OAuth"}, f"{HANDLERS}GRAPH__TYPE"),
     ("handler-type-wrong", {f"{HANDLERS}GRAPH__TYPE": "ConnectorUserAuthorization"}, f"{HANDLERS}GRAPH__TYPE"),
-    ("handler-missing", {key: None for key in HANDLER_SETTINGS if "__GRAPH__" in key}, f"{HANDLERS}GRAPH__TYPE"),
+    ("handler-missing", {key: None for key in example_settings() if "__GRAPH__" in key}, f"{HANDLERS}GRAPH__TYPE"),
     ("handler-id-case", renamed(f"{HANDLERS}CONNECTOR__", f"{HANDLERS}Connector__"), f"{HANDLERS}Connector__TYPE"),
     ("graph-without-oauth-connection", {f"{HANDLERS}GRAPH__SETTINGS__AZUREBOTOAUTHCONNECTIONNAME": None},
      f"{HANDLERS}GRAPH__SETTINGS__AZUREBOTOAUTHCONNECTIONNAME"),
