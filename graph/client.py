@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.authentication import (
@@ -31,6 +33,7 @@ from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_request_adapter import options as graph_options
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
+from yarl import URL
 
 from auth.cloud import Cloud
 from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermission, SignInRequired
@@ -55,17 +58,67 @@ class SharedHttp:
     def __init__(self, cloud: Cloud) -> None:
         self._cloud = cloud
         self._client: httpx.AsyncClient | None = None
+        self._transport: AiohttpTransport | None = None
 
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            plain = httpx.AsyncClient(verify=self._cloud.ssl_context(), timeout=httpx.Timeout(DEFAULT_DEADLINE))
+            self._transport = AiohttpTransport(self._cloud.ssl_context())
+            plain = httpx.AsyncClient(transport=self._transport, trust_env=False,
+                                      timeout=httpx.Timeout(DEFAULT_DEADLINE))
             self._client = GraphClientFactory.create_with_default_middleware(client=plain, options=graph_options)
         return self._client
 
     async def aclose(self) -> None:
-        if self._client is not None:
+        """Closes the pool too: the middleware's transport that wraps it does not pass `aclose` on."""
+        if self._client is not None and self._transport is not None:
             await self._client.aclose()
-            self._client = None
+            await self._transport.aclose()
+            self._client = self._transport = None
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """The bottom of the httpx client, under msgraph-sdk's middleware: one aiohttp connection pool.
+
+    httpx's own pool (httpcore on anyio) costs several times aiohttp's per request and scans every pooled connection
+    for every request, so concurrent commands slowed each other down. Bodies are read whole (Graph answers JSON
+    pages and small photos); redirects, retries and decompression stay with the middleware and httpx.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+        self._ssl = ssl_context
+        self._session: aiohttp.ClientSession | None = None
+
+    def _pool(self) -> aiohttp.ClientSession:
+        """Created on first use: aiohttp binds its session to the running loop."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self._ssl), auto_decompress=False,
+                skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"))
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {})
+        try:
+            async with self._pool().request(
+                request.method, URL(str(request.url), encoded=True), headers=request.headers.multi_items(),
+                data=await request.aread() or None, allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(sock_connect=timeout.get("connect"), sock_read=timeout.get("read")),
+            ) as response:
+                body = await response.read()
+        except aiohttp.ConnectionTimeoutError as error:
+            raise httpx.ConnectTimeout(str(error), request=request) from error
+        except aiohttp.ServerTimeoutError as error:
+            raise httpx.ReadTimeout(str(error), request=request) from error
+        except aiohttp.ClientConnectorError as error:
+            raise httpx.ConnectError(str(error), request=request) from error
+        except aiohttp.ClientError as error:
+            raise httpx.NetworkError(str(error), request=request) from error
+        return httpx.Response(response.status, headers=response.raw_headers, content=body, request=request)
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 class _UserToken(AccessTokenProvider):
@@ -102,9 +155,6 @@ class GraphClient:
 
     def warm_up(self) -> None:
         """Import and build what the first request needs, without the network (blocking: ≈ 60 ms of imports)."""
-        import anyio._backends._asyncio  # noqa: F401  (httpx's connections import these on first use)
-        import httpcore._backends.anyio  # noqa: F401
-
         session = self._session(AnonymousAuthenticationProvider())
         session.sdk.me.to_get_request_information()
         session.sdk.me.calendar_view.to_get_request_information()
