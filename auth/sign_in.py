@@ -3,7 +3,7 @@
 The SDK's `Authorization` runs the Bot Service OAuth flow (OAuthCard, magic code, `signin/verifyState`, Teams SSO
 `signin/tokenExchange`). Around it this adds what SDK 1.9.0 leaves out:
 - a message typed while sign-in is pending is answered (finish or cancel), instead of silently replacing the command
-  that will run after sign-in; `cancel` ends the pending sign-in;
+  that will run after sign-in; `cancel` ends the pending sign-in, and `/logout` still signs out;
 - a wrong magic code and `signin/failure` get a readable answer;
 - Teams sends one `signin/tokenExchange` per open client for the same sign-in: only the first is processed, claimed in
   storage so the claim holds for every instance that shares it;
@@ -24,6 +24,7 @@ from state import ConcurrentStorage
 
 MAGIC_CODE = re.compile(r"^\d{6}$")
 CANCEL_WORDS = {"cancel", "/cancel", "stop"}
+SIGN_OUT_COMMANDS = ("logout", "signout", "sign-out")
 CONNECTOR_HANDLER_TYPE = "connectoruserauthorization"
 
 PENDING_HINT = (
@@ -75,6 +76,8 @@ class AgentAuthorization(Authorization):
             return await super()._on_turn_auth_intercept(context, state)
         if activity.type == ActivityTypes.message:
             text = (activity.text or "").strip()
+            if text.lower().lstrip("/") in SIGN_OUT_COMMANDS:
+                return _AuthInterceptResult(should_skip_turn=False, should_replay=False)  # /logout runs and ends it
             if text.lower() in CANCEL_WORDS:
                 await self.sign_out(context, pending.active_handler_id)  # ends the SDK's flow too
                 await context.send_activity(CANCELLED)

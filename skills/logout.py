@@ -5,6 +5,7 @@ from __future__ import annotations
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
 from auth.connections import is_connector_request
+from auth.sign_in import SIGN_OUT_COMMANDS
 
 from .commands import Services, parse_command
 
@@ -18,7 +19,7 @@ CONNECTOR_NOTE = (
 def register(app: AgentApplication[TurnState], services: Services) -> None:
     def selects(context: TurnContext) -> bool:
         command = parse_command(context)
-        return command is not None and command.name in ("logout", "signout", "sign-out")
+        return command is not None and command.name in SIGN_OUT_COMMANDS
 
     async def logout(context: TurnContext, _state: TurnState) -> None:
         if is_connector_request(context):

@@ -61,6 +61,9 @@ class ConcurrentStorage(Storage):
     async def create_if_absent(self, key: str, item: StoreItem) -> bool:
         """Store `item` under `key` unless something is there already; True only for the one caller that stored it."""
 
+    async def close(self) -> None:
+        """Release connections; the app calls it on shutdown."""
+
 
 class MemoryStateStorage(ConcurrentStorage):
     """The concurrency contract in one process: the demo's storage, and the reference the blob storage matches."""

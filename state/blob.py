@@ -29,6 +29,9 @@ class BlobStateStorage(BlobStorage, ConcurrentStorage):
         super().__init__(BlobStorageConfig(container_name=container, connection_string=connection_string))
         logging.getLogger(AZURE_REQUEST_LOG).setLevel(logging.WARNING)  # one INFO record per blob call drowns ours
 
+    async def close(self) -> None:
+        await self._close()
+
     async def _read_item(self, key: str, *, target_cls: type[StoreItemT], **kwargs: Any
                          ) -> tuple[str | None, StoreItemT | None]:
         try:

@@ -144,6 +144,18 @@ async def test_a_message_while_sign_in_is_pending_is_answered_and_cancel_ends_th
     assert any(_adaptive_cards(reply) for reply in after.replies)
 
 
+async def test_logout_while_sign_in_is_pending_signs_out(teams: _Bound) -> None:
+    await teams.say("diego", "/logout")
+    sent = await teams.say("diego", "/files")
+    _oauth_link(sent.replies)
+
+    logged_out = await teams.say("diego", "/logout")
+    after = await teams.say("diego", "help")
+
+    assert any("signed out" in (reply.text or "").lower() for reply in logged_out.replies)
+    assert any(_adaptive_cards(reply) for reply in after.replies)
+
+
 async def test_logout_signs_out_so_me_asks_to_sign_in_again(teams: _Bound) -> None:
     sent = await teams.say("megan", "/me")
     code = await magic_code_for(_oauth_link(sent.replies), "megan")
