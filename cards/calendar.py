@@ -21,13 +21,15 @@ def day_range(page: CalendarPage) -> str:
     return _day(first) if last <= first else f"{_day(first)} – {_day(last)}"
 
 
-def time_range(event: CalendarEvent) -> str:
-    """`09:00–09:30`, `All day`, or the end's day too when the event ends on a later day."""
+def time_range(event: CalendarEvent, day: date | None = None) -> str:
+    """`09:00–09:30` or `All day`; a start or end on another day than `day` (the one shown) carries its weekday."""
     if event.is_all_day:
         days = (event.end.date() - event.start.date()).days
         return "All day" if days <= 1 else f"All day, {days} days"
-    end = f"{event.end:%H:%M}" if event.end.date() == event.start.date() else f"{event.end:%a %H:%M}"
-    return f"{event.start:%H:%M}–{end}"
+    day = day or event.start.date()
+    start = f"{event.start:%H:%M}" if event.start.date() == day else f"{event.start:%a %H:%M}"
+    end = f"{event.end:%H:%M}" if event.end.date() == day else f"{event.end:%a %H:%M}"
+    return f"{start}–{end}"
 
 
 def _details(event: CalendarEvent) -> str:
@@ -40,14 +42,14 @@ def _subject(event: CalendarEvent) -> str:
     return f"Cancelled: {subject}" if event.is_cancelled else subject
 
 
-def _event(event: CalendarEvent) -> Element:
+def _event(event: CalendarEvent, day: date) -> Element:
     items = [text_block(_subject(event), weight="Bolder", color="Attention" if event.is_cancelled else "Default")]
     if details := _details(event):
         items.append(text_block(details, isSubtle=True, spacing="None"))
     if event.join_url and not event.is_cancelled:
         items.append({"type": "ActionSet", "actions": [open_url_button("Join", event.join_url)]})
     return {"type": "ColumnSet", "separator": True, "columns": [
-        {"type": "Column", "width": "90px", "items": [text_block(time_range(event), isSubtle=event.is_cancelled)]},
+        {"type": "Column", "width": "90px", "items": [text_block(time_range(event, day), isSubtle=event.is_cancelled)]},
         {"type": "Column", "width": "stretch", "items": items},
     ]}
 
@@ -63,12 +65,12 @@ def calendar_card(page: CalendarPage) -> Card:
     ]
     if not page.events:
         body.append(text_block(f"Nothing on your calendar for {day_range(page)}."))
-    shown_day: date | None = None
-    for event in page.events:
-        if _spans_days(page) and event.start.date() != shown_day:
+    shown_day = page.start.date()
+    for index, event in enumerate(page.events):
+        if _spans_days(page) and (index == 0 or event.start.date() != shown_day):
             shown_day = event.start.date()
             body.append(text_block(_day(shown_day), weight="Bolder", spacing="Medium"))
-        body.append(_event(event))
+        body.append(_event(event, shown_day))
     actions = [more_button(COMMAND, page.next_link)] if page.next_link else []
     actions += [command_button(title, f"{COMMAND} {when}") for title, when in
                 (("Today", "today"), ("Tomorrow", "tomorrow"), ("This week", "week"))]

@@ -73,6 +73,11 @@ def test_an_event_ending_the_next_day_names_that_day() -> None:
     assert time_range(late) == "22:00–Tue 01:00"
 
 
+def test_an_event_that_began_the_day_before_names_its_start_day() -> None:
+    overnight = CalendarEvent("7", "Night shift", DAY - timedelta(minutes=30), DAY + timedelta(minutes=15))
+    assert time_range(overnight, DAY.date()) == "Sun 23:30–00:15"
+
+
 def test_an_online_meeting_has_a_join_button() -> None:
     assert [(a["title"], a["url"]) for a in actions(shown(page(STANDUP))) if a["type"] == "Action.OpenUrl"] == [
         ("Join", JOIN)]
