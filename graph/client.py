@@ -154,7 +154,7 @@ class GraphClient:
         return GraphSession(GraphServiceClient(request_adapter=adapter), adapter, time.monotonic() + self._deadline)
 
     def warm_up(self) -> None:
-        """Import and build what the first request needs, without the network (blocking: ≈ 60 ms of imports)."""
+        """Import and build what the first request needs, without the network (blocking: the SDK imports lazily)."""
         session = self._session(AnonymousAuthenticationProvider())
         session.sdk.me.to_get_request_information()
         session.sdk.me.calendar_view.to_get_request_information()
