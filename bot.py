@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -28,6 +29,8 @@ from auth.incoming import authenticated, use_cloud_keys
 from auth.sign_in import AgentAuthorization
 from graph.client import GraphClient, SharedHttp
 from hosting.stream import is_stream_request, stream_agent_process
+from observability import setup_tracing
+from observability.logs import setup_logging
 from skills.commands import Services
 from skills.manifest import manifest_handler as skill_manifest
 from state import build_storage
@@ -35,6 +38,10 @@ from state import build_storage
 log = logging.getLogger("agent")
 
 AGENT_APP_KEY = web.AppKey("agent_app", AgentApplication[TurnState])
+READY_KEY = web.AppKey("ready", asyncio.Event)
+"""Set once warm-up finished, cleared when shutdown starts: what `/readyz` answers."""
+SHUTDOWN_SECONDS = 20.0
+"""On SIGTERM: stop accepting, then let in-flight turns finish for at most this long."""
 
 
 def create_app(settings: Mapping[str, str]) -> web.Application:
@@ -62,13 +69,27 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def readyz(_: web.Request) -> web.Response:
+        ready = app[READY_KEY].is_set()
+        return web.json_response({"status": "ready" if ready else "not ready"}, status=200 if ready else 503)
+
+    async def mark_ready(_: web.Application) -> None:
+        app[READY_KEY].set()
+
+    async def mark_stopping(_: web.Application) -> None:
+        app[READY_KEY].clear()
+
     app = web.Application()
     app["agent_configuration"] = connections.get_default_connection_configuration()  # read by the SDK's JWT check
     app[AGENT_APP_KEY] = agent
+    app[READY_KEY] = asyncio.Event()
     app.router.add_post("/api/messages", authenticated(messages, cloud, app_id))
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/manifest.json", skill_manifest(settings, app_id))
     app.on_startup.append(lambda _: _warm_up(graph))
+    app.on_startup.append(mark_ready)
+    app.on_shutdown.append(mark_stopping)
     app.on_cleanup.append(lambda _: graph.aclose())
     return app
 
@@ -90,11 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.env_file, os.environ, sys.stdout)
     load_dotenv(args.env_file)
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning)  # the SDK keys its state by strings
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging(os.environ)
+    stop_tracing = setup_tracing(os.environ)
     app = create_app(os.environ)
     web.run_app(app, host=os.environ.get("HOST", "localhost"), port=int(os.environ.get("PORT", "3978")),
-                print=lambda message: log.info(message))
+                print=lambda message: log.info(message), shutdown_timeout=SHUTDOWN_SECONDS)
+    if stop_tracing:
+        stop_tracing()  # flushes the spans still batched
     return 0
 
 

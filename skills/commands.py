@@ -23,6 +23,7 @@ from cards.common import card_activity
 from cards.errors import error_card, error_text
 from graph.client import GraphClient
 from graph.errors import GraphError, SignInRequired
+from observability import command_span
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +85,15 @@ def register_command(app: AgentApplication[TurnState], services: Services, name:
         async def route(context: TurnContext, _state: TurnState) -> None:
             command = parse_command(context)
             assert command is not None  # the selector matched
-            token = (await services.auth.get_token(context, handler_id)).token
-            if not token:
-                await reply_with_error(context, services, SignInRequired(), command, handler_id)
-                return
-            try:
-                await handler(context, command, token)
-            except GraphError as error:
-                await reply_with_error(context, services, error, command, handler_id)
+            with command_span(command.name, str(context.activity.channel_id or "")):
+                token = (await services.auth.get_token(context, handler_id)).token
+                if not token:
+                    await reply_with_error(context, services, SignInRequired(), command, handler_id)
+                    return
+                try:
+                    await handler(context, command, token)
+                except GraphError as error:
+                    await reply_with_error(context, services, error, command, handler_id)
 
         return route
 

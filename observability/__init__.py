@@ -1,0 +1,54 @@
+"""What the agent tells its operators: structured, redacted logs (`logs`) and OpenTelemetry traces.
+
+Tracing is off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Only then is `observability.tracing` imported, with the
+OpenTelemetry SDK's tracer provider and the OTLP exporter; until then the SDK's spans and ours go to the
+OpenTelemetry API's no-op tracer and cost next to nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from opentelemetry import trace
+
+ENDPOINT_KEY = "OTEL_EXPORTER_OTLP_ENDPOINT"
+TRACER_NAME = "graph_productivity_agent"
+
+
+@dataclass
+class GraphTally:
+    """Graph requests made under one command span (its id), counted by `tracing.GraphCallCounter`."""
+
+    span_id: int
+    calls: int = 0
+    duration_ms: float = 0.0
+
+
+current_tally: ContextVar[GraphTally | None] = ContextVar("current_tally", default=None)
+
+
+def setup_tracing(settings: Mapping[str, str]) -> Callable[[], None] | None:
+    """Export spans over OTLP/HTTP when the endpoint is set; returns the shutdown that flushes them, else None."""
+    if not settings.get(ENDPOINT_KEY, "").strip():
+        return None
+    from observability.tracing import export_spans
+
+    return export_spans(settings)
+
+
+@contextmanager
+def command_span(command: str, channel: str) -> Iterator[None]:
+    """One span per command, `command.<name>`, ending with how many Graph requests it made and for how long."""
+    tracer = trace.get_tracer(TRACER_NAME)
+    with tracer.start_as_current_span(f"command.{command}",
+                                      attributes={"command": command, "channel": channel}) as span:
+        tally = GraphTally(span.get_span_context().span_id)
+        reset = current_tally.set(tally)
+        try:
+            yield
+        finally:
+            current_tally.reset(reset)
+            span.set_attributes({"graph.calls": tally.calls, "graph.duration_ms": round(tally.duration_ms, 1)})

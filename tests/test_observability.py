@@ -1,0 +1,214 @@
+"""Operators' view of the agent: redacted JSON logs, `/readyz` through start and shutdown, and OpenTelemetry spans
+(the SDK's and one per command with its Graph calls) exported over OTLP/HTTP to a collector on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from bot import create_app
+from localcloud.client import LocalCloudClient
+from localcloud.launcher import ROOT, CloudProcess, free_port, start_agent
+from observability.logs import MASK, JsonFormatter, RedactingFilter, redact, secret_values
+
+# Shaped like tokens and secrets, issued by nobody.
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZGVsZSJ9.c2lnbmF0dXJlLW5vdC1yZWFs"
+SECRET = "s3cr3t-Value~of.the.app"
+SPAN_SECONDS = 15
+"""How long an exported span may take to arrive (the agent's batches leave every 100 ms here)."""
+
+
+@pytest.mark.parametrize("text, kept", [
+    (f"token {JWT} rejected", "token *** rejected"),
+    ("Authorization: Bearer abc.def-ghi", "Authorization: ***"),
+    ("sent header Bearer opaque-token_123", "sent header Bearer ***"),
+    ("{'Authorization': 'PoP xyz'}", "{'Authorization': '***'}"),
+    ("grant_type=x&client_secret=hunter22&scope=y", "grant_type=x&client_secret=***&scope=y"),
+    ('{"refresh_token": "0.AXyz"}', '{"refresh_token": "***"}'),
+    ("AccountName=dev;AccountKey=Zm9vYmFy==;BlobEndpoint=x", "AccountName=dev;AccountKey=***;BlobEndpoint=x"),
+], ids=["jwt", "authorization-header", "bearer", "authorization-in-a-dict", "client-secret-form", "json-refresh-token",
+        "storage-account-key"])
+def test_redact_masks_tokens_and_credentials(text: str, kept: str) -> None:
+    assert redact(text) == kept
+
+
+def test_redact_masks_the_values_of_secret_settings_only() -> None:
+    secrets = secret_values({"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": SECRET,
+                             "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": "app-id-0000", "FLAG": "true"})
+
+    assert redact(f"app app-id-0000 secret {SECRET}.", secrets) == f"app app-id-0000 secret {MASK}."
+
+
+@pytest.fixture
+def log_stream() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """A logger of its own with the agent's handler set-up, not propagating (the session's token check sees none
+    of the fake tokens logged here)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter([SECRET]))
+    logger = logging.getLogger(f"test.observability.{id(stream)}")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield logger, stream
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_a_log_line_is_one_json_object_with_time_level_logger_and_message(
+    log_stream: tuple[logging.Logger, io.StringIO]
+) -> None:
+    logger, stream = log_stream
+
+    logger.warning("Graph answered %d", 429)
+
+    entry = json.loads(stream.getvalue())
+    assert entry["level"] == "WARNING" and entry["logger"] == logger.name and entry["message"] == "Graph answered 429"
+    assert entry["time"].endswith("+00:00")
+
+
+def test_tokens_in_arguments_and_exceptions_never_reach_the_log(log_stream: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = log_stream
+
+    try:
+        raise ValueError(f"could not exchange {JWT} with {SECRET}")
+    except ValueError:
+        logger.exception("turn failed for %s", f"Bearer {JWT}")
+
+    written = stream.getvalue()
+    assert JWT not in written and "eyJ" not in written and SECRET not in written
+    assert "turn failed for Bearer ***" in json.loads(written)["message"]
+    assert "ValueError: could not exchange *** with ***" in json.loads(written)["exception"]
+
+
+@pytest.fixture
+async def agent_client(cloud: CloudProcess) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    async with TestClient(TestServer(create_app(cloud.settings), host="127.0.0.1")) as client:
+        yield client
+
+
+async def test_readyz_is_200_after_start_up_and_503_once_shutdown_began(
+    agent_client: TestClient[web.Request, web.Application]
+) -> None:
+    assert (await agent_client.get("/readyz")).status == 200
+
+    await agent_client.app.shutdown()
+
+    response = await agent_client.get("/readyz")
+    assert response.status == 503 and (await response.json()) == {"status": "not ready"}
+    assert (await agent_client.get("/healthz")).status == 200  # liveness: the process is still fine
+
+
+def test_without_an_otlp_endpoint_no_opentelemetry_sdk_or_exporter_is_imported() -> None:
+    script = ("import sys, bot, observability; assert observability.setup_tracing({}) is None; "
+              "print(sorted(m for m in sys.modules if m.startswith(('opentelemetry.sdk.trace', "
+              "'opentelemetry.exporter', 'observability.tracing'))))")
+
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+
+    assert loaded.stdout.strip() == "[]"
+
+
+@dataclass
+class Collector:
+    """An OTLP/HTTP trace receiver: every span it was sent, as (scope name, name, attributes)."""
+
+    url: str
+    spans: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    async def span_named(self, name: str) -> dict[str, Any]:
+        async with asyncio.timeout(SPAN_SECONDS):
+            while True:
+                found = [attributes for _, span_name, attributes in self.spans if span_name == name]
+                if found:
+                    return found[0]
+                await asyncio.sleep(0.1)
+
+
+def plain(value: AnyValue) -> Any:
+    kind = value.WhichOneof("value")
+    return getattr(value, kind) if kind else None
+
+
+@pytest.fixture(scope="module")
+async def collector() -> AsyncIterator[Collector]:
+    port = free_port()
+    received = Collector(f"http://127.0.0.1:{port}")
+
+    async def traces(request: web.Request) -> web.Response:
+        export = ExportTraceServiceRequest.FromString(await request.read())
+        for resource in export.resource_spans:
+            for scope in resource.scope_spans:
+                for span in scope.spans:
+                    attributes = {item.key: plain(item.value) for item in span.attributes}
+                    received.spans.append((scope.scope.name, span.name, attributes))
+        return web.Response(body=b"", content_type="application/x-protobuf")
+
+    app = web.Application()
+    app.router.add_post("/v1/traces", traces)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield received
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+def traced_agent(cloud: CloudProcess, collector: Collector, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    otel = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    agent = start_agent(cloud.env_file, port, log_file=tmp_path_factory.mktemp("traced-agent") / "agent.log",
+                        extra_env=otel)
+    try:
+        yield f"http://127.0.0.1:{port}/api/messages"
+    finally:
+        agent.stop()
+
+
+async def test_a_command_is_one_span_with_its_channel_and_graph_calls(
+    cloud: CloudProcess, collector: Collector, traced_agent: str
+) -> None:
+    async with LocalCloudClient(cloud.url) as client:
+        result = await client.copilot("megan", "/me", agent_endpoint=traced_agent)
+    assert result.status in (200, 202)
+
+    span = await collector.span_named("command.me")
+
+    assert span["command"] == "me" and span["channel"]
+    assert span["graph.calls"] == 1  # the profile, photo, manager and presence in one $batch
+    assert span["graph.duration_ms"] > 0
+
+
+async def test_the_sdks_own_spans_are_exported_too(
+    cloud: CloudProcess, collector: Collector, traced_agent: str
+) -> None:
+    async with LocalCloudClient(cloud.url) as client:
+        await client.copilot("megan", "/help", agent_endpoint=traced_agent)
+
+    await collector.span_named("agents.adapter.process")
+
+    assert ("microsoft_agents", "agents.app.run") in {(scope, name) for scope, name, _ in collector.spans}
+
+
+async def test_no_exported_span_carries_a_token(cloud: CloudProcess, collector: Collector, traced_agent: str) -> None:
+    async with LocalCloudClient(cloud.url) as client:
+        await client.copilot("megan", "/calendar", agent_endpoint=traced_agent)
+    await collector.span_named("command.calendar")
+
+    assert "eyJ" not in json.dumps(collector.spans, default=str)
