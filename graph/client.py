@@ -81,7 +81,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     httpx's own pool (httpcore on anyio) costs several times aiohttp's per request and scans every pooled connection
     for every request, so concurrent commands slowed each other down. Bodies are read whole (Graph answers JSON
-    pages and small photos); redirects, retries and decompression stay with the middleware and httpx.
+    pages and small photos); redirects, retries and decompression stay with the middleware and httpx. aiohttp seldom
+    suspends when data is ready, so two explicit yields keep a calendar page from holding the loop in one piece.
     """
 
     def __init__(self, ssl_context: ssl.SSLContext) -> None:
@@ -98,6 +99,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeout = request.extensions.get("timeout", {})
+        await asyncio.sleep(0)  # a turn for other conversations between building this request and sending it
         try:
             async with self._pool().request(
                 request.method, URL(str(request.url), encoded=True), headers=request.headers.multi_items(),
@@ -105,6 +107,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=aiohttp.ClientTimeout(sock_connect=timeout.get("connect"), sock_read=timeout.get("read")),
             ) as response:
                 body = await response.read()
+            await asyncio.sleep(0)  # and between reading the answer and the middleware's and our decoding of it
         except aiohttp.ConnectionTimeoutError as error:
             raise httpx.ConnectTimeout(str(error), request=request) from error
         except aiohttp.ServerTimeoutError as error:
