@@ -24,7 +24,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"|code_verifier|accountkey|sharedaccesssignature|sig)(['\"]?\s*[=:]\s*['\"]?)[^&;\s'\",}]+"),
      rf"\1\2{MASK}"),
 ]
-SECRET_KEY = re.compile(r"(?i)(secret|password|connection_?string|account_?key|private_?key)")
+SECRET_KEY = re.compile(r"(?i)(secret|password|connection_?string|account_?key|private_?key|otlp\w*_headers)")
 """Setting names whose values are secrets."""
 MIN_SECRET_LENGTH = 8
 """Shorter values (`true`, `0`) would mask ordinary words."""
