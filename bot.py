@@ -91,6 +91,7 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     app.on_startup.append(mark_ready)
     app.on_shutdown.append(mark_stopping)
     app.on_cleanup.append(lambda _: graph.aclose())
+    app.on_cleanup.append(lambda _: storage.close())
     return app
 
 
