@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
+import re
 import ssl
 import threading
 from collections.abc import Iterator
@@ -13,6 +15,37 @@ import pytest
 
 from localcloud.cloud import Cloud, run_cloud
 from localcloud.launcher import CloudProcess, start_cloud
+
+ISSUED_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+"""A JWT as the local cloud issues them (JSON header, JSON claims, signature)."""
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_token_in_any_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fails the session if a token shows in a log: every record this process emits (at the levels in force, so
+    the tests' own `caplog` levels count), and every `*.log` file the tests' child processes wrote under the
+    session's temporary folder. Names where, never what (the failure message must not leak the token either)."""
+    records = _Records()
+    logging.getLogger().addHandler(records)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(records)
+    leaks = [f"in-process record {number}" for number, line in enumerate(records.lines, 1) if ISSUED_TOKEN.search(line)]
+    for log_file in sorted(tmp_path_factory.getbasetemp().rglob("*.log")):
+        for number, line in enumerate(log_file.read_text(errors="replace").splitlines(), 1):
+            if ISSUED_TOKEN.search(line):
+                leaks.append(f"{log_file}:{number}")
+    assert not leaks, f"{len(leaks)} log lines carry a token: {', '.join(leaks[:20])}"
 
 
 @pytest.fixture(scope="session")
