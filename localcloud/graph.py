@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
+from tzlocal.windows_tz import win_tz
 
 from . import seed
 from .tenant import GRAPH_APP_ID, GRAPH_RESOURCE, User
@@ -29,40 +30,8 @@ JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE75
 AUDIENCES = [GRAPH_RESOURCE, GRAPH_APP_ID]
 MAX_BATCH = 20
 
-# Windows time zone names (as Outlook stores them) and the IANA zone each means.
-WINDOWS_ZONES = {
-    "UTC": "UTC",
-    "Dateline Standard Time": "Etc/GMT+12",
-    "Hawaiian Standard Time": "Pacific/Honolulu",
-    "Alaskan Standard Time": "America/Anchorage",
-    "Pacific Standard Time": "America/Los_Angeles",
-    "Mountain Standard Time": "America/Denver",
-    "US Mountain Standard Time": "America/Phoenix",
-    "Central Standard Time": "America/Chicago",
-    "Eastern Standard Time": "America/New_York",
-    "Atlantic Standard Time": "America/Halifax",
-    "E. South America Standard Time": "America/Sao_Paulo",
-    "GMT Standard Time": "Europe/London",
-    "Greenwich Standard Time": "Atlantic/Reykjavik",
-    "W. Europe Standard Time": "Europe/Berlin",
-    "Romance Standard Time": "Europe/Paris",
-    "Central Europe Standard Time": "Europe/Budapest",
-    "Central European Standard Time": "Europe/Warsaw",
-    "GTB Standard Time": "Europe/Bucharest",
-    "FLE Standard Time": "Europe/Kiev",
-    "Israel Standard Time": "Asia/Jerusalem",
-    "Russian Standard Time": "Europe/Moscow",
-    "Arabian Standard Time": "Asia/Dubai",
-    "India Standard Time": "Asia/Kolkata",
-    "SE Asia Standard Time": "Asia/Bangkok",
-    "China Standard Time": "Asia/Shanghai",
-    "Singapore Standard Time": "Asia/Singapore",
-    "Tokyo Standard Time": "Asia/Tokyo",
-    "Korea Standard Time": "Asia/Seoul",
-    "AUS Eastern Standard Time": "Australia/Sydney",
-    "New Zealand Standard Time": "Pacific/Auckland",
-}
-_WINDOWS_BY_LOWER = {name.lower(): name for name in WINDOWS_ZONES}
+# Windows time zone names (as Outlook stores them) and the IANA zone each means, from CLDR's windowsZones.
+_WINDOWS_BY_LOWER = {name.lower(): name for name in win_tz}
 
 USER_READ = ("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All",
              "Directory.Read.All", "Directory.ReadWrite.All")
@@ -185,7 +154,7 @@ def resolve_zone(name: str) -> tuple[ZoneInfo, str] | None:
     """A `Prefer: outlook.timezone` value, Windows or IANA, as a zone and the name Graph echoes back."""
     windows = _WINDOWS_BY_LOWER.get(name.lower())
     if windows:
-        return ZoneInfo(WINDOWS_ZONES[windows]), windows
+        return ZoneInfo(win_tz[windows]), windows
     try:
         return ZoneInfo(name), name
     except (ZoneInfoNotFoundError, ValueError):

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from localcloud.cloud import Cloud, run_cloud
-from localcloud.launcher import CloudProcess, start_cloud
+from localcloud.launcher import CloudProcess, free_port, start_agent, start_cloud
+from tests.support import RunningAgent
 
 ISSUED_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 """A JWT as the local cloud issues them (JSON header, JSON claims, signature)."""
@@ -98,3 +99,20 @@ def threaded_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     finally:
         loop.call_soon_threadsafe(stopped.set)
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def agent(cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAgent]:
+    """`python bot.py` in its own process on the session's local cloud, one per test module."""
+    port = free_port()
+    log_file = tmp_path_factory.mktemp("agent") / "agent.log"
+    process = start_agent(cloud.env_file, port, log_file=log_file)
+    try:
+        yield RunningAgent(f"http://127.0.0.1:{port}/api/messages", log_file)
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def agent_endpoint(agent: RunningAgent) -> str:
+    return agent.endpoint

@@ -4,7 +4,7 @@ Studio's connector with `expectReplies` (no sign-in needed), and the Teams chann
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,24 +12,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from localcloud.client import CopilotResult, LocalCloudClient, Recorded
-from localcloud.launcher import CloudProcess, free_port, start_agent
+from localcloud.launcher import CloudProcess
 from skills.help import WELCOME
-from tests.test_graph_faults import sign_in
+from tests.support import sign_in
 
 pytestmark = pytest.mark.asyncio
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 USER = "isaiah"
-
-
-@pytest.fixture(scope="module")
-def agent_endpoint(cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    agent = start_agent(cloud.env_file, port, log_file=tmp_path_factory.mktemp("agent") / "agent.log")
-    try:
-        yield f"http://127.0.0.1:{port}/api/messages"
-    finally:
-        agent.stop()
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,13 @@ the local Graph, in each delivery mode the connector uses."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from localcloud.client import CopilotResult, Delivery, LocalCloudClient
-from localcloud.launcher import CloudProcess, free_port, start_agent
+from localcloud.launcher import CloudProcess
 from localcloud.seed import calendar, drive, today_for
 from localcloud.tenant import USERS, User
 
@@ -19,16 +19,6 @@ pytestmark = pytest.mark.asyncio
 
 DELIVERIES: tuple[Delivery, ...] = ("normal", "expectReplies", "stream")
 OK_STATUSES = {200, 202}
-
-
-@pytest.fixture(scope="module")
-def agent_endpoint(cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    agent = start_agent(cloud.env_file, port, log_file=tmp_path_factory.mktemp("agent") / "agent.log")
-    try:
-        yield f"http://127.0.0.1:{port}/api/messages"
-    finally:
-        agent.stop()
 
 
 @pytest.fixture

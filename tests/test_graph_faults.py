@@ -5,51 +5,25 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded, TeamsResult
-from localcloud.launcher import CloudProcess, free_port, start_agent
-from localcloud.tenant import USERS
+from localcloud.launcher import CloudProcess
+from tests.support import ADAPTIVE_CARD, OAUTH_CARD, RunningAgent, sign_in
 
 pytestmark = pytest.mark.asyncio
 
-OAUTH_CARD = "application/vnd.microsoft.card.oauth"
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 BATCH = "/v1.0/$batch"
 GENERIC_APOLOGY = "something went wrong"
 USER = "adele"
 """Signed in once for the module; the 401 test signs out its own user."""
 
 
-class Agent:
-    """The agent process's endpoint and its log (where a raised turn would show as `turn failed`)."""
-
-    def __init__(self, endpoint: str, log_file: Path) -> None:
-        self.endpoint = endpoint
-        self.log_file = log_file
-
-    def failed_turns(self) -> int:
-        return self.log_file.read_text(errors="replace").count("turn failed")
-
-
 @pytest.fixture(scope="module")
-def agent(cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    port = free_port()
-    log_file = tmp_path_factory.mktemp("agent") / "agent.log"
-    process = start_agent(cloud.env_file, port, log_file=log_file)
-    try:
-        yield Agent(f"http://127.0.0.1:{port}/api/messages", log_file)
-    finally:
-        process.stop()
-
-
-@pytest.fixture(scope="module")
-async def signed_in(cloud: CloudProcess, agent: Agent) -> AsyncIterator[list[str]]:
+async def signed_in(cloud: CloudProcess, agent: RunningAgent) -> AsyncIterator[list[str]]:
     """Users this module signed in; signed out again at the end so other modules find the token service as it was."""
     users: list[str] = []
     yield users
@@ -60,7 +34,7 @@ async def signed_in(cloud: CloudProcess, agent: Agent) -> AsyncIterator[list[str
 
 
 @pytest.fixture
-async def teams(cloud: CloudProcess, agent: Agent, signed_in: list[str]) -> AsyncIterator[LocalCloudClient]:
+async def teams(cloud: CloudProcess, agent: RunningAgent, signed_in: list[str]) -> AsyncIterator[LocalCloudClient]:
     """A control-API client; the user is signed in and Graph has no faults before the test, none after it, and the
     agent logged no failed turn in between."""
     async with LocalCloudClient(cloud.url) as client:
@@ -71,22 +45,6 @@ async def teams(cloud: CloudProcess, agent: Agent, signed_in: list[str]) -> Asyn
         finally:
             await client.clear_faults()
         assert agent.failed_turns() == failed_before
-
-
-async def sign_in(client: LocalCloudClient, endpoint: str, user: str, signed_in: list[str]) -> None:
-    """Sign `user` in on Teams with the magic code unless the token service already has a token for them."""
-    sent = await client.teams(user, "/me", agent_endpoint=endpoint)
-    links = [attachment["content"]["buttons"][0]["value"] for reply in sent.replies
-             for attachment in reply.attachments if attachment.get("contentType") == OAUTH_CARD]
-    if user not in signed_in:
-        signed_in.append(user)
-    if not links:
-        return
-    code = await magic_code_for(links[0], user)
-    typed = await client.teams(user, code, agent_endpoint=endpoint)
-    display_name = next(known.display_name for known in USERS if known.username == user)
-    await client.wait_for_reply(typed.conversation, lambda reply: display_name in json.dumps(reply.activity),
-                                timeout=15, after=sent.last)
 
 
 def cards(replies: list[Recorded]) -> list[dict[str, Any]]:
@@ -102,14 +60,14 @@ def buttons(result: TeamsResult) -> list[str]:
     return [action["title"] for card in cards(result.replies) for action in card.get("actions", [])]
 
 
-async def timed(teams: LocalCloudClient, agent: Agent, text: str, user: str = USER) -> tuple[TeamsResult, float]:
+async def timed(teams: LocalCloudClient, agent: RunningAgent, text: str, user: str = USER) -> tuple[TeamsResult, float]:
     started = time.monotonic()
     result = await teams.teams(user, text, agent_endpoint=agent.endpoint)
     return result, time.monotonic() - started
 
 
 async def test_throttling_with_retry_after_says_busy_and_when_to_try_again_at_once(
-    teams: LocalCloudClient, agent: Agent
+    teams: LocalCloudClient, agent: RunningAgent
 ) -> None:
     await teams.add_fault("graph", BATCH, status=429, retry_after=30)
 
@@ -120,7 +78,9 @@ async def test_throttling_with_retry_after_says_busy_and_when_to_try_again_at_on
     assert seconds < 3
 
 
-async def test_a_persisting_503_gets_an_apology_with_a_retry_button(teams: LocalCloudClient, agent: Agent) -> None:
+async def test_a_persisting_503_gets_an_apology_with_a_retry_button(
+    teams: LocalCloudClient, agent: RunningAgent
+) -> None:
     await teams.add_fault("graph", BATCH, status=503)
 
     result, seconds = await timed(teams, agent, "/me")
@@ -131,7 +91,9 @@ async def test_a_persisting_503_gets_an_apology_with_a_retry_button(teams: Local
     assert seconds < 8
 
 
-async def test_a_403_names_the_missing_permission(teams: LocalCloudClient, agent: Agent) -> None:
+async def test_a_403_names_the_missing_permission(
+    teams: LocalCloudClient, agent: RunningAgent
+) -> None:
     await teams.add_fault("graph", "/v1.0/me/calendarView", status=403)
 
     result, _ = await timed(teams, agent, "/calendar")
@@ -140,7 +102,9 @@ async def test_a_403_names_the_missing_permission(teams: LocalCloudClient, agent
     assert "Calendars.ReadBasic" in shown(result)
 
 
-async def test_a_20_s_graph_stall_gets_an_apology_within_the_deadline(teams: LocalCloudClient, agent: Agent) -> None:
+async def test_a_20_s_graph_stall_gets_an_apology_within_the_deadline(
+    teams: LocalCloudClient, agent: RunningAgent
+) -> None:
     await teams.add_fault("graph", "/v1.0/me/drive/root/search*", latency_ms=20_000, count=1)
 
     result, seconds = await timed(teams, agent, "/files")
@@ -150,7 +114,9 @@ async def test_a_20_s_graph_stall_gets_an_apology_within_the_deadline(teams: Loc
     assert seconds < 10
 
 
-async def test_a_typing_indicator_is_sent_while_a_slow_graph_call_runs(teams: LocalCloudClient, agent: Agent) -> None:
+async def test_a_typing_indicator_is_sent_while_a_slow_graph_call_runs(
+    teams: LocalCloudClient, agent: RunningAgent
+) -> None:
     await teams.add_fault("graph", BATCH, latency_ms=2_000, count=1)
 
     result, _ = await timed(teams, agent, "/me")
@@ -161,7 +127,7 @@ async def test_a_typing_indicator_is_sent_while_a_slow_graph_call_runs(teams: Lo
 
 
 async def test_a_401_signs_the_user_out_and_me_asks_to_sign_in_again(
-    teams: LocalCloudClient, agent: Agent, signed_in: list[str]
+    teams: LocalCloudClient, agent: RunningAgent, signed_in: list[str]
 ) -> None:
     await sign_in(teams, agent.endpoint, "diego", signed_in)
     await teams.add_fault("graph", BATCH, status=401, count=1)

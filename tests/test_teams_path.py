@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded
-from localcloud.launcher import CloudProcess, free_port, start_agent
-from localcloud.tenant import USERS
+from localcloud.launcher import CloudProcess
+from tests.support import adaptive_cards, display_name, oauth_links
 
 pytestmark = pytest.mark.asyncio
 
-OAUTH_CARD = "application/vnd.microsoft.card.oauth"
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
-
-
-@pytest.fixture(scope="module")
-def agent_endpoint(cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    agent = start_agent(cloud.env_file, port, log_file=tmp_path_factory.mktemp("agent") / "agent.log")
-    try:
-        yield f"http://127.0.0.1:{port}/api/messages"
-    finally:
-        agent.stop()
 
 
 @pytest.fixture
@@ -53,19 +41,18 @@ class _Bound:
 
 
 def _oauth_link(replies: list[Recorded]) -> str:
-    cards = [attachment for reply in replies for attachment in reply.attachments
-             if attachment.get("contentType") == OAUTH_CARD]
-    assert cards, [reply.activity for reply in replies]
-    return cards[0]["content"]["buttons"][0]["value"]
+    links = oauth_links(replies)
+    assert links, [reply.activity for reply in replies]
+    return links[0]
 
 
 def _adaptive_cards(reply: Recorded) -> list[dict[str, Any]]:
-    return [attachment["content"] for attachment in reply.attachments if attachment.get("contentType") == ADAPTIVE_CARD]
+    return adaptive_cards([reply])
 
 
 def _is_profile_of(name: str):
-    display_name = next(user.display_name for user in USERS if user.username == name)
-    return lambda reply: any(display_name in json.dumps(card) for card in _adaptive_cards(reply))
+    shown = display_name(name)
+    return lambda reply: any(shown in json.dumps(card) for card in _adaptive_cards(reply))
 
 
 async def test_me_asks_a_signed_out_teams_user_to_sign_in_with_an_oauth_card(teams: _Bound) -> None:

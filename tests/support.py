@@ -1,0 +1,58 @@
+"""Helpers the end-to-end tests share: the agent as its own process, card lookups, and a Teams sign-in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from localcloud.browser import magic_code_for
+from localcloud.client import LocalCloudClient, Recorded
+from localcloud.tenant import USERS
+
+OAUTH_CARD = "application/vnd.microsoft.card.oauth"
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+@dataclass(frozen=True)
+class RunningAgent:
+    """The agent process's endpoint and its log (where a raised turn shows as `turn failed`)."""
+
+    endpoint: str
+    log_file: Path
+
+    def failed_turns(self) -> int:
+        return self.log_file.read_text(errors="replace").count("turn failed")
+
+
+def oauth_links(replies: Iterable[Recorded]) -> list[str]:
+    """The Sign in links of the OAuthCards among `replies`."""
+    return [attachment["content"]["buttons"][0]["value"] for reply in replies for attachment in reply.attachments
+            if attachment.get("contentType") == OAUTH_CARD]
+
+
+def adaptive_cards(replies: Iterable[Recorded]) -> list[dict[str, Any]]:
+    return [attachment["content"] for reply in replies for attachment in reply.attachments
+            if attachment.get("contentType") == ADAPTIVE_CARD]
+
+
+def display_name(user: str) -> str:
+    return next(known.display_name for known in USERS if known.username == user)
+
+
+async def sign_in(client: LocalCloudClient, endpoint: str, user: str, signed_in: list[str]) -> None:
+    """Sign `user` in on Teams with the magic code unless the token service already has a token for them; `user`
+    is added to `signed_in` so the caller can sign them out again."""
+    sent = await client.teams(user, "/me", agent_endpoint=endpoint)
+    links = oauth_links(sent.replies)
+    if user not in signed_in:
+        signed_in.append(user)
+    if not links:
+        return
+    code = await magic_code_for(links[0], user)
+    typed = await client.teams(user, code, agent_endpoint=endpoint)
+    name = display_name(user)
+    await client.wait_for_reply(typed.conversation, lambda reply: name in json.dumps(reply.activity),
+                                timeout=15, after=sent.last)
