@@ -1,6 +1,7 @@
 """`make demo`: the local cloud, the agent and the Agents Playground on loopback, ready to chat.
 
-Everything is started as a child process and stopped by PID on Ctrl-C or SIGTERM.
+Everything is started as a child process and stopped by PID on Ctrl-C or SIGTERM. `STORAGE=blob make demo` keeps the
+agent's state in Azurite, as several instances would share it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from localcloud.launcher import (
     CloudProcess,
     free_port,
     start_agent,
+    start_azurite,
     start_cloud,
     start_playground,
 )
@@ -30,15 +32,24 @@ def _port(variable: str, default: int) -> int:
     return wanted if wanted else free_port()
 
 
-def start_demo(state: Path, agent_port: int, playground_port: int, children: list[ChildProcess]) -> CloudProcess:
-    """Start the cloud, the agent and the Playground, appending each to `children` as soon as it runs."""
+def start_demo(state: Path, agent_port: int, playground_port: int, children: list[ChildProcess],
+               storage: str = "memory") -> CloudProcess:
+    """Start the cloud, the agent and the Playground, appending each to `children` as soon as it runs.
+
+    With `storage="blob"` the agent keeps its state in Azurite (Azure Blob Storage on loopback, kept in `state`)."""
     state.mkdir(parents=True, exist_ok=True)
     agent_endpoint = f"http://127.0.0.1:{agent_port}/api/messages"
     print("Starting the local Microsoft cloud…", flush=True)
     cloud = start_cloud(state / "agent.env", agent_endpoint, log_file=state / "localcloud.log")
     children.append(cloud)
+    agent_env = {"STORAGE": storage}
+    if storage == "blob":
+        print("Starting Azurite for the agent's state…", flush=True)
+        azurite = start_azurite(free_port(), location=state / "azurite", log_file=state / "azurite.log")
+        children.append(azurite)
+        agent_env["AZURE_STORAGE_CONNECTION_STRING"] = azurite.connection_string
     print(f"Starting the agent on {agent_endpoint}…", flush=True)
-    children.append(start_agent(cloud.env_file, agent_port, log_file=state / "agent.log"))
+    children.append(start_agent(cloud.env_file, agent_port, log_file=state / "agent.log", extra_env=agent_env))
     print("Starting the Microsoft 365 Agents Playground…", flush=True)
     children.append(start_playground(agent_endpoint, playground_port, state))
     return cloud
@@ -50,7 +61,8 @@ def main() -> int:
     children: list[ChildProcess] = []
     playground_port = _port("PLAYGROUND_PORT", 56150)
     try:
-        cloud = start_demo(STATE, _port("PORT", 3978), playground_port, children)
+        cloud = start_demo(STATE, _port("PORT", 3978), playground_port, children,
+                           storage=os.environ.get("STORAGE", "memory"))
         print(banner(playground_port, cloud.url), flush=True)
         stop.wait()
     except KeyboardInterrupt:
