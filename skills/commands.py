@@ -16,6 +16,7 @@ from typing import Any
 from microsoft_agents.activity import ActivityTypes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
+from microsoft_agents.hosting.core.errors import ErrorResources
 
 from auth.connections import is_connector_request
 from auth.sign_in import AgentAuthorization
@@ -35,6 +36,9 @@ NOT_EXCHANGEABLE = (
     "I can't use the Microsoft 365 token Copilot Studio sent: it was not issued for this agent, so it can't be "
     "exchanged for Microsoft Graph. Check the connection's app registration in Copilot Studio."
 )
+
+_NOT_EXCHANGEABLE_CODE = f"Error Code: {ErrorResources.OboNotExchangeableToken.error_code}"
+"""How the SDK's error for a connector token it cannot exchange on-behalf-of identifies itself."""
 
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
@@ -104,12 +108,15 @@ def register_command(app: AgentApplication[TurnState], services: Services, name:
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:
-    """Anything a skill did not expect: logged for us, a short apology for the user, never a stack trace."""
-    log.error("turn failed: %s", type(error).__name__, exc_info=error)
-    if is_connector_request(context) and isinstance(error, ValueError) and "exchang" in str(error).lower():
+    """Anything a skill did not expect: logged for us, a short apology for the user, never a stack trace.
+
+    A connector token the SDK cannot exchange is the caller's problem, not ours: it gets its own answer."""
+    if is_connector_request(context) and _NOT_EXCHANGEABLE_CODE in str(error):
+        log.warning("Copilot Studio's token is not exchangeable for Graph (its azp is not this agent)")
         await context.send_activity(NOT_EXCHANGEABLE)
-    else:
-        await context.send_activity(UNEXPECTED)
+        return
+    log.error("turn failed: %s", type(error).__name__, exc_info=error)
+    await context.send_activity(UNEXPECTED)
 
 
 async def reply_with_error(context: TurnContext, services: Services, error: GraphError, command: Command,
