@@ -37,6 +37,11 @@ NOT_EXCHANGEABLE = (
     "exchanged for Microsoft Graph. Check the connection's app registration in Copilot Studio."
 )
 
+CONNECTOR_TOKEN_REJECTED = (
+    "Microsoft 365 rejected the token Copilot Studio passed me for you (it may have expired or been revoked). "
+    "Reconnect your Microsoft 365 connection in Copilot Studio, then ask again."
+)
+
 _NOT_EXCHANGEABLE_CODE = f"Error Code: {ErrorResources.OboNotExchangeableToken.error_code}"
 """How the SDK's error for a connector token it cannot exchange on-behalf-of identifies itself."""
 
@@ -123,7 +128,10 @@ async def reply_with_error(context: TurnContext, services: Services, error: Grap
                            handler_id: str) -> None:
     """The one place a Graph failure becomes a reply. A rejected Teams token is signed out, so asking again signs in."""
     log.info("%s failed: %s", command.name, type(error).__name__)
-    if isinstance(error, SignInRequired) and handler_id == TEAMS_HANDLER:
+    if isinstance(error, SignInRequired) and handler_id == CONNECTOR_HANDLER:
+        await context.send_activity(CONNECTOR_TOKEN_REJECTED)
+        return
+    if isinstance(error, SignInRequired):
         await services.auth.sign_out_everywhere(context)
     typed = f"/{command.name} {command.args}".strip()
     await context.send_activity(card_activity(error_card(error, typed), error_text(error, typed)))

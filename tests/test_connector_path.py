@@ -99,3 +99,16 @@ async def test_logout_on_the_connector_explains_nothing_is_stored(copilot: Any, 
     text = shown(result).lower()
     assert "nothing to sign out" in text and "don't keep" in text
 
+
+
+async def test_a_token_graph_rejects_tells_the_user_to_reconnect_in_copilot_studio(cloud: CloudProcess,
+                                                                                   copilot: Any) -> None:
+    async with LocalCloudClient(cloud.url) as client:
+        await client.add_fault("graph", "/v1.0/$batch", status=401, count=1)
+        try:
+            result = await copilot("lidia", "/me", "expectReplies")
+        finally:
+            await client.clear_faults()
+
+    assert result.status in OK_STATUSES
+    assert "Reconnect" in shown(result) and "Copilot Studio" in shown(result)
