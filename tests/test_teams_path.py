@@ -131,6 +131,21 @@ async def test_a_message_while_sign_in_is_pending_is_answered_and_cancel_ends_th
     assert any(_adaptive_cards(reply) for reply in after.replies)
 
 
+async def test_a_failed_teams_sign_in_is_answered_with_what_to_do(teams: _Bound) -> None:
+    await teams.say("isaiah", "/logout")
+    sent = await teams.say("isaiah", "/calendar")
+    _oauth_link(sent.replies)
+
+    failed = await teams.invoke("isaiah", "signin/failure",
+                                {"code": "resourcematchfailed", "message": "Resource match failed"})
+    after = await teams.say("isaiah", "help")
+
+    assert failed.status == 200
+    texts = " ".join(reply.text or "" for reply in failed.replies)
+    assert "didn't complete" in texts and "Resource match failed" in texts and "again" in texts
+    assert any(_adaptive_cards(reply) for reply in after.replies)
+
+
 async def test_logout_while_sign_in_is_pending_signs_out(teams: _Bound) -> None:
     await teams.say("diego", "/logout")
     sent = await teams.say("diego", "/files")
