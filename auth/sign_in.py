@@ -4,7 +4,8 @@ The SDK's `Authorization` runs the Bot Service OAuth flow (OAuthCard, magic code
 `signin/tokenExchange`). Around it this adds what SDK 1.9.0 leaves out:
 - a message typed while sign-in is pending is answered (finish or cancel), instead of silently replacing the command
   that will run after sign-in; `cancel` ends the pending sign-in, and `/logout` still signs out;
-- a wrong magic code and `signin/failure` get a readable answer;
+- a wrong magic code gets a readable answer and leaves the command to run after sign-in as it was;
+  `signin/failure` gets a readable answer too;
 - Teams sends one `signin/tokenExchange` per open client for the same sign-in: only the first is processed, claimed in
   storage so the claim holds for every instance that shares it;
 - sign-out covers every Teams handler, not only the default one.
@@ -100,9 +101,13 @@ class AgentAuthorization(Authorization):
                 await self._storage.delete([claim])  # not signed in (consent needed): Teams may retry the same id
             return result
         result = await super()._on_turn_auth_intercept(context, state)
-        if (activity.type == ActivityTypes.message and not result.should_replay
-                and await self._load_sign_in_state(context) is not None):
-            await context.send_activity(WRONG_CODE)
+        if activity.type == ActivityTypes.message and not result.should_replay:
+            still_pending = await self._load_sign_in_state(context)
+            if still_pending is not None:
+                # The SDK stores the code's message as the activity to replay; the command the user asked for stays.
+                still_pending.continuation_activity = pending.continuation_activity
+                await self._save_sign_in_state(context, still_pending)
+                await context.send_activity(WRONG_CODE)
         return result
 
     async def _claim(self, key: str) -> bool:

@@ -131,6 +131,19 @@ async def test_a_message_while_sign_in_is_pending_is_answered_and_cancel_ends_th
     assert any(_adaptive_cards(reply) for reply in after.replies)
 
 
+async def test_a_wrong_magic_code_is_answered_and_the_sign_in_stays_open(teams: _Bound) -> None:
+    await teams.say("lidia", "/logout")
+    sent = await teams.say("lidia", "/me")
+    link = _oauth_link(sent.replies)
+
+    wrong = await teams.say("lidia", "000000")
+    code = await magic_code_for(link, "lidia")
+    right = await teams.say("lidia", code)
+
+    assert any("didn't work" in (reply.text or "") for reply in wrong.replies)
+    await teams.client.wait_for_reply(right.conversation, _is_profile_of("lidia"), timeout=15, after=sent.last)
+
+
 async def test_a_failed_teams_sign_in_is_answered_with_what_to_do(teams: _Bound) -> None:
     await teams.say("isaiah", "/logout")
     sent = await teams.say("isaiah", "/calendar")
