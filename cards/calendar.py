@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from graph.models import CalendarEvent, CalendarPage
@@ -47,9 +48,11 @@ def _event(event: CalendarEvent, day: date) -> Element:
     if details := _details(event):
         items.append(text_block(details, isSubtle=True, spacing="None"))
     if event.join_url and not event.is_cancelled:
-        items.append({"type": "ActionSet", "actions": [open_url_button("Join", event.join_url)]})
+        items.append({"type": "ActionSet", "spacing": "Small", "actions": [open_url_button("Join", event.join_url)]})
+    # `Fri 01:00` stays on one line, so the narrow time column breaks after the dash.
+    when = re.sub(r"(?<=[a-z]) (?=\d)", "\u00a0", time_range(event, day))
     return {"type": "ColumnSet", "separator": True, "columns": [
-        {"type": "Column", "width": "90px", "items": [text_block(time_range(event, day), isSubtle=event.is_cancelled)]},
+        {"type": "Column", "width": "90px", "items": [text_block(when, isSubtle=event.is_cancelled)]},
         {"type": "Column", "width": "stretch", "items": items},
     ]}
 
@@ -60,7 +63,7 @@ def _spans_days(page: CalendarPage) -> bool:
 
 def calendar_card(page: CalendarPage) -> Card:
     body: list[Element] = [
-        text_block("Your calendar", size="Medium", weight="Bolder"),
+        text_block("Your calendar", size="Large", weight="Bolder"),
         text_block(f"{day_range(page)} · {page.time_zone}", isSubtle=True, spacing="None"),
     ]
     if not page.events:

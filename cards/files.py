@@ -44,7 +44,7 @@ def _facts(item: DriveItem, now: datetime) -> str:
     if modified and item.modified_by:
         modified += f" by {item.modified_by}"
     size = None if item.size is None else human_size(item.size)
-    folder = item.folder_path and f"in {item.folder_path}"
+    folder = item.folder_path and f"in {'My files' if item.folder_path == '/' else item.folder_path}"
     return " · ".join(filter(None, (KINDS[item.kind], size, modified, folder)))
 
 
@@ -67,7 +67,7 @@ def _item(item: DriveItem, now: datetime) -> Element:
 
 def files_card(page: FilesPage, now: datetime) -> Card:
     """`now` (aware) makes "2 days ago" testable."""
-    body = [text_block(_heading(page), size="Medium", weight="Bolder")]
+    body = [text_block(_heading(page), size="Large", weight="Bolder")]
     body += [_item(item, now) for item in page.items] or [text_block(_empty(page))]
     command = f"{COMMAND} {page.query}" if page.query else COMMAND
     return adaptive_card(body, [more_button(command, page.next_link)] if page.next_link else None)

@@ -47,8 +47,10 @@ def profile_card(profile: Profile) -> Card:
     if subtitle := _subtitle(profile):
         heading.append(text_block(subtitle, isSubtle=True, spacing="None"))
     if profile.presence:
-        heading.append(text_block(f"● {presence_label(profile.presence)}", spacing="Small",
-                                  color=PRESENCE_COLORS.get(profile.presence.availability, "Default")))
+        # Only the dot takes the colour: Teams' light "Good" and "Warning" are unreadable as text on white.
+        heading.append({"type": "RichTextBlock", "spacing": "Small", "inlines": [
+            {"type": "TextRun", "text": "●", "color": PRESENCE_COLORS.get(profile.presence.availability, "Default")},
+            {"type": "TextRun", "text": f" {presence_label(profile.presence)}", "isSubtle": True}]})
     body: list[Element] = [{"type": "ColumnSet", "columns": [
         {"type": "Column", "width": "auto", "verticalContentAlignment": "Center", "items": [picture]},
         {"type": "Column", "width": "stretch", "verticalContentAlignment": "Center", "items": heading},

@@ -99,10 +99,10 @@ CARDS = _cards()
 
 
 def readable(card: Card) -> list[str]:
-    """What must be on screen: every TextBlock, fact title and value, and button title."""
+    """What must be on screen: every TextBlock and TextRun, fact title and value, and button title."""
     found: list[str] = []
     for node in walk(card):
-        if isinstance(node, dict) and node.get("type") == "TextBlock":
+        if isinstance(node, dict) and node.get("type") in {"TextBlock", "TextRun"}:
             found.append(node["text"])
         elif isinstance(node, dict) and "title" in node and "value" in node:
             found += [node["title"], node["value"]]
