@@ -175,6 +175,7 @@ async def test_the_teams_renderer_draws_the_whole_card(renderer: tuple[Page, lis
                                                        width: str) -> None:
     page, complaints = renderer
     card = CARDS[name]
+    complaints.clear()
     drawn = await render(page, card, WIDTHS[width], png_dir / f"{name.replace(' ', '-')}-{width}.png")
     assert drawn["rendered"] and drawn["problems"] == [] and complaints == []
     screen = _flat(drawn["text"])
