@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import ClientError
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
 from microsoft_agents.activity import Activity, ActivityTypes, EndOfConversationCodes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
@@ -112,21 +114,12 @@ async def _user_token(context: TurnContext, services: Services, connector: bool)
 
 
 def invalid_value(action: SkillAction, value: dict[str, Any]) -> str | None:
-    """Why `value` does not fit the action's `value` schema (the small subset those schemas use), or None."""
-    properties: dict[str, Any] = action.value.get("properties", {})
-    unknown = sorted(set(value) - set(properties))
-    if unknown:
-        return f"{action.name} does not take {', '.join(unknown)}; it takes {', '.join(properties) or 'nothing'}."
-    missing = [key for key in action.value.get("required", []) if key not in value]
-    if missing:
-        return f"{action.name} needs {', '.join(missing)}."
-    for key, item in value.items():
-        rule = properties[key]
-        if "enum" in rule and item not in rule["enum"]:
-            return f"{key} must be one of {', '.join(rule['enum'])}."
-        if rule.get("type") == "string" and not (isinstance(item, str) and item.strip()):
-            return f"{key} must be a non-empty string."
-    return None
+    """Why `value` does not fit the action's `value` schema (the one the manifest publishes), or None."""
+    error = best_match(Draft7Validator(action.value).iter_errors(value))
+    if error is None:
+        return None
+    where = ".".join(str(part) for part in error.path)
+    return f"{action.name}: {where + ': ' if where else ''}{error.message}."
 
 
 def error_value(error: GraphError) -> dict[str, Any]:
