@@ -87,17 +87,12 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/manifest.json", skill_manifest(settings, app_id))
-    app.on_startup.append(lambda _: _warm_up(graph))
+    app.on_startup.append(lambda _: graph.start())  # imports and the TLS handshake to Graph, before the first user
     app.on_startup.append(mark_ready)
     app.on_shutdown.append(mark_stopping)
     app.on_cleanup.append(lambda _: graph.aclose())
     app.on_cleanup.append(lambda _: storage.close())
     return app
-
-
-async def _warm_up(graph: GraphClient) -> None:
-    """Pay msgraph-sdk's imports and the TLS handshake to Graph before the first user does (best effort, bounded)."""
-    await graph.start()
 
 
 def main(argv: list[str] | None = None) -> int:
