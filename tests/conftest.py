@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from localcloud.cloud import Cloud, run_cloud
-from localcloud.launcher import CloudProcess, free_port, start_agent, start_cloud
+from localcloud.launcher import AzuriteProcess, CloudProcess, free_port, start_agent, start_azurite, start_cloud
 from tests.support import RunningAgent
 
 ISSUED_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -116,3 +116,13 @@ def agent(cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="module")
 def agent_endpoint(agent: RunningAgent) -> str:
     return agent.endpoint
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteProcess]:
+    """Azure Blob Storage on loopback (Azurite, in memory); tests keep apart by using containers of their own."""
+    process = start_azurite(free_port(), log_file=tmp_path_factory.mktemp("azurite") / "azurite.log")
+    try:
+        yield process
+    finally:
+        process.stop()

@@ -18,9 +18,7 @@ from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded
 from localcloud.launcher import AzuriteProcess, CloudProcess, free_port, start_agent, start_azurite
 from localcloud.tenant import USERS
-
-OAUTH_CARD = "application/vnd.microsoft.card.oauth"
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+from tests.support import ADAPTIVE_CARD, OAUTH_CARD
 
 
 @pytest.fixture(scope="module")
