@@ -374,7 +374,11 @@ def _authorize_agent(request: web.Request) -> web.Response | None:
     return None
 
 
-def _known_conversation(request: web.Request) -> Conversation | web.Response:
+def _agents_conversation(request: web.Request) -> Conversation | web.Response:
+    """The conversation a call of the agent's names, once the agent's token is checked; else the error to answer."""
+    denied = _authorize_agent(request)
+    if denied is not None:
+        return denied
     conversation = request.app[LOG].conversations.get(request.match_info["cid"])
     if conversation is None or conversation.channel != "teams":
         return _connector_error(404, "ConversationNotFound", "Conversation not found.")
@@ -392,10 +396,7 @@ async def _connector_activity(request: web.Request) -> dict[str, Any] | web.Resp
 
 
 async def _record_from_agent(request: web.Request, op: str, activity_id: str | None = None) -> web.Response:
-    denied = _authorize_agent(request)
-    if denied is not None:
-        return denied
-    conversation = _known_conversation(request)
+    conversation = _agents_conversation(request)
     if isinstance(conversation, web.Response):
         return conversation
     activity = await _connector_activity(request)
@@ -422,10 +423,7 @@ async def update_activity(request: web.Request) -> web.Response:
 
 
 async def delete_activity(request: web.Request) -> web.Response:
-    denied = _authorize_agent(request)
-    if denied is not None:
-        return denied
-    conversation = _known_conversation(request)
+    conversation = _agents_conversation(request)
     if isinstance(conversation, web.Response):
         return conversation
     await request.app[LOG].record(conversation.id, "delete", {"type": "delete", "id": request.match_info["aid"]})
@@ -433,10 +431,7 @@ async def delete_activity(request: web.Request) -> web.Response:
 
 
 async def conversation_members(request: web.Request) -> web.Response:
-    denied = _authorize_agent(request)
-    if denied is not None:
-        return denied
-    conversation = _known_conversation(request)
+    conversation = _agents_conversation(request)
     if isinstance(conversation, web.Response):
         return conversation
     members = [_teams_member(user, request.app[CLOUD].tenant_id) for user in conversation.members.values()]
