@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from microsoft_agents.hosting.core import ConversationState, StoreItem, TurnCont
 from microsoft_agents.hosting.core.app.oauth._sign_in_state import _SignInState
 from microsoft_agents.hosting.core.storage._type_aliases import JSON
 
-from localcloud.launcher import AzuriteProcess, free_port, start_azurite
+from localcloud.launcher import AzuriteProcess
 from state import ConcurrentStorage, MemoryStateStorage, StorageConflict, build_storage
 from state.blob import BlobStateStorage
 
@@ -28,15 +28,6 @@ class Note(StoreItem):
     @staticmethod
     def from_json_to_store_item(json_data: JSON) -> Note:
         return Note(json_data["text"])
-
-
-@pytest.fixture(scope="module")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteProcess]:
-    process = start_azurite(free_port(), log_file=tmp_path_factory.mktemp("azurite") / "azurite.log")
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(params=["blob", "memory"])

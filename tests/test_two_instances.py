@@ -16,18 +16,9 @@ import pytest
 
 from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded
-from localcloud.launcher import AzuriteProcess, CloudProcess, free_port, start_agent, start_azurite
+from localcloud.launcher import AzuriteProcess, CloudProcess, free_port, start_agent
 from localcloud.tenant import USERS
 from tests.support import ADAPTIVE_CARD, OAUTH_CARD
-
-
-@pytest.fixture(scope="module")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteProcess]:
-    process = start_azurite(free_port(), log_file=tmp_path_factory.mktemp("azurite") / "azurite.log")
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
