@@ -3,7 +3,9 @@
 The SDK's `Authorization` runs the Bot Service OAuth flow (OAuthCard, magic code, `signin/verifyState`, Teams SSO
 `signin/tokenExchange`). Around it this adds what SDK 1.9.0 leaves out:
 - a message typed while sign-in is pending is answered (finish or cancel), instead of silently replacing the command
-  that will run after sign-in; `cancel` ends the pending sign-in, and `/logout` still signs out;
+  that will run after sign-in; `cancel` ends the pending sign-in, and `/logout` still signs out; once the SDK's flow
+  has expired, the pending sign-in is dropped and the next command starts afresh;
+- two turns racing on the same sign-in state (a double click) get the pending hint, not an error;
 - a wrong magic code gets a readable answer and leaves the command to run after sign-in as it was;
   `signin/failure` gets a readable answer too;
 - Teams sends one `signin/tokenExchange` per open client for the same sign-in: only the first is processed, claimed in
@@ -18,10 +20,12 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse, SignInConstants
 from microsoft_agents.hosting.core import Authorization, StoreItem, TurnContext, TurnState
+from microsoft_agents.hosting.core._oauth import _FlowStateTag, _FlowStorageClient
+from microsoft_agents.hosting.core.app.oauth._sign_in_response import _SignInResponse
 from microsoft_agents.hosting.core.app.oauth.authorization import _AuthInterceptResult
 from microsoft_agents.hosting.core.storage._type_aliases import JSON
 
-from state import ConcurrentStorage
+from state import ConcurrentStorage, StorageConflict
 
 MAGIC_CODE = re.compile(r"^\d{6}$")
 CANCEL_WORDS = {"cancel", "/cancel", "stop"}
@@ -70,14 +74,35 @@ class AgentAuthorization(Authorization):
         for handler_id in self.teams_handler_ids:
             await self.sign_out(context, handler_id)
 
+    async def _start_or_continue_sign_in(self, context: TurnContext, state: TurnState,
+                                         auth_handler_id: str | None = None) -> _SignInResponse:
+        """A conflict means another turn of this user's is starting or finishing this sign-in right now (a double
+        click, two quick commands): this turn says so instead of failing."""
+        try:
+            return await super()._start_or_continue_sign_in(context, state, auth_handler_id)
+        except StorageConflict:
+            await context.send_activity(PENDING_HINT)
+            return _SignInResponse(tag=_FlowStateTag.CONTINUE)
+
     async def _on_turn_auth_intercept(self, context: TurnContext, state: TurnState) -> _AuthInterceptResult:
+        try:
+            return await self._intercept(context, state)
+        except StorageConflict:
+            await context.send_activity(PENDING_HINT)
+            return _SKIP
+
+    async def _intercept(self, context: TurnContext, state: TurnState) -> _AuthInterceptResult:
         activity = context.activity
         pending = await self._load_sign_in_state(context)
+        if pending is not None and not await self._flow_is_open(context, pending.active_handler_id):
+            await self._delete_sign_in_state(context)  # the card expired: this turn starts afresh
+            pending = None
         if pending is None:
             return await super()._on_turn_auth_intercept(context, state)
         if activity.type == ActivityTypes.message:
             text = (activity.text or "").strip()
-            if text.lower().lstrip("/") in SIGN_OUT_COMMANDS:
+            command = text.split(maxsplit=1)[0].lower().lstrip("/") if text else ""
+            if command in SIGN_OUT_COMMANDS:
                 return _AuthInterceptResult(should_skip_turn=False, should_replay=False)  # /logout runs and ends it
             if text.lower() in CANCEL_WORDS:
                 await self.sign_out(context, pending.active_handler_id)  # ends the SDK's flow too
@@ -109,6 +134,12 @@ class AgentAuthorization(Authorization):
                 await self._save_sign_in_state(context, still_pending)
                 await context.send_activity(WRONG_CODE)
         return result
+
+    async def _flow_is_open(self, context: TurnContext, handler_id: str) -> bool:
+        """Whether the SDK's OAuth flow behind a pending sign-in can still complete (it expires, our state does not)."""
+        flows = _FlowStorageClient(context.activity.channel_id or "", context.activity.from_property.id, self._storage)
+        flow = await flows.read(handler_id)
+        return flow is not None and flow.is_active()
 
     async def _claim(self, key: str) -> bool:
         """True for the first caller: a create-if-absent in storage, so every instance sharing it agrees."""
