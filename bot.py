@@ -10,9 +10,11 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import suppress
 from pathlib import Path
 
 from aiohttp import web
@@ -39,9 +41,12 @@ log = logging.getLogger("agent")
 
 AGENT_APP_KEY = web.AppKey("agent_app", AgentApplication[TurnState])
 READY_KEY = web.AppKey("ready", asyncio.Event)
-"""Set once warm-up finished, cleared when shutdown starts: what `/readyz` answers."""
+"""Set once the Graph warm-up finished, cleared when SIGTERM comes: what `/readyz` answers."""
+DRAIN_KEY = "DRAIN_SECONDS"
+DRAIN_SECONDS = 5.0
+"""On SIGTERM: keep serving, not ready, this long, so the load balancer sees `/readyz` fail and stops sending."""
 SHUTDOWN_SECONDS = 20.0
-"""On SIGTERM: stop accepting, then let in-flight turns finish for at most this long."""
+"""Then stop accepting and let in-flight turns finish for at most this long."""
 
 
 def create_app(settings: Mapping[str, str]) -> web.Application:
@@ -73,11 +78,19 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
         ready = app[READY_KEY].is_set()
         return web.json_response({"status": "ready" if ready else "not ready"}, status=200 if ready else 503)
 
-    async def mark_ready(_: web.Application) -> None:
-        app[READY_KEY].set()
+    async def warm_up_in_background(_: web.Application) -> AsyncIterator[None]:
+        """The listener opens meanwhile (aiohttp runs start-up hooks before it binds), so `/readyz` can say 503
+        while the imports and the TLS handshake to Graph run; `graph.start` is bounded and never raises."""
 
-    async def mark_stopping(_: web.Application) -> None:
-        app[READY_KEY].clear()
+        async def warm_up() -> None:
+            await graph.start()
+            app[READY_KEY].set()
+
+        task = asyncio.create_task(warm_up())
+        yield
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
     app = web.Application()
     app["agent_configuration"] = connections.get_default_connection_configuration()  # read by the SDK's JWT check
@@ -87,12 +100,48 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/manifest.json", skill_manifest(settings, app_id))
-    app.on_startup.append(lambda _: graph.start())  # imports and the TLS handshake to Graph, before the first user
-    app.on_startup.append(mark_ready)
-    app.on_shutdown.append(mark_stopping)
+    app.cleanup_ctx.append(warm_up_in_background)
     app.on_cleanup.append(lambda _: graph.aclose())
     app.on_cleanup.append(lambda _: storage.close())
     return app
+
+
+async def serve(app: web.Application, host: str, port: int, drain_seconds: float) -> None:
+    """Serve until SIGTERM or SIGINT. SIGTERM first drains: `/readyz` answers 503 while everything else is still
+    served for `drain_seconds`; then aiohttp closes the listener and lets in-flight turns finish. aiohttp's own
+    signal handling (`run_app`) would close the listener at once, so nobody could ever see the 503."""
+    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("Serving on http://%s:%d", host, port)
+        loop = asyncio.get_running_loop()
+        stopping: asyncio.Future[signal.Signals] = loop.create_future()
+
+        def stop(signum: signal.Signals) -> None:
+            if not stopping.done():
+                stopping.set_result(signum)
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop, signum)
+        received = await stopping
+        app[READY_KEY].clear()
+        if received == signal.SIGTERM and drain_seconds:  # Ctrl-C at a terminal needs no drain
+            log.info("SIGTERM: not ready; still serving for %g s before shutting down", drain_seconds)
+            await asyncio.sleep(drain_seconds)
+    finally:
+        await runner.cleanup()
+
+
+def drain_seconds(settings: Mapping[str, str]) -> float:
+    value = settings.get(DRAIN_KEY, "").strip() or str(DRAIN_SECONDS)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 300:
+        raise SystemExit(f"{DRAIN_KEY} must be a number of seconds from 0 to 300, not {value!r}")
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning)  # the SDK keys its state by strings
     setup_logging(os.environ)
     stop_tracing = setup_tracing(os.environ)
+    drain = drain_seconds(os.environ)
     app = create_app(os.environ)
-    web.run_app(app, host=os.environ.get("HOST", "localhost"), port=int(os.environ.get("PORT", "3978")),
-                print=lambda message: log.info(message), shutdown_timeout=SHUTDOWN_SECONDS)
+    asyncio.run(serve(app, os.environ.get("HOST", "localhost"), int(os.environ.get("PORT", "3978")), drain))
     if stop_tracing:
         stop_tracing()  # flushes the spans still batched
     return 0

@@ -30,6 +30,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from graph.client import WARM_UP_SECONDS
 from localcloud.client import LocalCloudClient
 from localcloud.launcher import ROOT, ChildProcess, CloudProcess, free_port, wait_for_port
 
@@ -191,11 +192,17 @@ def test_the_build_context_holds_no_secrets_tests_or_environments(image: Image) 
     assert not list(image.context.rglob("__pycache__"))
 
 
-async def test_healthz_and_readyz_answer_once_it_listens(container: Container) -> None:
-    async with aiohttp.ClientSession() as session:
-        for probe in ("/healthz", "/readyz"):
-            async with session.get(f"{container.url}{probe}") as response:
-                assert response.status == 200, probe
+async def test_healthz_answers_once_it_listens_and_readyz_once_warmed_up(container: Container) -> None:
+    async with aiohttp.ClientSession(container.url) as session:
+        async with session.get("/healthz") as response:
+            assert response.status == 200
+        async with asyncio.timeout(WARM_UP_SECONDS + 5):  # the warm-up is bounded; 503 until it is done
+            while True:
+                async with session.get("/readyz") as response:
+                    if response.status == 200:
+                        break
+                    assert response.status == 503
+                await asyncio.sleep(0.05)
 
 
 async def test_sigterm_lets_a_slow_turn_finish_then_exits_0(container: Container,

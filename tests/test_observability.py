@@ -1,5 +1,6 @@
-"""Operators' view of the agent: redacted JSON logs, `/readyz` through start and shutdown, and OpenTelemetry spans
-(the SDK's and one per command with its Graph calls) exported over OTLP/HTTP to a collector on loopback."""
+"""Operators' view of the agent: redacted JSON logs, `/readyz` through warm-up and a real SIGTERM drain, and
+OpenTelemetry spans (the SDK's and one per command with its Graph calls) exported over OTLP/HTTP to a collector on
+loopback."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ import asyncio
 import io
 import json
 import logging
+import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -29,6 +34,8 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZGVsZSJ9.c2lnbmF0dXJlLW5vdC1yZWFs"
 SECRET = "s3cr3t-Value~of.the.app"
 SPAN_SECONDS = 15
 """How long an exported span may take to arrive (the agent's batches leave every 100 ms here)."""
+WARM_UP_MS = 1500
+"""Graph answers the warm-up's `/me` this late in the readiness test."""
 
 
 @pytest.mark.parametrize("text, kept", [
@@ -95,22 +102,54 @@ def test_tokens_in_arguments_and_exceptions_never_reach_the_log(log_stream: tupl
     assert "ValueError: could not exchange *** with ***" in json.loads(written)["exception"]
 
 
-@pytest.fixture
-async def agent_client(cloud: CloudProcess) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    async with TestClient(TestServer(create_app(cloud.settings), host="127.0.0.1")) as client:
-        yield client
+async def test_readyz_is_503_while_the_graph_warm_up_runs_then_200(cloud: CloudProcess) -> None:
+    async with LocalCloudClient(cloud.url) as channels:
+        await channels.add_fault("graph", "/v1.0/me", latency_ms=WARM_UP_MS, count=1, method="GET")
+        try:
+            async with TestClient(TestServer(create_app(cloud.settings), host="127.0.0.1")) as agent:
+                response = await agent.get("/readyz")
+                assert response.status == 503 and (await response.json()) == {"status": "not ready"}
+                assert (await agent.get("/healthz")).status == 200  # liveness: serving while warming up
+
+                assert (await ready_within(agent.get, WARM_UP_MS / 1000 + 10)) == 200
+        finally:
+            await channels.clear_faults()
 
 
-async def test_readyz_is_200_after_start_up_and_503_once_shutdown_began(
-    agent_client: TestClient[web.Request, web.Application]
+async def ready_within(get: Callable[[str], Any], seconds: float) -> int:
+    """The first `/readyz` status that is not 503, polled every 50 ms for at most `seconds`."""
+    async with asyncio.timeout(seconds):
+        while True:
+            status = (await get("/readyz")).status
+            if status != 503:
+                return status
+            await asyncio.sleep(0.05)
+
+
+async def test_sigterm_makes_readyz_503_while_still_serving_for_the_drain_then_exits_0(
+    cloud: CloudProcess, tmp_path: Path
 ) -> None:
-    assert (await agent_client.get("/readyz")).status == 200
+    port = free_port()
+    agent = start_agent(cloud.env_file, port, log_file=tmp_path / "agent.log", extra_env={"DRAIN_SECONDS": "2"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession(base) as http:
+            async def get(path: str) -> aiohttp.ClientResponse:
+                async with http.get(path) as response:
+                    return response
 
-    await agent_client.app.shutdown()
+            assert await ready_within(get, 30) == 200
 
-    response = await agent_client.get("/readyz")
-    assert response.status == 503 and (await response.json()) == {"status": "not ready"}
-    assert (await agent_client.get("/healthz")).status == 200  # liveness: the process is still fine
+            agent.process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            await asyncio.sleep(0.2)
+
+            assert (await get("/readyz")).status == 503
+            assert (await get("/healthz")).status == 200  # the drain: still serving, the listener is open
+            assert await asyncio.to_thread(agent.process.wait, 30) == 0
+            assert time.monotonic() - signalled >= 2
+    finally:
+        agent.stop()
 
 
 def test_without_an_otlp_endpoint_no_opentelemetry_sdk_or_exporter_is_imported() -> None:
