@@ -1,4 +1,4 @@
-"""Our Graph layer against raw aiohttp on the same local Graph, and the event loop's stalls during calendar pages.
+"""Our Graph layer against raw aiohttp on the same local Graph, and the event loop's stalls during calendar commands.
 
 The local cloud runs in its own process; the user's token comes from its Entra by the password grant, as a script
 would get one. Both paths send the same requests with the same token and the same TLS trust, in slots interleaved
@@ -22,14 +22,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from kiota_abstractions.base_request_configuration import RequestConfiguration
-from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 from yarl import URL
 
 from auth.cloud import Cloud, cloud_from_settings
 from bench.measure import Call, Rate, Stalls, rss_mb, run_for, stalls_during
+from cards.calendar import calendar_card, calendar_text
+from cards.common import card_activity
 from graph.calendar import PAGE_SIZE, get_calendar, window
 from graph.client import GraphClient, SharedHttp
+from graph.profile import _BODY as PROFILE_BATCH  # the very body get_profile sends
+from graph.profile import get_profile
 from localcloud.launcher import start_cloud
 from localcloud.tenant import GRAPH_RESOURCE, SCRIPTS_CLIENT_ID, USERS, User
 
@@ -38,7 +40,6 @@ RATIO_GOAL = 0.25
 STALL_GOAL_MS = 10.0
 """No calendar command holds the event loop longer than this (issue #3)."""
 TENANT_SETTING = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID"
-ME_FIELDS = ["displayName", "jobTitle", "mail", "userPrincipalName"]
 EVENT_FIELDS = ["subject", "start", "end", "isAllDay", "location", "organizer", "onlineMeeting", "isOnlineMeeting",
                 "isCancelled", "showAs", "webLink", "type"]
 """The fields graph.calendar selects, so the raw path downloads the same page."""
@@ -50,8 +51,8 @@ class Config:
     """Per measured path and row, split evenly over the rounds."""
     rounds: int
     concurrency: tuple[int, ...]
-    pages: int
-    """Calendar pages fetched one after another while the stall ticker runs."""
+    commands: int
+    """Calendar commands run one after another while the stall ticker runs."""
     user: User
     time_zone: str
 
@@ -91,17 +92,19 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--quick", action="store_true", help="tiny counts, for the smoke test; numbers mean nothing")
     parser.add_argument("--seconds", type=float, default=3.0, help="per path and row (default 3)")
     parser.add_argument("--rounds", type=int, default=6, help="interleaved slots per path and row (default 6)")
-    parser.add_argument("--pages", type=int, default=100, help="calendar pages during the stall test (default 100)")
+    parser.add_argument("--commands", type=int, default=100,
+                        help="calendar commands during the stall test (default 100)")
     parser.add_argument("--user", default="adele", help="the seeded user whose token and data are used")
     args = parser.parse_args(argv)
     user = next((user for user in USERS if user.username == args.user.lower()), None)
     if user is None or user.calendar_empty:
         parser.error(f"--user must be a seeded user with a calendar, not {args.user!r}")
     if args.quick:
-        return Config(seconds=0.1, rounds=2, concurrency=(1, 2), pages=3, user=user, time_zone=user.iana_time_zone)
-    if args.seconds <= 0 or args.rounds < 1 or args.pages < 1:
-        parser.error("--seconds must be positive, --rounds and --pages at least 1")
-    return Config(seconds=args.seconds, rounds=args.rounds, concurrency=(1, 20), pages=args.pages, user=user,
+        return Config(seconds=0.1, rounds=2, concurrency=(1, 2), commands=3, user=user,
+                      time_zone=user.iana_time_zone)
+    if args.seconds <= 0 or args.rounds < 1 or args.commands < 1:
+        parser.error("--seconds must be positive, --rounds and --commands at least 1")
+    return Config(seconds=args.seconds, rounds=args.rounds, concurrency=(1, 20), commands=args.commands, user=user,
                   time_zone=user.iana_time_zone)
 
 
@@ -118,33 +121,45 @@ async def user_token(http: aiohttp.ClientSession, settings: Mapping[str, str], u
 
 
 class Paths:
-    """The calls under test: ours through `graph/`, raw with aiohttp and `json.loads` on the same URLs."""
+    """The calls under test: ours through `graph/`, raw with aiohttp and `json.loads` on the same requests."""
 
     def __init__(self, cloud: Cloud, graph: GraphClient, http: aiohttp.ClientSession, token: str,
                  config: Config) -> None:
         self.graph, self.http, self.token, self.config = graph, http, token, config
         start, end = window("week", ZoneInfo(config.time_zone))
         base = cloud.graph_base_url()
-        self.me_url = URL(f"{base}/me").with_query({"$select": ",".join(ME_FIELDS)})
+        self.batch_url = URL(f"{base}/$batch")
         self.calendar_url = URL(f"{base}/me/calendarView").with_query({
             "startDateTime": start.isoformat(), "endDateTime": end.isoformat(), "$top": str(PAGE_SIZE),
             "$orderby": "start/dateTime", "$select": ",".join(EVENT_FIELDS)})
         self.headers = {"Authorization": f"Bearer {token}"}
         self.calendar_headers = {**self.headers, "Prefer": f'outlook.timezone="{config.time_zone}"'}
 
-    async def me_ours(self) -> dict[str, Any]:
-        """A single `/me` with `$select` through a per-command session, as a skill would make it."""
-        session = self.graph.session(self.token)
-        query = UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(select=ME_FIELDS)
-        request = session.sdk.me.to_get_request_information(RequestConfiguration(query_parameters=query))
-        return await session.send_json(request, "User.Read")
+    async def me_ours(self) -> str | None:
+        """What `/me` does: profile, photo, manager and presence in one `$batch`, decoded into our `Profile`."""
+        return (await get_profile(self.graph, self.token)).photo_data_uri
 
-    async def me_raw(self) -> dict[str, Any]:
-        return await self._raw(self.me_url, self.headers)
+    async def me_raw(self) -> str | None:
+        """The same `$batch` body posted with aiohttp, the answer decoded by `json.loads` (the photo comes
+        base64-encoded inside it) and the photo's data URI made from it, as ours does."""
+        headers = {**self.headers, "Content-Type": "application/json"}
+        async with self.http.post(self.batch_url, data=PROFILE_BATCH, headers=headers) as response:
+            body = await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"raw $batch answered {response.status}")
+        photo = next(item for item in json.loads(body)["responses"] if item["id"] == "photo")
+        if photo["status"] != 200:
+            return None
+        return f"data:{photo['headers']['Content-Type']};base64,{photo['body']}"
 
     async def calendar_ours(self) -> int:
         page = await get_calendar(self.graph, self.token, "week", time_zone=self.config.time_zone)
         return len(page.events)
+
+    async def calendar_command(self) -> dict[str, Any]:
+        """All of a calendar command's work on the loop: the page, its card and text, the activity as JSON."""
+        page = await get_calendar(self.graph, self.token, "week", time_zone=self.config.time_zone)
+        return card_activity(calendar_card(page), calendar_text(page)).model_dump(by_alias=True, exclude_none=True)
 
     async def calendar_raw(self) -> int:
         return len((await self._raw(self.calendar_url, self.calendar_headers))["value"])
@@ -158,7 +173,7 @@ class Paths:
 
     def rows(self) -> list[Row]:
         return [
-            *(Row("/me $select", n, self.me_ours, self.me_raw) for n in self.config.concurrency),
+            *(Row("/me $batch (4 requests)", n, self.me_ours, self.me_raw) for n in self.config.concurrency),
             *(Row(f"calendarView page ({PAGE_SIZE} events)", n, self.calendar_ours, self.calendar_raw)
               for n in self.config.concurrency),
         ]
@@ -175,18 +190,18 @@ async def measure_rates(rows: list[Row], config: Config) -> None:
 
 
 async def measure_stalls(paths: Paths, config: Config) -> list[StallRow]:
-    """The loop's lateness while idle (the floor), during the first calendar command, and during `pages` more."""
+    """The loop's lateness while idle (the floor), during the first calendar command, and during `commands` more."""
 
     async def idle() -> None:
-        await asyncio.sleep(0.5 if config.pages > 10 else 0.05)
+        await asyncio.sleep(0.5 if config.commands > 10 else 0.05)
 
-    async def pages() -> None:
-        for _ in range(config.pages):
-            await paths.calendar_ours()
+    async def commands() -> None:
+        for _ in range(config.commands):
+            await paths.calendar_command()
 
     measured: list[StallRow] = []
-    for name, work in (("idle loop (noise floor)", idle), ("first calendar command", paths.calendar_ours),
-                       (f"{config.pages} calendar pages, one after another", pages)):
+    for name, work in (("idle loop (noise floor)", idle), ("first calendar command", paths.calendar_command),
+                       (f"{config.commands} calendar commands, one after another", commands)):
         before = rss_mb()
         stalls = await stalls_during(work)
         measured.append(StallRow(name, stalls, before, rss_mb()))
@@ -205,6 +220,8 @@ async def run(settings: Mapping[str, str], config: Config) -> tuple[list[Row], l
             events = await paths.calendar_raw()
             if events != await paths.calendar_ours():
                 raise RuntimeError("ours and raw got calendar pages of different sizes")
+            if await paths.me_raw() != await paths.me_ours():
+                raise RuntimeError("ours and raw made different photos of the same $batch")
             rows = paths.rows()
             await measure_rates(rows, config)
     finally:
@@ -252,10 +269,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  graph: {cloud.settings['GRAPH_ENDPOINT']}/v1.0, CA {cloud.settings['EXTRA_CA_FILE']}")
             print(f"  token: password grant at {cloud.settings['LOGIN_ENDPOINT']}/{{tenant}}/oauth2/v2.0/token, "
                   f"client {SCRIPTS_CLIENT_ID}, user {config.user.user_principal_name}")
-            print(f"  /me: $select={','.join(ME_FIELDS)}; calendar: calendarView 'week' in {config.time_zone}, "
-                  f"$top={PAGE_SIZE}, Prefer: outlook.timezone")
+            print("  /me: graph.profile.get_profile's $batch (profile, 64x64 photo, manager, presence), raw posts the "
+                  f"same body; calendar: calendarView 'week' in {config.time_zone}, $top={PAGE_SIZE}, "
+                  "Prefer: outlook.timezone")
             print(f"  {config.seconds:g} s per path and row in {config.rounds} interleaved rounds; concurrency "
-                  f"{', '.join(map(str, config.concurrency))}; stall test {config.pages} pages")
+                  f"{', '.join(map(str, config.concurrency))}; stall test {config.commands} calendar commands "
+                  "(get_calendar, calendar_card and calendar_text, card_activity(...).model_dump)")
             print(f"  Python {platform.python_version()}, {os.cpu_count()} CPUs, cloud and bench share them; "
                   "compare the ratios, not the absolute rates", flush=True)
             started = time.perf_counter()

@@ -21,9 +21,9 @@ def quick_run() -> subprocess.CompletedProcess[str]:
 def test_quick_run_prints_every_row_and_a_verdict(quick_run: subprocess.CompletedProcess[str]) -> None:
     assert quick_run.returncode == 0, quick_run.stderr
     lines = quick_run.stdout.splitlines()
-    rows = [line.split()[0] for line in lines if line.startswith(("/me $select", "calendarView page"))]
+    rows = [line.split()[0] for line in lines if line.startswith(("/me $batch", "calendarView page"))]
     assert rows == ["/me", "/me", "calendarView", "calendarView"]
-    for start in ("idle loop (noise floor)", "first calendar command", "3 calendar pages", "VERDICT: "):
+    for start in ("idle loop (noise floor)", "first calendar command", "3 calendar commands", "VERDICT: "):
         assert any(line.startswith(start) for line in lines), start
     assert "stopped" in lines[-1]
 
