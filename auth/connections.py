@@ -77,6 +77,7 @@ class CloudMsalAuth(MsalAuth):
             client_id=config.CLIENT_ID,
             authority=authority,
             client_credential=credential,
+            azure_region=MsalAuth._resolve_azure_region(config),
             http_client=session,
             instance_discovery=parse_url(authority).host in WELL_KNOWN_AUTHORITY_HOSTS,
         )

@@ -10,11 +10,13 @@ The SDK's `Authorization` runs the Bot Service OAuth flow (OAuthCard, magic code
   `signin/failure` gets a readable answer too;
 - Teams sends one `signin/tokenExchange` per open client for the same sign-in: only the first is processed, claimed in
   storage so the claim holds for every instance that shares it;
-- sign-out covers every Teams handler, not only the default one.
+- sign-out covers every Teams handler, not only the default one;
+- a Copilot Studio token the connector handler refuses gets a plain answer instead of a failed turn.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -26,6 +28,8 @@ from microsoft_agents.hosting.core.app.oauth.authorization import _AuthIntercept
 from microsoft_agents.hosting.core.storage._type_aliases import JSON
 
 from state import ConcurrentStorage, StorageConflict
+
+log = logging.getLogger(__name__)
 
 MAGIC_CODE = re.compile(r"^\d{6}$")
 CANCEL_WORDS = {"cancel", "/cancel", "stop"}
@@ -39,6 +43,12 @@ PENDING_HINT = (
 WRONG_CODE = "That code didn't work. Type the 6-digit code from the sign-in page, or type **cancel** to stop."
 CANCELLED = "Sign-in cancelled. Ask again whenever you're ready."
 FAILED = "Sign-in didn't complete{reason}. Type your command again to retry."
+CONNECTOR_TOKEN_REFUSED = (
+    "I can't use the Microsoft 365 token Copilot Studio sent for you: it has expired, was not issued for this agent, "
+    "or could not be exchanged for Microsoft Graph. Reconnect your Microsoft 365 connection in Copilot Studio, or ask "
+    "your admin to check the agent's consent."
+)
+_SDK_ERROR_CODE = re.compile(r"Error Code: (-?\d+)")
 
 _SKIP = _AuthInterceptResult(should_skip_turn=True, should_replay=False)
 
@@ -67,8 +77,7 @@ class AgentAuthorization(Authorization):
     @property
     def teams_handler_ids(self) -> list[str]:
         """Handlers that sign a user in through Bot Service (everything but Copilot Studio's connector)."""
-        return [name for name, handler in self._handler_settings.items()
-                if handler.auth_type != CONNECTOR_HANDLER_TYPE]
+        return [name for name in self._handler_settings if not self.is_connector_handler(name)]
 
     async def sign_out_everywhere(self, context: TurnContext) -> None:
         for handler_id in self.teams_handler_ids:
@@ -83,6 +92,17 @@ class AgentAuthorization(Authorization):
         except StorageConflict:
             await context.send_activity(PENDING_HINT)
             return _SignInResponse(tag=_FlowStateTag.CONTINUE)
+        except ValueError as error:  # how the SDK's connector handler refuses a token: expired, foreign, OBO refused
+            if not self.is_connector_handler(auth_handler_id):
+                raise
+            code = _SDK_ERROR_CODE.search(str(error))
+            log.warning("Copilot Studio's token was refused (%s)", code.group(1) if code else type(error).__name__)
+            await context.send_activity(CONNECTOR_TOKEN_REFUSED)
+            return _SignInResponse(tag=_FlowStateTag.FAILURE)
+
+    def is_connector_handler(self, handler_id: str | None) -> bool:
+        settings = self._handler_settings.get(handler_id or self._default_handler_id)
+        return settings is not None and settings.auth_type == CONNECTOR_HANDLER_TYPE
 
     async def _on_turn_auth_intercept(self, context: TurnContext, state: TurnState) -> _AuthInterceptResult:
         try:

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from graph.errors import GraphBusy, GraphError, MissingPermission, NotAGraphLink, SignInRequired
+from graph.errors import GraphBusy, GraphError, GraphRefused, MissingPermission, NotAGraphLink, SignInRequired
 
 from .common import Card, Element, adaptive_card, command_button, text_block
 
 
 def _explain(error: GraphError, command: str) -> tuple[str, str, list[Element]]:
-    """Title, message and buttons for `error`; anything unexpected reads as unavailable, with a retry."""
+    """Title, message and buttons for `error`; a failure that may pass (5xx, timeouts) reads as unavailable, with a
+    retry."""
     match error:
         case SignInRequired():
             # Sending the command again makes the sign-in handler show its sign-in card; `signIn` says why.
@@ -22,7 +23,14 @@ def _explain(error: GraphError, command: str) -> tuple[str, str, list[Element]]:
                     f"I can't do {command}: the permission {permission} has not been granted. "
                     "Ask your Microsoft 365 admin to grant it, then try again.", [])
         case GraphBusy(retry_after=seconds):
-            return "Microsoft 365 is busy", f"Microsoft 365 is busy right now. Try again in {seconds} s.", []
+            when = f"in {seconds} s" if seconds is not None else "in a moment"
+            return "Microsoft 365 is busy", f"Microsoft 365 is busy right now. Try again {when}.", []
+        case GraphRefused(status=404):
+            return ("Nothing to show",
+                    f"Microsoft 365 has nothing for {command} for your account: it may have no mailbox or OneDrive "
+                    "yet. Ask your Microsoft 365 admin if that is unexpected.", [])
+        case GraphRefused(status=status):
+            return ("Microsoft 365 refused", f"Microsoft 365 refused {command} (HTTP {status}).", [])
         case NotAGraphLink():
             return ("Link refused",
                     f"I won't follow that link for {command}: it does not point to Microsoft Graph. "

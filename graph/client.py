@@ -36,7 +36,7 @@ from msgraph_core import GraphClientFactory
 from yarl import URL
 
 from auth.cloud import Cloud
-from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermission, SignInRequired
+from graph.errors import GraphBusy, GraphError, GraphRefused, GraphUnavailable, MissingPermission, SignInRequired
 
 log = logging.getLogger(__name__)
 
@@ -245,10 +245,8 @@ def error_for(status: int, wait: int | None, permission: str) -> GraphError:
         return SignInRequired()
     if status == 403:
         return MissingPermission(permission)
-    if status in (429, 503) and wait is not None:
+    if status == 429 or (status == 503 and wait is not None):
         return GraphBusy(wait)
-    if status == 429:
-        return GraphBusy(30)
-    if status >= 500:
+    if status >= 500 or status < 400:
         return GraphUnavailable(f"Microsoft Graph answered {status}.")
-    return GraphError(f"Microsoft Graph refused the request ({status}).")
+    return GraphRefused(status)

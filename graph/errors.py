@@ -23,10 +23,11 @@ class MissingPermission(GraphError):
 
 
 class GraphBusy(GraphError):
-    """429 or 503 with Retry-After: Microsoft 365 is throttling; try again in `retry_after` seconds."""
+    """429, or 503 with Retry-After: Microsoft 365 is throttling; try again in `retry_after` s, when Graph said."""
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Microsoft 365 is busy, try again in {retry_after} s.")
+    def __init__(self, retry_after: int | None) -> None:
+        when = f"in {retry_after} s" if retry_after is not None else "in a moment"
+        super().__init__(f"Microsoft 365 is busy, try again {when}.")
         self.retry_after = retry_after
 
 
@@ -35,6 +36,14 @@ class GraphUnavailable(GraphError):
 
     def __init__(self, message: str = "Microsoft 365 did not answer in time.") -> None:
         super().__init__(message)
+
+
+class GraphRefused(GraphError):
+    """Another 4xx: Graph understood and said no (e.g. 404 for a user without a mailbox or OneDrive yet)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"Microsoft Graph refused the request ({status}).")
+        self.status = status
 
 
 class NotAGraphLink(GraphError):

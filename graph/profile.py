@@ -16,7 +16,7 @@ from graph.client import GraphClient, error_for, retry_after
 from graph.models import Person, Presence, Profile
 
 PERMISSION = "User.Read"
-_ME_FIELDS = "displayName,jobTitle,department,mail,userPrincipalName,businessPhones,mobilePhone,officeLocation"
+_ME_FIELDS = "displayName,jobTitle,department,mail,businessPhones,mobilePhone,officeLocation"
 _REQUESTS = [
     {"id": "me", "method": "GET", "url": f"/me?$select={_ME_FIELDS}"},
     {"id": "photo", "method": "GET", "url": "/me/photos/64x64/$value"},
@@ -45,7 +45,7 @@ async def get_profile(graph: GraphClient, token: str) -> Profile:
         initials=initials(name),
         job_title=user.get("jobTitle") or None,
         department=user.get("department") or None,
-        mail=user.get("mail") or user.get("userPrincipalName") or None,
+        mail=user.get("mail") or None,  # a UPN is not always a mailbox (guests' #EXT# names): never shown as one
         business_phone=next(iter(user.get("businessPhones") or []), None),
         mobile_phone=user.get("mobilePhone") or None,
         office_location=user.get("officeLocation") or None,

@@ -13,10 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from microsoft_agents.activity import ActivityTypes
+from microsoft_agents.activity import Activity, ActivityTypes, EndOfConversationCodes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
-from microsoft_agents.hosting.core.errors import ErrorResources
 
 from auth.connections import is_connector_request
 from auth.sign_in import AgentAuthorization
@@ -32,20 +31,14 @@ TEAMS_HANDLER = "GRAPH"
 CONNECTOR_HANDLER = "CONNECTOR"
 
 UNEXPECTED = "Sorry, something went wrong on my side. Please try again in a moment."
-NOT_EXCHANGEABLE = (
-    "I can't use the Microsoft 365 token Copilot Studio sent: it was not issued for this agent, so it can't be "
-    "exchanged for Microsoft Graph. Check the connection's app registration in Copilot Studio."
-)
-
 CONNECTOR_TOKEN_REJECTED = (
     "Microsoft 365 rejected the token Copilot Studio passed me for you (it may have expired or been revoked). "
     "Reconnect your Microsoft 365 connection in Copilot Studio, then ask again."
 )
 
-_NOT_EXCHANGEABLE_CODE = f"Error Code: {ErrorResources.OboNotExchangeableToken.error_code}"
-"""How the SDK's error for a connector token it cannot exchange on-behalf-of identifies itself."""
-
-_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+_LEADING_MENTIONS = re.compile(r"^\s*(?:<at>.*?</at>\s*)+", re.IGNORECASE | re.DOTALL)
+"""The agent's @mention heading a group-chat message, where the SDK found no mention entity to remove it by; a mention
+later in the text (`/files <at>Megan</at>`) is the user's argument and stays."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +58,7 @@ def parse_command(context: TurnContext) -> Command | None:
         return None
     value = activity.value if isinstance(activity.value, dict) else {}
     text = value.get("command") if isinstance(value.get("command"), str) else activity.text
-    words = _MENTION.sub(" ", text or "").strip().split(maxsplit=1)
+    words = _LEADING_MENTIONS.sub("", text or "").strip().split(maxsplit=1)
     if not words:
         return None
     return Command(name=words[0].lstrip("/").lower(), args=words[1].strip() if len(words) > 1 else "", value=value)
@@ -113,15 +106,13 @@ def register_command(app: AgentApplication[TurnState], services: Services, name:
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:
-    """Anything a skill did not expect: logged for us, a short apology for the user, never a stack trace.
-
-    A connector token the SDK cannot exchange is the caller's problem, not ours: it gets its own answer."""
-    if is_connector_request(context) and _NOT_EXCHANGEABLE_CODE in str(error):
-        log.warning("Copilot Studio's token is not exchangeable for Graph (its azp is not this agent)")
-        await context.send_activity(NOT_EXCHANGEABLE)
-        return
+    """Anything a skill did not expect: logged for us, a short apology for the user, never a stack trace; a skill
+    call (an event) still ends with its `endOfConversation`, so the caller never waits for one."""
     log.error("turn failed: %s", type(error).__name__, exc_info=error)
-    await context.send_activity(UNEXPECTED)
+    if context.activity.type == ActivityTypes.event:
+        await context.send_activity(end_of_conversation({"error": "unavailable", "message": UNEXPECTED}))
+    else:
+        await context.send_activity(UNEXPECTED)
 
 
 async def reply_with_error(context: TurnContext, services: Services, error: GraphError, command: Command,
@@ -135,3 +126,12 @@ async def reply_with_error(context: TurnContext, services: Services, error: Grap
         await services.auth.sign_out_everywhere(context)
     typed = f"/{command.name} {command.args}".strip()
     await context.send_activity(card_activity(error_card(error, typed), error_text(error, typed)))
+
+
+def end_of_conversation(value: dict[str, Any]) -> Activity:
+    """Success carries the result; a failure also says in `text` what to do, for callers that show text."""
+    if "error" in value:
+        return Activity(type=ActivityTypes.end_of_conversation, code=EndOfConversationCodes.unknown,
+                        text=value["message"], value=value)
+    return Activity(type=ActivityTypes.end_of_conversation, code=EndOfConversationCodes.completed_successfully,
+                    value=value)

@@ -13,9 +13,13 @@ WELCOME = "Hi! I bring your Microsoft 365 profile, calendar and files into this 
 def register(app: AgentApplication[TurnState]) -> None:
     @app.conversation_update("membersAdded")
     async def welcome(context: TurnContext, _state: TurnState) -> None:
-        recipient_id = context.activity.recipient.id if context.activity.recipient else None
-        added = context.activity.members_added or []
-        if any(member.id != recipient_id for member in added):
+        """Once, when the agent is installed (it is among those added), or when a user opens a personal chat with it;
+        never for every person who joins a team or group chat."""
+        activity = context.activity
+        added = {member.id for member in activity.members_added or []}
+        agent_added = activity.recipient is not None and activity.recipient.id in added
+        kind = activity.conversation.conversation_type if activity.conversation else None
+        if agent_added or (added and kind in (None, "personal")):
             await context.send_activity(card_activity(help_card(WELCOME), help_text(WELCOME)))
 
     @app.message()

@@ -15,10 +15,11 @@ from typing import Any
 from aiohttp import ClientError
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
-from microsoft_agents.activity import Activity, ActivityTypes, EndOfConversationCodes
+from microsoft_agents.activity import ActivityTypes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
 
+from auth import sign_in
 from auth.connections import is_connector_request
 from graph.calendar import get_calendar
 from graph.client import GraphClient
@@ -26,17 +27,13 @@ from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermiss
 from graph.files import recent_files, search_files
 from graph.profile import get_profile
 
-from .commands import CONNECTOR_HANDLER, TEAMS_HANDLER, Services
+from .commands import CONNECTOR_HANDLER, TEAMS_HANDLER, Services, end_of_conversation
 from .manifest import ACTIONS, SkillAction, to_json
 
 log = logging.getLogger(__name__)
 
 SIGN_IN_REQUIRED = {"error": "signInRequired", "message": "Sign in first: open the agent in Teams and type /me."}
-CONNECTOR_TOKEN_REFUSED = {
-    "error": "signInRequired",
-    "message": "Copilot Studio's token for this user could not be exchanged for Microsoft Graph: "
-               "check the connection's sign-in and the agent's consent.",
-}
+CONNECTOR_TOKEN_REFUSED = {"error": "signInRequired", "message": sign_in.CONNECTOR_TOKEN_REFUSED}
 TEAMS_EVENT_PREFIX = "application/vnd.microsoft."
 """Teams' own events (meeting start, read receipts, …): not skill calls, left to other routes or unanswered."""
 
@@ -69,15 +66,6 @@ def register(app: AgentApplication[TurnState], services: Services) -> None:
         return activity.type == ActivityTypes.event and not (activity.name or "").startswith(TEAMS_EVENT_PREFIX)
 
     app.add_route(selects, answer, rank=RouteRank.LAST)
-
-
-def end_of_conversation(value: dict[str, Any]) -> Activity:
-    """Success carries the result; a failure also says in `text` what to do, for callers that show text."""
-    if "error" in value:
-        return Activity(type=ActivityTypes.end_of_conversation, code=EndOfConversationCodes.unknown,
-                        text=value["message"], value=value)
-    return Activity(type=ActivityTypes.end_of_conversation, code=EndOfConversationCodes.completed_successfully,
-                    value=value)
 
 
 async def _run(context: TurnContext, services: Services, action: SkillAction) -> dict[str, Any]:
@@ -129,7 +117,8 @@ def error_value(error: GraphError) -> dict[str, Any]:
     if isinstance(error, MissingPermission):
         return {"error": "missingPermission", "message": str(error), "permission": error.permission}
     if isinstance(error, GraphBusy):
-        return {"error": "busy", "message": str(error), "retryAfter": error.retry_after}
+        return {"error": "busy", "message": str(error)} | (
+            {"retryAfter": error.retry_after} if error.retry_after is not None else {})
     if isinstance(error, GraphUnavailable):
         return {"error": "unavailable", "message": str(error)}
     return {"error": "graphError", "message": str(error)}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from cards.errors import error_card, error_text
-from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermission, SignInRequired
+from graph.errors import GraphBusy, GraphError, GraphRefused, GraphUnavailable, MissingPermission, SignInRequired
 from tests.cards.harness import actions, sent, texts
 
-ERRORS = [SignInRequired(), MissingPermission("Calendars.Read"), GraphBusy(30), GraphUnavailable(), GraphError("?")]
+ERRORS = [SignInRequired(), MissingPermission("Calendars.Read"), GraphBusy(30), GraphBusy(None), GraphUnavailable(),
+          GraphRefused(404), GraphRefused(400), GraphError("?")]
 
 
 def shown(error: GraphError, command: str = "/calendar tomorrow") -> dict:
@@ -37,6 +38,20 @@ def test_missing_permission_names_the_permission() -> None:
 
 def test_busy_says_when_to_try_again() -> None:
     assert any("try again in 30 s" in text.lower() for text in texts(shown(GraphBusy(30))))
+
+
+def test_busy_without_a_retry_after_invents_no_wait() -> None:
+    assert any("try again in a moment" in text.lower() for text in texts(shown(GraphBusy(None))))
+
+
+def test_a_404_says_there_is_nothing_and_offers_no_retry() -> None:
+    card = shown(GraphRefused(404))
+    assert any("no mailbox or onedrive" in text.lower() for text in texts(card)) and not actions(card)
+
+
+def test_another_refusal_names_the_status_and_offers_no_retry() -> None:
+    card = shown(GraphRefused(400))
+    assert any("HTTP 400" in text for text in texts(card)) and not actions(card)
 
 
 def test_unavailable_offers_a_retry_carrying_the_command() -> None:

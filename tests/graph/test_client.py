@@ -8,7 +8,7 @@ import pytest
 
 from auth.cloud import cloud_from_settings
 from graph.client import DEFAULT_DEADLINE, GraphClient, SharedHttp
-from graph.errors import GraphBusy, GraphUnavailable, MissingPermission, SignInRequired
+from graph.errors import GraphBusy, GraphRefused, GraphUnavailable, MissingPermission, SignInRequired
 from graph.profile import get_profile
 from localcloud.cloud import Cloud
 from localcloud.faults import Fault
@@ -34,6 +34,22 @@ async def test_429_with_short_retry_after_is_retried(local: Cloud, graph: GraphC
     local.faults.add(batch_fault(status=429, retry_after=1, count=1))
     profile = await get_profile(graph, token_for("adele"))
     assert profile.display_name == "Adele Vance" and not local.faults.list()
+
+
+async def test_429_without_retry_after_that_persists_is_graph_busy_with_no_invented_wait(
+        local: Cloud, graph: GraphClient, token_for: TokenFor) -> None:
+    local.faults.add(batch_fault(status=429))
+    with pytest.raises(GraphBusy) as raised:
+        await get_profile(graph, token_for("adele"))
+    assert raised.value.retry_after is None
+
+
+async def test_another_4xx_is_a_refusal_carrying_its_status(local: Cloud, graph: GraphClient,
+                                                            token_for: TokenFor) -> None:
+    local.faults.add(batch_fault(status=404))
+    with pytest.raises(GraphRefused) as raised:
+        await get_profile(graph, token_for("adele"))
+    assert raised.value.status == 404
 
 
 async def test_503_that_persists_is_graph_unavailable(local: Cloud, graph: GraphClient, token_for: TokenFor) -> None:
