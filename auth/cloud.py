@@ -34,7 +34,8 @@ class Cloud:
     graph_endpoint: str
     """Microsoft Graph host, without version (`https://graph.microsoft.com`)."""
     extra_ca_file: str | None = None
-    """A PEM file of CAs trusted on top of the system's (a local cloud's, or a TLS-inspecting proxy's)."""
+    """A PEM file of CAs trusted on top of the system's (a local cloud's, or a TLS-inspecting proxy's), by MSAL, the
+    key downloads and Graph; the SDK's token-service and connector clients make their own sessions (system store)."""
 
     @property
     def is_local(self) -> bool:
@@ -47,7 +48,7 @@ class Cloud:
         return f"{self.login_endpoint}/{tenant}"
 
     def ssl_context(self) -> ssl.SSLContext:
-        """The system's trust store plus `extra_ca_file`: used by every client that talks to this cloud."""
+        """The system's trust store plus `extra_ca_file`, for the clients we build (MSAL, JWKS, Graph)."""
         context = ssl.create_default_context()
         if self.extra_ca_file:
             context.load_verify_locations(cafile=self.extra_ca_file)
