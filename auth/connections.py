@@ -1,7 +1,7 @@
 """Outgoing auth: the SDK's MSAL connections and channel clients, pointed at the chosen cloud.
 
-With the public cloud and no overrides this returns the SDK's own `MsalConnectionManager` and a `CloudAdapter` with
-default options: the SDK runs exactly as shipped.
+With the public cloud and no overrides the connections are the SDK's own `MsalConnectionManager` and the token service
+is the SDK's default; the one change on every cloud is `ConnectorAwareClientFactory` (below).
 """
 
 from __future__ import annotations
