@@ -138,11 +138,18 @@ def start_azurite(port: int, location: Path | None = None, log_file: Path | None
     return AzuriteProcess(process=child.process, name=child.name, port=port)
 
 
+AGENT_LOG_LEVEL = "LOCALCLOUD_AGENT_LOG_LEVEL"
+"""When set in our environment, the `LOG_LEVEL` of every agent started here (the tests set DEBUG, so their token
+check sees what the clients log about headers and token responses)."""
+
+
 def start_agent(cloud_env_file: Path, port: int, log_file: Path | None = None,
                 extra_env: dict[str, str] | None = None) -> ChildProcess:
     """Run `python bot.py` on 127.0.0.1:`port` with the settings a local cloud wrote."""
+    level = os.environ.get(AGENT_LOG_LEVEL)
+    env = {"HOST": "127.0.0.1", "PORT": str(port), **({"LOG_LEVEL": level} if level else {}), **(extra_env or {})}
     return start_server("agent", [sys.executable, "bot.py", "--env-file", str(cloud_env_file)], port,
-                        env={"HOST": "127.0.0.1", "PORT": str(port), **(extra_env or {})}, log_file=log_file)
+                        env=env, log_file=log_file)
 
 
 def start_playground(agent_endpoint: str, port: int, workdir: Path) -> ChildProcess:

@@ -14,39 +14,58 @@ from pathlib import Path
 import pytest
 
 from localcloud.cloud import Cloud, run_cloud
-from localcloud.launcher import AzuriteProcess, CloudProcess, free_port, start_agent, start_azurite, start_cloud
+from localcloud.launcher import (
+    AGENT_LOG_LEVEL,
+    AzuriteProcess,
+    CloudProcess,
+    free_port,
+    start_agent,
+    start_azurite,
+    start_cloud,
+)
 from tests.support import RunningAgent
 
 ISSUED_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 """A JWT as the local cloud issues them (JSON header, JSON claims, signature)."""
 
 
-class _Records(logging.Handler):
+class _Leaks(logging.Handler):
+    """Notes which logger emitted each in-process record carrying a token (where, never what)."""
+
     def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
+        super().__init__(level=logging.DEBUG)
+        self.loggers: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
+        if ISSUED_TOKEN.search(self.format(record)):
+            self.loggers.append(record.name)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def no_token_in_any_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Fails the session if a token shows in a log: every record this process emits (at the levels in force, so
-    the tests' own `caplog` levels count), and every `*.log` file the tests' child processes wrote under the
-    session's temporary folder. Names where, never what (the failure message must not leak the token either)."""
-    records = _Records()
-    logging.getLogger().addHandler(records)
+    """Fails the session if a token shows in a log: any record this process emits, and any line of a `*.log` file
+    the tests' child processes wrote under the session's temporary folder. Both are at DEBUG, where MSAL, aiohttp and
+    the SDK log headers and token responses: this process's root logger for the session (a test's `caplog` may
+    lower it for a while), and every agent the launcher starts. Names where, never what (the failure message must
+    not leak the token either)."""
+    root = logging.getLogger()
+    leaks = _Leaks()
+    level = root.level
+    root.addHandler(leaks)
+    root.setLevel(logging.DEBUG)
     try:
-        yield
+        with pytest.MonkeyPatch.context() as environment:
+            environment.setenv(AGENT_LOG_LEVEL, "DEBUG")
+            yield
     finally:
-        logging.getLogger().removeHandler(records)
-    leaks = [f"in-process record {number}" for number, line in enumerate(records.lines, 1) if ISSUED_TOKEN.search(line)]
+        root.setLevel(level)
+        root.removeHandler(leaks)
+    found = [f"in-process record of logger {name!r}" for name in leaks.loggers]
     for log_file in sorted(tmp_path_factory.getbasetemp().rglob("*.log")):
         for number, line in enumerate(log_file.read_text(errors="replace").splitlines(), 1):
             if ISSUED_TOKEN.search(line):
-                leaks.append(f"{log_file}:{number}")
-    assert not leaks, f"{len(leaks)} log lines carry a token: {', '.join(leaks[:20])}"
+                found.append(f"{log_file}:{number}")
+    assert not found, f"{len(found)} log lines carry a token: {', '.join(found[:20])}"
 
 
 @pytest.fixture(scope="session")
