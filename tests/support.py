@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,9 @@ from localcloud.tenant import USERS
 
 OAUTH_CARD = "application/vnd.microsoft.card.oauth"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+"""Debian's Chromium headless in a container, making no requests of its own."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,12 @@ def adaptive_cards(replies: Iterable[Recorded]) -> list[dict[str, Any]]:
 
 def display_name(user: str) -> str:
     return next(known.display_name for known in USERS if known.username == user)
+
+
+def is_profile_of(user: str) -> Callable[[Recorded], bool]:
+    """Whether a reply carries `user`'s profile card (an Adaptive Card naming them)."""
+    name = display_name(user)
+    return lambda reply: any(name in json.dumps(card) for card in adaptive_cards([reply]))
 
 
 async def sign_in(client: LocalCloudClient, endpoint: str, user: str, signed_in: list[str]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -19,18 +20,15 @@ import aiohttp
 import pytest
 from playwright.async_api import Route, async_playwright, expect
 
-from localcloud.browser import magic_code_for
+from localcloud.browser import magic_code, sign_in_over_http
 from localcloud.launcher import ChildProcess, CloudProcess, free_port
 from localcloud.tenant import USERS
+from tests.support import ADAPTIVE_CARD, CHROMIUM_ARGS, OAUTH_CARD
 from tools.demo import banner, start_demo
 
 pytestmark = pytest.mark.playground
 
-OAUTH_CARD = "application/vnd.microsoft.card.oauth"
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 REPLY_SECONDS = 20  # the SDK replays /me after sign-in on its own time
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 Attachment = dict[str, Any]
 
@@ -39,15 +37,17 @@ Attachment = dict[str, Any]
 class Demo:
     playground: str
     cloud: CloudProcess
+    agent_port: int
+    children: list[ChildProcess]
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     children: list[ChildProcess] = []
-    port = free_port()
+    agent_port, port = free_port(), free_port()
     try:
-        cloud = start_demo(tmp_path_factory.mktemp("demo"), free_port(), port, children)
-        yield Demo(f"127.0.0.1:{port}", cloud)
+        cloud = start_demo(tmp_path_factory.mktemp("demo"), agent_port, port, children)
+        yield Demo(f"127.0.0.1:{port}", cloud, agent_port, children)
     finally:
         for child in reversed(children):
             child.stop()
@@ -64,11 +64,11 @@ class Chat:
     user: str
 
     async def send(self, text: str) -> None:
-        response = await self.session.post(
+        async with self.session.post(
             f"http://{self.playground}/_conversation/v1/conversations/{self.conversation}/messages",
             json={"from": {"id": self.user}, "text": text, "textFormat": "plain"},
-        )
-        assert response.status == 200, await response.text()
+        ) as response:
+            assert response.status == 200, await response.text()
 
     async def attachments_until(self, wanted: Callable[[Attachment], bool]) -> list[Attachment]:
         """The agent's attachments in this chat, up to and including the first `wanted` one (replies may be late)."""
@@ -86,7 +86,8 @@ class Chat:
 @pytest.fixture(scope="module")
 async def chat(demo: Demo) -> AsyncIterator[Chat]:
     async with aiohttp.ClientSession() as session:
-        config = (await (await session.get(f"http://{demo.playground}/_internal/v1/config")).json())["config"]
+        async with session.get(f"http://{demo.playground}/_internal/v1/config") as response:
+            config = (await response.json())["config"]
         async with session.ws_connect(f"ws://{demo.playground}/_ws_conversation/v1/conversations/stream") as socket:
             yield Chat(session, socket, demo.playground, config["personalChat"]["id"], config["currentUser"]["id"])
 
@@ -98,6 +99,8 @@ def card_saying(text: str) -> Callable[[Attachment], bool]:
 @dataclass
 class SignIn:
     link: str
+    page: str
+    """The HTML of the page the token service shows after Accept."""
     code: str
     after_code: list[Attachment]
 
@@ -108,9 +111,11 @@ async def signed_in(chat: Chat) -> SignIn:
     await chat.send("/me")
     oauth_card = (await chat.attachments_until(lambda attachment: attachment["contentType"] == OAUTH_CARD))[-1]
     link = oauth_card["content"]["buttons"][0]["value"]
-    code = await magic_code_for(link, "adele")
+    status, page = await sign_in_over_http(link, "adele")
+    assert status == 200, page
+    code = magic_code(page)
     await chat.send(code)
-    return SignIn(link, code, await chat.attachments_until(card_saying("Adele Vance")))
+    return SignIn(link, page, code, await chat.attachments_until(card_saying("Adele Vance")))
 
 
 async def test_the_playground_shows_the_agents_help_card_for_hello(chat: Chat) -> None:
@@ -127,8 +132,12 @@ async def test_me_offers_a_sign_in_button_that_opens_the_local_sign_in_page(demo
     assert signed_in.link.startswith(f"{token_service}/api/oauth/signin?signin=")
 
 
-async def test_the_local_sign_in_page_shows_a_six_digit_code(signed_in: SignIn) -> None:
-    assert re.fullmatch(r"\d{6}", signed_in.code)
+async def test_the_local_sign_in_page_tells_the_person_to_type_its_six_digit_code_into_the_chat(
+        signed_in: SignIn) -> None:
+    text = " ".join(re.sub(r"<[^>]+>", " ", signed_in.page).split())
+
+    shown = re.search(r"Enter this code in the chat to finish signing in: (\S+)", text)
+    assert shown and shown.group(1) == signed_in.code and re.fullmatch(r"\d{6}", shown.group(1))
 
 
 async def test_typing_the_code_into_the_chat_shows_the_signed_in_users_profile_card(signed_in: SignIn) -> None:
@@ -181,12 +190,44 @@ async def test_the_playground_web_ui_renders_the_help_card_typed_into_its_compos
             await browser.close()
 
 
-def test_the_demo_listens_only_on_loopback(demo: Demo) -> None:
-    port = int(demo.playground.rsplit(":", 1)[1])
-    listening = Path("/proc/net/tcp").read_text().splitlines()[1:] + Path("/proc/net/tcp6").read_text().splitlines()[1:]
-    local_addresses = {line.split()[1] for line in listening if line.split()[3] == "0A"}
-    ours = [address for address in local_addresses if int(address.rsplit(":", 1)[1], 16) == port]
-    assert ours and all(address.startswith("0100007F:") for address in ours)
+LOOPBACK = {"0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}
+"""127.0.0.1, ::1 and ::ffff:127.0.0.1 as /proc/net/tcp* spells them."""
+
+
+def _parent(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rsplit(") ", 1)[1].split()[1])  # after "pid (comm) state"
+    except OSError:  # the process ended meanwhile
+        return None
+
+
+def _descendants(pids: set[int]) -> set[int]:
+    """`pids` and every process started under them (node may start workers)."""
+    parents = {int(stat.parent.name): _parent(stat) for stat in Path("/proc").glob("[0-9]*/stat")}
+    found = set(pids)
+    while more := {pid for pid, parent in parents.items() if parent in found} - found:
+        found |= more
+    return found
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    try:
+        targets = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+    except OSError:  # the process ended, or closed a descriptor, meanwhile
+        return set()
+    return {target[len("socket:["):-1] for target in targets if target.startswith("socket:[")}
+
+
+def test_every_socket_the_demo_listens_on_is_on_loopback(demo: Demo) -> None:
+    inodes = set().union(*(_socket_inodes(pid) for pid in _descendants({child.pid for child in demo.children})))
+    rows = [line.split() for name in ("tcp", "tcp6") for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]]
+    listening = [row[1].rsplit(":", 1) for row in rows if row[3] == "0A" and row[9] in inodes]
+    cloud_ports = {int(port) for value in demo.cloud.settings.values()
+                   for port in re.findall(r"https?://127\.0\.0\.1:(\d+)", value)}
+
+    playground_port = int(demo.playground.rsplit(":", 1)[1])
+    assert {int(port, 16) for _, port in listening} >= {*cloud_ports, demo.agent_port, playground_port}
+    assert {address for address, _ in listening} <= LOOPBACK
 
 
 def test_the_banner_gives_the_playground_address_the_sign_in_steps_and_every_user() -> None:

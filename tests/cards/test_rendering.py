@@ -38,14 +38,13 @@ from tests.cards.test_files import BUDGET, NOW
 from tests.cards.test_files import NEXT as FILES_NEXT
 from tests.cards.test_files import page as files_page
 from tests.cards.test_profile import FULL, SPARSE
+from tests.support import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
 RENDER = Path(__file__).parent / "render"
 RENDERER = Path(__file__).parents[2] / "node_modules/adaptivecards/dist/adaptivecards.min.js"
 HOST_CONFIG = json.loads((RENDER / "microsoft-teams-light.json").read_text(encoding="utf-8"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 WIDTHS = {"wide": 640, "narrow": 340}
 """The chat message's width: Teams on a desktop (a `Full` width card) and on a phone."""
 

@@ -23,13 +23,12 @@ from localcloud.browser import magic_code, sign_in_over_http
 from localcloud.launcher import CloudProcess
 from localcloud.tenant import GRAPH_APP_ID, GRAPH_RESOURCE, TEAMS_DESKTOP_CLIENT_ID, USERS
 from localcloud.tokenservice import CONSENT_REQUIRED
+from tests.support import CHROMIUM_ARGS
 
 CONNECTION = "graph"
 CHANNEL = "msteams"
 SETTING = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 ADELE = next(user for user in USERS if user.username == "adele")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
 def _authority(cloud: CloudProcess) -> str:
