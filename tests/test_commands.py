@@ -14,11 +14,10 @@ from aiohttp.test_utils import TestServer
 from localcloud.client import CopilotResult, LocalCloudClient, Recorded
 from localcloud.launcher import CloudProcess
 from skills.help import WELCOME
-from tests.support import sign_in
+from tests.support import ADAPTIVE_CARD, sign_in
 
 pytestmark = pytest.mark.asyncio
 
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 USER = "isaiah"
 
 
