@@ -28,6 +28,7 @@ from aiohttp import web
 from dotenv import dotenv_values
 
 from .cloud import OAUTH_CONNECTION_NAME, Cloud, describe
+from .faults import Fault
 from .tenant import BOTFRAMEWORK_RESOURCE, TEAMS_DESKTOP_CLIENT_ID, User, stable_id
 from .tokens import TokenRejected
 
@@ -94,9 +95,14 @@ LOG = web.AppKey("activity_log", ActivityLog)
 CLOUD = web.AppKey("cloud", Cloud)
 
 
+_last_activity_id = [0]
+
+
 def _activity_id() -> str:
-    """Teams message ids are numeric; microseconds keep them unique and ordered."""
-    return str(time.time_ns() // 1000)
+    """Teams message ids are numeric: the time in microseconds, moved past the last id when two fall in the same
+    microsecond, so they stay unique and ordered."""
+    _last_activity_id[0] = max(time.time_ns() // 1000, _last_activity_id[0] + 1)
+    return str(_last_activity_id[0])
 
 
 def teams_user_id(user: User) -> str:
@@ -362,6 +368,15 @@ def _connector_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
+def fault_reply(_: web.Request, fault: Fault) -> web.Response:
+    """An injected fault in the Bot Connector's error shape."""
+    assert fault.status is not None
+    code = {401: "Unauthorized", 404: "NotFound", 429: "TooManyRequests"}.get(fault.status, "ServiceError")
+    response = _connector_error(fault.status, code, fault.message)
+    response.headers.update(fault.headers)
+    return response
+
+
 def _authorize_agent(request: web.Request) -> web.Response | None:
     """Bot Service accepts replies only with a Bot Framework token issued to the bot itself."""
     cloud = request.app[CLOUD]
@@ -559,6 +574,18 @@ async def endpoints(request: web.Request) -> web.Response:
     return web.json_response(describe(request.app[CLOUD]))
 
 
+async def consent_required(request: web.Request) -> web.Response:
+    """Make the token service answer SSO exchanges with "Consent Required" for one user, or with `user: null`
+    everyone: `{"user": name|null, "enabled": bool}`; answers the switch's state."""
+    cloud = request.app[CLOUD]
+    body = await _json_object(request)
+    enabled = body.get("enabled")
+    if not isinstance(enabled, bool):
+        raise ControlError('the body must be {"user": name|null, "enabled": bool}')
+    user = None if body.get("user") is None else _user(cloud, body)
+    return web.json_response(cloud.token_service.require_consent(user, enabled))
+
+
 @web.middleware
 async def control_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
@@ -586,6 +613,8 @@ def create_app(cloud: Cloud) -> web.Application:
         web.post("/_localcloud/copilot/activities", copilot_send),
         web.get("/_localcloud/conversations/{cid}/activities", list_activities),
         web.get("/_localcloud/endpoints", endpoints),
+        web.put("/_localcloud/tokenservice/consent-required", consent_required),
+        *cloud.faults.routes(),
     ])
     return app
 

@@ -84,7 +84,6 @@ class LocalCloudClient:
         self.base_url = base_url.rstrip("/")
         self._session = session
         self._own_session = session is None
-        self._token_service: str | None = None
 
     async def __aenter__(self) -> LocalCloudClient:
         return self
@@ -198,9 +197,6 @@ class LocalCloudClient:
 
     async def consent_required(self, user: str | None, enabled: bool) -> None:
         """Make the token service answer SSO exchanges for `user` (None: everyone) as if consent were missing."""
-        if self._token_service is None:
-            endpoints = await self._call("GET", f"{self.base_url}/_localcloud/endpoints")
-            self._token_service = endpoints["endpoints"]["token_service"].rstrip("/")
-        url = f"{self._token_service}/_localcloud/tokenservice/consent-required"
-        await self._call("PUT", url, {"user": user, "enabled": enabled})
+        await self._call("PUT", f"{self.base_url}/_localcloud/tokenservice/consent-required",
+                         {"user": user, "enabled": enabled})
 

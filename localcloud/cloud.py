@@ -17,15 +17,19 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import aiohttp
 from aiohttp import web
 
-from .faults import FaultRegistry
+from .faults import FaultRegistry, FaultReply
 from .pki import CertificateAuthority, SigningKey
 from .tenant import Directory
 from .tokens import TokenIssuer
+
+if TYPE_CHECKING:
+    from .entra import Entra
+    from .tokenservice import TokenService
 
 log = logging.getLogger("localcloud")
 
@@ -62,6 +66,10 @@ class Cloud:
     agent_endpoint: str = DEFAULT_AGENT_ENDPOINT
     client_ssl: ssl.SSLContext | None = None
     _http: aiohttp.ClientSession | None = None
+    entra: Entra = field(init=False, repr=False)
+    """Entra ID's state (codes, refresh tokens, open sign-in pages), shared by its token app and its sign-in app."""
+    token_service: TokenService = field(init=False, repr=False)
+    """The token service's state, which the control API on the channels URL also switches."""
 
     @property
     def tenant_id(self) -> str:
@@ -116,22 +124,30 @@ def _loopback_socket() -> socket.socket:
     return sock
 
 
-def _app_factories() -> dict[str, Callable[[Cloud], web.Application]]:
+class Service(NamedTuple):
+    create_app: Callable[[Cloud], web.Application]
+    faults: str
+    """The name faults use for it (`localcloud.faults.SERVICES`)."""
+    fault_reply: FaultReply
+    """How it answers an injected error: in its own error shape."""
+
+
+def _services() -> dict[str, Service]:
+    """Each service by its `Endpoints` name."""
     from . import botframework, channels, entra, graph, tokenservice
+    from .faults import plain_reply
 
     return {
-        "login": entra.create_app,
-        "login_ui": entra.create_ui_app,
-        "botframework": botframework.create_app,
-        "token_service": tokenservice.create_app,
-        "graph": graph.create_app,
-        "channels": channels.create_app,
+        "login": Service(entra.create_app, "login", entra.fault_reply),
+        "login_ui": Service(entra.create_ui_app, "login", entra.ui_fault_reply),
+        "botframework": Service(botframework.create_app, "botframework", plain_reply),
+        "token_service": Service(tokenservice.create_app, "tokenservice", tokenservice.fault_reply),
+        "graph": Service(graph.create_app, "graph", graph.fault_reply),
+        "channels": Service(channels.create_app, "channels", channels.fault_reply),
     }
 
 
 _HTTPS = {"login", "botframework", "graph"}
-_FAULT_SERVICE = {"login": "login", "login_ui": "login", "botframework": "botframework",
-                  "token_service": "tokenservice", "graph": "graph", "channels": "channels"}
 
 
 @contextlib.asynccontextmanager
@@ -139,16 +155,22 @@ async def run_cloud(
     state_dir: Path, agent_endpoint: str = DEFAULT_AGENT_ENDPOINT, agent_secret: str | None = None
 ) -> AsyncIterator[Cloud]:
     """Start every service on free loopback ports; stop them all on exit."""
+    from .entra import Entra
+    from .tokenservice import REDIRECT_PATH, TokenService
+
     ca = CertificateAuthority()
     server_ssl = ca.server_ssl_context(state_dir)
     ca_file = state_dir / "ca.pem"
     client_ssl = ssl.create_default_context(cafile=str(ca_file))
-    sockets = {name: _loopback_socket() for name in _app_factories()}
+    services = _services()
+    sockets = {name: _loopback_socket() for name in services}
     urls = {
         name: f"{'https' if name in _HTTPS else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
         for name, sock in sockets.items()
     }
     directory = Directory.create(agent_secret=agent_secret)
+    # The bot registration's OAuth connection redirects back to the token service.
+    directory.agent.redirect_uris.append(f"{urls['token_service']}{REDIRECT_PATH}")
     cloud = Cloud(
         directory=directory,
         issuer=TokenIssuer(directory.tenant_id, SigningKey.generate(), SigningKey.generate()),
@@ -157,13 +179,15 @@ async def run_cloud(
         agent_endpoint=agent_endpoint,
         client_ssl=client_ssl,
     )
+    cloud.entra = Entra(cloud)
+    cloud.token_service = TokenService(cloud)
     runners: list[web.AppRunner] = []
     try:
-        for name, factory in _app_factories().items():
-            app = factory(cloud)
-            app.middlewares.insert(0, cloud.faults.middleware(_FAULT_SERVICE[name]))
-            app.add_routes(cloud.faults.routes())
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        for name, service in services.items():
+            app = service.create_app(cloud)
+            app.middlewares.insert(0, cloud.faults.middleware(service.faults, service.fault_reply))
+            # Cancel a handler when its client goes away, so an injected latency never outlives its request.
+            runner = web.AppRunner(app, access_log=None, handle_signals=False, handler_cancellation=True)
             await runner.setup()
             await web.SockSite(runner, sockets[name], ssl_context=server_ssl if name in _HTTPS else None).start()
             runners.append(runner)
@@ -191,13 +215,19 @@ async def serve(env_file: Path, state_dir: Path, agent_endpoint: str) -> None:
     """Run until SIGTERM or SIGINT, with the agent's settings written to `env_file`."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
-    async with run_cloud(state_dir, agent_endpoint) as cloud:
-        write_env_file(env_file, cloud.agent_settings())
-        log.info("local cloud ready: %s", ", ".join(f"{k}={v}" for k, v in vars(cloud.endpoints).items()))
-        await stop.wait()
-    await asyncio.to_thread(env_file.unlink, missing_ok=True)
+    try:
+        async with run_cloud(state_dir, agent_endpoint) as cloud:
+            write_env_file(env_file, cloud.agent_settings())
+            log.info("local cloud ready: %s", ", ".join(f"{k}={v}" for k, v in vars(cloud.endpoints).items()))
+            await stop.wait()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        # However it ends: the file holds the client secret, and its presence tells readers the cloud is up.
+        await asyncio.to_thread(env_file.unlink, missing_ok=True)
 
 
 def describe(cloud: Cloud) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from multidict import MultiDict, MultiDictProxy
 from yarl import URL
 
 from .cloud import Cloud
+from .faults import Fault
 from .tenant import BOTFRAMEWORK_RESOURCE, DOMAIN, GRAPH_APP_ID, GRAPH_RESOURCE, OIDC_SCOPES, App, User
 from .tokens import ACCESS_TOKEN_LIFETIME, entra_issuer
 
@@ -430,7 +431,7 @@ def _invalid_scope(scopes: Scopes) -> EntraError:
 
 def create_app(cloud: Cloud) -> web.Application:
     """login.microsoftonline.com: discovery, keys and the token endpoint (https)."""
-    entra = _entra(cloud)
+    entra = cloud.entra
     login, login_ui = cloud.endpoints.login, cloud.endpoints.login_ui
 
     async def openid_configuration(request: web.Request) -> web.Response:
@@ -532,20 +533,32 @@ async def _form(request: web.Request) -> MultiDictProxy[str]:
     return MultiDictProxy(MultiDict((key, value) for key, value in form.items() if isinstance(value, str)))
 
 
-_INSTANCES: dict[int, Entra] = {}
+def _injected(fault: Fault) -> EntraError:
+    """An injected fault as Entra words it: throttling and server errors are transient, the rest a failed sign-in."""
+    assert fault.status is not None
+    if fault.status == 429 or fault.status >= 500:
+        return EntraError("temporarily_unavailable", 90033, f"A transient error has occurred. Please try again. "
+                          f"{fault.message}", fault.status)
+    return EntraError("invalid_request", 50000, f"There was an error issuing a token. {fault.message}", fault.status)
 
 
-def _entra(cloud: Cloud) -> Entra:
-    """The token app and the sign-in app of one cloud share one state (codes issued by one, redeemed by the other)."""
-    entra = _INSTANCES.get(id(cloud))
-    if entra is None or entra.cloud is not cloud:
-        entra = _INSTANCES[id(cloud)] = Entra(cloud)
-    return entra
+def fault_reply(request: web.Request, fault: Fault) -> web.Response:
+    response = _injected(fault).response(request)
+    response.headers.update(fault.headers)
+    return response
+
+
+def ui_fault_reply(_: web.Request, fault: Fault) -> web.Response:
+    """The sign-in pages answer a fault with their error page, as a browser would see it."""
+    error = _injected(fault)
+    response = _error_page(error.code, error.message, error.status)
+    response.headers.update(fault.headers)
+    return response
 
 
 def create_ui_app(cloud: Cloud) -> web.Application:
     """The sign-in and consent page (http): pick a demo user, accept the permissions, go back with a code."""
-    entra = _entra(cloud)
+    entra = cloud.entra
     directory = cloud.directory
 
     async def authorize(request: web.Request) -> web.Response:
@@ -686,10 +699,10 @@ def _html(title: str, body: str, status: int = 200) -> web.Response:
                         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
 
 
-def _error_page(code: int, message: str) -> web.Response:
+def _error_page(code: int, message: str, status: int = 400) -> web.Response:
     body = (f'<h1>Sorry, but we\'re having trouble signing you in.</h1><p class="problem" data-testid="error">'
             f"AADSTS{code}: {html.escape(message)}</p>")
-    return _html("Sign in error", body, status=400)
+    return _html("Sign in error", body, status=status)
 
 
 def _consent_page(entra: Entra, request_id: str, pending: AuthorizeRequest, problem: str | None = None

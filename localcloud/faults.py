@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import itertools
-import json
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,33 +25,41 @@ class Fault:
     path: str
     """An exact path or a glob (`/v1.0/me/*`), matched against the path without its query."""
     status: int | None = None
-    """The status to answer with; None only adds latency and then serves the request normally."""
+    """The error status to answer with; None only adds latency and then serves the request normally."""
     retry_after: int | None = None
     latency_ms: int = 0
     count: int | None = None
-    """How many requests it applies to; None for every one until cleared."""
+    """How many requests it applies to (at least one); None for every one until cleared."""
     method: str | None = None
     id: int = field(default=0)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Fault:
+    def from_json(cls, data: Any) -> Fault:
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
         service = data.get("service", "graph")
         if service not in SERVICES:
             raise ValueError(f"service must be one of {', '.join(SERVICES)}")
         path = data.get("path")
         if not isinstance(path, str) or not path.startswith("/"):
             raise ValueError("path must be a string that starts with '/'")
-        status = data.get("status")
-        if status is not None and (not isinstance(status, int) or not 100 <= status <= 599):
-            raise ValueError("status must be an HTTP status code")
+        status = _optional_int(data, "status")
+        if status is not None and not 400 <= status <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        method = data.get("method")
+        if method is not None and (not isinstance(method, str) or not _METHOD.fullmatch(method)):
+            raise ValueError("method must be an HTTP method name, e.g. GET")
+        count = _optional_int(data, "count")
+        if count is not None and count < 1:
+            raise ValueError("count must be at least 1 (leave it out for every request)")
         fault = cls(
             service=service,
             path=path,
             status=status,
             retry_after=_optional_int(data, "retry_after"),
             latency_ms=_optional_int(data, "latency_ms") or 0,
-            count=_optional_int(data, "count"),
-            method=(data.get("method") or None),
+            count=count,
+            method=method,
         )
         if fault.status is None and not fault.latency_ms:
             raise ValueError("a fault needs a status, a latency_ms, or both")
@@ -63,12 +72,30 @@ class Fault:
             and fnmatch.fnmatchcase(path, self.path)
         )
 
+    @property
+    def message(self) -> str:
+        return f"Injected by the local cloud (fault {self.id})."
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """`Retry-After`, when the fault has one; every service's error answer carries it."""
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+
+    async def delay(self) -> None:
+        if self.latency_ms:
+            await asyncio.sleep(self.latency_ms / 1000)
+
+
+_METHOD = re.compile(r"[A-Za-z]+")
+FaultReply = Callable[[web.Request, Fault], web.StreamResponse]
+"""Builds a fault's error answer in the shape of the service that raised it."""
+
 
 def _optional_int(data: dict[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is None:
         return None
-    if not isinstance(value, int) or value < 0:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{key} must be a non-negative integer")
     return value
 
@@ -102,32 +129,28 @@ class FaultRegistry:
                 return fault
         return None
 
-    async def apply(self, fault: Fault) -> web.Response | None:
-        """Wait the fault's latency, then return its error response, or None to serve the request normally."""
-        if fault.latency_ms:
-            await asyncio.sleep(fault.latency_ms / 1000)
-        if fault.status is None:
-            return None
-        return error_response(fault)
+    def middleware(self, service: str, reply: FaultReply) -> Any:
+        """Applies the faults of `service` before its own handlers; `reply` builds the error in its shape."""
 
-    def middleware(self, service: str) -> Any:
         @web.middleware
         async def fault_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
             if not request.path.startswith("/_localcloud/"):
                 fault = self.take(service, request.method, request.path)
                 if fault is not None:
-                    response = await self.apply(fault)
-                    if response is not None:
-                        return response
+                    await fault.delay()
+                    if fault.status is not None:
+                        return reply(request, fault)
             return await handler(request)
 
         return fault_middleware
 
     def routes(self) -> list[web.RouteDef]:
+        """The control API: `POST` adds a fault (201 with its id), `GET` lists them, `DELETE` clears them all."""
+
         async def add(request: web.Request) -> web.Response:
             try:
                 fault = Fault.from_json(await request.json())
-            except (ValueError, json.JSONDecodeError) as error:
+            except (ValueError, UnicodeDecodeError) as error:  # json.JSONDecodeError is a ValueError
                 return web.json_response({"error": str(error)}, status=400)
             return web.json_response(asdict(self.add(fault)), status=201)
 
@@ -145,17 +168,7 @@ class FaultRegistry:
         ]
 
 
-def error_response(fault: Fault) -> web.Response:
-    """An error in the shape of the service that raised it (Graph's OData error for Graph)."""
+def plain_reply(_: web.Request, fault: Fault) -> web.Response:
+    """For a service with no error body of its own (Bot Framework's key endpoints): the bare status."""
     assert fault.status is not None
-    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-    code = {
-        401: "InvalidAuthenticationToken",
-        403: "Authorization_RequestDenied",
-        404: "itemNotFound",
-        429: "TooManyRequests",
-        503: "serviceNotAvailable",
-        504: "gatewayTimeout",
-    }.get(fault.status, "generalException")
-    body = {"error": {"code": code, "message": f"Injected by the local cloud (fault {fault.id})."}}
-    return web.json_response(body, status=fault.status, headers=headers)
+    return web.Response(status=fault.status, headers=fault.headers)

@@ -7,6 +7,7 @@ Content comes from `seed.py`. Every route is a plain function of (call, user, ma
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
@@ -23,12 +24,15 @@ from multidict import CIMultiDict, MultiDict
 from tzlocal.windows_tz import win_tz
 
 from . import seed
+from .faults import Fault
 from .tenant import GRAPH_APP_ID, GRAPH_RESOURCE, User
 from .tokens import TokenRejected
 
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 AUDIENCES = [GRAPH_RESOURCE, GRAPH_APP_ID]
 MAX_BATCH = 20
+PATH_SAFE = "/()'=,$:@!*;+&"
+"""What Graph leaves unescaped in the paths of the links it builds: OData's key and function syntax."""
 
 # Windows time zone names (as Outlook stores them) and the IANA zone each means, from CLDR's windowsZones.
 _WINDOWS_BY_LOWER = {name.lower(): name for name in win_tz}
@@ -487,7 +491,8 @@ class GraphService:
     def next_link(self, call: Call, name: str, value: str) -> str:
         """An absolute next-page URL that keeps every query option of this request."""
         query = [(key, item) for key, item in call.query.items() if key.lower() not in (name.lower(), name[1:])]
-        return f"{self.base}{call.path}?{urlencode([*query, (name, value)], safe='$')}"
+        path = quote(call.path, safe=PATH_SAFE)
+        return f"{self.base}{path}?{urlencode([*query, (name, value)], safe='$', quote_via=quote)}"
 
     # --- drive -----------------------------------------------------------------------------------------------
 
@@ -614,47 +619,50 @@ class GraphService:
     # --- $batch ----------------------------------------------------------------------------------------------
 
     async def batch(self, payload: Any, claims: dict[str, Any]) -> Reply:
-        """JSON `$batch`: up to 20 relative GET requests, answered in order, honouring `dependsOn` and faults."""
+        """JSON `$batch`: up to 20 relative GET requests, run concurrently except where `dependsOn` orders them; a
+        request whose dependency failed is answered 424 without running. Responses come in the order asked."""
         requests = payload.get("requests") if isinstance(payload, dict) else None
         if not isinstance(requests, list) or not requests:
             raise bad_request("Invalid batch payload format.")
         if len(requests) > MAX_BATCH:
             raise bad_request(f"The number of batch requests in the payload exceeds the limit of {MAX_BATCH}.")
-        statuses: dict[str, int] = {}
-        responses = []
+        answers: dict[str, asyncio.Task[dict[str, Any]]] = {}
         for item in requests:
             if not isinstance(item, dict) or not all(isinstance(item.get(key), str) for key in ("id", "method", "url")):
                 raise bad_request("Each batch request needs string 'id', 'method' and 'url' properties.")
             item_id = item["id"]
-            if item_id in statuses:
+            if item_id in answers:
                 raise bad_request(f"Batch request ids must be unique; '{item_id}' appears more than once.")
             depends = item.get("dependsOn") or []
-            if not isinstance(depends, list) or any(dep not in statuses for dep in depends):
+            if not isinstance(depends, list) or not all(isinstance(dep, str) for dep in depends):
+                raise bad_request(f"The dependsOn of request '{item_id}' must be a list of request ids.")
+            if any(dep not in answers for dep in depends):
                 raise bad_request(f"Request '{item_id}' depends on a request that is not earlier in the batch.")
-            if any(not 200 <= statuses[dep] < 300 for dep in depends):
-                response = {"id": item_id, "status": 424, "headers": {"Content-Type": JSON_TYPE},
-                            "body": {"error": {"code": "FailedDependency", "message": "Failed dependency."}}}
-            else:
-                response = await self.batch_item(item, claims)
-            statuses[item_id] = response["status"]
-            responses.append(response)
-        return Reply({"responses": responses})
+            answers[item_id] = asyncio.ensure_future(self.batch_answer(item, [answers[dep] for dep in depends], claims))
+        return Reply({"responses": list(await asyncio.gather(*answers.values()))})
+
+    async def batch_answer(self, item: dict[str, Any], dependencies: list[asyncio.Task[dict[str, Any]]],
+                           claims: dict[str, Any]) -> dict[str, Any]:
+        """One item, once the items it depends on have been answered."""
+        for dependency in dependencies:
+            if not 200 <= (await dependency)["status"] < 300:
+                return {"id": item["id"], "status": 424, "headers": {"Content-Type": JSON_TYPE},
+                        "body": {"error": {"code": "FailedDependency", "message": "Failed dependency."}}}
+        return await self.batch_item(item, claims)
 
     async def batch_item(self, item: dict[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
         url = urlsplit(item["url"])
         method = item["method"].upper()
         path = "/" + unquote(url.path).lstrip("/")
-        fault = self.cloud.faults.take("graph", method, "/v1.0" + path)
-        injected = await self.cloud.faults.apply(fault) if fault is not None else None
-        if injected is not None:
-            headers = {"Content-Type": JSON_TYPE} | (
-                {"Retry-After": injected.headers["Retry-After"]} if "Retry-After" in injected.headers else {})
-            return {"id": item["id"], "status": injected.status, "headers": headers,
-                    "body": json.loads(injected.text or "{}")}
         headers = item.get("headers")
         call = Call(method, path, MultiDict(parse_qsl(url.query, keep_blank_values=True)),
                     CIMultiDict(headers if isinstance(headers, dict) else {}), claims)
         try:
+            fault = self.cloud.faults.take("graph", method, "/v1.0" + path)
+            if fault is not None:
+                await fault.delay()
+                if fault.status is not None:
+                    raise injected_error(fault)
             if url.scheme or url.netloc or path.lower() == "/$batch":
                 raise bad_request("Invalid request URL: batch items take URLs relative to the version, like /me.")
             reply = self.dispatch(call)
@@ -677,14 +685,43 @@ def error_reply(error: GraphError, request_id: str | None, client_request_id: st
                  status=error.status, headers=error.headers)
 
 
+INJECTED_CODES = {401: "InvalidAuthenticationToken", 403: "Authorization_RequestDenied", 404: "itemNotFound",
+                  429: "TooManyRequests", 503: "serviceNotAvailable", 504: "gatewayTimeout"}
+
+
+def injected_error(fault: Fault) -> GraphError:
+    assert fault.status is not None
+    return GraphError(fault.status, INJECTED_CODES.get(fault.status, "generalException"), fault.message, fault.headers)
+
+
+def fault_reply(request: web.Request, fault: Fault) -> web.Response:
+    ids = request_ids(request)
+    return respond(error_reply(injected_error(fault), *ids), *ids)
+
+
+def request_ids(request: web.Request) -> tuple[str, str]:
+    """A new `request-id`, and the client's `client-request-id` (the request id when it sent none)."""
+    request_id = str(uuid.uuid4())
+    return request_id, request.headers.get("client-request-id") or request_id
+
+
+def respond(reply: Reply, request_id: str, client_request_id: str) -> web.Response:
+    """A reply with the headers Graph puts on every answer."""
+    body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+    headers = {"request-id": request_id, "client-request-id": client_request_id,
+               "x-ms-ags-diagnostic": '{"ServerInfo":{"DataCenter":"Local","Slice":"E","Ring":"1",'
+                                      '"ScaleUnit":"000","RoleInstance":"localcloud"}}',
+               "Content-Type": reply.content_type, **reply.headers}
+    return web.Response(status=reply.status, body=body, headers=headers)
+
+
 def create_app(cloud: Any) -> web.Application:
     service = GraphService(cloud)
     authenticate = (f'Bearer realm="", authorization_uri="{cloud.endpoints.login}/common/oauth2/authorize", '
                     f'client_id="{GRAPH_APP_ID}"')
 
     async def handle(request: web.Request) -> web.Response:
-        request_id = str(uuid.uuid4())
-        client_request_id = request.headers.get("client-request-id") or request_id
+        ids = request_ids(request)
         try:
             version, _, path = request.path.lstrip("/").partition("/")
             if version != "v1.0":
@@ -704,14 +741,9 @@ def create_app(cloud: Any) -> web.Application:
                 reply = service.dispatch(Call(request.method, "/" + path, MultiDict(request.query),
                                               CIMultiDict(request.headers), claims))
         except GraphError as error:
-            reply = error_reply(error, request_id, client_request_id)
-        body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
-        headers = {"request-id": request_id, "client-request-id": client_request_id,
-                   "x-ms-ags-diagnostic": '{"ServerInfo":{"DataCenter":"Local","Slice":"E","Ring":"1",'
-                                          '"ScaleUnit":"000","RoleInstance":"localcloud"}}',
-                   "Content-Type": reply.content_type, **reply.headers}
-        return web.Response(status=reply.status, body=body, headers=headers)
+            reply = error_reply(error, *ids)
+        return respond(reply, *ids)
 
     app = web.Application()
-    app.router.add_route("*", "/{tail:(?!_localcloud/).*}", handle)
+    app.router.add_route("*", "/{tail:.*}", handle)
     return app

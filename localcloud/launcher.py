@@ -58,19 +58,28 @@ def start_cloud(env_file: Path, agent_endpoint: str | None = None, timeout: floa
     command = [sys.executable, "-m", "localcloud", "--env-file", str(env_file)]
     if agent_endpoint:
         command += ["--agent-endpoint", agent_endpoint]
-    output = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - kept open for the child
-    process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = _popen(command, ROOT, {"PYTHONUNBUFFERED": "1"}, log_file)
     deadline = time.monotonic() + timeout
     while not env_file.exists():
         if process.poll() is not None:
             raise RuntimeError(f"the local cloud exited with status {process.returncode} before it was ready")
         if time.monotonic() > deadline:
             process.kill()
+            process.wait()
             raise TimeoutError("the local cloud did not become ready in time")
         time.sleep(0.05)
     settings = {key: value or "" for key, value in dotenv_values(env_file).items()}
     return CloudProcess(process=process, name="localcloud", env_file=env_file, settings=settings)
+
+
+def _popen(command: list[str], cwd: Path, env: dict[str, str], log_file: Path | None) -> subprocess.Popen[bytes]:
+    """Start `command` with stdout and stderr appended to `log_file` (or discarded); the child keeps its own copy
+    of the file, so ours is closed at once."""
+    if log_file is None:
+        return subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                env={**os.environ, **env})
+    with open(log_file, "ab") as output:
+        return subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **env})
 
 
 def free_port() -> int:
@@ -96,9 +105,7 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, timeou
 def start_server(name: str, command: list[str], port: int, *, env: dict[str, str] | None = None,
                  cwd: Path = ROOT, log_file: Path | None = None, timeout: float = 60) -> ChildProcess:
     """Start a server and wait until it listens on 127.0.0.1:`port`."""
-    output = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - kept open for the child
-    process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    process = _popen(command, cwd, {"PYTHONUNBUFFERED": "1", **(env or {})}, log_file)
     child = ChildProcess(process=process, name=name)
     try:
         wait_for_port(port, process, name, timeout)

@@ -26,7 +26,8 @@ import aiohttp
 from aiohttp import web
 
 from .cloud import OAUTH_CONNECTION_NAME, Cloud
-from .tenant import AGENT_GRAPH_SCOPES, BOTFRAMEWORK_RESOURCE, stable_id
+from .faults import Fault
+from .tenant import AGENT_GRAPH_SCOPES, BOTFRAMEWORK_RESOURCE, User, stable_id
 from .tokens import TokenRejected
 
 log = logging.getLogger("localcloud.tokenservice")
@@ -415,26 +416,16 @@ class TokenService:
 
     # --- local cloud control --------------------------------------------------------------------------------------
 
-    async def set_consent_required(self, request: web.Request) -> web.Response:
-        """Make token exchanges answer "Consent Required" for one user (by name) or, with `user: null`, everyone."""
-        try:
-            body = await request.json()
-            user_name, enabled = body.get("user"), body["enabled"]
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, AttributeError) as error:
-            raise ServiceError(400, "BadArgument", 'The body must be {"user": name|null, "enabled": bool}.') from error
-        if not isinstance(enabled, bool) or not (user_name is None or isinstance(user_name, str)):
-            raise ServiceError(400, "BadArgument", 'The body must be {"user": name|null, "enabled": bool}.')
-        if user_name is None:
+    def require_consent(self, user: User | None, enabled: bool) -> dict[str, Any]:
+        """Make token exchanges answer "Consent Required" for one user or, with None, everyone; the switch's state."""
+        if user is None:
             self.consent_required_for_everyone = enabled
             if not enabled:
                 self.consent_required_users.clear()
         else:
-            user = self.cloud.directory.user_by_name(user_name)
-            if user is None:
-                raise ServiceError(404, "NotFound", f"There is no user '{user_name}' in the local tenant.")
             (self.consent_required_users.add if enabled else self.consent_required_users.discard)(user.id)
         names = sorted(self.cloud.directory.users[oid].username for oid in self.consent_required_users)
-        return web.json_response({"everyone": self.consent_required_for_everyone, "users": names})
+        return {"everyone": self.consent_required_for_everyone, "users": names}
 
 
 def _page(title: str, body_html: str, status: int = 200) -> web.Response:
@@ -447,10 +438,16 @@ def _page(title: str, body_html: str, status: int = 200) -> web.Response:
     return web.Response(text=text, status=status, content_type="text/html")
 
 
+def fault_reply(_: web.Request, fault: Fault) -> web.Response:
+    assert fault.status is not None
+    code = {401: "Unauthorized", 404: "NotFound", 429: "TooManyRequests"}.get(fault.status, "ServiceError")
+    response = ServiceError(fault.status, code, fault.message).response()
+    response.headers.update(fault.headers)
+    return response
+
+
 def create_app(cloud: Cloud) -> web.Application:
-    service = TokenService(cloud)
-    if service.redirect_uri not in cloud.directory.agent.redirect_uris:
-        cloud.directory.agent.redirect_uris.append(service.redirect_uri)
+    service = cloud.token_service
 
     @web.middleware
     async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -479,6 +476,5 @@ def create_app(cloud: Cloud) -> web.Application:
         app.router.add_route(method, _ci(path), handler)
     app.router.add_get(_ci("api/oauth/signin"), service.start_sign_in)
     app.router.add_get(REDIRECT_PATH, service.redirect)
-    app.router.add_put("/_localcloud/tokenservice/consent-required", service.set_consent_required)
     return app
 

@@ -20,7 +20,7 @@ from microsoft_agents.hosting.core.connector import MCSConnectorClient
 from microsoft_agents.hosting.core.connector.client.connector_client import ConnectorClient
 
 from localcloud.__main__ import main
-from localcloud.channels import parse_event_stream, reply_lines
+from localcloud.channels import _activity_id, parse_event_stream, reply_lines
 from localcloud.client import LocalCloudClient, LocalCloudError
 from localcloud.launcher import CloudProcess
 from localcloud.tenant import TEAMS_DESKTOP_CLIENT_ID, stable_id
@@ -360,3 +360,9 @@ async def test_sdk_mcs_connector_client_posts_to_the_copilot_callback(local: Loc
 
     found, _ = await local.activities(result.conversation)
     assert [(r.text, r.activity["id"]) for r in found] == [("from the SDK", response.id)]
+
+
+def test_activity_ids_made_in_the_same_microsecond_differ() -> None:
+    ids = [_activity_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids) and all(value.isdigit() for value in ids)
+    assert [int(value) for value in ids] == sorted(int(value) for value in ids)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import ssl
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
+import yarl
 from kiota_abstractions.authentication import (
     AccessTokenProvider,
     AllowedHostsValidator,
@@ -32,6 +37,7 @@ from localcloud import seed
 from localcloud.cloud import Cloud, run_cloud
 from localcloud.faults import Fault
 from localcloud.graph import resolve_zone
+from localcloud.launcher import ROOT
 from localcloud.tenant import AGENT_GRAPH_SCOPES, User
 
 GRAPH = "https://graph.microsoft.com"
@@ -59,9 +65,11 @@ async def cloud(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cloud
 
 @pytest.fixture(scope="module")
 async def http(cloud: Cloud) -> AsyncIterator[httpx.AsyncClient]:
-    client = httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(cloud.ca_file)))
-    async with GraphClientFactory.create_with_default_middleware(client=client, options=graph_options) as wrapped:
-        yield wrapped
+    """msgraph-core's middleware transport never closes the transport it wraps (no `aclose`): the test does."""
+    transport = httpx.AsyncHTTPTransport(verify=ssl.create_default_context(cafile=str(cloud.ca_file)))
+    client = httpx.AsyncClient(transport=transport)
+    async with transport, GraphClientFactory.create_with_default_middleware(client=client, options=graph_options):
+        yield client
 
 
 Graph = tuple[GraphServiceClient, GraphRequestAdapter]
@@ -296,11 +304,25 @@ async def test_bad_token_is_401_with_www_authenticate(cloud: Cloud, http: httpx.
     assert error["code"] == "InvalidAuthenticationToken" and error["innerError"]["request-id"]
 
 
-def test_seed_is_deterministic_for_a_date() -> None:
-    adele = seed.user_by_username("adele")
-    day = date(2026, 11, 22)
-    assert seed.calendar(adele, day) == seed.calendar(adele, day)
-    assert seed.drive(adele, day) == seed.drive(adele, day)
+SEED_DIGEST = """
+import hashlib
+from datetime import date
+from localcloud import seed
+day = date(2026, 11, 22)
+content = [(seed.calendar(user, day), seed.drive(user, day)) for user in seed.USERS]
+print(hashlib.sha256(repr(content).encode()).hexdigest())
+"""
+
+
+def test_seed_is_the_same_in_every_process_for_a_date() -> None:
+    """Processes with different hash seeds: content that depended on `hash()` or on set order would differ."""
+    digests = {
+        subprocess.run([sys.executable, "-c", SEED_DIGEST], capture_output=True, text=True, check=True,
+                       cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": hash_seed}).stdout
+        for hash_seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1
+    adele, day = seed.user_by_username("adele"), date(2026, 11, 22)
     assert 20 <= sum(not item.is_folder for item in seed.drive(adele, day).items.values()) <= 40
     assert seed.calendar(seed.user_by_username("lidia"), day) == []
 
@@ -314,3 +336,53 @@ async def test_selecting_a_facet_some_items_lack_leaves_it_out_instead_of_failin
     assert response.status_code == 200
     items = response.json()["value"]
     assert any("file" in item for item in items) and all("file" in item or "folder" in item for item in items)
+
+
+async def test_next_link_is_percent_encoded_and_works_as_sent(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    token = cloud.issuer.entra_token(audience=GRAPH, client_id=cloud.directory.agent.client_id,
+                                     user=user(cloud, "adele"), scopes=AGENT_GRAPH_SCOPES)
+    headers = {"Authorization": f"Bearer {token}"}
+    first = await http.get(f"{cloud.endpoints.graph}/v1.0/me/drive/root/search(q='Launch p')?$top=1", headers=headers)
+    link = first.json()["@odata.nextLink"]
+    assert "/search(q='Launch%20p')?" in link and " " not in link
+    trust = ssl.create_default_context(cafile=cloud.ca_file)
+    async with (aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as session,
+                session.get(yarl.URL(link, encoded=True), headers=headers) as following):
+        assert following.status == 200
+        page = await following.json()
+    assert page["value"] and page["value"][0]["id"] != first.json()["value"][0]["id"]
+
+
+async def batch(cloud: Cloud, http: httpx.AsyncClient, requests: list[dict[str, Any]]) -> httpx.Response:
+    token = cloud.issuer.entra_token(audience=GRAPH, client_id=cloud.directory.agent.client_id,
+                                     user=user(cloud, "adele"), scopes=AGENT_GRAPH_SCOPES)
+    return await http.post(f"{cloud.endpoints.graph}/v1.0/$batch", json={"requests": requests},
+                           headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.mark.parametrize("depends_on", [[["me"]], [{"id": "me"}], [1], "me"])
+async def test_batch_depends_on_must_name_request_ids(cloud: Cloud, http: httpx.AsyncClient,
+                                                     depends_on: Any) -> None:
+    response = await batch(cloud, http, [{"id": "me", "method": "GET", "url": "/me"},
+                                         {"id": "x", "method": "GET", "url": "/me", "dependsOn": depends_on}])
+    assert response.status_code == 400 and response.json()["error"]["code"] == "BadRequest"
+
+
+async def test_batch_runs_independent_requests_concurrently(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    cloud.faults.add(Fault(service="graph", path="/v1.0/me/presence", latency_ms=400, count=4))
+    started = time.monotonic()
+    response = await batch(cloud, http, [{"id": str(n), "method": "GET", "url": "/me/presence"} for n in range(4)])
+    elapsed = time.monotonic() - started
+    assert [item["status"] for item in response.json()["responses"]] == [200] * 4
+    assert 0.4 <= elapsed < 1.2
+
+
+async def test_batch_runs_a_dependent_request_after_its_dependency(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    cloud.faults.add(Fault(service="graph", path="/v1.0/me/presence", latency_ms=300, count=2))
+    started = time.monotonic()
+    response = await batch(cloud, http, [
+        {"id": "first", "method": "GET", "url": "/me/presence"},
+        {"id": "then", "method": "GET", "url": "/me/presence", "dependsOn": ["first"]},
+    ])
+    assert [item["status"] for item in response.json()["responses"]] == [200, 200]
+    assert time.monotonic() - started >= 0.6

@@ -232,7 +232,7 @@ async def test_exchanging_a_token_not_for_the_agent_is_a_bad_argument(client: Us
 
 async def test_consent_required_switch_makes_the_sdk_answer_teams_412(client: UserTokenClient, cloud: CloudProcess,
                                                                       user_id: str, teams_sso_token: str) -> None:
-    switch = f"{cloud.settings['TOKEN_SERVICE_ENDPOINT']}/_localcloud/tokenservice/consent-required"
+    switch = f"{cloud.url}/_localcloud/tokenservice/consent-required"
     async with aiohttp.ClientSession() as session:
         async with session.put(switch, json={"user": "adele", "enabled": True}) as response:
             assert response.status == 200
