@@ -105,8 +105,6 @@ class Cloud:
             # the bot's OAuth connection; Copilot Studio's connector passes the user's token, exchanged on-behalf-of.
             f"{handlers}GRAPH__TYPE": "UserAuthorization",
             f"{handlers}GRAPH__SETTINGS__AZUREBOTOAUTHCONNECTIONNAME": OAUTH_CONNECTION_NAME,
-            f"{handlers}GRAPH__SETTINGS__TITLE": "Sign in to Microsoft 365",
-            f"{handlers}GRAPH__SETTINGS__TEXT": "Sign in so I can show your profile, calendar and files.",
             f"{handlers}CONNECTOR__TYPE": "ConnectorUserAuthorization",
             f"{handlers}CONNECTOR__SETTINGS__OBOCONNECTIONNAME": "SERVICE_CONNECTION",
             f"{handlers}CONNECTOR__SETTINGS__SCOPES": "https://graph.microsoft.com/.default",

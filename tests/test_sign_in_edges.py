@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from microsoft_agents.hosting.core._oauth import _FlowStorageClient
 
@@ -39,7 +40,7 @@ async def test_two_commands_at_once_from_a_signed_out_user_get_a_sign_in_card_an
 
 
 @pytest.fixture(scope="module")
-async def in_process_agent(threaded_cloud: Cloud) -> AsyncIterator[TestClient]:
+async def in_process_agent(threaded_cloud: Cloud) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     client = TestClient(TestServer(create_app(threaded_cloud.agent_settings()), host="127.0.0.1"))
     await client.start_server()
     yield client
@@ -62,13 +63,13 @@ async def _say(agent: TestClient, cloud: Cloud, user_id: str, text: str) -> list
 
 
 async def test_a_sign_in_card_left_until_it_expired_no_longer_holds_the_user_back(
-    in_process_agent: TestClient, threaded_cloud: Cloud
+    in_process_agent: TestClient[web.Request, web.Application], threaded_cloud: Cloud
 ) -> None:
     user_id = f"29:{uuid.uuid4().hex}"
     asked = await _say(in_process_agent, threaded_cloud, user_id, "/me")
     assert any(attachment.get("contentType") == OAUTH_CARD
                for activity in asked for attachment in activity.get("attachments") or [])
-    storage = in_process_agent.server.app[AGENT_APP_KEY].auth._storage
+    storage = in_process_agent.app[AGENT_APP_KEY].auth._storage
     flows = _FlowStorageClient("msteams", user_id, storage)
     flow = await flows.read("GRAPH")
     assert flow is not None
