@@ -30,6 +30,7 @@ from auth.connections import build_adapter, build_connections
 from auth.incoming import authenticated, use_cloud_keys
 from auth.sign_in import AgentAuthorization
 from graph.client import GraphClient, SharedHttp
+from hosting import settings as hosting_settings
 from hosting.stream import is_stream_request, stream_agent_process
 from observability import setup_tracing
 from observability.logs import setup_logging
@@ -42,9 +43,6 @@ log = logging.getLogger("agent")
 AGENT_APP_KEY = web.AppKey("agent_app", AgentApplication[TurnState])
 READY_KEY = web.AppKey("ready", asyncio.Event)
 """Set once the Graph warm-up finished, cleared when SIGTERM comes: what `/readyz` answers."""
-DRAIN_KEY = "DRAIN_SECONDS"
-DRAIN_SECONDS = 5.0
-"""On SIGTERM: keep serving, not ready, this long, so the load balancer sees `/readyz` fail and stops sending."""
 SHUTDOWN_SECONDS = 20.0
 """Then stop accepting and let in-flight turns finish for at most this long."""
 
@@ -133,17 +131,6 @@ async def serve(app: web.Application, host: str, port: int, drain_seconds: float
         await runner.cleanup()
 
 
-def drain_seconds(settings: Mapping[str, str]) -> float:
-    value = settings.get(DRAIN_KEY, "").strip() or str(DRAIN_SECONDS)
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 300:
-        raise SystemExit(f"{DRAIN_KEY} must be a number of seconds from 0 to 300, not {value!r}")
-    return seconds
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bot.py", description="The Graph productivity agent.")
     parser.add_argument("command", nargs="?", choices=["doctor"],
@@ -158,9 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning)  # the SDK keys its state by strings
     setup_logging(os.environ)
     stop_tracing = setup_tracing(os.environ)
-    drain = drain_seconds(os.environ)
+    try:
+        port, drain = hosting_settings.port(os.environ), hosting_settings.drain_seconds(os.environ)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     app = create_app(os.environ)
-    asyncio.run(serve(app, os.environ.get("HOST", "localhost"), int(os.environ.get("PORT", "3978")), drain))
+    asyncio.run(serve(app, os.environ.get("HOST", "localhost"), port, drain))
     if stop_tracing:
         stop_tracing()  # flushes the spans still batched
     return 0

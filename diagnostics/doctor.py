@@ -25,6 +25,7 @@ from microsoft_agents.hosting.core.authorization.agent_auth_configuration import
 from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
 
 from auth.cloud import KNOWN_CLOUDS, OVERRIDE_KEYS, cloud_from_settings
+from hosting.settings import DEFAULT_PORT, DRAIN_KEY, PORT_KEY, drain_seconds, port
 from skills.commands import CONNECTOR_HANDLER, TEAMS_HANDLER
 
 CONNECTIONS = "CONNECTIONS__"
@@ -382,9 +383,14 @@ class Doctor:
     # ── Hosting ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
     def check_hosting(self) -> None:
-        port = self.value("PORT")
-        if port and not (port.isdigit() and 0 < int(port) < 65536):
-            self.add("PORT", f"{port!r} is not a port", "a number from 1 to 65535 (default 3978)")
+        try:
+            port(self.settings)
+        except ValueError as error:
+            self.add(PORT_KEY, str(error), f"a number from 1 to 65535 (default {DEFAULT_PORT})")
+        try:
+            drain_seconds(self.settings)
+        except ValueError as error:
+            self.add(DRAIN_KEY, str(error), "seconds, within the platform's grace period (Kubernetes: 30 s in all)")
         level = self.value("LOG_LEVEL")
         levels = list(logging.getLevelNamesMapping())
         if level and level not in levels:

@@ -101,6 +101,7 @@ SEEDED: list[tuple[str, dict[str, str | None], str]] = [
                              "AZURE_STORAGE_CONTAINER": "Agent_State"}, "AZURE_STORAGE_CONTAINER"),
     ("log-level-case", {"LOG_LEVEL": "info"}, "LOG_LEVEL"),
     ("port-not-number", {"PORT": "http"}, "PORT"),
+    ("drain-too-long", {"DRAIN_SECONDS": "600"}, "DRAIN_SECONDS"),
 ]
 
 
