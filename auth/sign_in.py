@@ -9,7 +9,7 @@ The SDK's `Authorization` runs the Bot Service OAuth flow (OAuthCard, magic code
 - a wrong magic code gets a readable answer and leaves the command to run after sign-in as it was;
   `signin/failure` gets a readable answer too;
 - Teams sends one `signin/tokenExchange` per open client for the same sign-in: only the first is processed, claimed in
-  storage so the claim holds for every instance that shares it;
+  storage so the claim holds for every instance that shares it (one item per user, which the next sign-in replaces);
 - sign-out covers every Teams handler, not only the default one;
 - a Copilot Studio token the connector handler refuses gets a plain answer instead of a failed turn.
 """
@@ -35,6 +35,7 @@ MAGIC_CODE = re.compile(r"^\d{6}$")
 CANCEL_WORDS = {"cancel", "/cancel", "stop"}
 SIGN_OUT_COMMANDS = ("logout", "signout", "sign-out")
 CONNECTOR_HANDLER_TYPE = "connectoruserauthorization"
+CLAIM_ATTEMPTS = 3
 
 PENDING_HINT = (
     "You're signing in to Microsoft 365. Finish with the sign-in card above (type the 6-digit code it shows), "
@@ -54,17 +55,17 @@ _SKIP = _AuthInterceptResult(should_skip_turn=True, should_replay=False)
 
 
 class _ExchangeClaim(StoreItem):
-    """Marks a `signin/tokenExchange` as taken by the instance that processes it."""
+    """The user's `signin/tokenExchange` taken last, by whichever instance processes it."""
 
-    def __init__(self, key: str) -> None:
-        self.key = key
+    def __init__(self, exchange_id: str) -> None:
+        self.exchange_id = exchange_id
 
     def store_item_to_json(self) -> JSON:
-        return {"key": self.key}
+        return {"exchangeId": self.exchange_id}
 
     @staticmethod
     def from_json_to_store_item(json_data: JSON) -> _ExchangeClaim:
-        return _ExchangeClaim(json_data["key"])
+        return _ExchangeClaim(str(json_data.get("exchangeId", "")))
 
 
 class AgentAuthorization(Authorization):
@@ -137,13 +138,12 @@ class AgentAuthorization(Authorization):
             await _answer_invoke(context, 200)
             return _SKIP
         elif activity.type == ActivityTypes.invoke and activity.name == SignInConstants.token_exchange_operation_name:
-            claim = _exchange_claim_key(context)
-            if not await self._claim(claim):
+            if not await self._claim_exchange(context):
                 await _answer_invoke(context, 200)  # another client's request for this sign-in is being processed
                 return _SKIP
             result = await super()._on_turn_auth_intercept(context, state)
-            if not result.should_replay:
-                await self._storage.delete([claim])  # not signed in (consent needed): Teams may retry the same id
+            if not result.should_replay:  # not signed in (consent needed): Teams may retry the same id
+                await self._storage.delete([_exchange_claim_key(context)])
             return result
         result = await super()._on_turn_auth_intercept(context, state)
         if activity.type == ActivityTypes.message and not result.should_replay:
@@ -161,15 +161,31 @@ class AgentAuthorization(Authorization):
         flow = await flows.read(handler_id)
         return flow is not None and flow.is_active()
 
-    async def _claim(self, key: str) -> bool:
-        """True for the first caller: a create-if-absent in storage, so every instance sharing it agrees."""
-        return await self._claims.create_if_absent(key, _ExchangeClaim(key))
+    async def _claim_exchange(self, context: TurnContext) -> bool:
+        """True for the first caller with this exchange id: a conditional write in storage, so every instance sharing
+        it agrees. The user's one claim item holds the latest id, so claims do not pile up."""
+        key, exchange_id = _exchange_claim_key(context), _exchange_id(context)
+        for _ in range(CLAIM_ATTEMPTS):
+            claim = (await self._claims.read([key], target_cls=_ExchangeClaim)).get(key)
+            if claim is not None and claim.exchange_id == exchange_id:
+                return False
+            claim = claim or _ExchangeClaim(exchange_id)
+            claim.exchange_id = exchange_id
+            try:
+                await self._claims.write({key: claim})
+                return True
+            except StorageConflict:
+                continue  # another instance claimed at the same moment: see which exchange it took
+        raise StorageConflict(key)
+
+
+def _exchange_id(context: TurnContext) -> str:
+    value = context.activity.value if isinstance(context.activity.value, dict) else {}
+    return str(value.get("id") or context.activity.id)
 
 
 def _exchange_claim_key(context: TurnContext) -> str:
-    value = context.activity.value if isinstance(context.activity.value, dict) else {}
-    exchange_id = str(value.get("id") or context.activity.id)
-    return f"auth/tokenExchange/{context.activity.channel_id}/{context.activity.from_property.id}/{exchange_id}"
+    return f"auth/tokenExchange/{context.activity.channel_id}/{context.activity.from_property.id}"
 
 
 def _failure_reason(value: Any) -> str:

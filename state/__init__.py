@@ -5,8 +5,8 @@ keep the same optimistic-concurrency contract, which the SDK's own `MemoryStorag
 - every item read carries the ETag of the version it came from (it survives the SDK's `model_copy` of its states);
 - writing an item read before succeeds only if the stored version is still that one (If-Match), writing a new
   item only if the key is still absent (If-None-Match: *); otherwise `StorageConflict` is raised, nothing is
-  overwritten, and the writer re-reads and decides again;
-- `create_if_absent` claims a key exactly once across every instance that shares the storage.
+  overwritten, and the writer re-reads and decides again. So a new item claims its key exactly once across every
+  instance that shares the storage.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import asyncio
 import copy
 import itertools
 import re
-from abc import abstractmethod
 from collections.abc import Mapping
 from typing import TypeVar, cast
 
@@ -57,10 +56,6 @@ def remember_etag(item: StoreItem, etag: str) -> None:
 class ConcurrentStorage(Storage):
     """A `Storage` whose writes are conditional on the version read (see the module docstring)."""
 
-    @abstractmethod
-    async def create_if_absent(self, key: str, item: StoreItem) -> bool:
-        """Store `item` under `key` unless something is there already; True only for the one caller that stored it."""
-
     async def close(self) -> None:
         """Release connections; the app calls it on shutdown."""
 
@@ -94,13 +89,6 @@ class MemoryStateStorage(ConcurrentStorage):
                 if (stored[0] if stored else None) != etag_of(item):
                     raise StorageConflict(key)
                 self._put(key, item)
-
-    async def create_if_absent(self, key: str, item: StoreItem) -> bool:
-        async with self._lock:
-            if key in self._items:
-                return False
-            self._put(key, item)
-            return True
 
     async def delete(self, keys: list[str]) -> None:
         if not keys:

@@ -50,14 +50,6 @@ class BlobStateStorage(BlobStorage, ConcurrentStorage):
         except (ResourceExistsError, ResourceModifiedError) as error:  # 409 BlobAlreadyExists, 412 ConditionNotMet
             raise StorageConflict(key) from error
 
-    async def create_if_absent(self, key: str, item: StoreItem) -> bool:
-        await self.initialize()
-        try:
-            await self._upload(key, item, overwrite=False)
-        except ResourceExistsError:
-            return False
-        return True
-
     async def _upload(self, key: str, item: StoreItem, **conditions: Any) -> None:
         data = json.dumps(item.store_item_to_json()).encode("utf-8")
         uploaded = await self._container_client.get_blob_client(key).upload_blob(data, length=len(data), **conditions)

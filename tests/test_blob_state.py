@@ -105,11 +105,17 @@ async def test_an_item_deleted_since_it_was_read_is_not_written_back(clients: An
     assert await second.read(["note"], target_cls=Note) == {}
 
 
-async def test_create_if_absent_is_true_for_exactly_one_of_many_concurrent_callers(clients: Any) -> None:
+async def test_of_many_concurrent_writers_of_a_new_item_exactly_one_stores_it(clients: Any) -> None:
     first, second = clients
 
-    created = await asyncio.gather(*(client.create_if_absent("claim", Note(str(number)))
-                                     for number in range(10) for client in (first, second)))
+    async def create(client: ConcurrentStorage, number: int) -> bool:
+        try:
+            await client.write({"claim": Note(str(number))})
+        except StorageConflict:
+            return False
+        return True
+
+    created = await asyncio.gather(*(create(client, number) for number in range(10) for client in (first, second)))
 
     assert created.count(True) == 1
     assert (await _read_note(second, "claim")).text == str(created.index(True) // 2)

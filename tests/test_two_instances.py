@@ -13,10 +13,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from azure.storage.blob.aio import ContainerClient
 
 from localcloud.browser import magic_code_for
+from localcloud.channels import teams_user_id
 from localcloud.client import LocalCloudClient, Recorded
 from localcloud.launcher import AzuriteProcess, CloudProcess, free_port, start_agent
+from localcloud.tenant import USERS
 from tests.support import is_profile_of, oauth_links
 
 LATE_SECONDS = 3
@@ -25,11 +28,17 @@ own time)."""
 
 
 @pytest.fixture(scope="module")
-def instances(cloud: CloudProcess, azurite: AzuriteProcess,
+def container() -> str:
+    """The Blob container both instances keep their state in."""
+    return f"agent-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="module")
+def instances(cloud: CloudProcess, azurite: AzuriteProcess, container: str,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The /api/messages endpoints of instances A and B, both on STORAGE=blob in one container."""
     storage = {"STORAGE": "blob", "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-               "AZURE_STORAGE_CONTAINER": f"agent-{uuid.uuid4().hex[:12]}"}
+               "AZURE_STORAGE_CONTAINER": container}
     logs = tmp_path_factory.mktemp("agents")
     ports = free_port(), free_port()
     agents = []
@@ -52,6 +61,11 @@ async def _signed_out_me(teams: LocalCloudClient, user: str, endpoint: str):
     """`/me` from a user with no token (another test may have signed them in): the OAuthCard comes back."""
     await teams.teams(user, "/logout", agent_endpoint=endpoint)
     return await teams.teams(user, "/me", agent_endpoint=endpoint)
+
+
+def _exchange(cloud: CloudProcess) -> dict[str, Any]:
+    """A `signin/tokenExchange` value as Teams sends it for a new sign-in card."""
+    return {"id": f"exchange-{uuid.uuid4().hex}", "connectionName": cloud.settings["LOCALCLOUD_OAUTH_CONNECTION"]}
 
 
 def _oauth_link(replies: list[Recorded]) -> str:
@@ -77,8 +91,7 @@ async def test_token_exchanges_for_one_sign_in_sent_to_both_instances_sign_in_on
     a, b = instances
     sent = await _signed_out_me(teams, "diego", a)
     _oauth_link(sent.replies)
-    value: dict[str, Any] = {"id": f"exchange-{uuid.uuid4().hex}",
-                             "connectionName": cloud.settings["LOCALCLOUD_OAUTH_CONNECTION"]}
+    value = _exchange(cloud)
 
     on_a, on_b = await asyncio.gather(teams.teams_sso("diego", value=value, agent_endpoint=a),
                                       teams.teams_sso("diego", value=value, agent_endpoint=b))
@@ -88,3 +101,19 @@ async def test_token_exchanges_for_one_sign_in_sent_to_both_instances_sign_in_on
     await asyncio.sleep(LATE_SECONDS)
     replies, _ = await teams.activities(sent.conversation, after=sent.last)
     assert sum(1 for reply in replies if is_profile_of("diego")(reply)) == 1
+
+
+async def test_a_user_who_signs_in_again_and_again_keeps_one_exchange_claim_in_storage(
+        teams: LocalCloudClient, instances: tuple[str, str], cloud: CloudProcess, azurite: AzuriteProcess,
+        container: str) -> None:
+    a, b = instances
+    for _ in range(3):
+        sent = await _signed_out_me(teams, "lidia", a)
+        _oauth_link(sent.replies)
+        assert (await teams.teams_sso("lidia", value=_exchange(cloud), agent_endpoint=b)).status == 200
+        await teams.wait_for_reply(sent.conversation, is_profile_of("lidia"), timeout=15, after=sent.last)
+
+    lidia = teams_user_id(next(user for user in USERS if user.username == "lidia"))
+    async with ContainerClient.from_connection_string(azurite.connection_string, container) as blobs:
+        claims = [blob.name async for blob in blobs.list_blobs(name_starts_with="auth/tokenExchange/")]
+    assert [name for name in claims if lidia in name] == [f"auth/tokenExchange/msteams/{lidia}"]
