@@ -72,8 +72,7 @@ class AgentAuthorization(Authorization):
     """`Authorization` with the sign-in conversation described in the module docstring."""
 
     def __init__(self, storage: ConcurrentStorage, connection_manager: Any, **config: Any) -> None:
-        super().__init__(storage, connection_manager, **config)
-        self._claims = storage
+        super().__init__(storage, connection_manager, **config)  # conditional writes: the exchange claim needs them
 
     @property
     def teams_handler_ids(self) -> list[str]:
@@ -166,13 +165,14 @@ class AgentAuthorization(Authorization):
         it agrees. The user's one claim item holds the latest id, so claims do not pile up."""
         key, exchange_id = _exchange_claim_key(context), _exchange_id(context)
         for _ in range(CLAIM_ATTEMPTS):
-            claim = (await self._claims.read([key], target_cls=_ExchangeClaim)).get(key)
-            if claim is not None and claim.exchange_id == exchange_id:
+            claim = (await self._storage.read([key], target_cls=_ExchangeClaim)).get(key)
+            if claim is None:
+                claim = _ExchangeClaim(exchange_id)
+            elif claim.exchange_id == exchange_id:
                 return False
-            claim = claim or _ExchangeClaim(exchange_id)
-            claim.exchange_id = exchange_id
+            claim.exchange_id = exchange_id  # written over the version read, or only if still absent
             try:
-                await self._claims.write({key: claim})
+                await self._storage.write({key: claim})
                 return True
             except StorageConflict:
                 continue  # another instance claimed at the same moment: see which exchange it took
