@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.browser import magic_code_for
-from localcloud.client import LocalCloudClient, Recorded
+from localcloud.client import LocalCloudClient, Recorded, TeamsResult
 from localcloud.tenant import USERS
 
 OAUTH_CARD = "application/vnd.microsoft.card.oauth"
@@ -49,6 +49,12 @@ def is_profile_of(user: str) -> Callable[[Recorded], bool]:
     """Whether a reply carries `user`'s profile card (an Adaptive Card naming them)."""
     name = display_name(user)
     return lambda reply: any(name in json.dumps(card) for card in adaptive_cards([reply]))
+
+
+async def ask_signed_out(client: LocalCloudClient, endpoint: str, user: str, text: str) -> TeamsResult:
+    """`text` from a user with no token (another test may have signed them in), so the sign-in card comes back."""
+    await client.teams(user, "/logout", agent_endpoint=endpoint)
+    return await client.teams(user, text, agent_endpoint=endpoint)
 
 
 async def sign_in(client: LocalCloudClient, endpoint: str, user: str, signed_in: list[str]) -> None:

@@ -12,7 +12,7 @@ import pytest
 from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded
 from localcloud.launcher import CloudProcess
-from tests.support import adaptive_cards, is_profile_of, oauth_links
+from tests.support import adaptive_cards, ask_signed_out, is_profile_of, oauth_links
 
 pytestmark = pytest.mark.asyncio
 
@@ -33,6 +33,9 @@ class _Bound:
     async def say(self, user: str, text: str):
         return await self.client.teams(user, text, agent_endpoint=self.agent_endpoint)
 
+    async def ask_signed_out(self, user: str, text: str):
+        return await ask_signed_out(self.client, self.agent_endpoint, user, text)
+
     async def invoke(self, user: str, name: str, value: Any = None, **kw: Any):
         return await self.client.teams_invoke(user, name, value, agent_endpoint=self.agent_endpoint, **kw)
 
@@ -51,14 +54,14 @@ def _adaptive_cards(reply: Recorded) -> list[dict[str, Any]]:
 
 
 async def test_me_asks_a_signed_out_teams_user_to_sign_in_with_an_oauth_card(teams: _Bound) -> None:
-    sent = await teams.say("megan", "/me")
+    sent = await teams.ask_signed_out("megan", "/me")
 
     assert _oauth_link(sent.replies).startswith("http://127.0.0.1:")
     await teams.say("megan", "cancel")
 
 
 async def test_the_magic_code_completes_sign_in_and_answers_the_original_command(teams: _Bound) -> None:
-    sent = await teams.say("adele", "/me")
+    sent = await teams.ask_signed_out("adele", "/me")
     code = await magic_code_for(_oauth_link(sent.replies), "adele")
 
     typed = await teams.say("adele", code)
@@ -68,7 +71,7 @@ async def test_the_magic_code_completes_sign_in_and_answers_the_original_command
 
 
 async def test_verify_state_completes_sign_in_like_the_magic_code(teams: _Bound) -> None:
-    sent = await teams.say("diego", "me")
+    sent = await teams.ask_signed_out("diego", "me")
     code = await magic_code_for(_oauth_link(sent.replies), "diego")
 
     verified = await teams.invoke("diego", "signin/verifyState", {"state": code})
@@ -78,7 +81,7 @@ async def test_verify_state_completes_sign_in_like_the_magic_code(teams: _Bound)
 
 
 async def test_teams_sso_token_exchange_signs_in_without_a_card(teams: _Bound) -> None:
-    sent = await teams.say("lidia", "/me")
+    sent = await teams.ask_signed_out("lidia", "/me")
     _oauth_link(sent.replies)
 
     exchanged = await teams.sso("lidia")
@@ -88,7 +91,7 @@ async def test_teams_sso_token_exchange_signs_in_without_a_card(teams: _Bound) -
 
 
 async def test_token_exchange_that_needs_consent_answers_412(teams: _Bound) -> None:
-    sent = await teams.say("isaiah", "/me")
+    sent = await teams.ask_signed_out("isaiah", "/me")
     _oauth_link(sent.replies)
     await teams.client.consent_required("isaiah", True)
     try:
@@ -128,8 +131,7 @@ async def test_a_message_while_sign_in_is_pending_is_answered_and_cancel_ends_th
 
 
 async def test_a_wrong_magic_code_is_answered_and_the_sign_in_stays_open(teams: _Bound) -> None:
-    await teams.say("lidia", "/logout")
-    sent = await teams.say("lidia", "/me")
+    sent = await teams.ask_signed_out("lidia", "/me")
     link = _oauth_link(sent.replies)
 
     wrong = await teams.say("lidia", "000000")
@@ -141,8 +143,7 @@ async def test_a_wrong_magic_code_is_answered_and_the_sign_in_stays_open(teams: 
 
 
 async def test_a_failed_teams_sign_in_is_answered_with_what_to_do(teams: _Bound) -> None:
-    await teams.say("isaiah", "/logout")
-    sent = await teams.say("isaiah", "/calendar")
+    sent = await teams.ask_signed_out("isaiah", "/calendar")
     _oauth_link(sent.replies)
 
     failed = await teams.invoke("isaiah", "signin/failure",
@@ -156,8 +157,7 @@ async def test_a_failed_teams_sign_in_is_answered_with_what_to_do(teams: _Bound)
 
 
 async def test_logout_while_sign_in_is_pending_signs_out(teams: _Bound) -> None:
-    await teams.say("diego", "/logout")
-    sent = await teams.say("diego", "/files")
+    sent = await teams.ask_signed_out("diego", "/files")
     _oauth_link(sent.replies)
 
     logged_out = await teams.say("diego", "/logout")
@@ -168,7 +168,7 @@ async def test_logout_while_sign_in_is_pending_signs_out(teams: _Bound) -> None:
 
 
 async def test_logout_signs_out_so_me_asks_to_sign_in_again(teams: _Bound) -> None:
-    sent = await teams.say("megan", "/me")
+    sent = await teams.ask_signed_out("megan", "/me")
     code = await magic_code_for(_oauth_link(sent.replies), "megan")
     typed = await teams.say("megan", code)
     await teams.client.wait_for_reply(typed.conversation, is_profile_of("megan"), timeout=15, after=sent.last)

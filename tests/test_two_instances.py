@@ -20,7 +20,7 @@ from localcloud.channels import teams_user_id
 from localcloud.client import LocalCloudClient, Recorded
 from localcloud.launcher import AzuriteProcess, CloudProcess, free_port, start_agent
 from localcloud.tenant import USERS
-from tests.support import is_profile_of, oauth_links
+from tests.support import ask_signed_out, is_profile_of, oauth_links
 
 LATE_SECONDS = 3
 """Longer than a command takes, so a second sign-in's profile card would have arrived (the SDK replays `/me` on its
@@ -57,12 +57,6 @@ async def teams(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
         yield client
 
 
-async def _signed_out_me(teams: LocalCloudClient, user: str, endpoint: str):
-    """`/me` from a user with no token (another test may have signed them in): the OAuthCard comes back."""
-    await teams.teams(user, "/logout", agent_endpoint=endpoint)
-    return await teams.teams(user, "/me", agent_endpoint=endpoint)
-
-
 def _exchange(cloud: CloudProcess) -> dict[str, Any]:
     """A `signin/tokenExchange` value as Teams sends it for a new sign-in card."""
     return {"id": f"exchange-{uuid.uuid4().hex}", "connectionName": cloud.settings["LOCALCLOUD_OAUTH_CONNECTION"]}
@@ -77,7 +71,7 @@ def _oauth_link(replies: list[Recorded]) -> str:
 async def test_the_magic_code_on_instance_b_completes_the_sign_in_that_instance_a_started(
         teams: LocalCloudClient, instances: tuple[str, str]) -> None:
     a, b = instances
-    sent = await _signed_out_me(teams, "isaiah", a)
+    sent = await ask_signed_out(teams, a, "isaiah", "/me")
     code = await magic_code_for(_oauth_link(sent.replies), "isaiah")
 
     await teams.teams("isaiah", code, agent_endpoint=b)
@@ -89,7 +83,7 @@ async def test_the_magic_code_on_instance_b_completes_the_sign_in_that_instance_
 async def test_token_exchanges_for_one_sign_in_sent_to_both_instances_sign_in_once(
         teams: LocalCloudClient, instances: tuple[str, str], cloud: CloudProcess) -> None:
     a, b = instances
-    sent = await _signed_out_me(teams, "diego", a)
+    sent = await ask_signed_out(teams, a, "diego", "/me")
     _oauth_link(sent.replies)
     value = _exchange(cloud)
 
@@ -108,7 +102,7 @@ async def test_a_user_who_signs_in_again_and_again_keeps_one_exchange_claim_in_s
         container: str) -> None:
     a, b = instances
     for _ in range(3):
-        sent = await _signed_out_me(teams, "lidia", a)
+        sent = await ask_signed_out(teams, a, "lidia", "/me")
         _oauth_link(sent.replies)
         assert (await teams.teams_sso("lidia", value=_exchange(cloud), agent_endpoint=b)).status == 200
         await teams.wait_for_reply(sent.conversation, is_profile_of("lidia"), timeout=15, after=sent.last)
