@@ -615,6 +615,7 @@ def create_app(cloud: Cloud) -> web.Application:
         web.get("/_localcloud/endpoints", endpoints),
         web.put("/_localcloud/tokenservice/consent-required", consent_required),
         *cloud.faults.routes(),
+        *cloud.traffic.routes(),
     ])
     return app
 

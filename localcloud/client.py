@@ -200,3 +200,7 @@ class LocalCloudClient:
         await self._call("PUT", f"{self.base_url}/_localcloud/tokenservice/consent-required",
                          {"user": user, "enabled": enabled})
 
+
+    async def traffic(self) -> list[dict[str, Any]]:
+        """Every request the cloud's services answered so far: `service`, `method`, `path`, `count`."""
+        return (await self._call("GET", f"{self.base_url}/_localcloud/traffic"))["requests"]
