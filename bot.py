@@ -22,12 +22,11 @@ from dotenv import load_dotenv
 from microsoft_agents.activity import load_configuration_from_env
 from microsoft_agents.hosting.aiohttp import start_agent_process
 from microsoft_agents.hosting.core import AgentApplication, TurnState
-from pydantic import ValidationError
 
 import skills
 from auth.cloud import cloud_from_settings
 from auth.connections import build_adapter, build_connections
-from auth.incoming import authenticated, use_cloud_keys
+from auth.incoming import ADMITTED_BODY, authenticated, caller_rules
 from auth.sign_in import AgentAuthorization
 from graph.client import GraphClient, SharedHttp
 from hosting import settings as hosting_settings
@@ -58,22 +57,19 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     agent = AgentApplication[TurnState](storage=storage, authorization=authorization, **config)
     graph = GraphClient(cloud, SharedHttp(cloud))
     skills.register_all(agent, Services(graph=graph, auth=authorization))
-    use_cloud_keys(cloud)
-
-    app_id = connections.get_default_connection_configuration().CLIENT_ID or ""
+    identity = connections.get_default_connection_configuration()
+    app_id = identity.CLIENT_ID or ""
+    callers = caller_rules(settings, cloud, app_id, identity.TENANT_ID or "")
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        process = stream_agent_process if await is_stream_request(request) else start_agent_process
-        try:
-            return await process(request, agent, adapter) or web.Response(status=202)
-        except ValidationError:  # the SDK lets a body that is JSON but no activity escape as a 500
-            return web.json_response({"error": "The body is not a valid activity."}, status=400)
+        process = stream_agent_process if is_stream_request(request[ADMITTED_BODY]) else start_agent_process
+        return await process(request, agent, adapter) or web.Response(status=202)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
-        ready = app[READY_KEY].is_set()
+        ready = app[READY_KEY].is_set() and callers.ready()
         return web.json_response({"status": "ready" if ready else "not ready"}, status=200 if ready else 503)
 
     async def warm_up_in_background(_: web.Application) -> AsyncIterator[None]:
@@ -84,17 +80,19 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
             await graph.start()
             app[READY_KEY].set()
 
-        task = asyncio.create_task(warm_up())
+        tasks = [asyncio.create_task(warm_up()),
+                 *(asyncio.create_task(callers.keys.keep_loaded(url)) for url in callers.key_urls)]
         yield
-        task.cancel()
+        for task in tasks:
+            task.cancel()
         with suppress(asyncio.CancelledError):
-            await task
+            await asyncio.gather(*tasks)
+        await callers.keys.aclose()
 
     app = web.Application()
-    app["agent_configuration"] = connections.get_default_connection_configuration()  # read by the SDK's JWT check
     app[AGENT_APP_KEY] = agent
     app[READY_KEY] = asyncio.Event()
-    app.router.add_post("/api/messages", authenticated(messages, cloud, app_id))
+    app.router.add_post("/api/messages", authenticated(messages, callers))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/manifest.json", skill_manifest(settings, app_id))

@@ -36,6 +36,13 @@ class Cloud:
     extra_ca_file: str | None = None
     """A PEM file of CAs trusted on top of the system's (a local cloud's, or a TLS-inspecting proxy's), by MSAL, the
     key downloads and Graph; the SDK's token-service and connector clients make their own sessions (system store)."""
+    channel_token_issuer: str = "https://api.botframework.com"
+    """`iss` of the tokens Bot Service puts on the activities it sends. A local cloud issues tokens that look exactly
+    like the public cloud's, so it keeps the public issuers; only the keys' URLs differ."""
+    entra_token_issuers: tuple[str, ...] = ("https://login.microsoftonline.com/{tenant}/v2.0",
+                                            "https://sts.windows.net/{tenant}/")
+    """`iss` of Entra access tokens (v2, v1), `{tenant}` the tenant id: Copilot Studio's connector and skill calls.
+    https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference (`iss`)."""
 
     @property
     def is_local(self) -> bool:
@@ -70,6 +77,8 @@ USGOV = Cloud(
     botframework_jwks_url="https://login.botframework.azure.us/v1/.well-known/keys",
     entra_jwks_url="https://login.microsoftonline.us/{tenant}/discovery/v2.0/keys",
     graph_endpoint="https://graph.microsoft.us",
+    channel_token_issuer="https://api.botframework.us",
+    entra_token_issuers=("https://login.microsoftonline.us/{tenant}/v2.0", "https://sts.windows.net/{tenant}/"),
 )
 USGOVDOD = dataclasses.replace(
     USGOV,
@@ -84,6 +93,8 @@ CHINA = Cloud(
     botframework_jwks_url="https://login.botframework.azure.cn/v1/.well-known/keys",
     entra_jwks_url="https://login.partner.microsoftonline.cn/{tenant}/discovery/v2.0/keys",
     graph_endpoint="https://microsoftgraph.chinacloudapi.cn",
+    channel_token_issuer="https://api.botframework.azure.cn",
+    entra_token_issuers=("https://login.partner.microsoftonline.cn/{tenant}/v2.0", "https://sts.chinacloudapi.cn/{tenant}/"),
 )
 KNOWN_CLOUDS = {cloud.name: cloud for cloud in (PUBLIC, USGOV, USGOVDOD, CHINA)}
 
@@ -113,7 +124,7 @@ def cloud_from_settings(settings: Mapping[str, str]) -> Cloud:
                 f"AGENT_CLOUD=local needs {', '.join(missing)}: start the local cloud with "
                 "`python -m localcloud --env-file PATH` and load PATH (make demo does both)."
             )
-        cloud = Cloud(name="local", **overrides)
+        cloud = dataclasses.replace(PUBLIC, name="local", **overrides)  # a local cloud's tokens look like public's
         _require_loopback(cloud)
         return cloud
     if name not in KNOWN_CLOUDS:

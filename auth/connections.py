@@ -7,13 +7,16 @@ is the SDK's default; the one change on every cloud is `ConnectorAwareClientFact
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
 from typing import Any
 
 import requests
+from aiohttp import web
 from microsoft_agents.activity import RoleTypes
 from microsoft_agents.authentication.msal import MsalAuth, MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import (
+    Agent,
     AgentAuthConfiguration,
     ConnectionManager,
     RestChannelServiceClientFactory,
@@ -35,7 +38,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util import parse_url
 
 from .cloud import PUBLIC, Cloud
-from .incoming import LOOPBACK_AUTHENTICATION
+from .incoming import ADMITTED_BODY, LOOPBACK_AUTHENTICATION
 
 
 class _SslContextAdapter(HTTPAdapter):
@@ -159,8 +162,46 @@ def is_connector_request(context: TurnContext) -> bool:
     return recipient is not None and recipient.role == RoleTypes.connector_user
 
 
-def build_adapter(connections: ConnectionManager, cloud: Cloud) -> CloudAdapter:
+def is_service_principal_call(context: TurnContext) -> bool:
+    """A connector request whose token is an app's, not a signed-in user's (no `scp`): a Copilot Studio connection
+    set up with a service principal. It has no user to read Microsoft 365 for, nor anything to exchange."""
+    return is_connector_request(context) and context.identity is not None and "scp" not in context.identity.claims
+
+
+class _AdmittedRequest:
+    """The request as the SDK's adapter reads it (`HttpRequestProtocol`), with the body `auth.incoming` admitted:
+    parsed once, and on Copilot Studio's connector with the token's user as `from`."""
+
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+
+    @property
+    def method(self) -> str:
+        return self._request.method
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._request.headers
+
+    async def json(self) -> dict[str, Any]:
+        return self._request[ADMITTED_BODY]
+
+    def get_claims_identity(self) -> ClaimsIdentity | None:
+        return self._request.get("claims_identity")
+
+    def get_path_param(self, name: str) -> str:
+        return self._request.match_info[name]
+
+
+class AgentAdapter(CloudAdapter):
+    """The SDK's aiohttp adapter, run only on requests `auth.incoming.authenticated` admitted."""
+
+    async def process(self, request: web.Request, agent: Agent) -> web.Response | None:
+        return self._to_aiohttp_response(await self.process_request(_AdmittedRequest(request), agent))
+
+
+def build_adapter(connections: ConnectionManager, cloud: Cloud) -> AgentAdapter:
     token_service = {} if cloud.token_service_endpoint == PUBLIC.token_service_endpoint else {
         "token_service_endpoint": cloud.token_service_endpoint}
     factory = ConnectorAwareClientFactory(connections, **token_service)
-    return CloudAdapter(connection_manager=connections, channel_service_client_factory=factory)
+    return AgentAdapter(connection_manager=connections, channel_service_client_factory=factory)

@@ -1,70 +1,266 @@
-"""Incoming auth: the SDK's JWT validation of `/api/messages`, with the cloud's key URLs.
+"""Who may call `/api/messages`, and as whom: the one place the agent decides to trust a request.
 
-The SDK validates with RS256, audience and tenant checks of its own; it only hard-codes where the keys come from
-(`JwtTokenValidator._build_jwks_uri`). `use_cloud_keys` redirects exactly that, and nothing else.
+The activity says which path it takes; the token must be the one kind of credential that path accepts:
+
+- **Bot Service** (Teams, and every channel of an Azure Bot): any activity whose recipient is not `connectoruser` and
+  whose token Bot Service signed: `iss` the channel issuer, `aud` the agent, `exp` present, a key endorsed for the
+  activity's `channelId`, and a `serviceurl` claim equal to the activity's `serviceUrl`. The user is the activity's
+  `from`, as the channel that signed the token asserts it; replies go to that vouched-for serviceUrl only.
+  (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication, "Authenticate
+  requests from the Bot Connector service to your bot".)
+- **Copilot Studio's agent-to-agent connector**: recipient role `connectoruser` and an Entra access token of an allowed
+  tenant, `aud` the agent, issued to an allowed caller app (`azp`; `appid` in v1 tokens). The user is the token's
+  `oid`: the activity's `from` is replaced by it, so nothing downstream can act for anyone else. Replies come back in
+  the HTTP answer (`expectReplies`, `stream`); `normal` delivery posts to the serviceUrl, so only to an allowed host.
+  A service principal's token (no `scp`) is admitted: such a connection gets a plain answer and no Graph call.
+- **Copilot Studio as a skill consumer**: only when `SKILL_ALLOWED_CALLERS` names the calling Copilot Studio agent; an
+  Entra app token (no `scp`) of an allowed tenant, `aud` the agent. Replies as for the connector.
+- On a **local cloud** only: a loopback request without Authorization (the Agents Playground), replying to loopback.
+
+Everything else is answered before the SDK runs, so no token-service, Entra, Graph or reply call is ever made for it:
+400 for a body that is not an activity, 401 for a credential the path does not accept, 403 for a reply address that
+is not allowed, 503 while the signing keys cannot be fetched.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import threading
-from collections.abc import Awaitable, Callable
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
 
+import jwt
 from aiohttp import web
-from jwt import PyJWKClient
-from microsoft_agents.hosting.aiohttp import jwt_authorization_middleware
+from microsoft_agents.activity import Activity, DeliveryModes, RoleTypes
 from microsoft_agents.hosting.core.authorization import AuthenticationConstants, ClaimsIdentity
-from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import (
-    JwtTokenValidator,
-    _JwkClientCacheEntry,
-    _JwkClientManager,
-)
+from pydantic import ValidationError
 
-from .cloud import PUBLIC, Cloud
+from .cloud import Cloud
+from .keys import KeySets, KeysUnavailable, SigningKey
+
+log = logging.getLogger(__name__)
 
 LOOPBACK_AUTHENTICATION = "LocalCloudLoopback"
 """`ClaimsIdentity.authentication_type` of an unauthenticated loopback request to an agent on a local cloud."""
+CLOCK_SKEW = 300
+"""Seconds of leeway on `exp` and `nbf`: "industry-standard clock-skew is 5 minutes" (the Bot Connector page above)."""
+ADMITTED_BODY = web.RequestKey("admitted_body", dict)
+"""The activity as admitted (on the connector path with the token's user as `from`): what the SDK is given."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class _CloudJwkClientManager(_JwkClientManager):
-    """The SDK's JWKS client cache, fetching from the cloud's key URLs and trusting its CA."""
-
-    def __init__(self, cloud: Cloud) -> None:
-        super().__init__()
-        self._ssl_context = cloud.ssl_context()
-        self._urls = {
-            AuthenticationConstants.PUBLIC_ABS_JWKS_URL: cloud.botframework_jwks_url,
-            AuthenticationConstants.GOV_ABS_JWKS_URL: cloud.botframework_jwks_url,
-        }
-        self._entra_public_prefix = PUBLIC.entra_jwks_url.split("{tenant}")[0]
-        self._entra_jwks_url = cloud.entra_jwks_url
-
-    def _cloud_url(self, jwks_uri: str) -> str:
-        if jwks_uri in self._urls:
-            return self._urls[jwks_uri]
-        if jwks_uri.startswith(self._entra_public_prefix):
-            tenant = jwks_uri[len(self._entra_public_prefix) :].split("/", 1)[0]
-            return self._entra_jwks_url.replace("{tenant}", tenant)
-        return jwks_uri
-
-    def _get_jwk_client(self, jwks_uri: str) -> _JwkClientCacheEntry:
-        url = self._cloud_url(jwks_uri)
-        if url not in self._cache:
-            self._cache[url] = _JwkClientCacheEntry(PyJWKClient(url, ssl_context=self._ssl_context), threading.Lock())
-        return self._cache[url]
+class Path(Enum):
+    BOT_SERVICE = "BotService"
+    CONNECTOR = "CopilotStudioConnector"
+    SKILL = "CopilotStudioSkill"
+    LOOPBACK = LOOPBACK_AUTHENTICATION
 
 
-def use_cloud_keys(cloud: Cloud) -> None:
-    """Make the SDK's JWT validation fetch keys from `cloud`; a no-op for the public cloud without overrides.
+class Refused(Exception):
+    """A request the agent will not run. `reason` goes to the log (never a token); the caller gets only the status."""
 
-    The key cache is a class attribute of the SDK's validator, so this applies process-wide, as the keys do.
+    MESSAGES = {
+        400: "The body is not an activity this agent can read.",
+        401: "The request's credentials are not accepted for this activity.",
+        403: "This agent does not reply to that serviceUrl.",
+        503: "The agent cannot check credentials right now; try again shortly.",
+    }
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+    def response(self) -> web.Response:
+        headers = {"Retry-After": "5"} if self.status == 503 else None
+        return web.json_response({"error": self.MESSAGES[self.status]}, status=self.status, headers=headers)
+
+
+@dataclass(frozen=True)
+class Admitted:
+    path: Path
+    identity: ClaimsIdentity
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CallerRules:
+    """What each path accepts; built once from the settings (see `caller_rules`)."""
+
+    cloud: Cloud
+    app_id: str
+    tenants: frozenset[str]
+    """Tenants whose Entra tokens are accepted (connector and skill); lower case."""
+    connector_callers: frozenset[str]
+    skill_callers: frozenset[str]
+    reply_hosts: frozenset[str]
+    """`host` or `host:port` (lower case) to which a connector or skill reply may be POSTed (normal delivery)."""
+    keys: KeySets
+
+    @property
+    def key_urls(self) -> list[str]:
+        """Every key set a request may need: Bot Framework's, and Entra's for each accepted tenant."""
+        return [self.cloud.botframework_jwks_url, *(self._entra_keys(tenant) for tenant in sorted(self.tenants))]
+
+    def ready(self) -> bool:
+        return all(self.keys.loaded(url) for url in self.key_urls)
+
+    async def admit(self, request: web.Request) -> Admitted:
+        authorizations = request.headers.getall("Authorization", [])
+        if len(authorizations) > 1:
+            raise Refused(401, "more than one Authorization header")
+        body, activity = await _activity_body(request)
+        connector = activity.recipient is not None and activity.recipient.role == RoleTypes.connector_user
+        if not authorizations:
+            return self._loopback(request, activity, body, connector)
+        token = _bearer(authorizations[0])
+        header = _header(token)
+        if connector:
+            return await self._connector(token, header, activity, body)
+        if self.skill_callers and _unverified(token).get("iss") != self.cloud.channel_token_issuer:
+            return await self._skill(token, header, activity, body)
+        return await self._bot_service(token, header, activity, body)
+
+    def _loopback(self, request: web.Request, activity: Activity, body: dict[str, Any], connector: bool) -> Admitted:
+        if not (self.cloud.is_local and is_loopback(request.remote)):
+            raise Refused(401, "no Authorization header")
+        if connector:
+            raise Refused(401, "a connector activity without a token")
+        if urlsplit(activity.service_url or "").hostname not in LOOPBACK_HOSTS:
+            raise Refused(403, "an unauthenticated loopback request whose serviceUrl is not on loopback")
+        identity = ClaimsIdentity({AuthenticationConstants.AUDIENCE_CLAIM: self.app_id},
+                                  authentication_type=LOOPBACK_AUTHENTICATION)
+        return Admitted(Path.LOOPBACK, identity, body)
+
+    async def _bot_service(self, token: str, header: Mapping[str, Any], activity: Activity,
+                           body: dict[str, Any]) -> Admitted:
+        key = await self._signing_key(self.cloud.botframework_jwks_url, header)
+        claims = self._decode(token, key.key, [self.cloud.channel_token_issuer], required=["serviceurl"])
+        channel = activity.channel_id or ""
+        if channel not in key.endorsements:
+            raise Refused(401, f"the signing key is not endorsed for channel {channel!r}")
+        if not same_url(str(claims["serviceurl"]), activity.service_url or ""):
+            raise Refused(401, "the serviceurl claim does not match the activity's serviceUrl")
+        return Admitted(Path.BOT_SERVICE, ClaimsIdentity(claims, Path.BOT_SERVICE.value, token), body)
+
+    async def _connector(self, token: str, header: Mapping[str, Any], activity: Activity,
+                         body: dict[str, Any]) -> Admitted:
+        claims = await self._entra_claims(token, header, self.connector_callers)
+        user_id = claims.get("oid")
+        if not isinstance(user_id, str) or not user_id:
+            raise Refused(401, "a connector token without oid")
+        self._check_reply_address(activity)
+        # The token's user (or service principal), never the body's: sign-in state and replies key on `from.id`.
+        body["from"] = {"id": user_id, "aadObjectId": user_id, "name": str(claims.get("name") or ""),
+                        "role": RoleTypes.user}
+        return Admitted(Path.CONNECTOR, ClaimsIdentity(claims, Path.CONNECTOR.value, token), body)
+
+    async def _skill(self, token: str, header: Mapping[str, Any], activity: Activity,
+                     body: dict[str, Any]) -> Admitted:
+        claims = await self._entra_claims(token, header, self.skill_callers)
+        if "scp" in claims:
+            raise Refused(401, "a user token on the skill path (a skill consumer calls with its app token)")
+        self._check_reply_address(activity)
+        return Admitted(Path.SKILL, ClaimsIdentity(claims, Path.SKILL.value, token), body)
+
+    async def _entra_claims(self, token: str, header: Mapping[str, Any], callers: frozenset[str]) -> dict[str, Any]:
+        """An Entra access token of an accepted tenant (checked before any key is fetched for it), for the agent,
+        from one of `callers`."""
+        tenant = _unverified(token).get("tid")
+        if not isinstance(tenant, str) or tenant.lower() not in self.tenants:
+            raise Refused(401, "an Entra token of a tenant that is not accepted")
+        key = await self._signing_key(self._entra_keys(tenant.lower()), header)
+        issuers = [template.replace("{tenant}", tenant) for template in self.cloud.entra_token_issuers]
+        claims = self._decode(token, key.key, issuers, required=["tid"])
+        if str(claims["tid"]).lower() != tenant.lower():
+            raise Refused(401, "the tid claim changed between reads")
+        caller = claims.get("azp") if claims.get("ver") == "2.0" else claims.get("appid")
+        if not isinstance(caller, str) or caller.lower() not in callers:
+            raise Refused(401, "an Entra token issued to a caller app that is not allowed")
+        return claims
+
+    def _check_reply_address(self, activity: Activity) -> None:
+        """Replies in the HTTP answer go nowhere else; `normal` delivery POSTs to the serviceUrl."""
+        if activity.delivery_mode in (DeliveryModes.expect_replies, DeliveryModes.stream):
+            return
+        parts = urlsplit(activity.service_url or "")
+        host = (parts.netloc or "").lower()
+        secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+        if not secure or host not in self.reply_hosts:
+            raise Refused(403, f"normal delivery to a serviceUrl host that is not allowed ({host or 'none'})")
+
+    async def _signing_key(self, url: str, header: Mapping[str, Any]) -> SigningKey:
+        try:
+            key = await self.keys.key(url, str(header["kid"]))
+        except KeysUnavailable:
+            raise Refused(503, f"the signing keys at {url} could not be fetched") from None
+        if key is None:
+            raise Refused(401, "a token signed with a key that is not published")
+        return key
+
+    def _decode(self, token: str, key: jwt.PyJWK, issuers: list[str], required: list[str]) -> dict[str, Any]:
+        try:
+            claims = jwt.decode(token, key, algorithms=["RS256"], audience=self.app_id, issuer=issuers,
+                                leeway=CLOCK_SKEW, options={"require": ["exp", "iss", "aud", *required]})
+        except jwt.PyJWTError as error:
+            raise Refused(401, f"the token failed validation ({type(error).__name__})") from None
+        if claims["aud"] != self.app_id:  # a list that merely contains the agent is not a token for the agent
+            raise Refused(401, "the aud claim is not the agent's id alone")
+        return claims
+
+    def _entra_keys(self, tenant: str) -> str:
+        return self.cloud.entra_jwks_url.replace("{tenant}", tenant)
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def caller_rules(settings: Mapping[str, str], cloud: Cloud, app_id: str, tenant_id: str) -> CallerRules:
+    """The rules from the settings documented in `.env.example`.
+
+    `CONNECTOR_ALLOWED_CALLERS` defaults to the agent's own id: Copilot Studio's connector signs the user in with the
+    agent's app registration, so its tokens carry `azp` = `aud` = the agent, which is also what makes them exchangeable
+    on-behalf-of (the SDK's `TokenResponse.is_exchangeable`; Microsoft's Copilot Studio Agent Connector sample,
+    "Enable authentication with your App Registration"). Microsoft documents no host for normal delivery on the
+    connector (its design describes `expectReplies` and `stream`), so none is allowed until configured.
     """
-    if cloud == PUBLIC:
-        JwtTokenValidator._jwk_client_manager = _JwkClientManager()
-    else:
-        JwtTokenValidator._jwk_client_manager = _CloudJwkClientManager(cloud)
+    tenants = _setting_set(settings, "CONNECTOR_ALLOWED_TENANTS") or {tenant_id.lower()} - {""}
+    connector_callers = _setting_set(settings, "CONNECTOR_ALLOWED_CALLERS") or {app_id.lower()}
+    return CallerRules(
+        cloud=cloud,
+        app_id=app_id,
+        tenants=frozenset(tenants),
+        connector_callers=frozenset(connector_callers),
+        skill_callers=frozenset(_setting_set(settings, "SKILL_ALLOWED_CALLERS")),
+        reply_hosts=frozenset(_setting_set(settings, "COPILOT_STUDIO_REPLY_HOSTS")),
+        keys=KeySets(cloud.ssl_context()),
+    )
+
+
+def _setting_set(settings: Mapping[str, str], key: str) -> set[str]:
+    return {item.strip().lower() for item in settings.get(key, "").replace(";", ",").split(",") if item.strip()}
+
+
+def authenticated(handler: Handler, rules: CallerRules) -> Handler:
+    """`handler` for admitted requests only: the claims identity and the admitted body are on the request, as the
+    SDK's adapter reads them (`claims_identity`, `ADMITTED_BODY`)."""
+
+    async def admitted_handler(request: web.Request) -> web.StreamResponse:
+        try:
+            admitted = await rules.admit(request)
+        except Refused as refused:
+            log.warning("Refused a request to /api/messages (%d): %s", refused.status, refused.reason)
+            return refused.response()
+        request["claims_identity"] = admitted.identity
+        request[ADMITTED_BODY] = admitted.body
+        return await handler(request)
+
+    return admitted_handler
 
 
 def is_loopback(remote: str | None) -> bool:
@@ -74,20 +270,69 @@ def is_loopback(remote: str | None) -> bool:
         return False
 
 
-def authenticated(handler: Handler, cloud: Cloud, app_id: str) -> Handler:
-    """`handler` behind the SDK's JWT middleware, plus, only on a local cloud, an identity for unauthenticated loopback
-    requests.
+def same_url(vouched: str, given: str) -> bool:
+    """Whether two serviceUrls name the same endpoint: scheme and host compared case-insensitively, the path exactly,
+    a trailing slash ignored (Teams sends `https://smba.trafficmanager.net/amer/` in both places)."""
+    a, b = urlsplit(vouched.strip()), urlsplit(given.strip())
+    return (a.scheme.lower(), a.netloc.lower(), a.path.rstrip("/"), a.query) == (
+        b.scheme.lower(), b.netloc.lower(), b.path.rstrip("/"), b.query) and a.scheme.lower() in ("https", "http")
 
-    The Agents Playground sends no Authorization header. The SDK's own `ANONYMOUS_ALLOWED` identity has no `aud`, which
-    breaks the Bot Service OAuth flow; this identity carries the agent's app id as `aud`, as a channel token would.
-    """
 
-    async def authenticated_handler(request: web.Request) -> web.StreamResponse:
-        if cloud.is_local and "Authorization" not in request.headers and is_loopback(request.remote):
-            request["claims_identity"] = ClaimsIdentity(
-                {AuthenticationConstants.AUDIENCE_CLAIM: app_id}, authentication_type=LOOPBACK_AUTHENTICATION
-            )
-            return await handler(request)
-        return await jwt_authorization_middleware(request, handler)
+def _bearer(authorization: str) -> str:
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or any(char.isspace() for char in token):
+        raise Refused(401, "the Authorization header is not one bearer token")
+    return token
 
-    return authenticated_handler
+
+def _header(token: str) -> dict[str, Any]:
+    """The token's header, which must name an RS256 key: anything else (`none`, HMAC, no `kid`) is refused unread."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise Refused(401, "the bearer token is not a JWT") from None
+    kid = header.get("kid")
+    if header.get("alg") != "RS256" or not isinstance(kid, str) or not 0 < len(kid) <= 128:
+        raise Refused(401, "the token does not name an RS256 signing key")
+    return header
+
+
+def _unverified(token: str) -> dict[str, Any]:
+    """Claims read only to pick the key set and issuer to check against; nothing is trusted before the signature."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise Refused(401, "the bearer token is not a JWT") from None
+    return claims if isinstance(claims, dict) else {}
+
+
+async def _activity_body(request: web.Request) -> tuple[dict[str, Any], Activity]:
+    """The body as a JSON object and the activity the SDK reads from it, with the fields every path needs; else 400
+    naming what is wrong."""
+    if request.content_type != "application/json":
+        raise Refused(400, f"Content-Type {request.content_type!r} is not application/json")
+    try:
+        body = json.loads(await request.read())
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
+        raise Refused(400, "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise Refused(400, "the body is not a JSON object")
+    try:
+        activity = Activity.model_validate(body)
+    except (ValidationError, RecursionError) as error:
+        raise Refused(400, f"the activity's {_first_field(error)} is not valid") from None
+    conversation_id = activity.conversation.id if activity.conversation else None
+    for field, value in (("type", activity.type), ("conversation.id", conversation_id),
+                         ("serviceUrl", activity.service_url)):
+        if not isinstance(value, str) or not value.strip():
+            raise Refused(400, f"the activity has no {field}")
+    if urlsplit(activity.service_url or "").scheme not in ("https", "http"):
+        raise Refused(400, "the activity's serviceUrl is not an http(s) URL")
+    return body, activity
+
+
+def _first_field(error: Exception) -> str:
+    if isinstance(error, ValidationError) and error.errors():
+        return ".".join(str(part) for part in error.errors()[0]["loc"]) or "body"
+    return "body"

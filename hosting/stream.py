@@ -31,13 +31,9 @@ EVENT_STREAM = "text/event-stream"
 APOLOGY = "Sorry, something went wrong on my side. Please try again."
 
 
-async def is_stream_request(request: web.Request) -> bool:
-    """Whether the body asks for stream delivery; a body that is no JSON object is left to the SDK's own 400."""
-    try:
-        body: Any = await request.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and body.get("deliveryMode") == DeliveryModes.stream
+def is_stream_request(activity: dict[str, Any]) -> bool:
+    """Whether the (admitted) activity asks for stream delivery."""
+    return activity.get("deliveryMode") == DeliveryModes.stream
 
 
 class EventStream:

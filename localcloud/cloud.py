@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -26,6 +27,7 @@ from .faults import FaultRegistry, FaultReply
 from .pki import CertificateAuthority, SigningKey
 from .tenant import Directory
 from .tokens import TokenIssuer
+from .traffic import Traffic
 
 if TYPE_CHECKING:
     from .entra import Entra
@@ -63,6 +65,7 @@ class Cloud:
     endpoints: Endpoints
     ca_file: Path
     faults: FaultRegistry = field(default_factory=FaultRegistry)
+    traffic: Traffic = field(default_factory=Traffic)
     agent_endpoint: str = DEFAULT_AGENT_ENDPOINT
     client_ssl: ssl.SSLContext | None = None
     _http: aiohttp.ClientSession | None = None
@@ -108,6 +111,8 @@ class Cloud:
             f"{handlers}CONNECTOR__TYPE": "ConnectorUserAuthorization",
             f"{handlers}CONNECTOR__SETTINGS__OBOCONNECTIONNAME": "SERVICE_CONNECTION",
             f"{handlers}CONNECTOR__SETTINGS__SCOPES": "https://graph.microsoft.com/.default",
+            # Where the local Copilot Studio connector takes replies sent with normal delivery.
+            "COPILOT_STUDIO_REPLY_HOSTS": urlsplit(self.endpoints.channels).netloc,
             "LOCALCLOUD_URL": self.endpoints.channels,
             "LOCALCLOUD_OAUTH_CONNECTION": OAUTH_CONNECTION_NAME,
         }
@@ -184,6 +189,7 @@ async def run_cloud(
         for name, service in services.items():
             app = service.create_app(cloud)
             app.middlewares.insert(0, cloud.faults.middleware(service.faults, service.fault_reply))
+            app.middlewares.insert(0, cloud.traffic.middleware(service.faults))
             # Cancel a handler when its client goes away, so an injected latency never outlives its request.
             runner = web.AppRunner(app, access_log=None, handle_signals=False, handler_cancellation=True)
             await runner.setup()

@@ -153,7 +153,10 @@ class Directory:
             identifier_uris=(f"api://botid-{agent_id}", f"api://{agent_id}"),
             pre_authorized_clients=(TEAMS_DESKTOP_CLIENT_ID, TEAMS_WEB_CLIENT_ID),
         )
-        copilot = App(client_id=stable_id("app:copilot-studio"), display_name="Copilot Studio connector")
+        copilot_id = stable_id("app:copilot-studio")
+        # A Copilot Studio agent's app: a skill consumer (replies to it carry a token for `api://{id}`), and the
+        # caller app of a connector token that is not the agent's own.
+        copilot = App(client_id=copilot_id, display_name="Copilot Studio agent", identifier_uris=(f"api://{copilot_id}",))
         teams = App(client_id=TEAMS_DESKTOP_CLIENT_ID, display_name="Microsoft Teams")
         teams_web = App(client_id=TEAMS_WEB_CLIENT_ID, display_name="Microsoft Teams Web Client")
         scripts = App(

@@ -6,11 +6,12 @@ from microsoft_agents.hosting.core import AgentApplication, TurnState
 
 from . import calendar, files, logout, me, skill_actions
 from . import help as help_skill
-from .commands import Services, on_turn_error
+from .commands import Services, on_turn_error, register_service_principal_answer
 
 
 def register_all(app: AgentApplication[TurnState], services: Services) -> None:
     """Register every command; help is last, since it answers whatever no other command took."""
+    register_service_principal_answer(app)
     me.register(app, services)
     calendar.register(app, services)
     files.register(app, services)

@@ -17,7 +17,7 @@ from microsoft_agents.activity import Activity, ActivityTypes, EndOfConversation
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
 
-from auth.connections import is_connector_request
+from auth.connections import is_connector_request, is_service_principal_call
 from auth.sign_in import AgentAuthorization
 from cards.common import card_activity
 from cards.errors import error_card, error_text
@@ -31,6 +31,10 @@ TEAMS_HANDLER = "GRAPH"
 CONNECTOR_HANDLER = "CONNECTOR"
 
 UNEXPECTED = "Sorry, something went wrong on my side. Please try again in a moment."
+SERVICE_PRINCIPAL = (
+    "This Copilot Studio connection calls me as an app, not as a signed-in person, so there is nobody's Microsoft 365 "
+    "data I could show. Ask the agent's maker to set up the connection so that it signs in as the user."
+)
 CONNECTOR_TOKEN_REJECTED = (
     "Microsoft 365 rejected the token Copilot Studio passed me for you (it may have expired or been revoked). "
     "Reconnect your Microsoft 365 connection in Copilot Studio, then ask again."
@@ -103,6 +107,20 @@ def register_command(app: AgentApplication[TurnState], services: Services, name:
                   rank=RouteRank.FIRST, auth_handlers=[CONNECTOR_HANDLER])
     app.add_route(lambda context: not is_connector_request(context) and selects(context), run_with(TEAMS_HANDLER),
                   auth_handlers=[TEAMS_HANDLER])
+
+
+def register_service_principal_answer(app: AgentApplication[TurnState]) -> None:
+    """Copilot Studio's connector calling with a service principal's token gets a plain answer before any route that
+    would exchange the token or call Graph: no Entra call, no Graph call."""
+
+    async def answer(context: TurnContext, _state: TurnState) -> None:
+        log.info("a Copilot Studio connector call with an app token was answered without Microsoft 365 data")
+        if context.activity.type == ActivityTypes.event:
+            await context.send_activity(end_of_conversation({"error": "signInRequired", "message": SERVICE_PRINCIPAL}))
+        elif context.activity.type == ActivityTypes.message:
+            await context.send_activity(SERVICE_PRINCIPAL)
+
+    app.add_route(is_service_principal_call, answer, rank=RouteRank.FIRST)
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:

@@ -21,11 +21,15 @@ pytestmark = pytest.mark.asyncio
 SKILL_MANIFEST_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "skill-manifest-2.2.json").read_text())
 ENDPOINT = "https://agent.contoso.example/api/messages"
 ADELE = USERS[0]
+COPILOT_STUDIO_APP = stable_id("app:copilot-studio")
+"""A caller app the skill fixture allows on the connector whose tokens (`azp` not the agent) cannot be exchanged."""
 
 
 @pytest.fixture(scope="module")
 async def skill(threaded_cloud: Cloud) -> AsyncIterator[TestClient]:
-    settings = threaded_cloud.agent_settings() | {"SKILL_ENDPOINT_URL": ENDPOINT}
+    agent = threaded_cloud.directory.agent.client_id
+    settings = threaded_cloud.agent_settings() | {"SKILL_ENDPOINT_URL": ENDPOINT,
+                                                  "CONNECTOR_ALLOWED_CALLERS": f"{agent},{COPILOT_STUDIO_APP}"}
     client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
     await client.start_server()
     yield client
@@ -127,7 +131,7 @@ async def test_connector_get_calendar_returns_iso_times_valid_against_its_result
 async def test_connector_token_that_cannot_be_exchanged_ends_with_sign_in_required(
     skill: TestClient, threaded_cloud: Cloud
 ) -> None:
-    token = _connector_token(threaded_cloud, azp=stable_id("app:copilot-studio"))
+    token = _connector_token(threaded_cloud, azp=COPILOT_STUDIO_APP)
 
     end = await _end_of_conversation(skill, _event("GetFiles", connector=True), token)
 

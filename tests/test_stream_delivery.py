@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
@@ -53,10 +54,11 @@ async def service_url() -> AsyncIterator[ServiceUrlRecorder]:
 
 
 @pytest.fixture(scope="module")
-async def agent(threaded_cloud: Cloud) -> AsyncIterator[TestClient]:
+async def agent(threaded_cloud: Cloud, service_url: ServiceUrlRecorder) -> AsyncIterator[TestClient]:
     """The real agent app, plus test routes: one that waits mid-turn, one that thinks long enough for the SDK's typing
-    timer (500 ms), one that fails, and an invoke with a body."""
-    app = create_app(threaded_cloud.agent_settings())
+    timer (500 ms), one that fails, and an invoke with a body. Normal-delivery replies may go to the recorder."""
+    reply_host = urlsplit(service_url.url).netloc
+    app = create_app(threaded_cloud.agent_settings() | {"COPILOT_STUDIO_REPLY_HOSTS": reply_host})
     agent_app = app[AGENT_APP_KEY]
     release = asyncio.Event()
     app[RELEASE] = release
