@@ -1,13 +1,16 @@
 """What a person does in the browser during a local sign-in, for scripts and tests without a browser.
 
 It follows a sign-in link to the local sign-in page, picks a user, presses Accept (or Cancel) and reads the 6-digit
-code the token service shows, exactly through the pages a browser gets (no JavaScript is involved).
+code the token service shows, exactly through the pages a browser gets (no JavaScript is involved). The sign-in page is
+https, as Entra's is: the caller names the local cloud's CA (`EXTRA_CA_FILE`) to trust, as a browser would be told to.
 """
 
 from __future__ import annotations
 
 import re
+import ssl
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urljoin
 
 import aiohttp
@@ -43,9 +46,12 @@ class _SignInForm(HTMLParser):
             self._label = None
 
 
-async def sign_in_over_http(link: str, user: str = "adele", choice: str = "accept") -> tuple[int, str]:
-    """Follow the sign-in link, pick `user` and press `choice` (accept or cancel); the last page's status and HTML."""
-    async with aiohttp.ClientSession() as session:
+async def sign_in_over_http(link: str, user: str = "adele", choice: str = "accept", *,
+                            ca_file: str | Path) -> tuple[int, str]:
+    """Follow the sign-in link, pick `user` and press `choice` (accept or cancel); the last page's status and HTML.
+    `ca_file` is the only CA trusted for the https pages."""
+    trust = ssl.create_default_context(cafile=str(ca_file))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as session:
         async with session.get(link) as response:
             if response.status != 200:
                 return response.status, await response.text()
@@ -67,9 +73,9 @@ def magic_code(page: str) -> str:
     return found.group(1)
 
 
-async def magic_code_for(link: str, user: str = "adele") -> str:
+async def magic_code_for(link: str, user: str = "adele", *, ca_file: str | Path) -> str:
     """Sign `user` in through `link` and return the code to type into the chat."""
-    status, page = await sign_in_over_http(link, user)
+    status, page = await sign_in_over_http(link, user, ca_file=ca_file)
     if status != 200:
         raise ValueError(f"the sign-in ended with HTTP {status}")
     return magic_code(page)

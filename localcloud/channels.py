@@ -616,6 +616,7 @@ def create_app(cloud: Cloud) -> web.Application:
         web.put("/_localcloud/tokenservice/consent-required", consent_required),
         *cloud.faults.routes(),
         *cloud.traffic.routes(),
+        *cloud.graph_requests.routes(),
     ])
     return app
 

@@ -195,6 +195,15 @@ class LocalCloudClient:
     async def clear_faults(self) -> None:
         await self._call("DELETE", f"{self.base_url}/_localcloud/faults")
 
+    async def ca_file(self) -> str:
+        """The CA the cloud's https endpoints (the sign-in page among them) are trusted by."""
+        return (await self._call("GET", f"{self.base_url}/_localcloud/endpoints"))["caFile"]
+
+    async def graph_requests(self, after: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """The requests the local Graph answered after entry `after`, and the last entry's number."""
+        data = await self._call("GET", f"{self.base_url}/_localcloud/graph/requests", after=after)
+        return data["requests"], data["last"]
+
     async def consent_required(self, user: str | None, enabled: bool) -> None:
         """Make the token service answer SSO exchanges for `user` (None: everyone) as if consent were missing."""
         await self._call("PUT", f"{self.base_url}/_localcloud/tokenservice/consent-required",

@@ -31,6 +31,7 @@ from .traffic import Traffic
 
 if TYPE_CHECKING:
     from .entra import Entra
+    from .graph import GraphRequestLog
     from .tokenservice import TokenService
 
 log = logging.getLogger("localcloud")
@@ -47,7 +48,8 @@ class Endpoints:
     login: str
     """Entra ID (https): discovery, JWKS, token endpoint."""
     login_ui: str
-    """Entra ID sign-in pages (http, so a browser opens them without a certificate warning)."""
+    """Entra ID sign-in pages (https, as login.microsoftonline.com serves them; a browser trusts the cloud's CA or is
+    told to)."""
     botframework: str
     """Bot Framework's OpenID metadata and channel-token keys (https), as login.botframework.com."""
     token_service: str
@@ -73,6 +75,8 @@ class Cloud:
     """Entra ID's state (codes, refresh tokens, open sign-in pages), shared by its token app and its sign-in app."""
     token_service: TokenService = field(init=False, repr=False)
     """The token service's state, which the control API on the channels URL also switches."""
+    graph_requests: GraphRequestLog = field(init=False, repr=False)
+    """What the local Graph answered, read through the control API to count round trips."""
 
     @property
     def tenant_id(self) -> str:
@@ -150,7 +154,7 @@ def _services() -> dict[str, Service]:
     }
 
 
-_HTTPS = {"login", "botframework", "graph"}
+_HTTPS = {"login", "login_ui", "botframework", "graph"}
 
 
 @contextlib.asynccontextmanager
@@ -159,6 +163,7 @@ async def run_cloud(
 ) -> AsyncIterator[Cloud]:
     """Start every service on free loopback ports; stop them all on exit."""
     from .entra import Entra
+    from .graph import GraphRequestLog
     from .tokenservice import REDIRECT_PATH, TokenService
 
     ca = CertificateAuthority()
@@ -184,6 +189,7 @@ async def run_cloud(
     )
     cloud.entra = Entra(cloud)
     cloud.token_service = TokenService(cloud)
+    cloud.graph_requests = GraphRequestLog(cloud)
     runners: list[web.AppRunner] = []
     try:
         for name, service in services.items():
@@ -235,5 +241,6 @@ async def serve(env_file: Path, state_dir: Path, agent_endpoint: str) -> None:
 
 
 def describe(cloud: Cloud) -> dict[str, Any]:
+    """The endpoints, ids and the CA file a client trusts the https endpoints by (the sign-in page among them)."""
     return {"endpoints": vars(cloud.endpoints), "tenantId": cloud.tenant_id,
-            "agentAppId": cloud.directory.agent.client_id}
+            "agentAppId": cloud.directory.agent.client_id, "caFile": str(cloud.ca_file)}

@@ -1,17 +1,23 @@
-"""Microsoft Graph v1.0, local: the user, photo, manager, presence, mailbox settings, calendar view, OneDrive, $batch.
+"""Microsoft Graph v1.0, local: the user, photo, manager, presence, mailbox settings, calendar view, OneDrive,
+Microsoft Search (`/search/query`) and `$batch`.
 
 Answers as Graph does (statuses, OData error shape, `request-id` headers, `@odata.context`, `@odata.nextLink`,
-`Prefer: outlook.timezone`), so msgraph-sdk's typed models, retry middleware and error handling work unchanged.
-Content comes from `seed.py`. Every route is a plain function of (call, user, match) so `$batch` runs them too.
+`Prefer: outlook.timezone`), so msgraph-sdk's typed models, retry middleware and error handling work unchanged, and
+refuses what Graph refuses, so a client that gets it wrong fails here too. Every behaviour and the Microsoft Learn page
+it comes from is listed in `GRAPH_BEHAVIOUR.md`. Content comes from `seed.py`. Every route is a plain function of
+(call, user, match) so `$batch` runs them too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
+import random
 import re
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,7 +31,7 @@ from tzlocal.windows_tz import win_tz
 
 from . import seed
 from .faults import Fault
-from .tenant import GRAPH_APP_ID, GRAPH_RESOURCE, User
+from .tenant import GRAPH_APP_ID, GRAPH_RESOURCE, User, stable_id
 from .tokens import TokenRejected
 
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -37,6 +43,34 @@ PATH_SAFE = "/()'=,$:@!*;+&"
 # Windows time zone names (as Outlook stores them) and the IANA zone each means, from CLDR's windowsZones.
 _WINDOWS_BY_LOWER = {name.lower(): name for name in win_tz}
 
+DOCUMENTED_IANA_ZONES = (
+    "Etc/GMT+12", "Etc/GMT+11", "Pacific/Honolulu", "America/Anchorage", "America/Santa_Isabel",
+    "America/Los_Angeles", "America/Phoenix", "America/Chihuahua", "America/Denver", "America/Guatemala",
+    "America/Chicago", "America/Mexico_City", "America/Regina", "America/Bogota", "America/New_York",
+    "America/Indiana/Indianapolis", "America/Caracas", "America/Asuncion", "America/Halifax", "America/Cuiaba",
+    "America/La_Paz", "America/Santiago", "America/St_Johns", "America/Sao_Paulo", "America/Argentina/Buenos_Aires",
+    "America/Cayenne", "America/Godthab", "America/Montevideo", "America/Bahia", "Etc/GMT+2", "Atlantic/Azores",
+    "Atlantic/Cape_Verde", "Africa/Casablanca", "Etc/GMT", "Europe/London", "Atlantic/Reykjavik", "Europe/Berlin",
+    "Europe/Budapest", "Europe/Paris", "Europe/Warsaw", "Africa/Lagos", "Africa/Windhoek", "Europe/Bucharest",
+    "Asia/Beirut", "Africa/Cairo", "Asia/Damascus", "Africa/Johannesburg", "Europe/Kyiv", "Europe/Kiev",
+    "Europe/Istanbul", "Asia/Jerusalem", "Asia/Amman", "Asia/Baghdad", "Europe/Kaliningrad", "Asia/Riyadh",
+    "Africa/Nairobi", "Asia/Tehran", "Asia/Dubai", "Asia/Baku", "Europe/Moscow", "Indian/Mauritius", "Asia/Tbilisi",
+    "Asia/Yerevan", "Asia/Kabul", "Asia/Karachi", "Asia/Toshkent", "Asia/Tashkent", "Asia/Kolkata", "Asia/Colombo",
+    "Asia/Kathmandu", "Asia/Astana", "Asia/Almaty", "Asia/Dhaka", "Asia/Yekaterinburg", "Asia/Yangon", "Asia/Rangoon",
+    "Asia/Bangkok", "Asia/Novosibirsk", "Asia/Shanghai", "Asia/Krasnoyarsk", "Asia/Singapore", "Australia/Perth",
+    "Asia/Taipei", "Asia/Ulaanbaatar", "Asia/Irkutsk", "Asia/Tokyo", "Asia/Seoul", "Australia/Adelaide",
+    "Australia/Darwin", "Australia/Brisbane", "Australia/Sydney", "Pacific/Port_Moresby", "Australia/Hobart",
+    "Asia/Yakutsk", "Pacific/Guadalcanal", "Asia/Vladivostok", "Pacific/Auckland", "Etc/GMT-12", "Pacific/Fiji",
+    "Asia/Magadan", "Pacific/Tongatapu", "Pacific/Apia", "Pacific/Kiritimati",
+)
+"""The IANA names `Prefer: outlook.timezone` accepts besides Windows names, from the dateTimeTimeZone resource page
+(https://learn.microsoft.com/graph/api/resources/datetimetimezone). Where the page gives two spellings
+("Europe/Kyiv (Kiev)", "Asia/Toshkent (Tashkent)", "Asia/Astana (Almaty)", "Asia/Yangon (Rangoon)") both are taken;
+any other IANA name (Europe/Amsterdam, America/Toronto) is refused as Graph refuses it."""
+_IANA_BY_LOWER = {name.lower(): name for name in DOCUMENTED_IANA_ZONES}
+_NOT_IN_TZDATA = {"Asia/Toshkent": "Asia/Tashkent", "Asia/Astana": "Asia/Almaty"}
+"""Spellings of the page that the tz database lacks, computed as the zone they stand beside."""
+
 USER_READ = ("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All",
              "Directory.Read.All", "Directory.ReadWrite.All")
 PRESENCE_READ = ("Presence.Read", "Presence.Read.All", "Presence.ReadWrite")
@@ -45,11 +79,15 @@ CALENDARS_BASIC = ("Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite
                    "Calendars.ReadWrite.Shared")
 FILES_READ = ("Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All",
               "Sites.ReadWrite.All")
+SEARCH_DRIVE_ITEMS = ("Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All")
+"""`/search/query` over driveItem: Files.Read (the user's own files only) is not enough (search-api-overview)."""
 
 DIRECTORY_DENIED = ("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 EXCHANGE_DENIED = ("ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 PRESENCE_DENIED = ("Forbidden", "Insufficient privileges to complete the operation.")
 DRIVE_DENIED = ("accessDenied", "Access denied")
+SEARCH_DENIED = ("accessDenied", "The caller does not have permission to perform the action.")
+"""Microsoft Learn shows no 403 body for `/search/query`; this is SharePoint's, which answers driveItem searches."""
 
 USER_DEFAULT = ("businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation",
                 "preferredLanguage", "surname", "userPrincipalName", "id")
@@ -90,6 +128,8 @@ class Call:
     query: MultiDict[str]
     headers: CIMultiDict[str]
     claims: dict[str, Any]
+    body: Any = None
+    """The JSON body of a POST (`/search/query`); None for a GET."""
 
     def option(self, name: str) -> str | None:
         """A system query option, with or without its `$` (Graph accepts both)."""
@@ -105,6 +145,7 @@ class Route:
     handler: Handler
     scopes: tuple[str, ...]
     denied: tuple[str, str]
+    method: str = "GET"
 
 
 DRIVE_ITEM_FACETS = ("file", "folder", "image", "root", "package", "remoteItem")
@@ -155,13 +196,17 @@ def _email(user: User) -> dict[str, str]:
 
 
 def resolve_zone(name: str) -> tuple[ZoneInfo, str] | None:
-    """A `Prefer: outlook.timezone` value, Windows or IANA, as a zone and the name Graph echoes back."""
+    """A `Prefer: outlook.timezone` value as a zone and the name Graph echoes back: a Windows name, or one of the
+    IANA names the dateTimeTimeZone page lists; None for any other (Graph answers those 400)."""
     windows = _WINDOWS_BY_LOWER.get(name.lower())
     if windows:
         return ZoneInfo(win_tz[windows]), windows
+    iana = _IANA_BY_LOWER.get(name.lower())
+    if iana is None:
+        return None
     try:
-        return ZoneInfo(name), name
-    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(_NOT_IN_TZDATA.get(iana, iana)), name
+    except (ZoneInfoNotFoundError, ValueError):  # a name this machine's tz database lacks
         return None
 
 
@@ -194,6 +239,8 @@ class GraphService:
             Route(re.compile(me + r"/presence", re.I), self.presence, PRESENCE_READ, PRESENCE_DENIED),
             Route(re.compile(me + r"/mailboxSettings", re.I), self.mailbox_settings, MAILBOX_SETTINGS_READ,
                   EXCHANGE_DENIED),
+            Route(re.compile(me + r"/mailboxSettings/timeZone", re.I), self.mailbox_time_zone, MAILBOX_SETTINGS_READ,
+                  EXCHANGE_DENIED),
             Route(re.compile(me + r"/calendarView", re.I), self.calendar_view, CALENDARS_BASIC, EXCHANGE_DENIED),
             Route(re.compile(me + r"/events/(?P<id>[\w=-]+)", re.I), self.event, CALENDARS_BASIC, EXCHANGE_DENIED),
             Route(re.compile(r"/me/drive", re.I), self.drive, FILES_READ, DRIVE_DENIED),
@@ -203,10 +250,11 @@ class GraphService:
             Route(re.compile(drive + item + "/children", re.I), self.drive_children, FILES_READ, DRIVE_DENIED),
             Route(re.compile(drive + r"/root/search\(q='(?P<q>(?:[^']|'')*)'\)", re.I), self.drive_search,
                   FILES_READ, DRIVE_DENIED),
+            Route(re.compile(r"/search/query", re.I), self.search_query, SEARCH_DRIVE_ITEMS, SEARCH_DENIED, "POST"),
         ]
         self.known_segments = {
-            "me", "photo", "photos", "$value", "manager", "presence", "mailboxsettings", "calendarview", "events",
-            "drive", "drives", "root", "items", "children",
+            "me", "photo", "photos", "$value", "manager", "presence", "mailboxsettings", "timezone", "calendarview",
+            "events", "drive", "drives", "root", "items", "children",
         }
 
     @property
@@ -226,7 +274,7 @@ class GraphService:
         )
         if route is None or match is None:
             raise self.unknown_segment(path)
-        if call.method != "GET":
+        if call.method != route.method:
             raise GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
         if "scp" not in call.claims:
             if path.lower().startswith("/me"):
@@ -338,25 +386,40 @@ class GraphService:
                 "endTime": "17:00:00.0000000",
                 "timeZone": {"name": user.time_zone},
             },
-            "userPurpose": "user",
+            "userPurpose": {"value": "user"},
             "delegateMeetingMessageDeliveryOptions": "sendToDelegateOnly",
         }
         body = _select(call, settings, "mailboxSettings", always=())
         return Reply({"@odata.context": self.context(f"users('{user.id}')/mailboxSettings"), **body})
 
+    def mailbox_time_zone(self, call: Call, user: User, _: re.Match[str]) -> Reply:
+        """One setting, as user-get-mailboxsettings documents `GET /me/mailboxSettings/timeZone`: a primitive
+        property, so its value is in `value`."""
+        return Reply({"@odata.context": self.context(f"users('{user.id}')/mailboxSettings/timeZone"),
+                      "value": user.time_zone})
+
     # --- calendar --------------------------------------------------------------------------------------------
 
     @staticmethod
     def preferred_zone(call: Call) -> tuple[ZoneInfo, str, bool]:
-        """The `Prefer: outlook.timezone` zone, its name as echoed, and whether it was applied (else UTC)."""
-        found = re.search(r'outlook\.timezone\s*=\s*"?([^",]+)"?', call.headers.get("Prefer", ""), re.I)
-        resolved = resolve_zone(found.group(1).strip()) if found else None
-        if resolved is None:
+        """The `Prefer: outlook.timezone` zone, its name as echoed, and whether it was asked for (else UTC, as
+        user-list-calendarview documents). A name Graph does not support is refused: 400
+        `TimeZoneNotSupportedException` with Graph's message (the dateTimeTimeZone page lists what it supports)."""
+        found = re.search(r'outlook\.timezone\s*=\s*"?([^",]*)"?', call.headers.get("Prefer", ""), re.I)
+        if not found:
             return ZoneInfo("UTC"), "UTC", False
+        name = found.group(1).strip()
+        resolved = resolve_zone(name)
+        if resolved is None:
+            raise bad_request("A valid TimeZone value must be specified. The following TimeZone value is not "
+                              f"supported: '{name}'.", "TimeZoneNotSupportedException")
         return resolved[0], resolved[1], True
 
     def event_json(self, event: seed.Event, zone: ZoneInfo, zone_name: str) -> dict[str, Any]:
         if event.is_all_day:
+            # An all-day event is a date, not an instant: midnight to midnight of its own days whatever zone is
+            # asked for (the event resource: "start and end time must be set to midnight"; Microsoft Q&A 1382503
+            # and 978210: Prefer does not move it, and without Prefer it comes labelled UTC on its own date).
             start, end = event.start.replace(tzinfo=None), event.end.replace(tzinfo=None)
         else:
             start, end = event.start.astimezone(zone), event.end.astimezone(zone)
@@ -520,8 +583,9 @@ class GraphService:
                                    "displayName": created_by.display_name}},
             "lastModifiedBy": {"user": {"email": modified_by.mail, "id": modified_by.id,
                                         "displayName": modified_by.display_name}},
+            # itemReference: "Percent-encoded path that can be used to navigate to the item".
             "parentReference": {"driveType": "business", "driveId": drive.id, "id": item.parent_id,
-                                "path": "/drive/root:" + (f"/{item.path}" if item.path else "")},
+                                "path": "/drive/root:" + (quote(f"/{item.path}") if item.path else "")},
             "fileSystemInfo": {"createdDateTime": _utc_stamp(item.created),
                                "lastModifiedDateTime": _utc_stamp(item.modified)},
         }
@@ -606,21 +670,54 @@ class GraphService:
         return self.drive_page(call, items, drive, f"users('{user.id}')/drive/{where}/children")
 
     def drive_search(self, call: Call, user: User, match: re.Match[str]) -> Reply:
-        """Names first, then keyword matches; newest first within each, as relevance stands in for Graph's."""
+        """Names first, then keyword matches, as relevance stands in for Graph's. OneDrive for Business sorts search
+        results by name only (and url), so any other `$orderby` is refused rather than honoured: a client must not
+        rest "recent files" on it (driveitem-search documents no order; issue 8)."""
         drive = self.user_drive(user, match)
-        words = match["q"].replace("''", "'").lower().split()
-        by_name = [item for item in drive.items.values() if all(word in item.name.lower() for word in words)]
-        by_keyword = [item for item in drive.items.values() if item not in by_name
-                      and all(word in f"{item.name} {item.keywords}".lower() for word in words)]
-        items = [*sorted(by_name, key=lambda item: item.modified, reverse=True),
-                 *sorted(by_keyword, key=lambda item: item.modified, reverse=True)]
+        order = (call.option("orderby") or "").strip()
+        found = re.fullmatch(r"(name)(?:\s+(asc|desc))?", order, re.I) if order else None
+        if order and not found:
+            raise bad_request(f"Search results cannot be sorted by '{order}'; only by name.", "invalidRequest")
+        items = relevance_order(drive, match["q"].replace("''", "'").lower().split())
+        if found:
+            items.sort(key=lambda item: item.name.lower(), reverse=(found.group(2) or "").lower() == "desc")
         return self.drive_page(call, items, drive, "Collection(driveItem)")
+
+    # --- Microsoft Search ------------------------------------------------------------------------------------
+
+    def search_query(self, call: Call, user: User, _: re.Match[str]) -> Reply:
+        """`POST /search/query` over driveItem, as search-query, searchRequest and search-api-overview document it:
+        one searchRequest, a required `queryString` (KQL: terms, `AND`, quoted phrases, `isDocument=true`),
+        `from`/`size` paging (size at most 500), `sortProperties` on sortable properties only (else 400), `fields`
+        to trim the resource (unknown fields silently ignored). The index holds the user's own OneDrive."""
+        request = search_request(call.body)
+        drive = self.user_drive(user)
+        terms, documents_only = parse_kql(request["query"]["queryString"])
+        items = [item for item in relevance_order(drive, terms) if not (documents_only and item.is_folder)]
+        for name, descending in reversed(request["sortProperties"]):
+            items.sort(key=SORTABLE[name.lower()], reverse=descending)
+        start, size = request["from"], request["size"]
+        page = items[start:start + size]
+        container: dict[str, Any] = {
+            "total": len(items),
+            "moreResultsAvailable": start + size < len(items),
+        }
+        if page:
+            container = {"hits": [
+                {"hitId": item.id, "rank": start + index + 1, "summary": search_summary(item, terms),
+                 "resource": trim_fields(search_resource(drive, item), request["fields"])}
+                for index, item in enumerate(page)
+            ], **container}
+        return Reply({"@odata.context": self.context("Collection(microsoft.graph.searchResponse)"),
+                      "value": [{"searchTerms": terms, "hitsContainers": [container]}]})
 
     # --- $batch ----------------------------------------------------------------------------------------------
 
-    async def batch(self, payload: Any, claims: dict[str, Any]) -> Reply:
-        """JSON `$batch`: up to 20 relative GET requests, run concurrently except where `dependsOn` orders them; a
-        request whose dependency failed is answered 424 without running. Responses come in the order asked."""
+    async def batch(self, payload: Any, claims: dict[str, Any], ids: tuple[str, str]) -> Reply:
+        """JSON `$batch` (json-batching): up to 20 requests with URLs relative to the version, run concurrently
+        except where `dependsOn` orders them; a request whose dependency failed is answered 424 without running.
+        Ids are not case-sensitive and must be unique. "Individual responses might appear in a different order
+        than the requests": they come shuffled, so a client that relies on the order fails here."""
         requests = payload.get("requests") if isinstance(payload, dict) else None
         if not isinstance(requests, list) or not requests:
             raise bad_request("Invalid batch payload format.")
@@ -630,33 +727,35 @@ class GraphService:
         for item in requests:
             if not isinstance(item, dict) or not all(isinstance(item.get(key), str) for key in ("id", "method", "url")):
                 raise bad_request("Each batch request needs string 'id', 'method' and 'url' properties.")
-            item_id = item["id"]
+            item_id = item["id"].lower()
             if item_id in answers:
-                raise bad_request(f"Batch request ids must be unique; '{item_id}' appears more than once.")
+                raise bad_request(f"Batch request ids must be unique; '{item['id']}' appears more than once.")
             depends = item.get("dependsOn") or []
             if not isinstance(depends, list) or not all(isinstance(dep, str) for dep in depends):
-                raise bad_request(f"The dependsOn of request '{item_id}' must be a list of request ids.")
-            if any(dep not in answers for dep in depends):
-                raise bad_request(f"Request '{item_id}' depends on a request that is not earlier in the batch.")
-            answers[item_id] = asyncio.ensure_future(self.batch_answer(item, [answers[dep] for dep in depends], claims))
-        return Reply({"responses": list(await asyncio.gather(*answers.values()))})
+                raise bad_request(f"The dependsOn of request '{item['id']}' must be a list of request ids.")
+            if any(dep.lower() not in answers for dep in depends):
+                raise bad_request(f"Request '{item['id']}' depends on a request that is not earlier in the batch.")
+            answers[item_id] = asyncio.ensure_future(
+                self.batch_answer(item, [answers[dep.lower()] for dep in depends], claims, ids))
+        responses = list(await asyncio.gather(*answers.values()))
+        return Reply({"responses": random.sample(responses, len(responses))})
 
     async def batch_answer(self, item: dict[str, Any], dependencies: list[asyncio.Task[dict[str, Any]]],
-                           claims: dict[str, Any]) -> dict[str, Any]:
+                           claims: dict[str, Any], ids: tuple[str, str]) -> dict[str, Any]:
         """One item, once the items it depends on have been answered."""
         for dependency in dependencies:
             if not 200 <= (await dependency)["status"] < 300:
                 return {"id": item["id"], "status": 424, "headers": {"Content-Type": JSON_TYPE},
-                        "body": {"error": {"code": "FailedDependency", "message": "Failed dependency."}}}
-        return await self.batch_item(item, claims)
+                        "body": error_reply(GraphError(424, "FailedDependency", "Failed dependency."), *ids).body}
+        return await self.batch_item(item, claims, ids)
 
-    async def batch_item(self, item: dict[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
+    async def batch_item(self, item: dict[str, Any], claims: dict[str, Any], ids: tuple[str, str]) -> dict[str, Any]:
         url = urlsplit(item["url"])
         method = item["method"].upper()
         path = "/" + unquote(url.path).lstrip("/")
         headers = item.get("headers")
         call = Call(method, path, MultiDict(parse_qsl(url.query, keep_blank_values=True)),
-                    CIMultiDict(headers if isinstance(headers, dict) else {}), claims)
+                    CIMultiDict(headers if isinstance(headers, dict) else {}), claims, item.get("body"))
         try:
             fault = self.cloud.faults.take("graph", method, "/v1.0" + path)
             if fault is not None:
@@ -667,14 +766,174 @@ class GraphService:
                 raise bad_request("Invalid request URL: batch items take URLs relative to the version, like /me.")
             reply = self.dispatch(call)
         except GraphError as error:
-            reply = error_reply(error, None, None)
+            reply = error_reply(error, *ids)
+        # json-batching: a body "might be a JSON object or a base64 URL-encoded value, for example, when the body is
+        # an image"; Graph sends binary bodies (photos) base64-encoded.
         body = reply.body if isinstance(reply.body, dict) else base64.b64encode(reply.body).decode()
         return {"id": item["id"], "status": reply.status,
                 "headers": {"Content-Type": reply.content_type, **reply.headers}, "body": body}
 
 
+class GraphRequestLog:
+    """What the local Graph answered, for tests that count round trips: one entry per HTTP request (a `$batch` is
+    one, with its items' statuses). Injected faults are answered before the Graph sees the request and are not
+    counted. Bounded, so a long benchmark cannot grow it without end."""
+
+    def __init__(self, cloud: Any, keep: int = 10_000) -> None:
+        self._cloud = cloud
+        self._entries: deque[dict[str, Any]] = deque(maxlen=keep)
+        self._seq = itertools.count(1)
+
+    def record(self, claims: dict[str, Any] | None, method: str, path: str, reply: Reply) -> None:
+        user = self._cloud.directory.users.get((claims or {}).get("oid"))
+        entry: dict[str, Any] = {"seq": next(self._seq), "user": user.username if user else None, "method": method,
+                                 "path": path, "status": reply.status}
+        if path.lower() == "/v1.0/$batch" and isinstance(reply.body, dict) and "responses" in reply.body:
+            entry["items"] = [{"id": item["id"], "status": item["status"]} for item in reply.body["responses"]]
+        self._entries.append(entry)
+
+    def after(self, seq: int) -> list[dict[str, Any]]:
+        return [entry for entry in self._entries if entry["seq"] > seq]
+
+    def routes(self) -> list[web.RouteDef]:
+        """`GET /_localcloud/graph/requests?after=N`: the requests answered since entry N, and the last entry's
+        number (start a count from it)."""
+
+        async def list_requests(request: web.Request) -> web.Response:
+            try:
+                after = int(request.query.get("after", "0"))
+            except ValueError:
+                return web.json_response({"error": "after must be an integer"}, status=400)
+            entries = self.after(after)
+            return web.json_response({"requests": entries, "last": entries[-1]["seq"] if entries else after})
+
+        return [web.get("/_localcloud/graph/requests", list_requests)]
+
+
 def drive_usage(drive: seed.Drive) -> int:
     return sum(item.size for item in drive.items.values() if not item.is_folder)
+
+
+def relevance_order(drive: seed.Drive, words: list[str]) -> list[seed.DriveItem]:
+    """Items whose name holds every word, then those whose keywords do; newest first within each (standing in for
+    Graph's relevance ranking, which is undocumented). No words: every item, newest first."""
+    by_name = [item for item in drive.items.values() if all(word in item.name.lower() for word in words)]
+    by_keyword = [item for item in drive.items.values() if item not in by_name
+                  and all(word in f"{item.name} {item.keywords}".lower() for word in words)]
+    return [*sorted(by_name, key=lambda item: item.modified, reverse=True),
+            *sorted(by_keyword, key=lambda item: item.modified, reverse=True)]
+
+
+SORTABLE: dict[str, Callable[[seed.DriveItem], Any]] = {
+    "lastmodifieddatetime": lambda item: item.modified,
+    "createddatetime": lambda item: item.created,
+    "name": lambda item: item.name.lower(),
+    "size": lambda item: item.size,
+}
+"""driveItem properties `sortProperties` may name (case-insensitive, as search-concept-sort writes both `name` and
+`CreatedDateTime`); search-api-overview: a property that is not sortable or does not exist is a 400."""
+MAX_SEARCH_SIZE = 500
+"""searchRequest: "The maximum value is 500" (search-api-overview says 1000 for SharePoint; the stricter is kept)."""
+DEFAULT_SEARCH_SIZE = 25
+
+
+def search_request(body: Any) -> dict[str, Any]:
+    """The one searchRequest of a `/search/query` body, checked and with its defaults; 400 for what Graph refuses."""
+    requests = body.get("requests") if isinstance(body, dict) else None
+    if not isinstance(requests, list) or not requests or not isinstance(requests[0], dict):
+        raise bad_request("The request body must hold a 'requests' collection of searchRequest objects.")
+    if len(requests) > 1:
+        raise bad_request("Only one searchRequest is supported at a time.")
+    request = requests[0]
+    types = request.get("entityTypes")
+    if not isinstance(types, list) or not types or not all(isinstance(kind, str) for kind in types):
+        raise bad_request("entityTypes is required: a collection of entity type names.")
+    if {kind.removeprefix("microsoft.graph.") for kind in types} != {"driveItem"}:
+        raise bad_request(f"The local Graph searches driveItem only, not {', '.join(types)}.")
+    query = request.get("query")
+    query_string = query.get("queryString") if isinstance(query, dict) else None
+    if not isinstance(query_string, str) or not query_string.strip():
+        raise bad_request("query.queryString is required and must not be empty.")
+    start, size = request.get("from", 0), request.get("size", DEFAULT_SEARCH_SIZE)
+    if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+        raise bad_request("from must be a non-negative integer.")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= MAX_SEARCH_SIZE:
+        raise bad_request(f"size must be an integer from 1 to {MAX_SEARCH_SIZE}.")
+    sort = request.get("sortProperties") or []
+    if not isinstance(sort, list) or len(sort) > 5:
+        raise bad_request("sortProperties must be a collection of at most 5 sortProperty objects.")
+    order: list[tuple[str, bool]] = []
+    for item in sort:
+        name = item.get("name") if isinstance(item, dict) else None
+        descending = item.get("isDescending", False) if isinstance(item, dict) else None
+        if not isinstance(name, str) or not isinstance(descending, bool):
+            raise bad_request("Each sortProperty needs a string name and a boolean isDescending.")
+        if name.lower() not in SORTABLE:
+            raise bad_request(f"The property '{name}' is not sortable or does not exist.")
+        order.append((name, descending))
+    fields = request.get("fields")
+    if fields is not None and (not isinstance(fields, list) or not all(isinstance(name, str) for name in fields)):
+        raise bad_request("fields must be a collection of strings.")
+    return {"query": {"queryString": query_string}, "from": start, "size": size, "sortProperties": order,
+            "fields": fields}
+
+
+def parse_kql(query: str) -> tuple[list[str], bool]:
+    """The terms of a KQL query (bare words and quoted phrases, lower case; `AND` and `*` match everything) and
+    whether `isDocument=true` (search-concept-files) restricts it to documents."""
+    terms: list[str] = []
+    documents_only = False
+    for quoted, bare in re.findall(r'"([^"]*)"|(\S+)', query):
+        if quoted:
+            terms.append(quoted.lower())
+        elif re.fullmatch(r"isdocument[=:](?:true|1)", bare, re.I):
+            documents_only = True
+        elif bare not in ("AND", "*") and bare.strip("()"):
+            terms.append(bare.strip("()").lower())
+    return terms, documents_only
+
+
+def search_summary(item: seed.DriveItem, terms: list[str]) -> str:
+    """The hit's summary: the matching text with each term in `<c0>` and `<ddd/>` after, as the search pages show."""
+    text = f"{item.name} {item.keywords}".strip()
+    for term in terms:
+        text = re.sub(f"({re.escape(term)})", r"<c0>\1</c0>", text, flags=re.I)
+    return f"{text} <ddd/>"
+
+
+def search_resource(drive: seed.Drive, item: seed.DriveItem) -> dict[str, Any]:
+    """A driveItem as a search hit carries it: the properties of search-concept-sort's recorded example, no more.
+    No `file`/`folder` facet and no `parentReference.path`; `webUrl` as the example shows it, not percent-encoded."""
+    site = stable_id(f"site:{drive.owner.username}")
+    return {
+        "@odata.type": "#microsoft.graph.driveItem",
+        "size": item.size,
+        "fileSystemInfo": {"createdDateTime": _utc_stamp(item.created),
+                           "lastModifiedDateTime": _utc_stamp(item.modified)},
+        "id": item.id,
+        "createdBy": {"user": {"displayName": item.created_by.display_name}},
+        "createdDateTime": item.created.astimezone(UTC).isoformat(timespec="seconds"),
+        "lastModifiedBy": {"user": {"displayName": item.modified_by.display_name}},
+        "lastModifiedDateTime": item.modified.astimezone(UTC).isoformat(timespec="seconds"),
+        "name": item.name,
+        "parentReference": {
+            "siteId": f"contoso-my.sharepoint.com,{site},{stable_id(f'web:{drive.owner.username}')}",
+            "driveId": drive.id,
+            "sharepointIds": {"listId": stable_id(f"list:{drive.id}"),
+                              "listItemId": str(1 + sorted(drive.items).index(item.id)),
+                              "listItemUniqueId": stable_id(f"item:{item.id}").upper()},
+        },
+        "webUrl": unquote(drive.web_url(item)),
+    }
+
+
+def trim_fields(resource: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """`fields` keeps only the properties named (search-api-overview: "Invalid fields in the request are silently
+    ignored"); without it, the default set."""
+    if fields is None:
+        return resource
+    wanted = {name.lower() for name in fields}
+    return {key: value for key, value in resource.items() if key == "@odata.type" or key.lower() in wanted}
 
 
 def error_reply(error: GraphError, request_id: str | None, client_request_id: str | None) -> Reply:
@@ -722,6 +981,7 @@ def create_app(cloud: Any) -> web.Application:
 
     async def handle(request: web.Request) -> web.Response:
         ids = request_ids(request)
+        claims: dict[str, Any] | None = None
         try:
             version, _, path = request.path.lstrip("/").partition("/")
             if version != "v1.0":
@@ -731,17 +991,20 @@ def create_app(cloud: Any) -> web.Application:
             except TokenRejected as rejected:
                 raise GraphError(401, "InvalidAuthenticationToken", rejected.reason,
                                  {"WWW-Authenticate": authenticate}) from None
-            if path.lower() == "$batch" and request.method == "POST":
+            body = None
+            if request.method == "POST":
                 try:
-                    payload = await request.json()
+                    body = await request.json()
                 except (json.JSONDecodeError, UnicodeDecodeError):
-                    raise bad_request("Invalid batch payload format.") from None
-                reply = await service.batch(payload, claims)
+                    raise bad_request("Invalid JSON in the request body.") from None
+            if path.lower() == "$batch" and request.method == "POST":
+                reply = await service.batch(body, claims, ids)
             else:
                 reply = service.dispatch(Call(request.method, "/" + path, MultiDict(request.query),
-                                              CIMultiDict(request.headers), claims))
+                                              CIMultiDict(request.headers), claims, body))
         except GraphError as error:
             reply = error_reply(error, *ids)
+        cloud.graph_requests.record(claims, request.method, request.path, reply)
         return respond(reply, *ids)
 
     app = web.Application()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded, TeamsResult
@@ -17,6 +22,16 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 """Debian's Chromium headless in a container, making no requests of its own."""
+
+
+def chromium_trusting(ca_file: str | Path) -> list[str]:
+    """`CHROMIUM_ARGS` plus trust in the local cloud's https certificate and nothing else: Chromium is told the SPKI
+    hash of the one key the cloud serves with (`server.pem` beside the CA), as a person would accept that one site.
+    Certificate errors of any other key still fail, so the page is still checked as https."""
+    chain = (Path(ca_file).parent / "server.pem").read_bytes()
+    key = x509.load_pem_x509_certificate(chain).public_key()
+    spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return [*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={base64.b64encode(hashlib.sha256(spki).digest()).decode()}"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +81,7 @@ async def sign_in(client: LocalCloudClient, endpoint: str, user: str, signed_in:
         signed_in.append(user)
     if not links:
         return
-    code = await magic_code_for(links[0], user)
+    code = await magic_code_for(links[0], user, ca_file=await client.ca_file())
     typed = await client.teams(user, code, agent_endpoint=endpoint)
     name = display_name(user)
     await client.wait_for_reply(typed.conversation, lambda reply: name in json.dumps(reply.activity),

@@ -106,12 +106,12 @@ class SignIn:
 
 
 @pytest.fixture(scope="module")
-async def signed_in(chat: Chat) -> SignIn:
+async def signed_in(chat: Chat, demo: Demo) -> SignIn:
     """What a person does: "/me", open the card's Sign in link, pick Adele and accept, type the code into the chat."""
     await chat.send("/me")
     oauth_card = (await chat.attachments_until(lambda attachment: attachment["contentType"] == OAUTH_CARD))[-1]
     link = oauth_card["content"]["buttons"][0]["value"]
-    status, page = await sign_in_over_http(link, "adele")
+    status, page = await sign_in_over_http(link, "adele", ca_file=demo.cloud.settings["EXTRA_CA_FILE"])
     assert status == 200, page
     code = magic_code(page)
     await chat.send(code)

@@ -62,7 +62,7 @@ async def test_me_asks_a_signed_out_teams_user_to_sign_in_with_an_oauth_card(tea
 
 async def test_the_magic_code_completes_sign_in_and_answers_the_original_command(teams: _Bound) -> None:
     sent = await teams.ask_signed_out("adele", "/me")
-    code = await magic_code_for(_oauth_link(sent.replies), "adele")
+    code = await magic_code_for(_oauth_link(sent.replies), "adele", ca_file=await teams.client.ca_file())
 
     typed = await teams.say("adele", code)
 
@@ -72,7 +72,7 @@ async def test_the_magic_code_completes_sign_in_and_answers_the_original_command
 
 async def test_verify_state_completes_sign_in_like_the_magic_code(teams: _Bound) -> None:
     sent = await teams.ask_signed_out("diego", "me")
-    code = await magic_code_for(_oauth_link(sent.replies), "diego")
+    code = await magic_code_for(_oauth_link(sent.replies), "diego", ca_file=await teams.client.ca_file())
 
     verified = await teams.invoke("diego", "signin/verifyState", {"state": code})
 
@@ -135,7 +135,7 @@ async def test_a_wrong_magic_code_is_answered_and_the_sign_in_stays_open(teams: 
     link = _oauth_link(sent.replies)
 
     wrong = await teams.say("lidia", "000000")
-    code = await magic_code_for(link, "lidia")
+    code = await magic_code_for(link, "lidia", ca_file=await teams.client.ca_file())
     right = await teams.say("lidia", code)
 
     assert any("didn't work" in (reply.text or "") for reply in wrong.replies)
@@ -169,7 +169,7 @@ async def test_logout_while_sign_in_is_pending_signs_out(teams: _Bound) -> None:
 
 async def test_logout_signs_out_so_me_asks_to_sign_in_again(teams: _Bound) -> None:
     sent = await teams.ask_signed_out("megan", "/me")
-    code = await magic_code_for(_oauth_link(sent.replies), "megan")
+    code = await magic_code_for(_oauth_link(sent.replies), "megan", ca_file=await teams.client.ca_file())
     typed = await teams.say("megan", code)
     await teams.client.wait_for_reply(typed.conversation, is_profile_of("megan"), timeout=15, after=sent.last)
 

@@ -72,7 +72,7 @@ async def test_the_magic_code_on_instance_b_completes_the_sign_in_that_instance_
         teams: LocalCloudClient, instances: tuple[str, str]) -> None:
     a, b = instances
     sent = await ask_signed_out(teams, a, "isaiah", "/me")
-    code = await magic_code_for(_oauth_link(sent.replies), "isaiah")
+    code = await magic_code_for(_oauth_link(sent.replies), "isaiah", ca_file=await teams.ca_file())
 
     await teams.teams("isaiah", code, agent_endpoint=b)
 

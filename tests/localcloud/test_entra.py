@@ -114,7 +114,7 @@ def test_discovery_names_local_endpoints_and_public_issuer(login: str, client_ss
     assert config["issuer"] == ISSUER
     assert config["token_endpoint"] == f"{login}/{TENANT_ID}/oauth2/v2.0/token"
     assert config["jwks_uri"] == f"{login}/{TENANT_ID}/discovery/v2.0/keys"
-    assert config["authorization_endpoint"].startswith("http://127.0.0.1:")
+    assert config["authorization_endpoint"].startswith("https://127.0.0.1:")
 
 
 def test_unknown_tenant_is_aadsts90002(login: str, ca_file: Path) -> None:
@@ -217,9 +217,12 @@ def test_on_behalf_of_an_assertion_for_another_audience_fails(
     assert result["error_codes"] == [50013]
 
 
-def _sign_in(flow: dict[str, Any], user: str, action: str = "accept") -> dict[str, str]:
-    """Answer the sign-in page as a browser would: pick the user, press the button, read the redirect."""
+def _sign_in(flow: dict[str, Any], user: str, ca_file: Path, action: str = "accept") -> dict[str, str]:
+    """Answer the sign-in page as a browser would: pick the user, press the button, read the redirect. The page is
+    https, trusted by the cloud's CA only."""
     with requests.Session() as browser:
+        browser.trust_env = False
+        browser.verify = str(ca_file)
         page = browser.get(flow["auth_uri"], timeout=10)
         assert page.status_code == 200
         assert f'data-testid="user-{user}"' in page.text
@@ -233,34 +236,37 @@ def _sign_in(flow: dict[str, Any], user: str, action: str = "accept") -> dict[st
     return dict(parse_qsl(location.query))
 
 
-def test_auth_code_with_pkce_through_the_sign_in_page(login: str, http: requests.Session, verify: Any) -> None:
+def test_auth_code_with_pkce_through_the_sign_in_page(login: str, http: requests.Session, verify: Any,
+                                                      ca_file: Path) -> None:
     app = public_client(login, http)
     flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=SCRIPTS_REDIRECT_URI, login_hint="megan")
-    result = app.acquire_token_by_auth_code_flow(flow, _sign_in(flow, "megan"))
+    result = app.acquire_token_by_auth_code_flow(flow, _sign_in(flow, "megan", ca_file))
     claims = verify(result["access_token"], GRAPH)
     assert (claims["upn"], claims["scp"], claims["azp"]) == ("megan@contoso.onmicrosoft.com", "User.Read",
                                                               SCRIPTS_CLIENT_ID)
     assert "refresh_token" in result
 
 
-def test_auth_code_is_single_use(login: str, http: requests.Session) -> None:
+def test_auth_code_is_single_use(login: str, http: requests.Session, ca_file: Path) -> None:
     app = public_client(login, http)
     flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=SCRIPTS_REDIRECT_URI)
-    response = _sign_in(flow, "isaiah")
+    response = _sign_in(flow, "isaiah", ca_file)
     assert "access_token" in app.acquire_token_by_auth_code_flow(dict(flow), response)
     again = app.acquire_token_by_auth_code_flow(dict(flow), response)
     assert again["error"] == "invalid_grant"
 
 
-def test_cancel_on_the_sign_in_page_redirects_access_denied(login: str, http: requests.Session) -> None:
+def test_cancel_on_the_sign_in_page_redirects_access_denied(login: str, http: requests.Session,
+                                                            ca_file: Path) -> None:
     flow = public_client(login, http).initiate_auth_code_flow(["User.Read"], redirect_uri=SCRIPTS_REDIRECT_URI)
-    response = _sign_in(flow, "adele", action="cancel")
+    response = _sign_in(flow, "adele", ca_file, action="cancel")
     assert (response["error"], response["state"]) == ("access_denied", flow["state"])
 
 
-def test_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(login: str, http: requests.Session) -> None:
+def test_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(login: str, http: requests.Session,
+                                                                     ca_file: Path) -> None:
     flow = public_client(login, http).initiate_auth_code_flow(["User.Read"], redirect_uri="https://evil.example/")
-    response = requests.get(flow["auth_uri"], allow_redirects=False, timeout=10)
+    response = requests.get(flow["auth_uri"], allow_redirects=False, timeout=10, verify=str(ca_file))
     assert response.status_code == 400
     assert "AADSTS50011" in response.text
     assert "Location" not in response.headers

@@ -8,6 +8,7 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,7 +24,7 @@ from localcloud.browser import magic_code, sign_in_over_http
 from localcloud.launcher import CloudProcess
 from localcloud.tenant import GRAPH_APP_ID, GRAPH_RESOURCE, TEAMS_DESKTOP_CLIENT_ID, USERS
 from localcloud.tokenservice import CONSENT_REQUIRED
-from tests.support import CHROMIUM_ARGS
+from tests.support import chromium_trusting
 
 CONNECTION = "graph"
 CHANNEL = "msteams"
@@ -111,11 +112,11 @@ def message(user_id: str, **fields: object) -> Activity:
     })
 
 
-async def signed_in(client: UserTokenClient, user_id: str, user: str = "adele") -> str:
+async def signed_in(client: UserTokenClient, user_id: str, ca_file: Path, user: str = "adele") -> str:
     """Run the whole magic-code sign-in for `user_id`; the code the page showed."""
     resource = await client.get_token_or_sign_in_resource(CONNECTION, message(user_id))
     assert resource.sign_in_resource is not None
-    status, page = await sign_in_over_http(resource.sign_in_resource.sign_in_link, user)
+    status, page = await sign_in_over_http(resource.sign_in_resource.sign_in_link, user, ca_file=ca_file)
     assert status == 200, page
     return magic_code(page)
 
@@ -158,8 +159,9 @@ async def test_unknown_connection_gets_bad_argument(client: UserTokenClient, use
     assert error.value.status == 400
 
 
-async def test_magic_code_completes_sign_in_with_a_graph_token(client: UserTokenClient, user_id: str) -> None:
-    code = await signed_in(client, user_id)
+async def test_magic_code_completes_sign_in_with_a_graph_token(client: UserTokenClient, user_id: str,
+                                                              ca_file: Path) -> None:
+    code = await signed_in(client, user_id, ca_file)
 
     token = await client.get_user_token(user_id, CONNECTION, CHANNEL, magic_code=code)
 
@@ -171,33 +173,36 @@ async def test_magic_code_completes_sign_in_with_a_graph_token(client: UserToken
     assert answer.token_response is not None and answer.token_response.token == token.token
 
 
-async def test_wrong_code_gets_no_token(client: UserTokenClient, user_id: str) -> None:
-    code = await signed_in(client, user_id)
+async def test_wrong_code_gets_no_token(client: UserTokenClient, user_id: str,
+                                       ca_file: Path) -> None:
+    code = await signed_in(client, user_id, ca_file)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
 
     assert not await client.get_user_token(user_id, CONNECTION, CHANNEL, magic_code=wrong)
 
 
-async def test_code_works_only_for_the_user_who_started_the_sign_in(client: UserTokenClient, user_id: str) -> None:
-    code = await signed_in(client, user_id)
+async def test_code_works_only_for_the_user_who_started_the_sign_in(client: UserTokenClient, user_id: str,
+                                                                   ca_file: Path) -> None:
+    code = await signed_in(client, user_id, ca_file)
 
     assert not await client.get_user_token(f"29:{uuid.uuid4()}", CONNECTION, CHANNEL, magic_code=code)
     assert await client.get_user_token(user_id, CONNECTION, CHANNEL, magic_code=code)
 
 
-async def test_code_is_single_use(client: UserTokenClient, user_id: str) -> None:
-    code = await signed_in(client, user_id)
+async def test_code_is_single_use(client: UserTokenClient, user_id: str,
+                                 ca_file: Path) -> None:
+    code = await signed_in(client, user_id, ca_file)
     assert await client.get_user_token(user_id, CONNECTION, CHANNEL, magic_code=code)
     await client.sign_out_user(user_id, CONNECTION, CHANNEL)
 
     assert not await client.get_user_token(user_id, CONNECTION, CHANNEL, magic_code=code)
 
 
-async def test_cancelled_sign_in_shows_a_readable_400(client: UserTokenClient, user_id: str) -> None:
+async def test_cancelled_sign_in_shows_a_readable_400(client: UserTokenClient, user_id: str, ca_file: Path) -> None:
     answer = await client.get_token_or_sign_in_resource(CONNECTION, message(user_id))
     assert answer.sign_in_resource is not None
 
-    status, page = await sign_in_over_http(answer.sign_in_resource.sign_in_link, choice="cancel")
+    status, page = await sign_in_over_http(answer.sign_in_resource.sign_in_link, choice="cancel", ca_file=ca_file)
 
     assert status == 400
     assert "cancelled" in page
@@ -288,17 +293,36 @@ async def test_sign_in_resource_from_state(client: UserTokenClient, cloud: Cloud
     assert resource.sign_in_link.startswith(f"{cloud.settings['TOKEN_SERVICE_ENDPOINT']}/api/oauth/signin?")
 
 
+async def test_the_sign_in_page_is_served_over_https_by_the_clouds_ca_only(client: UserTokenClient, user_id: str,
+                                                                             ca_file: Path) -> None:
+    answer = await client.get_token_or_sign_in_resource(CONNECTION, message(user_id))
+    assert answer.sign_in_resource is not None
+    link = answer.sign_in_resource.sign_in_link
+
+    trust = ssl.create_default_context(cafile=str(ca_file))
+    async with (aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust)) as session,
+                session.get(link) as trusted):
+        page_url = trusted.url
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.ClientConnectorCertificateError):
+            await session.get(link)
+
+    assert trusted.status == 200 and page_url.scheme == "https" and "/oauth2/v2.0/authorize" in page_url.path
+
+
 @pytest.mark.browser
-async def test_sign_in_page_shows_the_magic_code_in_a_browser(client: UserTokenClient, user_id: str) -> None:
+async def test_sign_in_page_shows_the_magic_code_in_a_browser(client: UserTokenClient, user_id: str,
+                                                              ca_file: Path) -> None:
     from playwright.async_api import async_playwright
 
     answer = await client.get_token_or_sign_in_resource(CONNECTION, message(user_id))
     assert answer.sign_in_resource is not None
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=chromium_trusting(ca_file))
         try:
             page = await browser.new_page()
             await page.goto(answer.sign_in_resource.sign_in_link)
+            assert page.url.startswith("https://")
             await page.get_by_test_id("user-adele").click()
             await page.get_by_test_id("accept").click()
             code = (await page.get_by_test_id("magic-code").inner_text()).strip()
