@@ -42,7 +42,7 @@ PERMISSION_TEXT = {
     "Presence.Read": "Read your presence information",
     "MailboxSettings.Read": "Read your mailbox settings",
     "Calendars.Read": "Read your calendars",
-    "Files.Read": "Read your files",
+    "Files.Read.All": "Read all files that you have access to",
     "access_as_user": "Access the app as you",
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import itertools
 import json
 import random
@@ -375,7 +376,11 @@ class GraphService:
 
     def mailbox_settings(self, call: Call, user: User, _: re.Match[str]) -> Reply:
         locale = seed.locale_of(user)
+        no_reply = {"dateTime": "0001-01-01T00:00:00.0000000", "timeZone": "UTC"}
         settings = {
+            "automaticRepliesSetting": {"status": "disabled", "externalAudience": "all",
+                                        "scheduledStartDateTime": no_reply, "scheduledEndDateTime": no_reply,
+                                        "internalReplyMessage": "", "externalReplyMessage": ""},
             "timeZone": user.time_zone,
             "language": {"locale": locale.locale, "displayName": locale.display_name},
             "dateFormat": locale.date_format,
@@ -448,6 +453,11 @@ class GraphService:
             "onlineMeeting": {"joinUrl": online} if online else None,
             "responseStatus": {"response": "organizer" if is_organizer else "accepted",
                                "time": "0001-01-01T00:00:00Z"},
+            "originalStartTimeZone": event.owner.time_zone,
+            "originalEndTimeZone": event.owner.time_zone,
+            "iCalUId": hashlib.sha256(event.id.encode()).hexdigest()[:112].upper(),
+            "reminderMinutesBeforeStart": 15,
+            "isReminderOn": not event.is_all_day,
             "start": {"dateTime": _graph_time(start), "timeZone": zone_name},
             "end": {"dateTime": _graph_time(end), "timeZone": zone_name},
             "location": {"displayName": event.location, "locationType": "default" if event.location else None,

@@ -26,7 +26,7 @@ AGENT_GRAPH_SCOPES = (
     "Presence.Read",
     "MailboxSettings.Read",
     "Calendars.Read",
-    "Files.Read",
+    "Files.Read.All",
 )
 OIDC_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
 

@@ -31,7 +31,8 @@ def chromium_trusting(ca_file: str | Path) -> list[str]:
     chain = (Path(ca_file).parent / "server.pem").read_bytes()
     key = x509.load_pem_x509_certificate(chain).public_key()
     spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return [*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={base64.b64encode(hashlib.sha256(spki).digest()).decode()}"]
+    pin = base64.b64encode(hashlib.sha256(spki).digest()).decode()
+    return [*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={pin}"]
 
 
 @dataclass(frozen=True)

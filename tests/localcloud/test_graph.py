@@ -386,3 +386,169 @@ async def test_batch_runs_a_dependent_request_after_its_dependency(cloud: Cloud,
     ])
     assert [item["status"] for item in response.json()["responses"]] == [200, 200]
     assert time.monotonic() - started >= 0.6
+
+
+def bearer(cloud: Cloud, name: str, scopes: tuple[str, ...] = AGENT_GRAPH_SCOPES) -> dict[str, str]:
+    token = cloud.issuer.entra_token(audience=GRAPH, client_id=cloud.directory.agent.client_id,
+                                     user=user(cloud, name), scopes=scopes)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def week_query(cloud: Cloud, name: str) -> str:
+    start = datetime.combine(seed.today_for(user(cloud, name)), datetime.min.time()).isoformat()
+    end = (datetime.combine(seed.today_for(user(cloud, name)), datetime.min.time()) + timedelta(days=7)).isoformat()
+    return f"startDateTime={start}&endDateTime={end}&$select=subject,start,end"
+
+
+@pytest.mark.parametrize("zone", ["W. Europe Standard Time", "Europe/Berlin", "Asia/Kolkata", "UTC",
+                                  "Pacific Standard Time", "Europe/Kyiv", "Europe/Kiev"])
+async def test_windows_names_and_the_documented_iana_names_are_accepted(cloud: Cloud, http: httpx.AsyncClient,
+                                                                       zone: str) -> None:
+    response = await http.get(f"{cloud.endpoints.graph}/v1.0/me/calendarView?{week_query(cloud, 'adele')}",
+                              headers={**bearer(cloud, "adele"), "Prefer": f'outlook.timezone="{zone}"'})
+    assert response.status_code == 200
+    assert {event["start"]["timeZone"] for event in response.json()["value"]} == {zone}
+
+
+@pytest.mark.parametrize("zone", ["Europe/Amsterdam", "America/Toronto", "Europe/Madrid", "Mars/Olympus_Mons",
+                                  "Greenwich Mean Time"])
+async def test_a_time_zone_graph_does_not_support_is_400_time_zone_not_supported(
+        cloud: Cloud, http: httpx.AsyncClient, zone: str) -> None:
+    response = await http.get(f"{cloud.endpoints.graph}/v1.0/me/calendarView?{week_query(cloud, 'adele')}",
+                              headers={**bearer(cloud, "adele"), "Prefer": f'outlook.timezone="{zone}"'})
+    error = response.json()["error"]
+    assert response.status_code == 400 and error["code"] == "TimeZoneNotSupportedException"
+    assert error["message"] == ("A valid TimeZone value must be specified. The following TimeZone value is not "
+                                f"supported: '{zone}'.")
+
+
+async def test_calendar_view_without_its_window_is_400(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    response = await http.get(f"{cloud.endpoints.graph}/v1.0/me/calendarView?endDateTime=2026-01-01T00:00:00",
+                              headers=bearer(cloud, "adele"))
+    assert response.status_code == 400 and response.json()["error"]["code"] == "ErrorInvalidParameters"
+
+
+@pytest.mark.parametrize("path", ["/me?$select=displayName,shoeSize", "/me/calendarView?{window}&$select=subject,mood",
+                                  "/me/calendarView?{window}&$orderby=location/displayName",
+                                  "/me/drive/root/children?$orderby=color"])
+async def test_an_unknown_select_or_orderby_property_is_400_with_graphs_error_body(
+        cloud: Cloud, http: httpx.AsyncClient, path: str) -> None:
+    url = f"{cloud.endpoints.graph}/v1.0{path.format(window=week_query(cloud, 'adele').rpartition('&')[0])}"
+    response = await http.get(url, headers={**bearer(cloud, "adele"), "client-request-id": "mine"})
+    error = response.json()["error"]
+    assert response.status_code == 400 and error["code"] and error["message"]
+    assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
+    assert error["innerError"]["client-request-id"] == "mine" == response.headers["client-request-id"]
+
+
+async def test_drive_search_sorts_by_name_only(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    base = f"{cloud.endpoints.graph}/v1.0/me/drive/root/search(q='budget')"
+    by_date = await http.get(f"{base}?$orderby=lastModifiedDateTime desc", headers=bearer(cloud, "megan"))
+    by_name = await http.get(f"{base}?$orderby=name", headers=bearer(cloud, "megan"))
+    names = [item["name"] for item in by_name.json()["value"]]
+    assert by_date.status_code == 400 and by_name.status_code == 200 and names == sorted(names, key=str.lower)
+
+
+async def test_parent_reference_path_is_percent_encoded(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    response = await http.get(f"{cloud.endpoints.graph}/v1.0/me/drive/root/search(q='Launch plan')",
+                              headers=bearer(cloud, "adele"))
+    item = next(item for item in response.json()["value"] if item["name"] == "Launch plan.docx")
+    assert item["parentReference"]["path"] == "/drive/root:/Projects/Contoso%20Launch"
+
+
+async def test_mailbox_time_zone_setting_is_a_primitive_value(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    response = await http.get(f"{cloud.endpoints.graph}/v1.0/me/mailboxSettings/timeZone",
+                              headers=bearer(cloud, "diego"))
+    assert response.json()["value"] == "Tokyo Standard Time"
+    assert response.json()["@odata.context"].endswith("/mailboxSettings/timeZone")
+
+
+async def test_batch_answers_come_in_any_order_and_ids_ignore_case(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    requests = [{"id": f"Item{n}", "method": "GET", "url": "/me?$select=displayName"} for n in range(20)]
+    response = await batch(cloud, http, requests)
+    duplicate = await batch(cloud, http, [{"id": "a", "method": "GET", "url": "/me"},
+                                          {"id": "A", "method": "GET", "url": "/me"}])
+    ids = [item["id"] for item in response.json()["responses"]]
+    assert sorted(ids) == sorted(request["id"] for request in requests)
+    assert ids != [request["id"] for request in requests]
+    assert duplicate.status_code == 400
+
+
+async def test_a_failed_batch_item_has_graphs_error_body(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    response = await batch(cloud, http, [{"id": "1", "method": "GET", "url": "/me?$select=nope"}])
+    item = response.json()["responses"][0]
+    assert item["status"] == 400
+    assert set(item["body"]["error"]["innerError"]) == {"date", "request-id", "client-request-id"}
+
+
+def search_body(query: str, **request: Any) -> dict[str, Any]:
+    return {"requests": [{"entityTypes": ["driveItem"], "query": {"queryString": query}, **request}]}
+
+
+async def search(cloud: Cloud, http: httpx.AsyncClient, body: Any, name: str = "adele",
+                 scopes: tuple[str, ...] = AGENT_GRAPH_SCOPES) -> httpx.Response:
+    return await http.post(f"{cloud.endpoints.graph}/v1.0/search/query", json=body, headers=bearer(cloud, name, scopes))
+
+
+async def test_search_lists_documents_newest_first_a_page_at_a_time(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    newest_first = [{"name": "lastModifiedDateTime", "isDescending": True}]
+    first = await search(cloud, http, search_body("isDocument=true", size=10, sortProperties=newest_first))
+    second = await search(cloud, http, search_body("isDocument=true", **{"from": 10}, size=10,
+                                                   sortProperties=newest_first))
+    containers = [page.json()["value"][0]["hitsContainers"][0] for page in (first, second)]
+    hits = [hit for container in containers for hit in container["hits"]]
+    stamps = [hit["resource"]["lastModifiedDateTime"] for hit in hits]
+    files = [item for item in seed.drive(user(cloud, "adele"), seed.today_for(user(cloud, "adele"))).items.values()
+             if not item.is_folder]
+    assert len(hits) == 20 and stamps == sorted(stamps, reverse=True)
+    assert [hit["rank"] for hit in hits] == list(range(1, 21))
+    assert containers[0]["total"] == len(files) and containers[0]["moreResultsAvailable"] is True
+    assert not {hit["hitId"] for hit in containers[0]["hits"]} & {hit["hitId"] for hit in containers[1]["hits"]}
+
+
+async def test_search_matches_names_and_keywords_of_the_users_own_drive(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    response = await search(cloud, http, search_body('"budget" AND isDocument=true', size=50), name="megan")
+    result = response.json()["value"][0]
+    names = [hit["resource"]["name"] for hit in result["hitsContainers"][0]["hits"]]
+    assert result["searchTerms"] == ["budget"] and "Pricing model.xlsx" in names
+    assert all("/personal/megan_" in hit["resource"]["webUrl"] for hit in result["hitsContainers"][0]["hits"])
+
+
+async def test_search_without_hits_has_no_hits_collection(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    response = await search(cloud, http, search_body("zebra"))
+    assert response.json()["value"][0]["hitsContainers"] == [{"total": 0, "moreResultsAvailable": False}]
+
+
+async def test_search_fields_trim_the_resource_and_unknown_fields_are_ignored(cloud: Cloud,
+                                                                             http: httpx.AsyncClient) -> None:
+    response = await search(cloud, http, search_body("budget", fields=["name", "webUrl", "noSuchField"]))
+    resources = [hit["resource"] for hit in response.json()["value"][0]["hitsContainers"][0]["hits"]]
+    assert resources and all(set(resource) == {"@odata.type", "name", "webUrl"} for resource in resources)
+
+
+@pytest.mark.parametrize("body", [
+    search_body("budget", sortProperties=[{"name": "color", "isDescending": True}]),
+    search_body("budget", size=501),
+    search_body("budget", **{"from": -1}),
+    search_body(""),
+    search_body("budget", entityTypes=["message"]),
+    {"requests": [search_body("a")["requests"][0], search_body("b")["requests"][0]]},
+    {"requests": "budget"},
+])
+async def test_a_search_request_graph_refuses_is_400(cloud: Cloud, http: httpx.AsyncClient, body: Any) -> None:
+    response = await search(cloud, http, body)
+    assert response.status_code == 400 and response.json()["error"]["innerError"]["request-id"]
+
+
+async def test_search_needs_files_read_all_not_files_read(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    response = await search(cloud, http, search_body("budget"), scopes=("User.Read", "Files.Read"))
+    assert response.status_code == 403 and response.json()["error"]["code"] == "accessDenied"
+
+
+async def test_the_request_log_counts_each_round_trip_once_per_user(cloud: Cloud, http: httpx.AsyncClient) -> None:
+    last = (cloud.graph_requests.after(0) or [{"seq": 0}])[-1]["seq"]
+    await batch(cloud, http, [{"id": "1", "method": "GET", "url": "/me"}, {"id": "2", "method": "GET", "url": "/me"}])
+    await http.get(f"{cloud.endpoints.graph}/v1.0/me", headers=bearer(cloud, "diego"))
+    entries = cloud.graph_requests.after(last)
+    assert [(entry["user"], entry["path"], len(entry.get("items", []))) for entry in entries] == [
+        ("adele", "/v1.0/$batch", 2), ("diego", "/v1.0/me", 0)]
