@@ -38,9 +38,18 @@ def _details(event: CalendarEvent) -> str:
     return " · ".join(filter(None, (event.location, organizer and f"Organizer: {organizer}")))
 
 
+CANCELED = "Canceled: "
+"""Exchange's own word for it: a cancelled meeting reaches the attendees' calendars with its subject already
+prefixed so (Microsoft Learn is silent on it; the prefix is in the organizer's language, and only the English one,
+either spelling, is recognised here)."""
+
+
 def _subject(event: CalendarEvent) -> str:
+    """The subject, marked canceled once: Exchange's prefix is kept, ours added only where it is missing."""
     subject = event.subject or "(No subject)"
-    return f"Cancelled: {subject}" if event.is_cancelled else subject
+    if event.is_cancelled and not subject.lower().startswith(("canceled:", "cancelled:")):
+        return f"{CANCELED}{subject}"
+    return subject
 
 
 def _event(event: CalendarEvent, day: date) -> Element:
@@ -61,6 +70,16 @@ def _spans_days(page: CalendarPage) -> bool:
     return page.end - page.start > timedelta(days=1)
 
 
+def by_day(page: CalendarPage) -> list[tuple[date, list[CalendarEvent]]]:
+    """The page's events under the day each is shown on: its own date (an all-day event's is its date, in any
+    zone), or the window's first day for one that began before it. All-day events head their day."""
+    first = page.start.date()
+    days: dict[date, list[CalendarEvent]] = {}
+    for event in page.events:
+        days.setdefault(max(event.start.date(), first), []).append(event)
+    return [(day, sorted(events, key=lambda event: not event.is_all_day)) for day, events in sorted(days.items())]
+
+
 def calendar_card(page: CalendarPage) -> Card:
     body: list[Element] = [
         text_block("Your calendar", size="Large", weight="Bolder"),
@@ -68,20 +87,20 @@ def calendar_card(page: CalendarPage) -> Card:
     ]
     if not page.events:
         body.append(text_block(f"Nothing on your calendar for {day_range(page)}."))
-    shown_day = page.start.date()
-    for index, event in enumerate(page.events):
-        if _spans_days(page) and (index == 0 or event.start.date() != shown_day):
-            shown_day = event.start.date()
-            body.append(text_block(_day(shown_day), weight="Bolder", spacing="Medium"))
-        body.append(_event(event, shown_day))
-    actions = [more_button(COMMAND, page.next_link)] if page.next_link else []
+    for day, events in by_day(page):
+        if _spans_days(page):
+            body.append(text_block(_day(day), weight="Bolder", spacing="Medium"))
+        body += [_event(event, day) for event in events]
+    more = page.more()
+    actions = [more_button(COMMAND, more)] if more else []
     actions += [command_button(title, f"{COMMAND} {when}") for title, when in
                 (("Today", "today"), ("Tomorrow", "tomorrow"), ("This week", "week"))]
     return adaptive_card(body, actions)
 
 
-def _event_line(event: CalendarEvent, with_day: bool) -> str:
-    when = f"{_day(event.start.date())} {time_range(event)}" if with_day else time_range(event)
+def _event_line(event: CalendarEvent, day: date | None) -> str:
+    """`day`: the day it is listed under, in a view of several days."""
+    when = f"{_day(day)} {time_range(event, day)}" if day else time_range(event)
     parts = [f"- {when}: {_subject(event)}", _details(event)]
     if event.join_url and not event.is_cancelled:
         parts.append(f"Join: {event.join_url}")
@@ -92,7 +111,8 @@ def calendar_text(page: CalendarPage) -> str:
     header = f"Your calendar, {day_range(page)} ({page.time_zone}):"
     if not page.events:
         return f"{header}\nNothing on your calendar for {day_range(page)}."
-    lines = [header, *(_event_line(event, _spans_days(page)) for event in page.events)]
+    lines = [header, *(_event_line(event, day if _spans_days(page) else None) for day, events in by_day(page)
+                       for event in events)]
     if page.next_link:
         lines.append("There are more events than shown here.")
     return "\n".join(lines)

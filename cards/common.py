@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
@@ -37,11 +38,12 @@ def command_button(title: str, command: str, data: dict[str, Any] | None = None)
     }
 
 
-def more_button(command: str, next_link: str) -> Element:
-    """"More": the next page. No imBack, so Teams too posts the data (in `activity.value`) with the link.
+def more_button(command: str, page: Mapping[str, Any]) -> Element:
+    """"More": the next page, whose position (`page`, from the page model's `more()`) the button carries. No imBack,
+    so Teams too posts the data (in `activity.value`).
 
-    The link comes back from the client: follow it only if it points at the Graph host."""
-    return {"type": "Action.Submit", "title": "More", "data": {"command": command, "nextLink": next_link}}
+    The data comes back from the client: the skill checks it, and a link in it is followed only to the Graph host."""
+    return {"type": "Action.Submit", "title": "More", "data": {"command": command, **page}}
 
 
 def open_url_button(title: str, url: str) -> Element:

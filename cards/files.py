@@ -70,7 +70,8 @@ def files_card(page: FilesPage, now: datetime) -> Card:
     body = [text_block(_heading(page), size="Large", weight="Bolder")]
     body += [_item(item, now) for item in page.items] or [text_block(_empty(page))]
     command = f"{COMMAND} {page.query}" if page.query else COMMAND
-    return adaptive_card(body, [more_button(command, page.next_link)] if page.next_link else None)
+    more = page.more()
+    return adaptive_card(body, [more_button(command, more)] if more else None)
 
 
 def files_text(page: FilesPage, now: datetime) -> str:
@@ -78,6 +79,6 @@ def files_text(page: FilesPage, now: datetime) -> str:
         return _empty(page)
     lines = [f"{_heading(page)}:"]
     lines += [" · ".join(filter(None, (f"- {item.name}", _facts(item, now), item.web_url))) for item in page.items]
-    if page.next_link:
+    if page.next_from is not None:
         lines.append("There are more files than shown here.")
     return "\n".join(lines)

@@ -8,11 +8,14 @@ Every failure leaves this module as one of the domain errors of `graph.errors`.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import logging
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +29,7 @@ from kiota_abstractions.authentication import (
     AuthenticationProvider,
     BaseBearerTokenAuthenticationProvider,
 )
+from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 from kiota_http.middleware.options import RetryHandlerOption
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
@@ -37,6 +41,7 @@ from yarl import URL
 
 from auth.cloud import Cloud
 from graph.errors import GraphBusy, GraphError, GraphRefused, GraphUnavailable, MissingPermission, SignInRequired
+from graph.timezones import KnownZones
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +151,8 @@ class GraphClient:
         self._http = http
         self._deadline = deadline
         self._hosts = AllowedHostsValidator([urlsplit(self.base_url).hostname or ""])
+        self.known_zones = KnownZones()
+        """Each user's mailbox zone, so `/calendar` guesses it right and costs one round trip."""
 
     def session(self, token: str) -> GraphSession:
         """A per-user msgraph-sdk client (≈ 20 µs to build) whose calls share one deadline from now."""
@@ -229,6 +236,95 @@ class GraphSession:
         if not isinstance(body, dict):
             raise GraphUnavailable("Microsoft Graph sent an unexpected answer.")
         return body
+
+    async def post_json(self, path: str, body: Mapping[str, Any], permission: str) -> dict[str, Any]:
+        """POST a JSON body to `path` (under the version, e.g. `/search/query`) through the SDK's adapter."""
+        request = RequestInformation(Method.POST, f"{self.adapter.base_url}{path}")
+        request.headers.try_add("Content-Type", "application/json")
+        request.content = json.dumps(body).encode()
+        return await self.send_json(request, permission)
+
+    async def batch(self, requests: Sequence[BatchRequest], permission: str) -> dict[str, BatchAnswer]:
+        """Independent GETs in one `$batch` round trip; each answer by its request's id, whatever order Graph answers
+        in (json-batching: "Individual responses might appear in a different order").
+
+        A throttled item (429, or 503/504) is retried as a whole request is: json-batching's items are "evaluated
+        individually against throttling limits" and throttling.md's "Throttling and batching" says to retry each
+        failed request after its `Retry-After`, in a new batch after the longest. Only the items that failed go
+        again, and only while the wait fits in this command's deadline; otherwise their failure is answered."""
+        answers: dict[str, BatchAnswer] = {}
+        pending = list(requests)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            body = await self.post_json("/$batch", {"requests": [item.as_json() for item in pending]}, permission)
+            responses = [item for item in body.get("responses") or [] if isinstance(item, dict)]
+            by_id = {str(item.get("id")).lower(): item for item in responses}
+            for item in pending:
+                answers[item.id] = BatchAnswer.from_json(by_id.get(item.id.lower()))
+            pending = [item for item in pending if answers[item.id].status in RETRYABLE]
+            if not pending or attempt == MAX_ATTEMPTS:
+                break
+            waits = [wait for item in pending if (wait := retry_after(answers[item.id].headers)) is not None]
+            delay = max(waits, default=0.5 * attempt)
+            if delay >= self.remaining() - 0.5:
+                break
+            await asyncio.sleep(delay)
+        return answers
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """One GET of a `$batch`: its id and its URL relative to the version (`/me?$select=displayName`)."""
+
+    id: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "method": "GET", "url": self.url, **({"headers": dict(self.headers)} if self.headers
+                                                                   else {})}
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    """One item's answer: its status, headers (names in lower case) and body (JSON, or base64 for binary)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+    @classmethod
+    def from_json(cls, item: Mapping[str, Any] | None) -> BatchAnswer:
+        """A missing or malformed item is a 502: Graph owed an answer and sent none."""
+        if item is None or not isinstance(item.get("status"), int):
+            return cls(502, {}, None)
+        headers = item.get("headers") if isinstance(item.get("headers"), dict) else {}
+        return cls(item["status"], {str(name).lower(): str(value) for name, value in headers.items()},
+                   item.get("body"))
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+    def json(self) -> dict[str, Any]:
+        """The body of a JSON answer, `{}` for anything else."""
+        return self.body if isinstance(self.body, dict) else {}
+
+    def error(self, permission: str) -> GraphError:
+        return error_for(self.status, retry_after(self.headers), permission)
+
+
+def user_key(token: str) -> str:
+    """Who a Graph token is for, as a cache key: its tenant and object id (`tid`, `oid`), read without checking the
+    signature, so used only after Graph has accepted the token and only to key a hint Graph re-checks. A token that
+    is not a readable JWT is keyed by its own hash (never by the token itself)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        if isinstance(claims, dict) and claims.get("oid") and claims.get("tid"):
+            return f"{claims['tid']}/{claims['oid']}"
+    except (IndexError, ValueError):  # not a JWT (binascii.Error and JSONDecodeError are ValueErrors)
+        pass
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def retry_after(headers: Mapping[str, str] | None) -> int | None:

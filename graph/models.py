@@ -75,19 +75,28 @@ class CalendarEvent:
 
 @dataclass(frozen=True)
 class CalendarPage:
-    """One page of events in the window [start, end), with the link to the next page, if any."""
+    """One page of events in the window [start, end), with Graph's (opaque) link to the next page, if any."""
 
     events: tuple[CalendarEvent, ...]
     time_zone: str
-    """The zone the times are in, as sent in `Prefer: outlook.timezone` (IANA or Windows name)."""
+    """The zone the times are in: its Windows name, as sent in `Prefer: outlook.timezone` (an IANA name only for a
+    zone with no Windows equivalent)."""
     start: datetime
     end: datetime
     next_link: str | None = None
 
+    def more(self) -> dict[str, str] | None:
+        """What a More button carries back for the next page (read by `graph.calendar.next_page_from`): the link and
+        the window and zone it belongs to, so nothing is read back out of the link."""
+        if not self.next_link:
+            return None
+        return {"nextLink": self.next_link, "timeZone": self.time_zone, "start": self.start.isoformat(),
+                "end": self.end.isoformat()}
+
 
 @dataclass(frozen=True)
 class DriveItem:
-    """A file or folder in the user's OneDrive."""
+    """A document in OneDrive or SharePoint, as Microsoft Search finds it."""
 
     id: str
     name: str
@@ -96,14 +105,21 @@ class DriveItem:
     modified_at: datetime | None = None
     modified_by: str | None = None
     web_url: str | None = None
+    """Percent-encoded, ready to open."""
     folder_path: str | None = None
-    """The parent folder, relative to the drive root (`/` for the root, e.g. `/Documents/Budget`)."""
+    """Where it is, decoded for reading: in the user's OneDrive the folder from its root (`/` for the root,
+    `/Projects/Delta Study`); on a SharePoint site `site/library/folder`; None when the link does not say."""
 
 
 @dataclass(frozen=True)
 class FilesPage:
-    """Recent files (`query` None) or search results, with the link to the next page, if any."""
+    """Recent files (`query` None) or search results, with where the next page starts, if there is one."""
 
     items: tuple[DriveItem, ...]
     query: str | None = None
-    next_link: str | None = None
+    next_from: int | None = None
+    """The offset of the next page's first result (Microsoft Search pages with `from` and `size`)."""
+
+    def more(self) -> dict[str, int] | None:
+        """What a More button carries back for the next page (read by `graph.files.page_start`)."""
+        return None if self.next_from is None else {"from": self.next_from}

@@ -1,24 +1,76 @@
-"""Time zone names as Outlook and Teams send them (Windows or IANA) resolved to `ZoneInfo`: the one place for zones."""
+"""Time zones, the one place where a name becomes a zone: a Windows name for Graph, the IANA zone for our arithmetic.
+
+Graph's `Prefer: outlook.timezone` takes Windows names and only the hundred or so IANA names the dateTimeTimeZone page
+lists (https://learn.microsoft.com/graph/api/resources/datetimetimezone): Europe/Berlin is there, Europe/Amsterdam is
+not, and Graph answers that 400 `TimeZoneNotSupportedException`. Teams' `localTimezone` is an IANA name; a mailbox's
+`timeZone` is usually a Windows name (user-get-mailboxsettings: "The Windows format is the default") and may be IANA.
+So every name resolves to both: the Windows name CLDR's windowsZones table gives it (shipped in tzlocal), which Graph
+always accepts, and the IANA zone itself, whose rules our dates and windows follow.
+"""
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tzlocal.windows_tz import win_tz
+from tzlocal.windows_tz import tz_win, win_tz
 
-# Windows names, as Outlook stores them in mailboxSettings, and the IANA zone each means (CLDR's windowsZones).
 _WINDOWS_BY_LOWER = {name.lower(): name for name in win_tz}
 
 
-def resolve(name: str | None) -> tuple[str, ZoneInfo] | None:
-    """`(name as Graph knows it, zone)` for a Windows or IANA name; None for an unknown or empty one."""
+@dataclass(frozen=True)
+class Zone:
+    """A time zone as Graph is asked for it and as we compute in it."""
+
+    graph_name: str
+    """The Windows name sent in `Prefer: outlook.timezone` (`UTC` for an IANA zone CLDR maps to no Windows zone:
+    Graph then answers in UTC and the times are converted here)."""
+    tz: ZoneInfo
+    label: str
+    """The name a person is shown: the Windows name, else the IANA name."""
+
+
+UTC = Zone("UTC", ZoneInfo("UTC"), "UTC")
+
+
+def resolve(name: str | None) -> Zone | None:
+    """The zone a Windows or IANA name means; None for an empty or unknown name."""
     if not name or not name.strip():
         return None
     name = name.strip()
     windows = _WINDOWS_BY_LOWER.get(name.lower())
     if windows:
-        return windows, ZoneInfo(win_tz[windows])
+        return Zone(windows, ZoneInfo(win_tz[windows]), windows)
     try:
-        return name, ZoneInfo(name)
+        tz = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+    windows = tz_win.get(tz.key)
+    return Zone(windows, tz, windows) if windows else Zone("UTC", tz, tz.key)
+
+
+class KnownZones:
+    """Each user's mailbox zone as last seen, for a while: the zone the next `/calendar` guesses first.
+
+    Keyed by the user's identity from their token (`graph.client.user_key`), never by anything a client sends. Only
+    a guess: every `/calendar` asks the mailbox again in the same round trip and corrects a stale entry. Bounded."""
+
+    def __init__(self, seconds: float = 3600, size: int = 10_000) -> None:
+        self._seconds = seconds
+        self._size = size
+        self._zones: OrderedDict[str, tuple[Zone, float]] = OrderedDict()
+
+    def get(self, user: str) -> Zone | None:
+        found = self._zones.get(user)
+        if found is None or found[1] < time.monotonic():
+            self._zones.pop(user, None)
+            return None
+        return found[0]
+
+    def put(self, user: str, zone: Zone) -> None:
+        self._zones[user] = (zone, time.monotonic() + self._seconds)
+        self._zones.move_to_end(user)
+        while len(self._zones) > self._size:
+            self._zones.popitem(last=False)

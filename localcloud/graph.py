@@ -997,10 +997,11 @@ def create_app(cloud: Any) -> web.Application:
             if version != "v1.0":
                 raise bad_request(f"Invalid version: {version}")
             try:
-                claims = cloud.issuer.verify_bearer(request.headers.get("Authorization"), AUDIENCES)
+                verified = cloud.issuer.verify_bearer(request.headers.get("Authorization"), AUDIENCES)
             except TokenRejected as rejected:
                 raise GraphError(401, "InvalidAuthenticationToken", rejected.reason,
                                  {"WWW-Authenticate": authenticate}) from None
+            claims = verified
             body = None
             if request.method == "POST":
                 try:
@@ -1008,10 +1009,10 @@ def create_app(cloud: Any) -> web.Application:
                 except (json.JSONDecodeError, UnicodeDecodeError):
                     raise bad_request("Invalid JSON in the request body.") from None
             if path.lower() == "$batch" and request.method == "POST":
-                reply = await service.batch(body, claims, ids)
+                reply = await service.batch(body, verified, ids)
             else:
                 reply = service.dispatch(Call(request.method, "/" + path, MultiDict(request.query),
-                                              CIMultiDict(request.headers), claims, body))
+                                              CIMultiDict(request.headers), verified, body))
         except GraphError as error:
             reply = error_reply(error, *ids)
         cloud.graph_requests.record(claims, request.method, request.path, reply)

@@ -6,7 +6,7 @@ from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnSta
 
 from cards.calendar import calendar_card, calendar_text
 from cards.common import card_activity
-from graph.calendar import DAY_RANGES, DayRange, get_calendar
+from graph.calendar import DAY_RANGES, DayRange, get_calendar, next_calendar_page, next_page_from
 
 from .commands import Command, Services, register_command
 
@@ -19,9 +19,11 @@ def register(app: AgentApplication[TurnState], services: Services) -> None:
         if day_range is None:
             await context.send_activity(f"I can show your calendar for {', '.join(RANGES)}: try `/calendar tomorrow`.")
             return
-        next_link = command.value.get("nextLink")
-        page = await get_calendar(services.graph, token, day_range, time_zone=context.activity.local_timezone,
-                                  next_link=next_link if isinstance(next_link, str) else None)
+        more = next_page_from(command.value)
+        if more is not None:
+            page = await next_calendar_page(services.graph, token, more)
+        else:
+            page = await get_calendar(services.graph, token, day_range, chat_zone=context.activity.local_timezone)
         await context.send_activity(card_activity(calendar_card(page), calendar_text(page)))
 
     register_command(app, services, "calendar", calendar)

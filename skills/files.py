@@ -1,4 +1,4 @@
-"""`/files [query]`: the most recently changed files, or a search, a page at a time."""
+"""`/files [query]`: the most recently changed documents, or a search, a page at a time."""
 
 from __future__ import annotations
 
@@ -8,19 +8,18 @@ from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnSta
 
 from cards.common import card_activity
 from cards.files import files_card, files_text
-from graph.files import recent_files, search_files
+from graph.files import page_start, recent_files, search_files
 
 from .commands import Command, Services, register_command
 
 
 def register(app: AgentApplication[TurnState], services: Services) -> None:
     async def files(context: TurnContext, command: Command, token: str) -> None:
-        next_link = command.value.get("nextLink")
-        next_link = next_link if isinstance(next_link, str) else None
+        start = page_start(command.value)
         if command.args:
-            page = await search_files(services.graph, token, command.args, next_link)
+            page = await search_files(services.graph, token, command.args, start)
         else:
-            page = await recent_files(services.graph, token, next_link)
+            page = await recent_files(services.graph, token, start)
         now = datetime.now(UTC)
         await context.send_activity(card_activity(files_card(page, now), files_text(page, now)))
 

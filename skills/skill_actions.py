@@ -42,7 +42,8 @@ Fetch = Callable[[GraphClient, str, dict[str, Any]], Awaitable[Any]]
 
 FETCHES: dict[str, Fetch] = {
     "GetProfile": lambda graph, token, _value: get_profile(graph, token),
-    "GetCalendar": lambda graph, token, value: get_calendar(graph, token, value["range"], value.get("timeZone")),
+    "GetCalendar": lambda graph, token, value: get_calendar(graph, token, value["range"],
+                                                            time_zone=value.get("timeZone")),
     "GetFiles": lambda graph, token, value: (search_files(graph, token, value["query"]) if "query" in value
                                              else recent_files(graph, token)),
 }

@@ -1,61 +1,107 @@
-"""`recent_files` and `search_files`: the user's OneDrive items, newest first or by search, 10 a page."""
+"""`recent_files` and `search_files`: documents from the Microsoft Search API, newest first or by relevance, 10 a
+page, with folders decoded for reading and links encoded for opening."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from graph.client import GraphClient
 from graph.errors import MissingPermission
-from graph.files import PAGE_SIZE, kind_of, recent_files, search_files
-from graph.models import DriveItem
+from graph.files import PAGE_SIZE, folder_of, kind_of, page_start, recent_files, search_files
+from graph.models import DriveItem, FilesPage
+from localcloud.cloud import Cloud
 from tests.graph.conftest import TokenFor
+
+
+async def every_page(first: FilesPage, fetch: Any) -> list[DriveItem]:
+    found, page = list(first.items), first
+    while (more := page.more()) is not None:
+        page = await fetch(page_start(more))
+        found += page.items
+    return found
 
 
 async def test_recent_files_are_newest_first_across_folders(graph: GraphClient, token_for: TokenFor) -> None:
     page = await recent_files(graph, token_for("adele"))
     stamps = [item.modified_at for item in page.items if item.modified_at]
-    assert len(page.items) == PAGE_SIZE and page.next_link and page.query is None
+    assert len(page.items) == PAGE_SIZE and page.next_from == PAGE_SIZE and page.query is None
     assert len(stamps) == PAGE_SIZE and stamps == sorted(stamps, reverse=True)
     assert len({item.folder_path for item in page.items}) >= 2
-    assert all(item.web_url and item.modified_by and item.kind for item in page.items)
+    assert all(item.web_url and item.modified_by and item.kind != "folder" for item in page.items)
 
 
-async def test_recent_files_page_on_without_repeats(graph: GraphClient, token_for: TokenFor) -> None:
+async def test_recent_files_page_on_without_repeats_to_the_last(graph: GraphClient, token_for: TokenFor) -> None:
     token = token_for("adele")
-    first = await recent_files(graph, token)
-    second = await recent_files(graph, token, next_link=first.next_link)
-    assert second.items and not {item.id for item in first.items} & {item.id for item in second.items}
-    assert min(item.modified_at for item in first.items if item.modified_at) >= max(
-        item.modified_at for item in second.items if item.modified_at)
+    items = await every_page(await recent_files(graph, token), lambda start: recent_files(graph, token, start))
+    stamps = [item.modified_at for item in items if item.modified_at]
+    assert len(items) > 2 * PAGE_SIZE and len({item.id for item in items}) == len(items)
+    assert stamps == sorted(stamps, reverse=True)
 
 
 async def test_search_finds_the_users_files_in_several_folders(graph: GraphClient, token_for: TokenFor) -> None:
-    found: list[DriveItem] = []
-    page = await search_files(graph, token_for("megan"), "budget")
-    found += page.items
-    while page.next_link:
-        page = await search_files(graph, token_for("megan"), "budget", next_link=page.next_link)
-        found += page.items
+    token = token_for("megan")
+    found = await every_page(await search_files(graph, token, "budget"),
+                             lambda start: search_files(graph, token, "budget", start))
     names = [item.name for item in found]
-    assert page.query == "budget" and "Pricing model.xlsx" in names
+    assert "Pricing model.xlsx" in names
     assert sum("budget" in name.lower() for name in names) >= 4 and len({item.folder_path for item in found}) >= 3
     assert {item.kind for item in found if item.name.endswith(".xlsx")} == {"excel"}
 
 
-async def test_search_with_a_quote_is_not_a_bad_request(graph: GraphClient, token_for: TokenFor) -> None:
-    page = await search_files(graph, token_for("adele"), "o'brien's budget")
-    assert page.items == () and page.next_link is None
+async def test_folders_are_shown_decoded_and_links_stay_encoded(graph: GraphClient, token_for: TokenFor) -> None:
+    page = await search_files(graph, token_for("adele"), "Launch plan")
+    plan = next(item for item in page.items if item.name == "Launch plan.docx")
+    assert plan.folder_path == "/Projects/Contoso Launch"
+    assert plan.web_url and " " not in plan.web_url and plan.web_url.endswith("/Contoso%20Launch/Launch%20plan.docx")
 
 
-async def test_files_without_their_scope_name_the_permission(graph: GraphClient, token_for: TokenFor) -> None:
+@pytest.mark.parametrize("typed", ["o'brien's budget", 'zebra" OR "budget', "zebra OR budget",
+                                   "path:secret AND (budget", "isDocument=false"])
+async def test_what_a_person_types_is_searched_as_words_never_as_kql(graph: GraphClient, token_for: TokenFor,
+                                                                    typed: str) -> None:
+    page = await search_files(graph, token_for("adele"), typed)
+    assert page.items == () and page.next_from is None and page.query == typed
+
+
+async def test_files_need_files_read_all_files_read_does_not_search(graph: GraphClient, token_for: TokenFor) -> None:
     with pytest.raises(MissingPermission) as raised:
-        await recent_files(graph, token_for("adele", scopes=("User.Read",)))
-    assert raised.value.permission == "Files.Read"
+        await recent_files(graph, token_for("adele", scopes=("User.Read", "Files.Read")))
+    assert raised.value.permission == "Files.Read.All"
+
+
+async def test_a_search_is_one_round_trip(local: Cloud, graph: GraphClient, token_for: TokenFor) -> None:
+    since = (local.graph_requests.after(0) or [{"seq": 0}])[-1]["seq"]
+    await search_files(graph, token_for("diego"), "budget")
+    assert [entry["path"] for entry in local.graph_requests.after(since)] == ["/v1.0/search/query"]
 
 
 def test_kind_comes_from_facets_mime_type_and_extension() -> None:
-    assert kind_of({"name": "Plans"}) == "folder"
+    assert kind_of({"name": "Plans", "folder": {"childCount": 2}}) == "folder"
     assert kind_of({"name": "scan", "file": {"mimeType": "application/pdf"}}) == "pdf"
     assert kind_of({"name": "Deck.PPTX", "file": {"mimeType": "application/octet-stream"}}) == "powerpoint"
     assert kind_of({"name": "notes", "file": {"mimeType": "text/plain"}}) == "text"
     assert kind_of({"name": "archive.zip", "file": {"mimeType": "application/zip"}}) == "other"
+    assert kind_of({"name": "Budget 2026.xlsx"}) == "excel"
+
+
+@pytest.mark.parametrize(("url", "name", "folder"), [
+    ("https://contoso-my.sharepoint.com/personal/megan_contoso_com/Documents/Projects/Delta%20Study/Plan.docx",
+     "Plan.docx", "/Projects/Delta Study"),
+    ("https://contoso-my.sharepoint.com/personal/megan_contoso_com/Documents/Projects/Delta Study/Plan.docx",
+     "Plan.docx", "/Projects/Delta Study"),
+    ("https://contoso-my.sharepoint.com/personal/megan_contoso_com/Documents/Plan.docx", "Plan.docx", "/"),
+    ("https://contoso.sharepoint.com/sites/GlobalSales/Shared Documents/Q1 2019/Our Water.docx", "Our Water.docx",
+     "GlobalSales/Shared Documents/Q1 2019"),
+    ("https://contoso.sharepoint.com/sites/GlobalSales/_layouts/15/Doc.aspx?sourcedoc=%7B1%7D&file=Plan.docx",
+     "Plan.docx", None),
+])
+def test_a_folder_is_read_from_the_link_and_decoded(url: str, name: str, folder: str | None) -> None:
+    assert folder_of(url, name) == folder
+
+
+@pytest.mark.parametrize(("data", "start"), [({"from": 10}, 10), ({}, 0), ({"from": "10"}, 0), ({"from": -10}, 0),
+                                             ({"from": True}, 0), ({"from": 10**9}, 0)])
+def test_a_more_button_asks_for_a_page_start_within_reason(data: dict[str, Any], start: int) -> None:
+    assert page_start(data) == start

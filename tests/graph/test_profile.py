@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+import time
+
+import pytest
 
 from graph.client import GraphClient
+from graph.errors import GraphBusy
 from graph.profile import get_profile, initials
 from localcloud.cloud import Cloud
 from localcloud.faults import Fault
@@ -43,9 +47,36 @@ async def test_presence_without_its_scope_is_none_not_an_error(graph: GraphClien
 
 async def test_a_failing_presence_item_leaves_presence_out(local: Cloud, graph: GraphClient,
                                                            token_for: TokenFor) -> None:
-    local.faults.add(Fault(service="graph", path="/v1.0/me/presence", status=503, count=1))
+    local.faults.add(Fault(service="graph", path="/v1.0/me/presence", status=500))
     profile = await get_profile(graph, token_for("adele"))
     assert profile.presence is None and profile.display_name == "Adele Vance"
+
+
+async def test_a_throttled_item_in_the_batch_is_retried_within_the_deadline(local: Cloud, graph: GraphClient,
+                                                                           token_for: TokenFor) -> None:
+    local.faults.add(Fault(service="graph", path="/v1.0/me", status=429, retry_after=1, count=1))
+    since = (local.graph_requests.after(0) or [{"seq": 0}])[-1]["seq"]
+    started = time.monotonic()
+    profile = await get_profile(graph, token_for("adele"))
+    batches = local.graph_requests.after(since)
+    assert profile.display_name == "Adele Vance" and profile.presence is not None
+    assert time.monotonic() - started >= 1 and not local.faults.list()
+    assert [len(entry["items"]) for entry in batches] == [4, 1]
+
+
+async def test_a_throttled_item_whose_wait_passes_the_deadline_is_busy_at_once(local: Cloud, graph: GraphClient,
+                                                                             token_for: TokenFor) -> None:
+    local.faults.add(Fault(service="graph", path="/v1.0/me", status=429, retry_after=30))
+    started = time.monotonic()
+    with pytest.raises(GraphBusy) as raised:
+        await get_profile(graph, token_for("adele"))
+    assert raised.value.retry_after == 30 and time.monotonic() - started < 1
+
+
+async def test_profile_is_one_round_trip(local: Cloud, graph: GraphClient, token_for: TokenFor) -> None:
+    since = (local.graph_requests.after(0) or [{"seq": 0}])[-1]["seq"]
+    await get_profile(graph, token_for("megan"))
+    assert [entry["path"] for entry in local.graph_requests.after(since)] == ["/v1.0/$batch"]
 
 
 def test_initials_skip_parenthesised_words() -> None:
