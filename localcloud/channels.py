@@ -263,8 +263,8 @@ def build_teams_activity(cloud: Cloud, user: User, conversation: Conversation, b
     timezone = _opt(body, "local_timezone", str, user.iana_time_zone)
     try:
         zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ControlError("local_timezone must be an IANA time zone, e.g. Europe/Berlin") from error
+    except (ZoneInfoNotFoundError, ValueError):  # sent as given, as a client's can be: only the local time is UTC
+        zone = ZoneInfo("UTC")
     mention = _opt(body, "mention", bool, conversation.conversation_type != "personal")
     agent = cloud.directory.agent
     bot = {"id": f"28:{agent.client_id}", "name": agent.display_name}

@@ -51,11 +51,12 @@ def shown(activities: list[dict[str, Any]]) -> str:
     return json.dumps([activity for activity in activities if activity.get("type") == "message"])
 
 
-def more_link(activities: list[dict[str, Any]]) -> str:
-    links = [action["data"]["nextLink"] for card in cards(activities) for action in card.get("actions", [])
+def more_data(activities: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the More button of a reply's card posts back."""
+    found = [action["data"] for card in cards(activities) for action in card.get("actions", [])
              if action.get("title") == "More"]
-    assert links, shown(activities)
-    return links[0]
+    assert found, shown(activities)
+    return found[0]
 
 
 def teams_activities(replies: list[Recorded]) -> list[dict[str, Any]]:
@@ -103,26 +104,26 @@ async def test_calendar_with_an_unknown_range_lists_the_valid_ones(
     assert any("today, tomorrow, week, next" in (reply.get("text") or "") for reply in result.replies)
 
 
-async def test_the_more_buttons_submit_shows_the_next_page(client: LocalCloudClient, agent_endpoint: str) -> None:
-    first = await ask(client, agent_endpoint, "/calendar week")
+@pytest.mark.parametrize("command", ["/calendar week", "/files"])
+async def test_the_more_buttons_submit_shows_the_next_page(client: LocalCloudClient, agent_endpoint: str,
+                                                           command: str) -> None:
+    first = await ask(client, agent_endpoint, command)
 
-    second = await ask(client, agent_endpoint, None,
-                       value={"command": "/calendar", "nextLink": more_link(first.replies)})
+    second = await ask(client, agent_endpoint, None, value=more_data(first.replies))
 
-    assert event_lines(second.replies) and not event_lines(second.replies) & event_lines(first.replies)
+    assert listed(second.replies) and not listed(second.replies) & listed(first.replies)
+    assert cards(second.replies)[0]["body"][0] == cards(first.replies)[0]["body"][0]
 
 
-def event_lines(activities: list[dict[str, Any]]) -> set[str]:
-    """The events a calendar reply lists, one line each in its plain-text fallback."""
+def listed(activities: list[dict[str, Any]]) -> set[str]:
+    """The events or files a reply lists, one line each in its plain-text fallback."""
     return {line for card in cards(activities) for line in card.get("fallbackText", "").splitlines()
             if line.startswith("- ")}
 
 
-@pytest.mark.parametrize(("command", "path"), [("/calendar", "/v1.0/me/calendarView"),
-                                                ("/files", "/v1.0/me/drive/root/search(q='')")])
-async def test_a_next_link_to_another_host_is_refused_and_never_followed(
-    client: LocalCloudClient, agent_endpoint: str, command: str, path: str
-) -> None:
+@pytest.fixture
+async def elsewhere() -> AsyncIterator[tuple[TestServer, list[str]]]:
+    """A server that is not Microsoft Graph, and the paths anyone asked it for."""
     visited: list[str] = []
 
     async def record(request: web.Request) -> web.Response:
@@ -131,12 +132,32 @@ async def test_a_next_link_to_another_host_is_refused_and_never_followed(
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", record)
-    async with TestServer(app, host="127.0.0.1") as elsewhere:
-        link = f"{elsewhere.make_url(path)}?$skiptoken=page2"
-        result = await ask(client, agent_endpoint, None, value={"command": command, "nextLink": link})
+    async with TestServer(app, host="127.0.0.1") as server:
+        yield server, visited
+
+
+async def test_a_next_link_to_another_host_is_refused_and_never_followed(
+    client: LocalCloudClient, agent_endpoint: str, elsewhere: tuple[TestServer, list[str]]
+) -> None:
+    server, visited = elsewhere
+    first = await ask(client, agent_endpoint, "/calendar week")
+    forged = {**more_data(first.replies), "nextLink": f"{server.make_url('/v1.0/me/calendarView')}?$skiptoken=2"}
+
+    result = await ask(client, agent_endpoint, None, value=forged)
 
     assert visited == []
     assert "does not point to Microsoft Graph" in shown(result.replies)
+
+
+async def test_a_link_in_a_files_more_button_is_never_followed(
+    client: LocalCloudClient, agent_endpoint: str, elsewhere: tuple[TestServer, list[str]]
+) -> None:
+    server, visited = elsewhere
+    link = f"{server.make_url('/v1.0/search/query')}?page=2"
+
+    result = await ask(client, agent_endpoint, None, value={"command": "/files", "nextLink": link, "from": "x"})
+
+    assert visited == [] and "Your recent files" in shown(result.replies)
 
 
 async def test_installing_the_agent_gets_the_welcome_card(client: LocalCloudClient, agent_endpoint: str) -> None:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cards.calendar import calendar_card, calendar_text, time_range
+from graph.calendar import next_page_from
 from graph.models import CalendarEvent, CalendarPage
 from tests.cards.harness import actions, sent, texts
 
@@ -89,7 +90,16 @@ def test_an_event_without_a_join_url_has_no_join_button() -> None:
 
 def test_a_cancelled_event_is_marked_and_not_joinable() -> None:
     card = shown(page(CANCELLED))
-    assert "Cancelled: Budget review" in texts(card) and "Join" not in [a["title"] for a in actions(card)]
+    assert "Canceled: Budget review" in texts(card) and "Join" not in [a["title"] for a in actions(card)]
+
+
+@pytest.mark.parametrize("subject", ["Canceled: Vendor demo", "Cancelled: Vendor demo", "CANCELED: Vendor demo"])
+def test_a_subject_exchange_already_marked_canceled_is_marked_once(subject: str) -> None:
+    event = CalendarEvent(id="8", subject=subject, start=DAY.replace(hour=10), end=DAY.replace(hour=11),
+                          is_cancelled=True)
+    shown_texts = texts(shown(page(event)))
+    assert subject in shown_texts and " ".join(shown_texts).lower().count("cancel") == 1
+    assert calendar_text(page(event)).lower().count("cancel") == 1
 
 
 def test_an_event_without_a_subject_says_so() -> None:
@@ -103,9 +113,26 @@ def test_a_week_groups_events_under_their_day() -> None:
     assert days == ["Mon 23 Nov 2026", "Wed 25 Nov 2026"]
 
 
-def test_more_carries_the_next_link_and_the_command() -> None:
-    [more] = [a for a in actions(shown(page(STANDUP, next_link=NEXT))) if a["title"] == "More"]
-    assert more["data"] == {"command": "/calendar", "nextLink": NEXT}
+def test_a_week_shows_an_all_day_event_on_its_date_under_its_day_first() -> None:
+    retro = CalendarEvent("7", "Retro", DAY + timedelta(days=2, hours=10), DAY + timedelta(days=2, hours=11))
+    offsite = CalendarEvent("9", "Offsite", DAY + timedelta(days=2), DAY + timedelta(days=3), is_all_day=True)
+    shown_texts = texts(shown(page(retro, offsite, days=7)))
+    assert shown_texts.index("Wed 25 Nov 2026") < shown_texts.index("Offsite") < shown_texts.index("Retro")
+
+
+def test_an_event_that_began_before_the_window_is_shown_on_its_first_day() -> None:
+    trip = CalendarEvent("10", "Trip", DAY - timedelta(days=1), DAY + timedelta(days=2), is_all_day=True)
+    shown_texts = texts(shown(page(trip, STANDUP, days=7)))
+    headings = [text for text in shown_texts if text.endswith("Nov 2026") and "–" not in text]
+    assert headings == ["Mon 23 Nov 2026"] and "Sun 22 Nov 2026" not in " ".join(shown_texts)
+
+
+def test_more_carries_the_next_link_with_its_window_and_zone_and_the_command() -> None:
+    [more] = [a for a in actions(shown(page(STANDUP, days=7, next_link=NEXT))) if a["title"] == "More"]
+    assert more["data"] == {"command": "/calendar", "nextLink": NEXT, "timeZone": "Europe/Berlin",
+                            "start": DAY.isoformat(), "end": (DAY + timedelta(days=7)).isoformat()}
+    following = next_page_from(more["data"])
+    assert following and (following.next_link, following.start, following.end) == (NEXT, DAY, DAY + timedelta(days=7))
 
 
 def test_the_last_page_has_no_more_button() -> None:
@@ -120,7 +147,7 @@ def test_command_buttons_send_today_tomorrow_and_week() -> None:
 def test_the_fallback_text_carries_the_events() -> None:
     text = calendar_text(page(HOLIDAY, STANDUP, CANCELLED))
     assert all(fact in text for fact in ("Europe/Berlin", "All day: Holiday", "09:00–09:30: Standup", "Room 1",
-                                         f"Join: {JOIN}", "Cancelled: Budget review"))
+                                         f"Join: {JOIN}", "Canceled: Budget review"))
 
 
 def test_the_fallback_text_of_an_empty_day_says_so() -> None:

@@ -11,15 +11,15 @@ from graph.models import DriveItem, FilesPage
 from tests.cards.harness import actions, sent, texts
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-NEXT = "https://graph.microsoft.com/v1.0/me/drive/root/search(q='budget')?$skiptoken=abc"
+NEXT = 10
 URL = "https://contoso-my.sharepoint.com/personal/meganb/Documents/Budget.xlsx"
 BUDGET = DriveItem(id="1", name="Budget.xlsx", kind="excel", size=12_800, modified_at=NOW - timedelta(days=2),
                    modified_by="Megan Bowen", web_url=URL, folder_path="/Documents/Finance")
 BARE = DriveItem(id="2", name="Notes", kind="other")
 
 
-def page(*items: DriveItem, query: str | None = None, next_link: str | None = None) -> FilesPage:
-    return FilesPage(items=items, query=query, next_link=next_link)
+def page(*items: DriveItem, query: str | None = None, next_from: int | None = None) -> FilesPage:
+    return FilesPage(items=items, query=query, next_from=next_from)
 
 
 def shown(files: FilesPage) -> dict:
@@ -27,7 +27,7 @@ def shown(files: FilesPage) -> dict:
 
 
 PAGES = {"full": page(BUDGET, BARE), "sparse": page(BARE), "empty": page(), "empty search": page(query="budget"),
-         "more": page(BUDGET, query="budget", next_link=NEXT)}
+         "more": page(BUDGET, query="budget", next_from=NEXT)}
 
 
 @pytest.mark.parametrize("files", PAGES.values(), ids=PAGES.keys())
@@ -58,16 +58,23 @@ def test_search_results_name_the_query() -> None:
 
 
 def test_no_recent_files_says_so() -> None:
-    assert "No recent files in your OneDrive." in texts(shown(page()))
+    assert "No recent files in your OneDrive or SharePoint." in texts(shown(page()))
 
 
 def test_a_search_without_results_says_so() -> None:
     assert "No files match “budget”." in texts(shown(page(query="budget")))
 
 
-def test_more_carries_the_next_link_and_the_search() -> None:
-    [more] = [a for a in actions(shown(page(BUDGET, query="budget", next_link=NEXT))) if a["title"] == "More"]
-    assert more["data"] == {"command": "/files budget", "nextLink": NEXT}
+def test_more_carries_where_the_next_page_starts_and_the_search() -> None:
+    [more] = [a for a in actions(shown(page(BUDGET, query="budget", next_from=NEXT))) if a["title"] == "More"]
+    assert more["data"] == {"command": "/files budget", "from": NEXT}
+
+
+def test_a_folder_is_shown_as_a_person_reads_it() -> None:
+    study = DriveItem(id="3", name="Plan.docx", kind="word", folder_path="/Projects/Delta Study")
+    at_root = DriveItem(id="4", name="Plan.docx", kind="word", folder_path="/")
+    assert "📝 Word · in /Projects/Delta Study" in texts(shown(page(study)))
+    assert "📝 Word · in My files" in texts(shown(page(at_root)))
 
 
 def test_the_last_page_has_no_more_button() -> None:
@@ -100,4 +107,4 @@ def test_the_fallback_text_of_an_empty_search_says_so() -> None:
 
 
 def test_the_fallback_text_says_when_there_are_more_files() -> None:
-    assert "more files" in files_text(page(BUDGET, next_link=NEXT), NOW)
+    assert "more files" in files_text(page(BUDGET, next_from=NEXT), NOW)

@@ -82,7 +82,7 @@ def _cards() -> dict[str, Card]:
                  "more": calendar_page(STANDUP, CANCELLED, next_link=NEXT)}
     files = {"recent": files_page(BUDGET, LONG_FILE, DECK, BARE_ITEM), "search": files_page(BUDGET, query="budget"),
              "empty": files_page(), "empty search": files_page(query="budget"),
-             "more": files_page(BUDGET, query="budget", next_link=FILES_NEXT)}
+             "more": files_page(BUDGET, query="budget", next_from=FILES_NEXT)}
     return {
         "help": sent(help_card(), help_text()),
         "welcome": sent(help_card(WELCOME), help_text(WELCOME)),

@@ -143,6 +143,14 @@ async def test_teams_message_reaches_agent_with_a_valid_channel_token(
     assert {"type": "clientInfo", "timezone": "America/Los_Angeles"}.items() <= activity["entities"][0].items()
 
 
+async def test_a_time_zone_the_client_names_is_sent_as_given_even_one_nobody_knows(local: LocalCloudClient,
+                                                                                   agent: Agent) -> None:
+    sent = await local.teams("adele", "hello quiet", local_timezone="Mars/Olympus_Mons", agent_endpoint=agent.url)
+
+    assert sent.activity["localTimezone"] == "Mars/Olympus_Mons"
+    assert sent.activity["localTimestamp"].endswith("+00:00")
+
+
 async def test_group_chat_message_mentions_the_agent_as_teams_does(local: LocalCloudClient, agent: Agent) -> None:
     sent = await local.teams("megan", "what is on my calendar quiet", conversation_type="groupChat",
                              agent_endpoint=agent.url)
@@ -268,7 +276,6 @@ async def test_copilot_normal_delivery_returns_the_callbacks(local: LocalCloudCl
         ("teams", {"user": "adele"}, 400, "a message needs text"),
         ("teams", {"user": "adele", "type": "invoke"}, 400, "an invoke needs a name"),
         ("teams", {"user": "adele", "type": "bogus"}, 400, "type must be one of"),
-        ("teams", {"user": "adele", "text": "hi", "local_timezone": "Mars/Olympus"}, 400, "IANA time zone"),
         ("teams", {"user": "adele", "text": "hi", "mention": "yes"}, 400, "mention must be a bool"),
         ("teams", {"user": "adele", "text": "hi", "conversation_type": "meeting"}, 400, "conversation_type"),
         ("teams", {"user": "adele", "text": "hi", "agent_endpoint": "http://example.com/api"}, 400, "loopback"),
