@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 from yarl import URL
@@ -30,11 +29,14 @@ from cards.calendar import calendar_card, calendar_text
 from cards.common import card_activity
 from graph.calendar import PAGE_SIZE, get_calendar, window
 from graph.client import GraphClient, SharedHttp
-from graph.profile import _BODY as PROFILE_BATCH  # the very body get_profile sends
+from graph.profile import _REQUESTS as PROFILE_REQUESTS
 from graph.profile import get_profile
+from graph.timezones import resolve
 from localcloud.launcher import start_cloud
 from localcloud.tenant import GRAPH_RESOURCE, SCRIPTS_CLIENT_ID, USERS, User
 
+PROFILE_BATCH = json.dumps({"requests": [item.as_json() for item in PROFILE_REQUESTS]}).encode()
+"""The very body get_profile sends."""
 RATIO_GOAL = 0.25
 """Our requests per second at least a quarter of raw aiohttp's (issue #3)."""
 STALL_GOAL_MS = 10.0
@@ -126,7 +128,9 @@ class Paths:
     def __init__(self, cloud: Cloud, graph: GraphClient, http: aiohttp.ClientSession, token: str,
                  config: Config) -> None:
         self.graph, self.http, self.token, self.config = graph, http, token, config
-        start, end = window("week", ZoneInfo(config.time_zone))
+        zone = resolve(config.time_zone)
+        assert zone is not None
+        start, end = window("week", zone)
         base = cloud.graph_base_url()
         self.batch_url = URL(f"{base}/$batch")
         self.calendar_url = URL(f"{base}/me/calendarView").with_query({

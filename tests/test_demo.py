@@ -157,6 +157,32 @@ async def test_calendar_after_signing_in_answers_without_another_sign_in(chat: C
     assert "Your calendar" in json.dumps(replies[0]["content"])
 
 
+async def signed_out(chat: Chat) -> None:
+    """Until the agent says the sign-out is done: the Playground hands messages on without waiting for replies."""
+    async with asyncio.timeout(REPLY_SECONDS):
+        while "signed out" not in ((json.loads((await chat.socket.receive()).data).get("message") or {}).get("text")
+                                   or ""):
+            pass
+
+
+async def test_each_seeded_user_sees_their_meetings_in_their_mailboxs_zone(chat: Chat, demo: Demo,
+                                                                           signed_in: SignIn) -> None:
+    """The Playground stamps every message `localTimezone: UTC`: the agent shows each user's mailbox zone instead."""
+    for user in USERS:
+        await chat.send("/logout")
+        await signed_out(chat)
+        await chat.send("/calendar")
+        oauth_card = (await chat.attachments_until(lambda attachment: attachment["contentType"] == OAUTH_CARD))[-1]
+        status, page = await sign_in_over_http(oauth_card["content"]["buttons"][0]["value"], user.username,
+                                               ca_file=demo.cloud.settings["EXTRA_CA_FILE"])
+        assert status == 200, page
+        await chat.send(magic_code(page))
+        calendar = (await chat.attachments_until(card_saying("Your calendar")))[-1]["content"]["fallbackText"]
+
+        assert f"({user.time_zone}):" in calendar, user.username
+        assert ("Nothing on your calendar" if user.calendar_empty else "- 11:00–12:00: Q3 budget review") in calendar
+
+
 @pytest.mark.browser
 async def test_the_playground_web_ui_renders_the_help_card_typed_into_its_compose_box(
         demo: Demo, tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ def main() -> int:
     try:
         cloud = start_demo(STATE, _port("PORT", 3978), playground_port, children,
                            storage=os.environ.get("STORAGE", "memory"))
-        print(banner(playground_port, cloud.url), flush=True)
+        print(banner(playground_port, cloud.url, cloud.settings.get("EXTRA_CA_FILE")), flush=True)
         stop.wait()
     except KeyboardInterrupt:
         pass
@@ -74,7 +74,7 @@ def main() -> int:
     return 0
 
 
-def banner(playground_port: int, cloud_url: str) -> str:
+def banner(playground_port: int, cloud_url: str, ca_file: str | None = None) -> str:
     users = "\n".join(
         f"    {user.display_name:<17} {user.user_principal_name:<32} {user.time_zone:<24} {_quirks(user)}".rstrip()
         for user in USERS
@@ -86,11 +86,14 @@ Ready. Open the Microsoft 365 Agents Playground in a browser and chat with the a
 
 Type "help" for what it does. To see a profile:
   1. Type "/me". The agent answers with a sign-in card.
-  2. Press the card's "Sign in" button. The local sign-in page opens in a new tab.
+  2. Press the card's "Sign in" button. The local sign-in page opens in a new tab. It is https, as Entra's is,
+     with a certificate from the local cloud's own CA{f" ({ca_file})" if ca_file else ""}: your browser
+     warns once; continue to 127.0.0.1 (or trust that CA).
   3. Pick a user (no password is needed) and press Accept. The page shows a 6-digit code.
   4. Type that code into the chat. The agent shows that user's profile card.
      (Type it in the chat box: the card's "Redeem code" button is the Playground's own and fails offline.)
 Then "/calendar tomorrow" and "/files budget" answer without signing in again; "/logout" lets you pick another user.
+Meetings are shown in the time zone of the user's mailbox (below), not the Playground's, which reports UTC.
 The Playground chats as its own mock Teams user (Alex Wilber, top right); Microsoft 365 sees the user you pick.
 
 Users on the sign-in page:
