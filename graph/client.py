@@ -297,9 +297,9 @@ class BatchAnswer:
         """A missing or malformed item is a 502: Graph owed an answer and sent none."""
         if item is None or not isinstance(item.get("status"), int):
             return cls(502, {}, None)
-        headers = item.get("headers") if isinstance(item.get("headers"), dict) else {}
-        return cls(item["status"], {str(name).lower(): str(value) for name, value in headers.items()},
-                   item.get("body"))
+        headers = item.get("headers")
+        return cls(item["status"], {str(name).lower(): str(value) for name, value in headers.items()}
+                   if isinstance(headers, dict) else {}, item.get("body"))
 
     @property
     def ok(self) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import BaseTestServer, TestServer
 
 from localcloud.client import CopilotResult, LocalCloudClient, Recorded
 from localcloud.launcher import CloudProcess
@@ -122,7 +122,7 @@ def listed(activities: list[dict[str, Any]]) -> set[str]:
 
 
 @pytest.fixture
-async def elsewhere() -> AsyncIterator[tuple[TestServer, list[str]]]:
+async def elsewhere() -> AsyncIterator[tuple[BaseTestServer, list[str]]]:
     """A server that is not Microsoft Graph, and the paths anyone asked it for."""
     visited: list[str] = []
 
@@ -137,7 +137,7 @@ async def elsewhere() -> AsyncIterator[tuple[TestServer, list[str]]]:
 
 
 async def test_a_next_link_to_another_host_is_refused_and_never_followed(
-    client: LocalCloudClient, agent_endpoint: str, elsewhere: tuple[TestServer, list[str]]
+    client: LocalCloudClient, agent_endpoint: str, elsewhere: tuple[BaseTestServer, list[str]]
 ) -> None:
     server, visited = elsewhere
     first = await ask(client, agent_endpoint, "/calendar week")
@@ -150,7 +150,7 @@ async def test_a_next_link_to_another_host_is_refused_and_never_followed(
 
 
 async def test_a_link_in_a_files_more_button_is_never_followed(
-    client: LocalCloudClient, agent_endpoint: str, elsewhere: tuple[TestServer, list[str]]
+    client: LocalCloudClient, agent_endpoint: str, elsewhere: tuple[BaseTestServer, list[str]]
 ) -> None:
     server, visited = elsewhere
     link = f"{server.make_url('/v1.0/search/query')}?page=2"
