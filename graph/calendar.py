@@ -105,11 +105,14 @@ async def get_calendar(graph: GraphClient, token: str, day_range: DayRange = "to
     start, end = window(day_range, guess)
     answers = await session.batch([BatchRequest("zone", "/me/mailboxSettings/timeZone"),
                                    BatchRequest("events", _calendar_view_url(start, end), _prefer(guess))], PERMISSION)
-    value = answers["zone"].json().get("value")
-    mailbox = timezones.resolve(value) if answers["zone"].ok and isinstance(value, str) else None
-    if mailbox is not None:
-        graph.known_zones.put(user, mailbox)
-    zone = mailbox or fallback
+    asked_mailbox = answers["zone"]
+    value = asked_mailbox.json().get("value")
+    mailbox = timezones.resolve(value) if asked_mailbox.ok and isinstance(value, str) else None
+    if asked_mailbox.ok or 400 <= asked_mailbox.status < 500:  # an answer (403: no consent), not a passing failure
+        zone = mailbox or fallback
+        graph.known_zones.put(user, zone)
+    else:
+        zone = guess
     if zone != guess:
         return await _first_page(session, day_range, zone)
     events = answers["events"]

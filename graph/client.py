@@ -152,7 +152,7 @@ class GraphClient:
         self._deadline = deadline
         self._hosts = AllowedHostsValidator([urlsplit(self.base_url).hostname or ""])
         self.known_zones = KnownZones()
-        """Each user's mailbox zone, so `/calendar` guesses it right and costs one round trip."""
+        """Each user's zone as last shown, so `/calendar` guesses it right and costs one round trip."""
 
     def session(self, token: str) -> GraphSession:
         """A per-user msgraph-sdk client (≈ 20 µs to build) whose calls share one deadline from now."""

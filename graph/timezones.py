@@ -52,7 +52,8 @@ def resolve(name: str | None) -> Zone | None:
 
 
 class KnownZones:
-    """Each user's mailbox zone as last seen, for a while: the zone the next `/calendar` guesses first.
+    """The zone each user's calendar was last shown in (their mailbox's, when it has one), for a while: the zone
+    the next `/calendar` guesses first.
 
     Keyed by the user's identity from their token (`graph.client.user_key`), never by anything a client sends. Only
     a guess: every `/calendar` asks the mailbox again in the same round trip and corrects a stale entry. Bounded."""

@@ -214,3 +214,15 @@ async def test_a_throttled_calendar_item_is_retried_within_the_deadline(local: C
     local.faults.add(Fault(service="graph", path="/v1.0/me/calendarView", status=429, retry_after=1, count=1))
     page = await get_calendar(graph, token_for("adele"), "week")
     assert page.events and not local.faults.list()
+
+
+async def test_a_mailbox_that_fails_to_answer_leaves_the_guess_standing(local: Cloud, token_for: TokenFor) -> None:
+    """A 5xx is no answer: the page stays in the zone guessed (here the chat's) rather than costing a second request."""
+    settings = cloud_from_settings(local.agent_settings())
+    fresh = GraphClient(settings, SharedHttp(settings))
+    local.faults.add(Fault(service="graph", path="/v1.0/me/mailboxSettings/timeZone", status=500))
+    try:
+        page = await get_calendar(fresh, token_for("patti"), chat_zone="Europe/London")
+    finally:
+        await fresh.aclose()
+    assert page.time_zone == "GMT Standard Time" and page.events
