@@ -30,6 +30,8 @@ from auth.incoming import ADMITTED_BODY, authenticated, caller_rules
 from auth.sign_in import AgentAuthorization
 from graph.client import GraphClient, SharedHttp
 from hosting import settings as hosting_settings
+from hosting.application import FaultAwareApplication
+from hosting.deadline import turn_seconds
 from hosting.stream import is_stream_request, stream_agent_process
 from observability import setup_tracing
 from observability.logs import setup_logging
@@ -51,10 +53,10 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     cloud = cloud_from_settings(settings)
     config = load_configuration_from_env(settings)
     connections = build_connections(config, cloud)
-    adapter = build_adapter(connections, cloud)
+    adapter = build_adapter(connections, cloud, turn_seconds(settings))
     storage = build_storage(settings)
     authorization = AgentAuthorization(storage, connections, **config)
-    agent = AgentApplication[TurnState](storage=storage, authorization=authorization, **config)
+    agent = FaultAwareApplication[TurnState](storage=storage, authorization=authorization, **config)
     graph = GraphClient(cloud, SharedHttp(cloud))
     skills.register_all(agent, Services(graph=graph, auth=authorization))
     identity = connections.get_default_connection_configuration()
@@ -69,8 +71,13 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
         return web.json_response({"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
-        ready = app[READY_KEY].is_set() and callers.ready()
-        return web.json_response({"status": "ready" if ready else "not ready"}, status=200 if ready else 503)
+        """Not ready until warmed up and the signing keys are loaded, from SIGTERM on, and while storage fails (both
+        are cheap to ask)."""
+        if not (app[READY_KEY].is_set() and callers.ready()):
+            return web.json_response({"status": "not ready"}, status=503)
+        if not await storage.ready():
+            return web.json_response({"status": "not ready", "storage": "unavailable"}, status=503)
+        return web.json_response({"status": "ready"})
 
     async def warm_up_in_background(_: web.Application) -> AsyncIterator[None]:
         """The listener opens meanwhile (aiohttp runs start-up hooks before it binds), so `/readyz` can say 503
@@ -145,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     stop_tracing = setup_tracing(os.environ)
     try:
         port, drain = hosting_settings.port(os.environ), hosting_settings.drain_seconds(os.environ)
+        turn_seconds(os.environ)
     except ValueError as error:
         raise SystemExit(str(error)) from None
     app = create_app(os.environ)

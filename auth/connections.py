@@ -1,20 +1,19 @@
 """Outgoing auth: the SDK's MSAL connections and channel clients, pointed at the chosen cloud.
 
-With the public cloud and no overrides the connections are the SDK's own `MsalConnectionManager` and the token service
-is the SDK's default; the one change on every cloud is `ConnectorAwareClientFactory` (below).
+With the public cloud and no overrides the endpoints are the SDK's own. On every cloud the MSAL apps are
+`CloudMsalAuth`'s (the turn's deadline, Entra's faults named, throttling per user) and the channel clients
+`ConnectorAwareClientFactory`'s (below).
 """
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Mapping
 from typing import Any
 
 import requests
 from aiohttp import web
 from microsoft_agents.activity import RoleTypes
-from microsoft_agents.authentication.msal import MsalAuth, MsalConnectionManager
-from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.authentication.msal import MsalAuth
 from microsoft_agents.hosting.core import (
     Agent,
     AgentAuthConfiguration,
@@ -32,33 +31,29 @@ from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.mcs import MCSConnectorClient
+from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 from msal import ConfidentialClientApplication
 from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
-from requests.adapters import HTTPAdapter
+from msal.exceptions import MsalServiceError
 from urllib3.util import parse_url
 
+from hosting.adapter import TurnAdapter
+
+from .channel_http import connector_session, token_service_session
 from .cloud import PUBLIC, Cloud
+from .entra_http import EntraCall, MsalHttp, PerUserThrottle, entra_call
+from .entra_http import unavailable as entra_unavailable
 from .incoming import ADMITTED_BODY, LOOPBACK_AUTHENTICATION
 
 
-class _SslContextAdapter(HTTPAdapter):
-    """Lets requests (MSAL's HTTP client) verify with our context, which adds `EXTRA_CA_FILE` to the system's CAs."""
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self._context = context
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = self._context
-        super().init_poolmanager(*args, **kwargs)
-
-
 class CloudMsalAuth(MsalAuth):
-    """`MsalAuth` whose MSAL apps trust the cloud's CA and skip instance discovery for an authority MSAL does not know.
+    """`MsalAuth` whose MSAL apps run inside the turn: bounded by its deadline, failing with the fault Entra gave, and
+    throttled per user (`auth.entra_http`); they also trust the cloud's CA and skip instance discovery for an authority
+    MSAL does not know.
 
-    The SDK builds `ConfidentialClientApplication` without `http_client` or `instance_discovery`, and MSAL then asks
-    login.microsoftonline.com about any unknown authority host. Only secret and certificate credentials are built here:
-    the others (managed identities, federation) exist only in Azure and are left to the SDK.
+    The SDK builds `ConfidentialClientApplication` without `http_client`, `http_cache` or `instance_discovery`, and
+    MSAL then asks login.microsoftonline.com about any unknown authority host. Only secret and certificate credentials
+    are built here: the others (managed identities, federation) exist only in Azure and are left to the SDK.
     """
 
     def __init__(self, configuration: AgentAuthConfiguration, cloud: Cloud) -> None:
@@ -73,21 +68,46 @@ class CloudMsalAuth(MsalAuth):
             credential = {"private_key_pfx_path": config.CERT_PFX_FILE, "public_certificate": bool(config.SEND_X5C)}
         else:
             return super()._create_client_application(tenant_id)
-        session = requests.Session()
-        session.mount("https://", _SslContextAdapter(self._cloud.ssl_context()))
         authority = MsalAuth._resolve_authority(config, tenant_id)
         return ConfidentialClientApplication(
             client_id=config.CLIENT_ID,
             authority=authority,
             client_credential=credential,
             azure_region=MsalAuth._resolve_azure_region(config),
-            http_client=session,
+            http_client=MsalHttp(self._cloud.ssl_context()),
+            http_cache=PerUserThrottle(),
             instance_discovery=parse_url(authority).host in WELL_KNOWN_AUTHORITY_HOSTS,
         )
 
+    async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:
+        """The agent's own token (client credentials), or the fault Entra answered with."""
+        with entra_call() as call:
+            try:
+                return await super().get_access_token(resource_url, scopes, force_refresh)
+            except (ValueError, MsalServiceError, requests.RequestException) as error:
+                raise _fault(call, error) from None
+
+    async def acquire_token_on_behalf_of(self, scopes: list[str], user_assertion: str) -> str:
+        """The user's token for `scopes`, or the fault Entra answered with (throttled for this user only)."""
+        with entra_call(user_assertion) as call:
+            try:
+                return await super().acquire_token_on_behalf_of(scopes, user_assertion)
+            except (ValueError, MsalServiceError, requests.RequestException) as error:
+                raise _fault(call, error) from None
+
+
+def _fault(call: EntraCall, error: Exception) -> Exception:
+    """What a failed token acquisition raises: Entra's fault when it failed (throttled, 5xx, timeout, reset), else
+    MSAL's or the SDK's own error (a refused token, which the sign-in handlers answer)."""
+    if call.fault is not None:
+        return call.fault
+    if isinstance(error, requests.RequestException):
+        return entra_unavailable()
+    return error
+
 
 class CloudConnectionManager(ConnectionManager):
-    """MSAL connections for a non-public cloud.
+    """The SDK's connection manager with `CloudMsalAuth` connections.
 
     A loopback request to a local cloud (the Agents Playground) carries no token, so replies to it carry none either;
     the token service still gets the agent's real token, since it checks it.
@@ -120,40 +140,53 @@ def _with_authority(config: dict[str, Any], cloud: Cloud) -> dict[str, Any]:
 
 
 def build_connections(config: dict[str, Any], cloud: Cloud) -> ConnectionManager:
-    """The SDK's connection manager for `config` (from `load_configuration_from_env`) in `cloud`."""
-    if cloud == PUBLIC:
-        return MsalConnectionManager(**config)
-    config = _with_authority(config, cloud)
-    login_host = parse_url(cloud.login_endpoint).host
-    if cloud.extra_ca_file or login_host not in WELL_KNOWN_AUTHORITY_HOSTS:
-        return CloudConnectionManager(cloud, **config)
-    return MsalConnectionManager(**config)
+    """The SDK's connections for `config` (from `load_configuration_from_env`) in `cloud`, with `CloudMsalAuth`'s MSAL
+    apps on every cloud: the turn's deadline and per-user throttling matter on the public cloud too."""
+    return CloudConnectionManager(cloud, **_with_authority(config, cloud))
 
 
 class ConnectorAwareClientFactory(RestChannelServiceClientFactory):
-    """The SDK's channel clients, without asking Entra for tokens a Copilot Studio connector request never uses.
+    """The SDK's channel clients on sessions of `auth.channel_http` (the turn's deadline, faults named, replies
+    retried), without asking Entra for tokens a Copilot Studio connector request never uses.
 
     For a `connectoruser` request the SDK still gets a token before it returns the token-less MCS client, and it asks
     for it by the caller's `azp`: when that is not the agent, Entra refuses and the request ends in a 500 before any
     route runs. Here the MCS client needs no token, and the token service is called with the agent's own Bot Service
-    token, so a bad connector token reaches the agent's handler, which answers it plainly.
+    token, so a bad connector token reaches the agent's handler, which answers it plainly. Agentic requests keep the
+    SDK's own clients.
     """
+
+    def __init__(self, connection_manager: ConnectionManager, cloud: Cloud, **options: Any) -> None:
+        super().__init__(connection_manager, **options)
+        self._ssl = cloud.ssl_context()
 
     async def create_connector_client(self, context: TurnContext | None, claims_identity: ClaimsIdentity,
                                       service_url: str, audience: str, scopes: list[str] | None = None,
                                       use_anonymous: bool = False) -> ConnectorClientBase:
         if context is not None and is_connector_request(context):
-            return MCSConnectorClient(endpoint=service_url)
-        return await super().create_connector_client(context, claims_identity, service_url, audience, scopes,
-                                                     use_anonymous)
+            return MCSConnectorClient(endpoint=service_url, client=connector_session(None, self._ssl))
+        if not service_url or (context is not None and context.activity.is_agentic_request()):
+            return await super().create_connector_client(context, claims_identity, service_url, audience, scopes,
+                                                         use_anonymous)
+        provider = (self._ANONYMOUS_TOKEN_PROVIDER if use_anonymous
+                    else self._connection_manager.get_token_provider(claims_identity, service_url))
+        token = await provider.get_access_token(audience, scopes or claims_identity.get_token_scope())
+        return TeamsConnectorClient(endpoint=service_url, token=token,
+                                    session=connector_session(service_url, self._ssl))
 
     async def create_user_token_client(self, context: TurnContext, claims_identity: ClaimsIdentity,
                                        use_anonymous: bool = False) -> UserTokenClient:
         if is_connector_request(context):
-            agent = ClaimsIdentity({AuthenticationConstants.AUDIENCE_CLAIM: claims_identity.get_app_id()},
-                                   authentication_type=claims_identity.authentication_type)
-            return await super().create_user_token_client(context, agent, use_anonymous)
-        return await super().create_user_token_client(context, claims_identity, use_anonymous)
+            claims_identity = ClaimsIdentity({AuthenticationConstants.AUDIENCE_CLAIM: claims_identity.get_app_id()},
+                                             authentication_type=claims_identity.authentication_type)
+        if context.activity.is_agentic_request():
+            return await super().create_user_token_client(context, claims_identity, use_anonymous)
+        token = ""
+        if not use_anonymous:
+            provider = self._connection_manager.get_token_provider(claims_identity, self._token_service_endpoint)
+            token = await provider.get_access_token(self._token_service_audience, claims_identity.get_token_scope())
+        return UserTokenClient(app_id=claims_identity.get_app_id(), endpoint=self._token_service_endpoint,
+                               token=token, session=token_service_session(self._token_service_endpoint, self._ssl))
 
 
 def is_connector_request(context: TurnContext) -> bool:
@@ -193,15 +226,18 @@ class _AdmittedRequest:
         return self._request.match_info[name]
 
 
-class AgentAdapter(CloudAdapter):
-    """The SDK's aiohttp adapter, run only on requests `auth.incoming.authenticated` admitted."""
+class AgentAdapter(TurnAdapter):
+    """The SDK's aiohttp adapter (with one deadline per turn), run only on requests `auth.incoming.authenticated`
+    admitted."""
 
     async def process(self, request: web.Request, agent: Agent) -> web.Response | None:
         return self._to_aiohttp_response(await self.process_request(_AdmittedRequest(request), agent))
 
 
-def build_adapter(connections: ConnectionManager, cloud: Cloud) -> AgentAdapter:
+def build_adapter(connections: ConnectionManager, cloud: Cloud, turn_seconds: float) -> AgentAdapter:
+    """The SDK's adapter with this module's channel clients, every turn bounded by `turn_seconds`."""
     token_service = {} if cloud.token_service_endpoint == PUBLIC.token_service_endpoint else {
         "token_service_endpoint": cloud.token_service_endpoint}
-    factory = ConnectorAwareClientFactory(connections, **token_service)
-    return AgentAdapter(connection_manager=connections, channel_service_client_factory=factory)
+    factory = ConnectorAwareClientFactory(connections, cloud, **token_service)
+    return AgentAdapter(connection_manager=connections, channel_service_client_factory=factory,
+                        turn_seconds=turn_seconds)

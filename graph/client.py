@@ -42,6 +42,7 @@ from yarl import URL
 from auth.cloud import Cloud
 from graph.errors import GraphBusy, GraphError, GraphRefused, GraphUnavailable, MissingPermission, SignInRequired
 from graph.timezones import KnownZones
+from hosting import deadline as turn_deadline
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,8 @@ class GraphClient:
     def _session(self, auth: AuthenticationProvider) -> GraphSession:
         adapter = GraphRequestAdapter(auth, client=self._http.client())
         adapter.base_url = self.base_url
-        return GraphSession(GraphServiceClient(request_adapter=adapter), adapter, time.monotonic() + self._deadline)
+        seconds = min(self._deadline, turn_deadline.work_left(self._deadline))  # within the turn's, when in one
+        return GraphSession(GraphServiceClient(request_adapter=adapter), adapter, time.monotonic() + seconds)
 
     def warm_up(self) -> None:
         """Import and build what the first request needs, without the network (blocking: the SDK imports lazily)."""

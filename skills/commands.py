@@ -23,6 +23,7 @@ from cards.common import card_activity
 from cards.errors import error_card, error_text
 from graph.client import GraphClient
 from graph.errors import GraphError, SignInRequired
+from hosting.faults import ReplyUndelivered, ServiceFault
 from observability import command_span
 
 log = logging.getLogger(__name__)
@@ -124,13 +125,26 @@ def register_service_principal_answer(app: AgentApplication[TurnState]) -> None:
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:
-    """Anything a skill did not expect: logged for us, a short apology for the user, never a stack trace; a skill
-    call (an event) still ends with its `endOfConversation`, so the caller never waits for one."""
-    log.error("turn failed: %s", type(error).__name__, exc_info=error)
-    if context.activity.type == ActivityTypes.event:
-        await context.send_activity(end_of_conversation({"error": "unavailable", "message": UNEXPECTED}))
+    """What a skill did not handle. A service's fault is told as it is ("… is busy, try again in 30 s"), in one log
+    line; anything else is logged for us and the user gets a short apology, never a stack trace. A reply the channel
+    would not take ends the turn: nobody can be told. A skill call (an event) still ends with its `endOfConversation`,
+    so the caller never waits for one."""
+    if isinstance(error, ReplyUndelivered):
+        log.warning("turn ended: a reply was not delivered (%s)", error)
+        return
+    if isinstance(error, ServiceFault):
+        log.warning("turn ended by a fault: %s (%s)", type(error).__name__, error.service)
+        message = str(error)
     else:
-        await context.send_activity(UNEXPECTED)
+        log.error("turn failed: %s", type(error).__name__, exc_info=error)
+        message = UNEXPECTED
+    try:
+        if context.activity.type == ActivityTypes.event:
+            await context.send_activity(end_of_conversation({"error": "unavailable", "message": message}))
+        else:
+            await context.send_activity(message)
+    except ReplyUndelivered as undelivered:
+        log.warning("the apology was not delivered either (%s)", undelivered)
 
 
 async def reply_with_error(context: TurnContext, services: Services, error: GraphError, command: Command,

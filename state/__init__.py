@@ -59,6 +59,10 @@ class ConcurrentStorage(Storage):
     async def close(self) -> None:
         """Release connections; the app calls it on shutdown."""
 
+    async def ready(self) -> bool:
+        """Whether the storage works now, for readiness; cheap enough to ask on every readiness check."""
+        return True
+
 
 class MemoryStateStorage(ConcurrentStorage):
     """The concurrency contract in one process: the demo's storage, and the reference the blob storage matches."""

@@ -2,24 +2,48 @@
 
 The SDK's `BlobStorage` supplies the client, the container set-up, the bulk operations and delete; this replaces its
 last-writer-wins read and write with the conditional ones described in `state`.
+
+Every call is bounded by the turn's deadline and fails as `ServiceUnavailable` / `ServiceBusy` (the user is told);
+the Azure SDK's own storage retries (3, from 15 s apart: a turn took 80 s when Azurite was down) are cut to one at
+once. The outcome of the calls, and a probe at most every `PROBE_INTERVAL` s, tell readiness whether storage works.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
+from collections.abc import Awaitable
 from typing import Any, TypeVar, cast
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.storage.blob import LinearRetry
+from azure.storage.blob.aio import BlobServiceClient
 from microsoft_agents.hosting.core import StoreItem
 from microsoft_agents.storage.blob import BlobStorage, BlobStorageConfig
 
+from hosting import deadline
+from hosting.faults import STORAGE, ServiceBusy, ServiceFault, ServiceUnavailable, fault_for, is_fault_status
 from state import ConcurrentStorage, StorageConflict, etag_of, remember_etag
+
+T = TypeVar("T")
 
 StoreItemT = TypeVar("StoreItemT", bound=StoreItem)
 
 AZURE_REQUEST_LOG = "azure.core.pipeline.policies.http_logging_policy"
+CALL_TIMEOUT = 5.0
+"""Seconds for one storage call outside a turn (inside one, the turn's deadline decides)."""
+PROBE_INTERVAL = 5.0
+"""Readiness asks storage itself at most this often; in between it goes by the last call's outcome."""
+PROBE_TIMEOUT = 2.0
 
 
 class BlobStateStorage(BlobStorage, ConcurrentStorage):
@@ -28,9 +52,59 @@ class BlobStateStorage(BlobStorage, ConcurrentStorage):
     def __init__(self, connection_string: str, container: str) -> None:
         super().__init__(BlobStorageConfig(container_name=container, connection_string=connection_string))
         logging.getLogger(AZURE_REQUEST_LOG).setLevel(logging.WARNING)  # one INFO record per blob call drowns ours
+        self._healthy: bool | None = None
+        self._checked_at = float("-inf")
+        self._probing = asyncio.Lock()
+
+    def _create_client(self) -> BlobServiceClient:
+        return BlobServiceClient.from_connection_string(
+            self.config.connection_string, retry_policy=LinearRetry(backoff=0, random_jitter_range=0, retry_total=1))
 
     async def close(self) -> None:
         await self._close()
+
+    async def read(self, keys: list[str], *, target_cls: type[StoreItemT], **kwargs: Any) -> dict[str, StoreItemT]:
+        return await self._bounded(super().read(keys, target_cls=target_cls, **kwargs))
+
+    async def write(self, changes: dict[str, StoreItem]) -> None:
+        await self._bounded(super().write(changes))
+
+    async def delete(self, keys: list[str]) -> None:
+        await self._bounded(super().delete(keys))
+
+    async def _bounded(self, call: Awaitable[T]) -> T:
+        """`call` within the turn's deadline; a storage failure becomes the fault the user is told about."""
+        try:
+            async with asyncio.timeout(deadline.work_left(CALL_TIMEOUT)):
+                result = await call
+        except StorageConflict:
+            self._observed(True)
+            raise
+        except (TimeoutError, AzureError) as error:
+            fault = _fault(error)
+            self._observed(isinstance(fault, ServiceBusy))  # throttled is still up
+            raise fault from None
+        self._observed(True)
+        return result
+
+    def _observed(self, healthy: bool) -> None:
+        self._healthy, self._checked_at = healthy, time.monotonic()
+
+    async def ready(self) -> bool:
+        """Whether storage answered lately: the last call's outcome when recent, else one probe (shared by the
+        readiness checks that arrive meanwhile), so a load balancer polling `/readyz` costs at most one blob call per
+        `PROBE_INTERVAL`."""
+        async with self._probing:
+            if time.monotonic() - self._checked_at >= PROBE_INTERVAL:
+                try:
+                    async with asyncio.timeout(PROBE_TIMEOUT):
+                        await self._container_client.get_container_properties()
+                    self._observed(True)
+                except ResourceNotFoundError:
+                    self._observed(True)  # reachable; the container is created on first use
+                except (TimeoutError, AzureError):
+                    self._observed(False)
+        return bool(self._healthy)
 
     async def _read_item(self, key: str, *, target_cls: type[StoreItemT], **kwargs: Any
                          ) -> tuple[str | None, StoreItemT | None]:
@@ -54,3 +128,9 @@ class BlobStateStorage(BlobStorage, ConcurrentStorage):
         data = json.dumps(item.store_item_to_json()).encode("utf-8")
         uploaded = await self._container_client.get_blob_client(key).upload_blob(data, length=len(data), **conditions)
         remember_etag(item, uploaded["etag"])
+
+
+def _fault(error: Exception) -> ServiceFault:
+    if isinstance(error, HttpResponseError) and error.status_code and is_fault_status(error.status_code):
+        return fault_for(STORAGE, error.status_code, getattr(error.response, "headers", None))
+    return ServiceUnavailable(STORAGE)

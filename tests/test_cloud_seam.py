@@ -7,7 +7,6 @@ import uuid
 import jwt
 import pytest
 from microsoft_agents.activity import load_configuration_from_env
-from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.core import RestChannelServiceClientFactory
 
 from auth.cloud import PUBLIC, USGOV, CloudConfigurationError, cloud_from_settings
@@ -23,11 +22,13 @@ def test_no_settings_means_the_public_cloud() -> None:
     assert cloud_from_settings({}) == PUBLIC
 
 
-def test_the_public_cloud_uses_the_sdk_exactly_as_shipped() -> None:
-    connections = build_connections(load_configuration_from_env(IDENTITY), PUBLIC)
-    adapter = build_adapter(connections, PUBLIC)
+def test_the_public_cloud_keeps_the_sdks_own_endpoints() -> None:
+    config = load_configuration_from_env(IDENTITY)
+    connections = build_connections(config, PUBLIC)
+    adapter = build_adapter(connections, PUBLIC, turn_seconds=10)
 
-    assert type(connections) is MsalConnectionManager
+    tenant = IDENTITY[f"{SERVICE}TENANTID"]
+    assert connections.get_default_connection_configuration().AUTHORITY == f"https://login.microsoftonline.com/{tenant}"
     factory = adapter._channel_service_client_factory
     assert isinstance(factory, RestChannelServiceClientFactory)
     assert factory._token_service_endpoint == PUBLIC.token_service_endpoint

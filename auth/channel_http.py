@@ -1,0 +1,93 @@
+"""The HTTP sessions of the SDK's Bot Service clients: the token service, and the channel that takes replies.
+
+The SDK makes one aiohttp session per client and turn, with aiohttp's default 5-minute timeout, and lets a 429, a 5xx
+or a reset escape as an aiohttp exception: the turn then failed with a traceback, the channel's 500 showed the user the
+SDK's own error text, or the channel got a 500. The sessions built here carry the turn's deadline instead, and:
+- the token service's faults become `ServiceBusy` / `ServiceUnavailable`, which the user is told about;
+- a reply the channel refuses with 429, 412 or 5xx, or drops, is sent again with backoff (its `Retry-After` honoured)
+  while the turn's reply time lasts. Teams asks bots to back off and retry 429s with jitter, and to retry 412, 502 and
+  504 as well (https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/rate-limit); 500 and 503 are
+  retried too, since nothing was delivered. Then `ReplyUndelivered`: there is nobody left to tell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+
+import aiohttp
+import stamina
+from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, ClientSession
+
+from hosting import deadline
+from hosting.faults import TOKEN_SERVICE, ReplyUndelivered, ServiceUnavailable, fault_for, is_fault_status, retry_after
+
+log = logging.getLogger(__name__)
+
+CALL_TIMEOUT = 10.0
+"""Seconds for one call outside a turn (inside one, the turn's deadline decides)."""
+REPLY_ATTEMPTS = 4
+REPLY_RETRYABLE = frozenset({412, 429, 500, 502, 503, 504})
+BACKOFF_MAX = 1.0
+"""The longest backoff between two attempts at a reply (without `Retry-After`): a turn has seconds, not minutes."""
+
+
+def token_service_session(endpoint: str, context: ssl.SSLContext) -> ClientSession:
+    """The `UserTokenClient`'s session: the turn's deadline, and faults the user is told about."""
+    return ClientSession(base_url=_with_slash(endpoint), connector=aiohttp.TCPConnector(ssl=context),
+                         middlewares=(_token_service_faults,))
+
+
+def connector_session(endpoint: str | None, context: ssl.SSLContext) -> ClientSession:
+    """A connector client's session (Bot Connector, or Copilot Studio's callback with `endpoint` None): replies
+    retried within the turn's deadline, then `ReplyUndelivered`."""
+    return ClientSession(base_url=_with_slash(endpoint) if endpoint else None,
+                         connector=aiohttp.TCPConnector(ssl=context), middlewares=(_retried_reply,))
+
+
+def _with_slash(endpoint: str) -> str:
+    return endpoint if endpoint.endswith("/") else f"{endpoint}/"
+
+
+async def _token_service_faults(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+    try:
+        async with asyncio.timeout(deadline.work_left(CALL_TIMEOUT)):
+            response = await handler(request)
+    except (TimeoutError, aiohttp.ClientConnectionError):
+        raise ServiceUnavailable(TOKEN_SERVICE) from None
+    if is_fault_status(response.status):
+        response.release()
+        raise fault_for(TOKEN_SERVICE, response.status, response.headers)
+    return response
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, wait: int | None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.wait = wait
+
+
+def _retry_reply(error: Exception) -> bool | float:
+    """stamina's backoff hook: retry while another attempt, after its wait, still fits in the turn."""
+    left = deadline.reply_left(CALL_TIMEOUT)
+    if isinstance(error, _Refused) and error.wait is not None:
+        return float(error.wait) if error.wait + 0.5 < left else False
+    return isinstance(error, _Refused | aiohttp.ClientConnectionError) and left > BACKOFF_MAX + 0.5
+
+
+async def _retried_reply(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+    try:
+        async for attempt in stamina.retry_context(on=_retry_reply, attempts=REPLY_ATTEMPTS, timeout=None,
+                                                   wait_initial=0.2, wait_max=BACKOFF_MAX, wait_jitter=0.2):
+            with attempt:
+                async with asyncio.timeout(deadline.reply_left(CALL_TIMEOUT)):
+                    response = await handler(request)
+                if response.status in REPLY_RETRYABLE:
+                    response.release()
+                    raise _Refused(response.status, retry_after(response.headers))
+                return response
+    except (_Refused, TimeoutError, aiohttp.ClientConnectionError) as error:
+        raise ReplyUndelivered(f"{request.method} {request.url.host}: {type(error).__name__} {error}") from None
+    raise AssertionError("unreachable: stamina returns, or raises the last error")
