@@ -54,8 +54,8 @@ async def _token_service_faults(request: ClientRequest, handler: ClientHandlerTy
     try:
         async with asyncio.timeout(deadline.work_left(CALL_TIMEOUT)):
             response = await handler(request)
-    except (TimeoutError, aiohttp.ClientConnectionError):
-        raise ServiceUnavailable(TOKEN_SERVICE) from None
+    except (TimeoutError, aiohttp.ClientConnectionError) as error:
+        raise ServiceUnavailable(TOKEN_SERVICE) from error
     if is_fault_status(response.status):
         response.release()
         raise fault_for(TOKEN_SERVICE, response.status, response.headers)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import jwt
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -44,13 +45,24 @@ _account: ContextVar[str] = ContextVar("entra_throttle_account", default="")
 def entra_call(user_assertion: str | None = None) -> Iterator[EntraCall]:
     """One token acquisition; with `user_assertion` (on-behalf-of), MSAL throttles it for that user only."""
     call = EntraCall()
-    account = hashlib.sha256(user_assertion.encode()).hexdigest() if user_assertion else ""
-    call_token, account_token = _call.set(call), _account.set(account)
+    call_token, account_token = _call.set(call), _account.set(_user_of(user_assertion) if user_assertion else "")
     try:
         yield call
     finally:
         _call.reset(call_token)
         _account.reset(account_token)
+
+
+def _user_of(assertion: str) -> str:
+    """Who the assertion is for (tenant and object id; it was validated on the way in), so a user's fresh token does
+    not escape their throttling; a hash of the token itself if it names nobody."""
+    try:
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        claims = {}
+    if claims.get("oid") and claims.get("tid"):
+        return f"{claims['tid']}/{claims['oid']}"
+    return hashlib.sha256(assertion.encode()).hexdigest()
 
 
 class _SslContextAdapter(HTTPAdapter):

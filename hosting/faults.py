@@ -35,7 +35,7 @@ class ServiceUnavailable(ServiceFault):
     """5xx, a reset connection, or no answer before the turn's deadline."""
 
     def __init__(self, service: str) -> None:
-        super().__init__(service, f"{service} did not answer in time. Sorry, please try again in a moment.")
+        super().__init__(service, f"{service} is not available right now. Sorry, please try again in a moment.")
 
 
 class ReplyUndelivered(Exception):

@@ -186,10 +186,11 @@ class LocalCloudClient:
         raise TimeoutError(f"no matching reply in conversation {conversation} within {timeout:g} s")
 
     async def add_fault(self, service: str, path: str, status: int | None = None, *, retry_after: int | None = None,
-                        latency_ms: int = 0, count: int | None = None, method: str | None = None) -> dict[str, Any]:
-        """Make a service answer `path` with an error or late (see localcloud.faults)."""
+                        latency_ms: int = 0, count: int | None = None, method: str | None = None,
+                        reset: bool = False) -> dict[str, Any]:
+        """Make a service answer `path` with an error, late, or by resetting the connection (see localcloud.faults)."""
         body = {"service": service, "path": path, "status": status, "retry_after": retry_after,
-                "latency_ms": latency_ms, "count": count, "method": method}
+                "latency_ms": latency_ms, "count": count, "method": method, "reset": reset}
         return await self._call("POST", f"{self.base_url}/_localcloud/faults", body)
 
     async def clear_faults(self) -> None:

@@ -1,4 +1,5 @@
-"""Faults on demand: make a local service answer a path with an error status, a `Retry-After`, or late.
+"""Faults on demand: make a local service answer a path with an error status, a `Retry-After`, late, or not at all
+(the connection reset).
 
 Tests and benchmarks use this to show how the agent behaves when Microsoft 365 is slow or throttling.
 It exists only in the local cloud; nothing in the agent knows about it.
@@ -10,13 +11,16 @@ import asyncio
 import fnmatch
 import itertools
 import re
+import socket
+import struct
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-SERVICES = ("login", "botframework", "tokenservice", "graph", "channels")
+SERVICES = ("login", "botframework", "tokenservice", "graph", "channels", "blob")
+"""`blob` is Azure Blob Storage behind `localcloud.blobproxy`, which keeps a registry of its own."""
 
 
 @dataclass
@@ -31,6 +35,8 @@ class Fault:
     count: int | None = None
     """How many requests it applies to (at least one); None for every one until cleared."""
     method: str | None = None
+    reset: bool = False
+    """Reset the connection (after the latency) instead of answering: a whole request's fault, not a `$batch` item's."""
     id: int = field(default=0)
 
     @classmethod
@@ -49,6 +55,11 @@ class Fault:
         method = data.get("method")
         if method is not None and (not isinstance(method, str) or not _METHOD.fullmatch(method)):
             raise ValueError("method must be an HTTP method name, e.g. GET")
+        reset = data.get("reset", False)
+        if not isinstance(reset, bool):
+            raise ValueError("reset must be true or false")
+        if reset and status is not None:
+            raise ValueError("a fault either resets the connection or answers with a status, not both")
         count = _optional_int(data, "count")
         if count is not None and count < 1:
             raise ValueError("count must be at least 1 (leave it out for every request)")
@@ -60,9 +71,10 @@ class Fault:
             latency_ms=_optional_int(data, "latency_ms") or 0,
             count=count,
             method=method,
+            reset=reset,
         )
-        if fault.status is None and not fault.latency_ms:
-            raise ValueError("a fault needs a status, a latency_ms, or both")
+        if fault.status is None and not fault.latency_ms and not fault.reset:
+            raise ValueError("a fault needs a status, a latency_ms, a reset, or a latency with one of the others")
         return fault
 
     def matches(self, service: str, method: str, path: str) -> bool:
@@ -138,6 +150,8 @@ class FaultRegistry:
                 fault = self.take(service, request.method, request.path)
                 if fault is not None:
                     await fault.delay()
+                    if fault.reset:
+                        return await reset_connection(request)
                     if fault.status is not None:
                         return reply(request, fault)
             return await handler(request)
@@ -166,6 +180,17 @@ class FaultRegistry:
             web.get("/_localcloud/faults", list_faults),
             web.delete("/_localcloud/faults", clear),
         ]
+
+
+async def reset_connection(request: web.Request) -> web.Response:
+    """Drop the client's connection with a TCP reset (no answer, as a crashed or overloaded server does)."""
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    return web.Response(status=499)  # never written: the connection is gone
 
 
 def plain_reply(_: web.Request, fault: Fault) -> web.Response:

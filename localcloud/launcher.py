@@ -120,14 +120,19 @@ AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
+def blob_connection_string(port: int) -> str:
+    """The development account's connection string for a blob endpoint on 127.0.0.1:`port`."""
+    return (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};")
+
+
 @dataclass
 class AzuriteProcess(ChildProcess):
     port: int
 
     @property
     def connection_string(self) -> str:
-        return (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
-                f"BlobEndpoint=http://127.0.0.1:{self.port}/{AZURITE_ACCOUNT};")
+        return blob_connection_string(self.port)
 
 
 def start_azurite(port: int, location: Path | None = None, log_file: Path | None = None) -> AzuriteProcess:
@@ -143,6 +148,28 @@ def start_azurite(port: int, location: Path | None = None, log_file: Path | None
                "--skipApiVersionCheck", "--disableTelemetry", "--silent"]
     child = start_server("azurite", command, port, log_file=log_file)
     return AzuriteProcess(process=child.process, name=child.name, port=port)
+
+
+@dataclass
+class BlobProxyProcess(ChildProcess):
+    port: int
+
+    @property
+    def url(self) -> str:
+        """Where its control API (`/_localcloud/faults`) is."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def connection_string(self) -> str:
+        return blob_connection_string(self.port)
+
+
+def start_blob_proxy(upstream_port: int, port: int, log_file: Path | None = None) -> BlobProxyProcess:
+    """Run `localcloud.blobproxy` on 127.0.0.1:`port` in front of the blob endpoint on `upstream_port` (Azurite)."""
+    command = [sys.executable, "-m", "localcloud.blobproxy", "--upstream", f"http://127.0.0.1:{upstream_port}",
+               "--port", str(port)]
+    child = start_server("blobproxy", command, port, log_file=log_file)
+    return BlobProxyProcess(process=child.process, name=child.name, port=port)
 
 
 AGENT_LOG_LEVEL = "LOCALCLOUD_AGENT_LOG_LEVEL"

@@ -133,7 +133,7 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
         log.warning("turn ended: a reply was not delivered (%s)", error)
         return
     if isinstance(error, ServiceFault):
-        log.warning("turn ended by a fault: %s (%s)", type(error).__name__, error.service)
+        log.warning("turn ended by a fault: %s of %s%s", type(error).__name__, error.service, _cause(error))
         message = str(error)
     else:
         log.error("turn failed: %s", type(error).__name__, exc_info=error)
@@ -145,6 +145,12 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
             await context.send_activity(message)
     except ReplyUndelivered as undelivered:
         log.warning("the apology was not delivered either (%s)", undelivered)
+
+
+def _cause(error: Exception) -> str:
+    """What the service did, for the log line: the underlying error in short."""
+    cause = error.__cause__
+    return f" ({type(cause).__name__}: {str(cause).splitlines()[0][:200] if str(cause) else ''})" if cause else ""
 
 
 async def reply_with_error(context: TurnContext, services: Services, error: GraphError, command: Command,

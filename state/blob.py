@@ -25,8 +25,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.storage.blob import LinearRetry
-from azure.storage.blob.aio import BlobServiceClient
+from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 from microsoft_agents.hosting.core import StoreItem
 from microsoft_agents.storage.blob import BlobStorage, BlobStorageConfig
 
@@ -83,7 +82,7 @@ class BlobStateStorage(BlobStorage, ConcurrentStorage):
         except (TimeoutError, AzureError) as error:
             fault = _fault(error)
             self._observed(isinstance(fault, ServiceBusy))  # throttled is still up
-            raise fault from None
+            raise fault from error
         self._observed(True)
         return result
 
@@ -100,8 +99,9 @@ class BlobStateStorage(BlobStorage, ConcurrentStorage):
                     async with asyncio.timeout(PROBE_TIMEOUT):
                         await self._container_client.get_container_properties()
                     self._observed(True)
-                except ResourceNotFoundError:
-                    self._observed(True)  # reachable; the container is created on first use
+                except ResourceNotFoundError:  # reachable, but the container is gone: create it again on next use
+                    self._initialized = False
+                    self._observed(True)
                 except (TimeoutError, AzureError):
                     self._observed(False)
         return bool(self._healthy)

@@ -27,8 +27,8 @@ def test_the_public_cloud_keeps_the_sdks_own_endpoints() -> None:
     connections = build_connections(config, PUBLIC)
     adapter = build_adapter(connections, PUBLIC, turn_seconds=10)
 
-    tenant = IDENTITY[f"{SERVICE}TENANTID"]
-    assert connections.get_default_connection_configuration().AUTHORITY == f"https://login.microsoftonline.com/{tenant}"
+    authority = connections.get_default_connection_configuration().AUTHORITY
+    assert authority == f"https://login.microsoftonline.com/{IDENTITY[f'{SERVICE}TENANTID']}"
     factory = adapter._channel_service_client_factory
     assert isinstance(factory, RestChannelServiceClientFactory)
     assert factory._token_service_endpoint == PUBLIC.token_service_endpoint
