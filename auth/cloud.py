@@ -35,7 +35,7 @@ class Cloud:
     """Microsoft Graph host, without version (`https://graph.microsoft.com`)."""
     extra_ca_file: str | None = None
     """A PEM file of CAs trusted on top of the system's (a local cloud's, or a TLS-inspecting proxy's), by MSAL, the
-    key downloads and Graph; the SDK's token-service and connector clients make their own sessions (system store)."""
+    key downloads, Graph and the token-service and connector clients."""
     channel_token_issuer: str = "https://api.botframework.com"
     """`iss` of the tokens Bot Service puts on the activities it sends. A local cloud issues tokens that look exactly
     like the public cloud's, so it keeps the public issuers; only the keys' URLs differ."""
@@ -55,7 +55,7 @@ class Cloud:
         return f"{self.login_endpoint}/{tenant}"
 
     def ssl_context(self) -> ssl.SSLContext:
-        """The system's trust store plus `extra_ca_file`, for the clients we build (MSAL, JWKS, Graph)."""
+        """The system's trust store plus `extra_ca_file`, for the clients we build (MSAL, JWKS, Graph, Bot Service)."""
         context = ssl.create_default_context()
         if self.extra_ca_file:
             context.load_verify_locations(cafile=self.extra_ca_file)

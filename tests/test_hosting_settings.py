@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hosting.deadline import DEFAULT_TURN_SECONDS, turn_seconds
 from hosting.settings import DEFAULT_DRAIN_SECONDS, DEFAULT_PORT, drain_seconds, port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,17 @@ def test_a_value_that_is_no_port_is_refused_naming_the_key(value: str) -> None:
 def test_a_drain_outside_zero_to_five_minutes_is_refused_naming_the_key(value: str) -> None:
     with pytest.raises(ValueError, match=f"DRAIN_SECONDS must be .* not '{value}'"):
         drain_seconds({"DRAIN_SECONDS": value})
+
+
+def test_the_turn_deadline_defaults_below_bot_services_15_s_and_reads_fractions() -> None:
+    assert (turn_seconds({}), turn_seconds({"TURN_DEADLINE_SECONDS": "4.5"})) == (DEFAULT_TURN_SECONDS, 4.5)
+    assert DEFAULT_TURN_SECONDS < 15
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "61", "soon", "nan"])
+def test_a_turn_deadline_outside_one_second_to_a_minute_is_refused_naming_the_key(value: str) -> None:
+    with pytest.raises(ValueError, match=f"TURN_DEADLINE_SECONDS must be .* not '{value}'"):
+        turn_seconds({"TURN_DEADLINE_SECONDS": value})
 
 
 def test_the_agent_started_with_a_bad_port_exits_with_one_readable_line(tmp_path: Path) -> None:
