@@ -277,6 +277,7 @@ async def test_with_blob_storage_down_turns_apologise_in_time_and_readiness_fail
     turn = await ask(local, matrix_agent, "teams", user)
     down = await readiness(matrix_agent)
     restarted = start_azurite(azurite.port, log_file=tmp_path_factory.mktemp("azurite-again") / "azurite.log")
+    back = down
     try:
         for _ in range(30):  # readiness probes storage again at most every 5 s
             if (back := await readiness(matrix_agent)) == 200:
