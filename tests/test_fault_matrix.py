@@ -1,7 +1,9 @@
 """The fault matrix: every service a turn calls (Graph, the token service, Entra on-behalf-of, the Bot Connector, Blob
 storage) throttling with `Retry-After`, failing (500, 503), resetting the connection or stalling for 20 s. Every turn
 ends within its deadline with a message that names the cause (or, when the reply path itself fails, quietly), the
-agent logs no traceback, and the next user's turn works.
+agent logs no traceback, and the next user's turn works. The signing-key endpoints (JWKS) failing the same ways leave
+turns alone: the keys are fetched before the agent is ready and kept (a cold start without them is
+`tests/test_signing_keys.py`'s).
 
 The agent runs with `TURN_DEADLINE_SECONDS=4` to keep this quick, its state in Azurite behind `localcloud.blobproxy`.
 """
@@ -39,6 +41,7 @@ ENDED_WITHIN = TURN_SECONDS + 1.5
 TEAMS_USERS = ("megan", "isaiah")
 COPILOT_USERS = ("patti", "lidia")
 THROTTLED_USERS = ("alex", "diego")
+KEYS_COPILOT_USER = "adele"
 """Copilot users no other test here throttles (MSAL keeps a user's throttling for the `Retry-After`)."""
 FAULTS: dict[str, dict[str, Any]] = {
     "429": {"status": 429, "retry_after": 30},
@@ -223,6 +226,24 @@ async def test_a_fault_ends_the_turn_in_time_names_its_cause_and_spares_the_next
         if fault == "429":
             assert "30 s" in turn.shown
     assert next_user.has_profile_of(other), next_user.shown
+    assert log.tracebacks() == []
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+async def test_a_fault_of_the_signing_key_endpoints_leaves_turns_alone(
+    channels: tuple[LocalCloudClient, LocalCloudClient], matrix_agent: RunningAgent, fault: str
+) -> None:
+    local, _ = channels
+    log = Log(matrix_agent.log_file)
+    log.mark()
+    await local.add_fault("botframework", "/v1/.well-known/keys", **FAULTS[fault])
+    await local.add_fault("login", "/*/discovery/v2.0/keys", **FAULTS[fault])
+
+    teams = await ask(local, matrix_agent, "teams", TEAMS_USERS[0])
+    copilot = await ask(local, matrix_agent, "copilot", KEYS_COPILOT_USER)
+
+    assert teams.seconds < ENDED_WITHIN and teams.has_profile_of(TEAMS_USERS[0])
+    assert copilot.seconds < ENDED_WITHIN and copilot.has_profile_of(KEYS_COPILOT_USER)
     assert log.tracebacks() == []
 
 
