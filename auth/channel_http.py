@@ -13,7 +13,6 @@ SDK's own error text, or the channel got a 500. The sessions built here carry th
 from __future__ import annotations
 
 import asyncio
-import logging
 import ssl
 
 import aiohttp
@@ -22,8 +21,6 @@ from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, ClientSess
 
 from hosting import deadline
 from hosting.faults import TOKEN_SERVICE, ReplyUndelivered, ServiceUnavailable, fault_for, is_fault_status, retry_after
-
-log = logging.getLogger(__name__)
 
 CALL_TIMEOUT = 10.0
 """Seconds for one call outside a turn (inside one, the turn's deadline decides)."""

@@ -52,10 +52,6 @@ def turn(seconds: float) -> Iterator[TurnDeadline]:
         _current.reset(token)
 
 
-def current() -> TurnDeadline | None:
-    return _current.get()
-
-
 def work_left(default: float) -> float:
     """Seconds left for a call of the turn (never below 0); `default` outside a turn."""
     deadline = _current.get()
