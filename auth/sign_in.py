@@ -2,9 +2,12 @@
 
 The SDK's `Authorization` runs the Bot Service OAuth flow (OAuthCard, magic code, `signin/verifyState`, Teams SSO
 `signin/tokenExchange`). Around it this adds what SDK 1.9.0 leaves out:
-- a message typed while sign-in is pending is answered (finish or cancel), instead of silently replacing the command
-  that will run after sign-in; `cancel` ends the pending sign-in, and `/logout` still signs out; once the SDK's flow
-  has expired, the pending sign-in is dropped and the next command starts afresh;
+- the sign-in card says what the user signs in to and why (`cards/sign_in.py`), from the handler's TEXT and TITLE
+  settings when they are set: the SDK reads both but writes "Sign in" on every card;
+- a user who asks again while sign-in is pending (the card scrolled away, the page was reloaded) gets a fresh sign-in
+  card and a hint, and the newest command is the one that runs after sign-in; a message that needs no sign-in
+  (`help`) is simply answered, and the pending sign-in stays; `cancel` ends it, and `/logout` still signs out; once
+  the SDK's flow has expired, the pending sign-in is dropped and the next command starts afresh;
 - two turns racing on the same sign-in state (a double click) get the pending hint, not an error;
 - a wrong magic code gets a readable answer and leaves the command to run after sign-in as it was;
   `signin/failure` gets a readable answer too;
@@ -21,12 +24,14 @@ import re
 from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse, SignInConstants
-from microsoft_agents.hosting.core import Authorization, StoreItem, TurnContext, TurnState
-from microsoft_agents.hosting.core._oauth import _FlowStateTag, _FlowStorageClient
+from microsoft_agents.hosting.core import Authorization, Storage, StoreItem, TurnContext, TurnState
+from microsoft_agents.hosting.core._oauth import _FlowResponse, _FlowStateTag, _FlowStorageClient
+from microsoft_agents.hosting.core.app.oauth._handlers import _UserAuthorization
 from microsoft_agents.hosting.core.app.oauth._sign_in_response import _SignInResponse
 from microsoft_agents.hosting.core.app.oauth.authorization import _AuthInterceptResult
 from microsoft_agents.hosting.core.storage._type_aliases import JSON
 
+from cards.sign_in import sign_in_activity
 from state import ConcurrentStorage, StorageConflict
 
 log = logging.getLogger(__name__)
@@ -35,11 +40,16 @@ MAGIC_CODE = re.compile(r"^\d{6}$")
 CANCEL_WORDS = {"cancel", "/cancel", "stop"}
 SIGN_OUT_COMMANDS = ("logout", "signout", "sign-out")
 CONNECTOR_HANDLER_TYPE = "connectoruserauthorization"
+TEAMS_HANDLER_TYPE = "userauthorization"
 CLAIM_ATTEMPTS = 3
 
 PENDING_HINT = (
     "You're signing in to Microsoft 365. Finish with the sign-in card above (type the 6-digit code it shows), "
     "or type **cancel** to stop."
+)
+ASKED_AGAIN_HINT = (
+    "Here's a fresh sign-in card: sign in with it and I'll answer your latest request. Type the 6-digit code the "
+    "sign-in page shows if it asks you to, or type **cancel** to stop."
 )
 WRONG_CODE = "That code didn't work. Type the 6-digit code from the sign-in page, or type **cancel** to stop."
 CANCELLED = "Sign-in cancelled. Ask again whenever you're ready."
@@ -52,6 +62,9 @@ CONNECTOR_TOKEN_REFUSED = (
 _SDK_ERROR_CODE = re.compile(r"Error Code: (-?\d+)")
 
 _SKIP = _AuthInterceptResult(should_skip_turn=True, should_replay=False)
+_RUN = _AuthInterceptResult(should_skip_turn=False, should_replay=False)
+_ASKED_AGAIN = "agent.sign_in.asked_again"
+"""Turn-state key: this message came while a sign-in was pending, so a route that needs sign-in starts it afresh."""
 
 
 class _ExchangeClaim(StoreItem):
@@ -68,11 +81,33 @@ class _ExchangeClaim(StoreItem):
         return _ExchangeClaim(str(json_data.get("exchangeId", "")))
 
 
+class _TeamsUserAuthorization(_UserAuthorization):
+    """The SDK's Bot Service sign-in, sending our sign-in card in place of its "Sign in" one. Everything else (the
+    flow state it has just saved, the magic code, `signin/verifyState`, SSO's `signin/tokenExchange`) is the SDK's."""
+
+    async def _handle_flow_response(self, context: TurnContext, flow_response: _FlowResponse) -> None:
+        resource = flow_response.sign_in_resource
+        if flow_response.flow_state.tag != _FlowStateTag.BEGIN or resource is None:
+            await super()._handle_flow_response(context, flow_response)
+            return
+        settings = self._handler
+        await context.send_activity(sign_in_activity(resource, flow_response.flow_state.connection,
+                                                     text=settings.text, button=settings.title))
+
+
 class AgentAuthorization(Authorization):
     """`Authorization` with the sign-in conversation described in the module docstring."""
 
     def __init__(self, storage: ConcurrentStorage, connection_manager: Any, **config: Any) -> None:
         super().__init__(storage, connection_manager, **config)  # conditional writes: the exchange claim needs them
+
+    def _init_handlers(self) -> None:
+        super()._init_handlers()
+        for name, settings in self._handler_settings.items():
+            if settings.auth_type == TEAMS_HANDLER_TYPE:
+                self._handlers[name] = _TeamsUserAuthorization(storage=self._storage,
+                                                               connection_manager=self._connection_manager,
+                                                               auth_handler=settings)
 
     @property
     def teams_handler_ids(self) -> list[str]:
@@ -85,9 +120,13 @@ class AgentAuthorization(Authorization):
 
     async def _start_or_continue_sign_in(self, context: TurnContext, state: TurnState,
                                          auth_handler_id: str | None = None) -> _SignInResponse:
-        """A conflict means another turn of this user's is starting or finishing this sign-in right now (a double
-        click, two quick commands): this turn says so instead of failing."""
+        """A route that needs sign-in, asked while a sign-in was pending, starts it afresh. A conflict means another
+        turn of this user's is starting or finishing this sign-in right now (a double click, two quick commands): this
+        turn says so instead of failing."""
+        asked_again = context.turn_state.pop(_ASKED_AGAIN, None)
         try:
+            if asked_again is not None:
+                return await self._sign_in_afresh(context, state, asked_again, auth_handler_id)
             return await super()._start_or_continue_sign_in(context, state, auth_handler_id)
         except StorageConflict:
             await context.send_activity(PENDING_HINT)
@@ -99,6 +138,17 @@ class AgentAuthorization(Authorization):
             log.warning("Copilot Studio's token was refused (%s)", code.group(1) if code else type(error).__name__)
             await context.send_activity(CONNECTOR_TOKEN_REFUSED)
             return _SignInResponse(tag=_FlowStateTag.FAILURE)
+
+    async def _sign_in_afresh(self, context: TurnContext, state: TurnState, pending_handler_id: str,
+                              auth_handler_id: str | None) -> _SignInResponse:
+        """The user asked again while a sign-in was pending: the pending flow is ended (the user has no token to sign
+        out of yet), and a new one sends a fresh card and keeps this message as the one to run after sign-in."""
+        await _flows(context, self._storage).delete(pending_handler_id)
+        await self._delete_sign_in_state(context)
+        response = await super()._start_or_continue_sign_in(context, state, auth_handler_id)
+        if response.tag == _FlowStateTag.BEGIN:
+            await context.send_activity(ASKED_AGAIN_HINT)
+        return response
 
     def is_connector_handler(self, handler_id: str | None) -> bool:
         settings = self._handler_settings.get(handler_id or self._default_handler_id)
@@ -129,8 +179,8 @@ class AgentAuthorization(Authorization):
                 await context.send_activity(CANCELLED)
                 return _SKIP
             if not MAGIC_CODE.match(text):
-                await context.send_activity(PENDING_HINT)
-                return _SKIP
+                context.turn_state[_ASKED_AGAIN] = pending.active_handler_id  # see _sign_in_afresh
+                return _RUN
         elif activity.type == ActivityTypes.invoke and activity.name == "signin/failure":
             await self.sign_out(context, pending.active_handler_id)
             await context.send_activity(FAILED.format(reason=_failure_reason(activity.value)))
@@ -156,8 +206,7 @@ class AgentAuthorization(Authorization):
 
     async def _flow_is_open(self, context: TurnContext, handler_id: str) -> bool:
         """Whether the SDK's OAuth flow behind a pending sign-in can still complete (it expires, our state does not)."""
-        flows = _FlowStorageClient(context.activity.channel_id or "", context.activity.from_property.id, self._storage)
-        flow = await flows.read(handler_id)
+        flow = await _flows(context, self._storage).read(handler_id)
         return flow is not None and flow.is_active()
 
     async def _claim_exchange(self, context: TurnContext) -> bool:
@@ -177,6 +226,11 @@ class AgentAuthorization(Authorization):
             except StorageConflict:
                 continue  # another instance claimed at the same moment: see which exchange it took
         raise StorageConflict(key)
+
+
+def _flows(context: TurnContext, storage: Storage) -> _FlowStorageClient:
+    """The SDK's OAuth flow states of this user on this channel, one per handler."""
+    return _FlowStorageClient(context.activity.channel_id or "", context.activity.from_property.id, storage)
 
 
 def _exchange_id(context: TurnContext) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from cards.sign_in import SIGN_IN_SUMMARY
 from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded
 from localcloud.launcher import CloudProcess
@@ -53,10 +54,13 @@ def _adaptive_cards(reply: Recorded) -> list[dict[str, Any]]:
     return adaptive_cards([reply])
 
 
-async def test_me_asks_a_signed_out_teams_user_to_sign_in_with_an_oauth_card(teams: _Bound) -> None:
+async def test_me_asks_a_signed_out_teams_user_to_sign_in_with_an_oauth_card_that_says_why(teams: _Bound) -> None:
     sent = await teams.ask_signed_out("megan", "/me")
 
     assert _oauth_link(sent.replies).startswith("http://127.0.0.1:")
+    [card] = [reply for reply in sent.replies if oauth_links([reply])]
+    assert card.activity["summary"] == SIGN_IN_SUMMARY
+    assert card.attachments[0]["content"]["text"].startswith("Sign in to Microsoft 365: ")
     await teams.say("megan", "cancel")
 
 
@@ -116,18 +120,37 @@ async def test_duplicate_token_exchanges_from_two_clients_sign_in_once(teams: _B
     assert sum(1 for reply in replies if is_profile_of("patti")(reply)) == 1
 
 
-async def test_a_message_while_sign_in_is_pending_is_answered_and_cancel_ends_the_sign_in(teams: _Bound) -> None:
-    sent = await teams.say("alex", "/calendar")
+async def test_a_command_asked_while_sign_in_is_pending_gets_a_fresh_card_and_runs_after_sign_in(
+    teams: _Bound
+) -> None:
+    first = await teams.ask_signed_out("alex", "/me")
+    _oauth_link(first.replies)
+
+    again = await teams.say("alex", "/calendar")
+    code = await magic_code_for(_oauth_link(again.replies), "alex")
+    typed = await teams.say("alex", code)
+
+    assert any("fresh sign-in card" in (reply.text or "") and "cancel" in (reply.text or "")
+               for reply in again.replies)
+    answer = await teams.client.wait_for_reply(typed.conversation, lambda reply: bool(_adaptive_cards(reply)),
+                                               timeout=15, after=again.last)
+    assert "Your calendar" in json.dumps(_adaptive_cards(answer))  # the newest command, not /me
+
+
+async def test_a_message_that_needs_no_sign_in_is_answered_while_sign_in_is_pending_and_cancel_ends_it(
+    teams: _Bound
+) -> None:
+    sent = await teams.ask_signed_out("alex", "/calendar")
     _oauth_link(sent.replies)
 
     typed = await teams.say("alex", "what is going on?")
     cancelled = await teams.say("alex", "cancel")
-    after = await teams.say("alex", "help")
+    again = await teams.say("alex", "/calendar")
 
-    assert any("finish" in (reply.text or "").lower() and "cancel" in (reply.text or "").lower()
-               for reply in typed.replies)
+    assert any("/calendar" in json.dumps(_adaptive_cards(reply)) for reply in typed.replies)  # the help card
     assert any("cancelled" in (reply.text or "").lower() for reply in cancelled.replies)
-    assert any(_adaptive_cards(reply) for reply in after.replies)
+    assert oauth_links(again.replies) and not any("fresh" in (reply.text or "") for reply in again.replies)
+    await teams.say("alex", "cancel")
 
 
 async def test_a_wrong_magic_code_is_answered_and_the_sign_in_stays_open(teams: _Bound) -> None:
