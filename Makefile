@@ -6,10 +6,11 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 
 .PHONY: setup demo test lint typecheck bench package clean
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(CHROMIUM)
+setup: $(PY_STAMP) $(NODE_STAMP) $(CHROMIUM) $(EMOJI_FONT)
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +22,14 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian's Chromium, for the sign-in page and card rendering tests (never a downloaded browser).
-$(CHROMIUM):
-	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+# Debian's Chromium, for the sign-in page and card rendering tests (never a downloaded browser), and Debian's colour
+# emoji font, so the screenshots show the emoji Teams shows (file kinds, presence) instead of empty boxes. apt's
+# chatter (debconf's notes) is shown only if the install fails.
+$(CHROMIUM) $(EMOJI_FONT) &:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; log=$$(mktemp); \
+	if { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	     $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji; } >$$log 2>&1; \
+	then rm -f $$log; else status=$$?; cat $$log; rm -f $$log; exit $$status; fi
 
 demo: setup
 	$(PY) -m tools.demo

@@ -15,15 +15,23 @@ KINDS: dict[FileKind, str] = {"folder": "📁 Folder", "word": "📝 Word", "exc
 
 
 def human_size(size: int) -> str:
-    """`0 B`, `900 B`, `1.5 KB`, `12 MB`: binary units, as OneDrive shows them."""
+    """`532 bytes`, `1.31 KB`, `12.5 KB`, `345 KB`, `1.00 MB`: as Windows shows a size (StrFormatByteSizeEx, rounded
+    to the nearest shown digit: https://learn.microsoft.com/windows/win32/api/shlwapi/nf-shlwapi-strformatbytesizeex),
+    in units of 1024 with three significant digits, so a number never has four digits: 1000 KB is `0.98 MB`."""
     if size < 1024:
-        return f"{size} B"
-    value, unit = size / 1024, "KB"
-    for bigger in ("MB", "GB", "TB"):
-        if value < 1024:
-            break
-        value, unit = value / 1024, bigger
-    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+        return f"{size} byte{'' if size == 1 else 's'}"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB", "PB"):
+        value /= 1024
+        shown = _three_digits(value)
+        if float(shown) < 1000 or unit == "PB":
+            return f"{shown} {unit}"
+    raise AssertionError("unreachable")
+
+
+def _three_digits(value: float) -> str:
+    decimals = 2 if value < 9.995 else 1 if value < 99.95 else 0
+    return f"{value:.{decimals}f}"
 
 
 def relative_time(when: datetime, now: datetime) -> str:

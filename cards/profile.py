@@ -1,4 +1,4 @@
-"""The `/me` card: photo or initials, name, title, contact details, manager and presence."""
+"""The `/me` card: photo or initials in a circle, name, title, contact details, manager and presence."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 
 from graph.models import Presence, Profile
 
+from .avatar import SIZE_PX as AVATAR_PX
+from .avatar import initials_avatar
 from .common import Card, Element, adaptive_card, open_url_button, text_block
 
 # Teams' own presence colours, in the nearest Adaptive Cards colour.
@@ -38,11 +40,11 @@ def _subtitle(profile: Profile) -> str:
 
 def profile_card(profile: Profile) -> Card:
     if profile.photo_data_uri:
-        picture: Element = {"type": "Image", "url": profile.photo_data_uri, "style": "Person", "size": "Medium",
+        picture: Element = {"type": "Image", "url": profile.photo_data_uri, "style": "Person",
+                            "width": f"{AVATAR_PX}px", "height": f"{AVATAR_PX}px",
                             "altText": f"Photo of {profile.display_name}"}
     else:
-        picture = text_block(profile.initials, size="ExtraLarge", weight="Bolder", color="Accent",
-                             horizontalAlignment="Center")
+        picture = initials_avatar(profile.initials, profile.display_name)
     heading = [text_block(profile.display_name, size="Large", weight="Bolder")]
     if subtitle := _subtitle(profile):
         heading.append(text_block(subtitle, isSubtle=True, spacing="None"))
@@ -52,7 +54,7 @@ def profile_card(profile: Profile) -> Card:
             {"type": "TextRun", "text": "●", "color": PRESENCE_COLORS.get(profile.presence.availability, "Default")},
             {"type": "TextRun", "text": f" {presence_label(profile.presence)}", "isSubtle": True}]})
     body: list[Element] = [{"type": "ColumnSet", "columns": [
-        {"type": "Column", "width": "auto", "verticalContentAlignment": "Center", "items": [picture]},
+        {"type": "Column", "width": f"{AVATAR_PX}px", "verticalContentAlignment": "Center", "items": [picture]},
         {"type": "Column", "width": "stretch", "verticalContentAlignment": "Center", "items": heading},
     ]}]
     if facts := _facts(profile):

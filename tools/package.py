@@ -15,12 +15,10 @@ import json
 import math
 import os
 import re
-import struct
 import sys
 import tomllib
 import zipfile
-import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +28,7 @@ from jsonschema import Draft4Validator, Draft6Validator, FormatChecker
 from jsonschema.validators import extend
 
 from auth.cloud import CloudConfigurationError, cloud_from_settings
+from cards.png import Rgba, encode_png
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "appPackage" / "manifest.template.json"
@@ -43,8 +42,6 @@ _PLACEHOLDER = re.compile(r"\$\{\{(\w+)\}\}")
 # The schemas declare draft-04 but use draft-06's `const` (manifestVersion); ajv, which Microsoft's tools validate
 # with, checks it, so we do too.
 _TeamsSchemaValidator = extend(Draft4Validator, {"const": Draft6Validator.VALIDATORS["const"]})
-
-Rgba = tuple[int, int, int, int]
 
 
 class PackageError(Exception):
@@ -158,17 +155,6 @@ def _segment_distance(point: tuple[float, float], a: tuple[float, float], b: tup
     (px, py), (ax, ay), (bx, by) = point, a, b
     t = max(0.0, min(1.0, ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / ((bx - ax) ** 2 + (by - ay) ** 2)))
     return math.dist(point, (ax + t * (bx - ax), ay + t * (by - ay)))
-
-
-def encode_png(width: int, height: int, pixel: Callable[[int, int], Rgba]) -> bytes:
-    """An 8-bit RGBA PNG: signature, IHDR, one zlib IDAT of unfiltered rows, IEND."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + bytes(value for x in range(width) for value in pixel(x, y)) for y in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # depth 8, colour type 6 (RGBA)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
 
 
 def main(argv: list[str] | None = None) -> int:

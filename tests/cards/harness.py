@@ -40,10 +40,11 @@ def schema_problems(card: Card) -> list[str]:
 
 
 def texts(card: Card) -> list[str]:
-    """Every string the user can read: text, fact titles and values, button titles, alt texts, links."""
+    """Every string the user can read: text, fact titles and values, button titles, alt texts, links (not the
+    pictures inlined as data URIs)."""
     keys = {"text", "title", "value", "altText", "url"}
     return [v for node in walk(card) if isinstance(node, dict) for k, v in node.items()
-            if k in keys and isinstance(v, str)]
+            if k in keys and isinstance(v, str) and not v.startswith("data:")]
 
 
 def walk(value: Any) -> Iterator[Any]:

@@ -81,8 +81,11 @@ def test_the_last_page_has_no_more_button() -> None:
     assert "More" not in [a["title"] for a in actions(shown(page(BUDGET)))]
 
 
-@pytest.mark.parametrize(("size", "label"), [(0, "0 B"), (900, "900 B"), (1024, "1 KB"), (1536, "1.5 KB"),
-                                             (12 * 1024**2, "12 MB"), (3 * 1024**3, "3 GB"), (2 * 1024**5, "2048 TB")])
+@pytest.mark.parametrize(("size", "label"), [
+    (0, "0 bytes"), (1, "1 byte"), (532, "532 bytes"), (1023, "1023 bytes"), (1024, "1.00 KB"), (1340, "1.31 KB"),
+    (12_800, "12.5 KB"), (353_280, "345 KB"), (1_024_000, "0.98 MB"), (1_045_811, "1.00 MB"), (10_480_517, "9.99 MB"),
+    (10_480_518, "10.0 MB"),
+    (48_000_000, "45.8 MB"), (2_147_483_647, "2.00 GB"), (3 * 1024**3, "3.00 GB"), (2 * 1024**5, "2.00 PB")])
 def test_sizes_are_human_readable(size: int, label: str) -> None:
     assert human_size(size) == label
 

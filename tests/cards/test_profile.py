@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import struct
+import zlib
+
 import pytest
 
+from cards.avatar import FLUENT_AVATAR_COLORS, SIZE_PX, avatar_color
 from cards.profile import presence_label, profile_card, profile_text
 from graph.models import Person, Presence, Profile
 from tests.cards.harness import actions, sent, texts, walk
@@ -35,6 +40,39 @@ def test_the_photo_is_a_round_data_uri_image() -> None:
 def test_initials_stand_in_for_a_missing_photo() -> None:
     card = shown(SPARSE)
     assert "AW" in texts(card) and not [n for n in walk(card) if isinstance(n, dict) and n.get("type") == "Image"]
+
+
+def test_the_initials_sit_on_a_circle_in_the_colour_teams_gives_the_name() -> None:
+    [avatar] = [n for n in walk(shown(SPARSE)) if isinstance(n, dict) and "backgroundImage" in n]
+    width, height, pixels = decode_rgba(avatar["backgroundImage"]["url"])
+
+    assert avatar["items"][0]["text"] == "AW" and avatar["minHeight"] == f"{SIZE_PX}px"
+    assert (width, height) == (2 * SIZE_PX, 2 * SIZE_PX)
+    assert pixels[0][0][3] == 0 and pixels[height - 1][width - 1][3] == 0  # the corners are transparent
+    assert "#{:02x}{:02x}{:02x}".format(*pixels[height // 2][width // 2][:3]) == avatar_color("Alex Wilber")
+    assert pixels[height // 2][width // 2][3] == 255
+
+
+@pytest.mark.parametrize(("name", "color"), [("Isaiah Langer", "peach"), ("Adele Vance", "anchor"),
+                                             ("Alex Wilber", "gold"), ("Zoë 😀 Ünal", "brown")])
+def test_a_name_gets_the_colour_fluents_avatar_gives_it(name: str, color: str) -> None:
+    """Expected values from Fluent UI's own `getHashCode` and `avatarColors`, run in Node."""
+    assert avatar_color(name) == FLUENT_AVATAR_COLORS[color]
+
+
+def decode_rgba(data_uri: str) -> tuple[int, int, list[list[tuple[int, ...]]]]:
+    """The pixels of an unfiltered 8-bit RGBA PNG (the kind `cards.png` writes)."""
+    prefix = "data:image/png;base64,"
+    assert data_uri.startswith(prefix)
+    png = base64.b64decode(data_uri[len(prefix):])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height, depth, kind = struct.unpack(">IIBB", png[16:26])
+    assert (depth, kind) == (8, 6)
+    idat_length = struct.unpack(">I", png[33:37])[0]
+    raw = zlib.decompress(png[41:41 + idat_length])
+    stride = 1 + 4 * width
+    rows = [raw[y * stride + 1:(y + 1) * stride] for y in range(height)]
+    return width, height, [[tuple(row[4 * x:4 * x + 4]) for x in range(width)] for row in rows]
 
 
 def test_every_field_is_shown() -> None:
