@@ -10,6 +10,10 @@ import asyncio
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +25,7 @@ import pytest
 from playwright.async_api import Route, async_playwright, expect
 
 from localcloud.browser import magic_code, sign_in_over_http
-from localcloud.launcher import ChildProcess, CloudProcess, free_port
+from localcloud.launcher import ROOT, ChildProcess, CloudProcess, free_port
 from localcloud.tenant import USERS
 from tests.support import ADAPTIVE_CARD, CHROMIUM_ARGS, OAUTH_CARD
 from tools.demo import banner, start_demo
@@ -262,3 +266,43 @@ def test_the_banner_gives_the_playground_address_the_sign_in_steps_and_every_use
     assert "http://127.0.0.1:56150" in text
     assert '"Sign in"' in text and "6-digit code" in text and "into the chat" in text
     assert all(user.user_principal_name in text and user.password not in text for user in USERS)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_a_killed_agent_stops_the_demo_with_a_message_naming_it_and_the_last_lines_of_its_log(tmp_path: Path) -> None:
+    demo = subprocess.Popen([sys.executable, "-m", "tools.demo", "--state", str(tmp_path)], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PORT": "0", "PLAYGROUND_PORT": "0"})
+    try:
+        deadline = time.monotonic() + 90
+        while "Serving on" not in ((tmp_path / "agent.log").read_text() if (tmp_path / "agent.log").exists() else ""):
+            assert demo.poll() is None and time.monotonic() < deadline, "the demo's agent never came up"
+            time.sleep(0.2)
+        children = _descendants({demo.pid}) - {demo.pid}
+        [agent] = [pid for pid in children if "bot.py" in _cmdline(pid)]
+
+        os.kill(agent, signal.SIGKILL)
+        out, err = demo.communicate(timeout=60)
+    finally:
+        if demo.poll() is None:
+            demo.send_signal(signal.SIGTERM)
+            demo.communicate(timeout=30)
+
+    assert demo.returncode == 1
+    assert f"The agent (pid {agent}) stopped unexpectedly (killed by SIGKILL)" in err
+    assert "agent.log" in err and "Serving on" in err  # the last lines of its log
+    assert "Stopping" in out
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[0]
+    except OSError:
+        return "Z"
