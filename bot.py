@@ -2,6 +2,7 @@
 
     python bot.py [--env-file PATH]            serve on HOST:PORT (default localhost:3978)
     python bot.py doctor [--env-file PATH]     check the configuration offline: each problem, its key and its fix
+    python bot.py doctor --explain             the same, then docs/deploy.md's checklist, step by step
 """
 
 from __future__ import annotations
@@ -141,11 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", nargs="?", choices=["doctor"],
                         help="doctor: check the configuration offline and exit (0 clean, 1 with findings)")
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="dotenv file to load (default .env)")
+    parser.add_argument("--explain", action="store_true",
+                        help="with doctor: also the deployment checklist, each step linked into docs/deploy.md")
     args = parser.parse_args(argv)
+    if args.explain and args.command != "doctor":
+        parser.error("--explain goes with doctor")
     if args.command == "doctor":
         from diagnostics.doctor import run
 
-        return run(args.env_file, os.environ, sys.stdout)
+        return run(args.env_file, os.environ, sys.stdout, explain=args.explain)
     load_dotenv(args.env_file)
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning)  # the SDK keys its state by strings
     setup_logging(os.environ)

@@ -63,6 +63,41 @@ SECRET_KEY = re.compile(r"SECRET|PASSWORD|CONNECTION_STRING|(^|_)KEY$|(^|_)TOKEN
 TRUE_WORDS = {"1", "true", "t", "yes", "y"}
 
 
+DEPLOY_DOC = "docs/deploy.md"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of docs/deploy.md: its heading's anchor, and the keys whose findings belong to it (none: the step
+    happens in the Azure portal or the Entra admin center only, where the doctor cannot look)."""
+
+    title: str
+    anchor: str
+    keys: tuple[str, ...] = ()
+
+
+_SERVICE = f"{CONNECTIONS}{SERVICE_CONNECTION}__SETTINGS__"
+CHECKLIST = (
+    Step("Register the app in Entra ID (single tenant, Bot Service redirect URI)", "1-register-the-app-in-entra-id",
+         (f"{_SERVICE}CLIENTID", f"{_SERVICE}TENANTID", f"{CONNECTIONS}{SERVICE_CONNECTION}")),
+    Step("Give the agent a credential: managed identity through FederatedCredentials",
+         "2-give-the-agent-a-credential-managed-identity-first",
+         tuple(f"{_SERVICE}{key}" for key in ("AUTHTYPE", "CLIENTSECRET", "CERTPFXFILE", "FEDERATEDCLIENTID",
+                                              "FEDERATEDTOKENFILE", "AUTHORITY"))),
+    Step("Expose api://botid-{CLIENTID} with access_as_user, pre-authorize the Teams clients",
+         "3-expose-an-api-for-teams-sso"),
+    Step("Graph delegated permissions and admin consent", "4-graph-permissions-and-admin-consent"),
+    Step("The Azure Bot resource and its messaging endpoint", "5-the-azure-bot-resource"),
+    Step("The OAuth connection (name, scopes, token exchange URL)", "6-the-oauth-connection",
+         (f"{HANDLERS}{TEAMS_HANDLER}__", AUTO_SIGN_IN)),
+    Step("The Teams channel and the app package (make package)", "7-the-teams-channel-and-the-app-package"),
+    Step("Copilot Studio: connected agent (on-behalf-of) and skill", "8-copilot-studio",
+         (f"{HANDLERS}{CONNECTOR_HANDLER}__", "SKILL_ENDPOINT_URL")),
+    Step("Hosting: the container, health probes, shared state", "9-hosting",
+         ("STORAGE", STORAGE_CONNECTION_STRING, STORAGE_CONTAINER, PORT_KEY, DRAIN_KEY, "LOG_LEVEL")),
+)
+
+
 @dataclass(frozen=True)
 class Finding:
     key: str
@@ -474,8 +509,21 @@ def _masked(text: str, settings: Mapping[str, str]) -> str:
     return text
 
 
-def run(env_file: Path, environ: Mapping[str, str], out: TextIO) -> int:
-    """Report on the settings `bot.py --env-file env_file` would run with; 0 when clean, 1 with findings."""
+def checklist(findings: list[Finding]) -> list[str]:
+    """docs/deploy.md's steps, each marked: `fix` (a finding is about one of its keys), `env ok` (its keys are fine;
+    its portal side is not seen) or `portal` (nothing in .env shows it), with the link to its section."""
+    lines = [f"Deployment checklist ({DEPLOY_DOC}):"]
+    for number, step in enumerate(CHECKLIST, start=1):
+        problems = sum(1 for finding in findings if finding.key.startswith(step.keys)) if step.keys else 0
+        mark = "fix" if problems else "env ok" if step.keys else "portal"
+        lines.append(f"  [{mark:<6}] {number}. {step.title}")
+        lines.append(f"             {DEPLOY_DOC}#{step.anchor}")
+    return lines
+
+
+def run(env_file: Path, environ: Mapping[str, str], out: TextIO, explain: bool = False) -> int:
+    """Report on the settings `bot.py --env-file env_file` would run with; 0 when clean, 1 with findings. With
+    `explain`, docs/deploy.md's checklist follows."""
     settings = effective_settings(env_file, environ)
     source = f"{env_file} and the environment" if env_file.is_file() else f"the environment ({env_file} not found)"
     report = [f"Config doctor: {source}; the environment wins over the file.", ""]
@@ -487,5 +535,7 @@ def run(env_file: Path, environ: Mapping[str, str], out: TextIO) -> int:
     hint = sso_hint(settings)
     if hint:
         report += ["", textwrap.fill(hint, 120, break_on_hyphens=False, break_long_words=False)]
+    if explain:
+        report += ["", *checklist(findings)]
     out.write(_masked("\n".join(report), settings) + "\n")
     return 1 if findings else 0
