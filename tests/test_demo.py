@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
-from playwright.async_api import Route, async_playwright, expect
+from playwright.async_api import Page, Route, async_playwright, expect
 
+from cards.sign_in import SIGN_IN_BUTTON, SIGN_IN_TEXT
 from localcloud.browser import magic_code, sign_in_over_http
 from localcloud.launcher import ROOT, ChildProcess, CloudProcess, free_port
 from localcloud.tenant import USERS
@@ -218,6 +219,64 @@ async def test_the_playground_web_ui_renders_the_help_card_typed_into_its_compos
             await page.screenshot(path=tmp_path / "playground-help.png")
         finally:
             await browser.close()
+
+
+BROWSER_CONTEXT: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
+"""How the tests' Chromium opens pages. The local sign-in page is the local cloud's: were it served over https with the
+local cloud's own CA, its trust would be the one change, here."""
+
+
+@pytest.mark.browser
+async def test_a_person_who_reloads_before_signing_in_asks_again_gets_a_fresh_card_and_the_newest_command_runs(
+        demo: Demo, tmp_path: Path) -> None:
+    async def loopback_only(route: Route) -> None:
+        if urlsplit(route.request.url).hostname in {"127.0.0.1", "localhost"}:
+            await route.continue_()
+        else:
+            await route.abort()
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(**BROWSER_CONTEXT)
+            await context.route("**/*", loopback_only)
+            page = await context.new_page()
+            await page.goto(f"http://{demo.playground}/")
+            await expect(page.get_by_text("Hi! I bring your Microsoft 365 profile").first).to_be_visible(timeout=30_000)
+            await _type(page, "/logout")  # signed out, whatever the tests before did
+            await expect(page.get_by_text("signed out of Microsoft 365").last).to_be_visible(timeout=20_000)
+
+            await _type(page, "/me")
+            await expect(page.get_by_text(SIGN_IN_TEXT)).to_have_count(1, timeout=20_000)
+            await page.reload()
+            await expect(page.get_by_text("Hi! I bring your Microsoft 365 profile").first).to_be_visible(timeout=30_000)
+            await _type(page, "/calendar")
+            await expect(page.get_by_text("Here's a fresh sign-in card").last).to_be_visible(timeout=20_000)
+            sign_in_card = page.get_by_text(SIGN_IN_TEXT).last
+            await expect(sign_in_card).to_be_visible()
+            await page.screenshot(path=tmp_path / "playground-fresh-sign-in-card.png")
+
+            async with page.expect_popup() as opened:
+                await page.get_by_text(SIGN_IN_BUTTON, exact=True).last.click()
+            sign_in_page = await opened.value
+            await sign_in_page.locator('[data-testid="user-megan"]').click()
+            await sign_in_page.locator('[data-testid="accept"]').click()
+            code = (await sign_in_page.locator('[data-testid="magic-code"]').inner_text(timeout=20_000)).strip()
+            await sign_in_page.close()
+            await _type(page, code)
+
+            await expect(page.get_by_text("Your calendar").last).to_be_visible(timeout=REPLY_SECONDS * 1000)
+            await page.screenshot(path=tmp_path / "playground-calendar-after-sign-in.png")
+            await expect(page.get_by_text("Send email")).to_have_count(0)  # no profile card: /calendar was newest
+        finally:
+            await browser.close()
+
+
+async def _type(page: Page, text: str) -> None:
+    compose = page.locator('[role=textbox][data-lexical-editor="true"]')
+    await compose.click()
+    await compose.press_sequentially(text)
+    await compose.press("Enter")
 
 
 LOOPBACK = {"0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}
