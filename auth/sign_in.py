@@ -125,7 +125,7 @@ class AgentAuthorization(Authorization):
         turn says so instead of failing."""
         asked_again = context.turn_state.pop(_ASKED_AGAIN, None)
         try:
-            if asked_again is not None:
+            if isinstance(asked_again, str):
                 return await self._sign_in_afresh(context, state, asked_again, auth_handler_id)
             return await super()._start_or_continue_sign_in(context, state, auth_handler_id)
         except StorageConflict:

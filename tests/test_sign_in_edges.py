@@ -80,3 +80,18 @@ async def test_a_sign_in_card_left_until_it_expired_no_longer_holds_the_user_bac
 
     shown = json.dumps(answer)
     assert "Finish with the sign-in card" not in shown and "/calendar" in shown
+
+
+async def test_the_handlers_text_and_title_settings_word_the_sign_in_card(threaded_cloud: Cloud) -> None:
+    handler = "AGENTAPPLICATION__USERAUTHORIZATION__HANDLERS__GRAPH__SETTINGS__"
+    settings = {**threaded_cloud.agent_settings(), f"{handler}TEXT": "Sign in to Contoso.", f"{handler}TITLE": "Go"}
+    client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        asked = await _say(client, threaded_cloud, f"29:{uuid.uuid4().hex}", "/me")
+    finally:
+        await client.close()
+
+    [card] = [attachment["content"] for activity in asked for attachment in activity.get("attachments") or []
+              if attachment.get("contentType") == OAUTH_CARD]
+    assert (card["text"], card["buttons"][0]["title"]) == ("Sign in to Contoso.", "Go")
