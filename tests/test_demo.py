@@ -28,7 +28,7 @@ from cards.sign_in import SIGN_IN_BUTTON, SIGN_IN_TEXT
 from localcloud.browser import magic_code, sign_in_over_http
 from localcloud.launcher import ROOT, ChildProcess, CloudProcess, free_port
 from localcloud.tenant import USERS
-from tests.support import ADAPTIVE_CARD, CHROMIUM_ARGS, OAUTH_CARD
+from tests.support import ADAPTIVE_CARD, CHROMIUM_ARGS, OAUTH_CARD, chromium_trusting
 from tools.demo import banner, start_demo
 
 pytestmark = pytest.mark.playground
@@ -221,11 +221,6 @@ async def test_the_playground_web_ui_renders_the_help_card_typed_into_its_compos
             await browser.close()
 
 
-BROWSER_CONTEXT: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
-"""How the tests' Chromium opens pages. The local sign-in page is the local cloud's: were it served over https with the
-local cloud's own CA, its trust would be the one change, here."""
-
-
 @pytest.mark.browser
 async def test_a_person_who_reloads_before_signing_in_asks_again_gets_a_fresh_card_and_the_newest_command_runs(
         demo: Demo, tmp_path: Path) -> None:
@@ -236,9 +231,10 @@ async def test_a_person_who_reloads_before_signing_in_asks_again_gets_a_fresh_ca
             await route.abort()
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(  # the sign-in page is https, with the local cloud's certificate
+            executable_path="/usr/bin/chromium", args=chromium_trusting(demo.cloud.settings["EXTRA_CA_FILE"]))
         try:
-            context = await browser.new_context(**BROWSER_CONTEXT)
+            context = await browser.new_context(viewport={"width": 1280, "height": 900})
             await context.route("**/*", loopback_only)
             page = await context.new_page()
             await page.goto(f"http://{demo.playground}/")

@@ -127,7 +127,7 @@ async def test_a_command_asked_while_sign_in_is_pending_gets_a_fresh_card_and_ru
     _oauth_link(first.replies)
 
     again = await teams.say("alex", "/calendar")
-    code = await magic_code_for(_oauth_link(again.replies), "alex")
+    code = await magic_code_for(_oauth_link(again.replies), "alex", ca_file=await teams.client.ca_file())
     typed = await teams.say("alex", code)
 
     assert any("fresh sign-in card" in (reply.text or "") and "cancel" in (reply.text or "")
