@@ -43,6 +43,7 @@ from auth.cloud import Cloud
 from graph.errors import GraphBusy, GraphError, GraphRefused, GraphUnavailable, MissingPermission, SignInRequired
 from graph.timezones import KnownZones
 from hosting import deadline as turn_deadline
+from hosting.faults import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -327,14 +328,6 @@ def user_key(token: str) -> str:
     except (IndexError, ValueError):  # not a JWT (binascii.Error and JSONDecodeError are ValueErrors)
         pass
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def retry_after(headers: Mapping[str, str] | None) -> int | None:
-    """Retry-After in whole seconds (Graph sends delta-seconds), or None."""
-    value = next((value for name, value in (headers or {}).items() if name.lower() == "retry-after"), None)
-    if value is None or not value.strip().isdigit():
-        return None
-    return int(value.strip())
 
 
 def error_for(status: int, wait: int | None, permission: str) -> GraphError:
