@@ -314,7 +314,7 @@ class Entra:
         try:
             claims = jwt.decode(
                 assertion,
-                self.cloud.issuer.entra_key.private_key.public_key(),
+                self.cloud.issuer.entra_key.public_key,
                 algorithms=["RS256"],
                 issuer=self.cloud.issuer.issuer,
                 options={"verify_aud": False, "require": ["exp", "iss", "aud"]},

@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 import ssl
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
@@ -37,6 +38,11 @@ class SigningKey:
         der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         kid = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).rstrip(b"=").decode()  # noqa: S324 - a key id, as Entra's
         return cls(kid=kid, private_key=key)
+
+    @cached_property
+    def public_key(self) -> rsa.RSAPublicKey:
+        """Derived once: every token check uses it."""
+        return self.private_key.public_key()
 
     @property
     def private_pem(self) -> bytes:

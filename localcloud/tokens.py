@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,8 @@ from .pki import SigningKey
 
 BOTFRAMEWORK_ISSUER = "https://api.botframework.com"
 ACCESS_TOKEN_LIFETIME = 3600
+REUSE_MARGIN = 5 * 60
+"""A held token is presented again until this close to its expiry (MSAL's margin for its own cache)."""
 
 
 def entra_issuer(tenant_id: str) -> str:
@@ -48,7 +50,9 @@ class TokenIssuer:
         return entra_issuer(self.tenant_id)
 
     def _sign(self, claims: dict[str, Any], key: SigningKey) -> str:
-        return jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"})
+        """RS256 with the key object itself: handed a PEM, PyJWT would parse and validate the RSA key anew for every
+        token, which costs hundreds of times the signature."""
+        return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"})
 
     def entra_token(
         self,
@@ -126,7 +130,7 @@ class TokenIssuer:
         try:
             return jwt.decode(
                 token,
-                self.entra_key.private_key.public_key(),
+                self.entra_key.public_key,
                 algorithms=["RS256"],
                 audience=list(audiences),
                 issuer=self.issuer,
@@ -145,3 +149,20 @@ class TokenIssuer:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise TokenRejected("Access token is empty.")
         return self.verify_entra(authorization[7:].strip(), audiences)
+
+
+class HeldTokens:
+    """Tokens a caller keeps and presents again until they near expiry, as an OAuth client does with an access token
+    (a channel its bearer, Copilot Studio the user's token): a new one per request would cost an RSA signature each.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[Hashable, tuple[str, float]] = {}
+
+    def get(self, key: Hashable, mint: Callable[[], str], lifetime: int = ACCESS_TOKEN_LIFETIME) -> str:
+        """The token held for `key`, or a new one from `mint` (valid `lifetime` seconds) when it is about to expire."""
+        now = time.time()
+        held = self._held.get(key)
+        if held is None or held[1] - now <= REUSE_MARGIN:
+            held = self._held[key] = (mint(), now + lifetime)
+        return held[0]
