@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--state-dir", type=Path, help="where to keep the CA and keys (default: a temporary folder)")
     parser.add_argument("--agent-endpoint", default=DEFAULT_AGENT_ENDPOINT, help="the agent's /api/messages URL")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--generated-users", type=int, default=0, metavar="N",
+                        help="add N generated users for load tests (adele001, megan002, ...; default none)")
     commands = parser.add_subparsers(dest="command")
     users = commands.add_parser("users", help="list the seeded users")
     users.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="localcloud-") as scratch:
         state_dir = args.state_dir or Path(scratch)
-        asyncio.run(serve(args.env_file.resolve(), state_dir.resolve(), args.agent_endpoint))
+        asyncio.run(serve(args.env_file.resolve(), state_dir.resolve(), args.agent_endpoint, args.generated_users))
     return 0
 
 

@@ -30,7 +30,7 @@ from dotenv import dotenv_values
 from .cloud import OAUTH_CONNECTION_NAME, Cloud, describe
 from .faults import Fault
 from .tenant import BOTFRAMEWORK_RESOURCE, TEAMS_DESKTOP_CLIENT_ID, User, stable_id
-from .tokens import TokenRejected
+from .tokens import HeldTokens, TokenRejected
 
 COPILOT_CHANNEL_ID = "pva-studio"
 """`Channels.copilot_studio` in the SDK; keeps the connector's sign-in state apart from the Teams channel's."""
@@ -93,6 +93,9 @@ class ActivityLog:
 
 LOG = web.AppKey("activity_log", ActivityLog)
 CLOUD = web.AppKey("cloud", Cloud)
+HELD = web.AppKey("held_tokens", HeldTokens)
+"""The bearer tokens the channels present to the agent, kept until they near expiry (Bot Service's own, and each
+user's Copilot Studio token); the agent validates each in full whether it saw it before or not."""
 
 
 _last_activity_id = [0]
@@ -340,7 +343,9 @@ async def teams_send(request: web.Request) -> web.Response:
     conversation = _teams_conversation(log, cloud, user, body)
     activity = build_teams_activity(cloud, user, conversation, body)
     log.conversations.setdefault(conversation.id, conversation).members[user.id] = user
-    token = cloud.issuer.channel_token(app_id=cloud.directory.agent.client_id, service_url=activity["serviceUrl"])
+    app_id, service_url = cloud.directory.agent.client_id, activity["serviceUrl"]
+    token = request.app[HELD].get(("channel", app_id, service_url),
+                                  lambda: cloud.issuer.channel_token(app_id=app_id, service_url=service_url))
     before = log.last
     status, _, text = await _exchange(cloud, endpoint, activity, {"Authorization": f"Bearer {token}"})
     return web.json_response({
@@ -511,6 +516,7 @@ async def copilot_send(request: web.Request) -> web.Response:
     common = _common(body)
     delivery = DELIVERY_MODES[_choice(body, "delivery", DELIVERY_MODES, "expectReplies")]
     azp_mismatch = _opt(body, "azp_mismatch", bool, False)
+    held_token = _opt(body, "held_token", bool, False)
     locale = _opt(body, "locale", str, "en-US")
     cid = _opt(body, "conversation", str) or str(uuid.uuid4())
     conversation = log.conversations.setdefault(cid, Conversation(cid, "copilot", "personal"))
@@ -533,7 +539,13 @@ async def copilot_send(request: web.Request) -> web.Response:
     if delivery is not None:
         activity["deliveryMode"] = delivery
     azp = stable_id("app:copilot-studio") if azp_mismatch else agent.client_id
-    token = cloud.issuer.entra_token(audience=agent.client_id, client_id=azp, user=user, scopes=["access_as_user"])
+
+    def user_token() -> str:
+        return cloud.issuer.entra_token(audience=agent.client_id, client_id=azp, user=user, scopes=["access_as_user"])
+
+    # A new token for every request unless asked to present the one held for the user, as Copilot Studio does within
+    # a session (`held_token`): then the agent's on-behalf-of exchange can come from its token cache.
+    token = request.app[HELD].get(("copilot", user.id, azp), user_token) if held_token else user_token()
     headers = {"Authorization": f"Bearer {token}", "x-ms-agentsdk-caller": "Connector"}
     before = log.last
     status, content_type, text = await _exchange(cloud, endpoint, activity, headers)
@@ -598,6 +610,7 @@ def create_app(cloud: Cloud) -> web.Application:
     app = web.Application(middlewares=[control_errors])
     app[CLOUD] = cloud
     app[LOG] = ActivityLog()
+    app[HELD] = HeldTokens()
     conversation = "/teams/v3/conversations/{cid}"
     app.add_routes([
         web.post(f"{conversation}/activities/{{aid}}", reply_to_activity),

@@ -210,7 +210,10 @@ class LocalCloudClient:
         await self._call("PUT", f"{self.base_url}/_localcloud/tokenservice/consent-required",
                          {"user": user, "enabled": enabled})
 
-
     async def traffic(self) -> list[dict[str, Any]]:
         """Every request the cloud's services answered so far: `service`, `method`, `path`, `count`."""
-        return (await self._call("GET", f"{self.base_url}/_localcloud/traffic"))["requests"]
+        return (await self.traffic_and_grants())["requests"]
+
+    async def traffic_and_grants(self) -> dict[str, Any]:
+        """`requests` as `traffic()` has them, and `entra_grants`: Entra token requests by grant type and grantee."""
+        return await self._call("GET", f"{self.base_url}/_localcloud/traffic")

@@ -159,9 +159,11 @@ _HTTPS = {"login", "login_ui", "botframework", "graph"}
 
 @contextlib.asynccontextmanager
 async def run_cloud(
-    state_dir: Path, agent_endpoint: str = DEFAULT_AGENT_ENDPOINT, agent_secret: str | None = None
+    state_dir: Path, agent_endpoint: str = DEFAULT_AGENT_ENDPOINT, agent_secret: str | None = None,
+    generated_users: int = 0,
 ) -> AsyncIterator[Cloud]:
-    """Start every service on free loopback ports; stop them all on exit."""
+    """Start every service on free loopback ports; stop them all on exit. `generated_users` adds that many users
+    for load tests (`tenant.generated_users`)."""
     from .entra import Entra
     from .graph import GraphRequestLog
     from .tokenservice import REDIRECT_PATH, TokenService
@@ -176,7 +178,7 @@ async def run_cloud(
         name: f"{'https' if name in _HTTPS else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
         for name, sock in sockets.items()
     }
-    directory = Directory.create(agent_secret=agent_secret)
+    directory = Directory.create(agent_secret=agent_secret, generated=generated_users)
     # The bot registration's OAuth connection redirects back to the token service.
     directory.agent.redirect_uris.append(f"{urls['token_service']}{REDIRECT_PATH}")
     cloud = Cloud(
@@ -221,7 +223,7 @@ def write_env_file(path: Path, settings: dict[str, str]) -> None:
     os.replace(handle.name, path)
 
 
-async def serve(env_file: Path, state_dir: Path, agent_endpoint: str) -> None:
+async def serve(env_file: Path, state_dir: Path, agent_endpoint: str, generated_users: int = 0) -> None:
     """Run until SIGTERM or SIGINT, with the agent's settings written to `env_file`."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -229,7 +231,7 @@ async def serve(env_file: Path, state_dir: Path, agent_endpoint: str) -> None:
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with run_cloud(state_dir, agent_endpoint) as cloud:
+        async with run_cloud(state_dir, agent_endpoint, generated_users=generated_users) as cloud:
             write_env_file(env_file, cloud.agent_settings())
             log.info("local cloud ready: %s", ", ".join(f"{k}={v}" for k, v in vars(cloud.endpoints).items()))
             await stop.wait()

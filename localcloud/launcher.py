@@ -51,13 +51,15 @@ class CloudProcess(ChildProcess):
 
 
 def start_cloud(env_file: Path, agent_endpoint: str | None = None, timeout: float = 30,
-                log_file: Path | None = None) -> CloudProcess:
+                log_file: Path | None = None, generated_users: int = 0) -> CloudProcess:
     """Run `python -m localcloud --env-file ENV_FILE` and wait until it has written its settings."""
     env_file = env_file.resolve()
     env_file.unlink(missing_ok=True)
     command = [sys.executable, "-m", "localcloud", "--env-file", str(env_file)]
     if agent_endpoint:
         command += ["--agent-endpoint", agent_endpoint]
+    if generated_users:
+        command += ["--generated-users", str(generated_users)]
     process = _popen(command, ROOT, {"PYTHONUNBUFFERED": "1"}, log_file)
     deadline = time.monotonic() + timeout
     while not env_file.exists():

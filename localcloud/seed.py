@@ -12,7 +12,7 @@ import struct
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from .tenant import DOMAIN, USERS, User
@@ -356,7 +356,7 @@ def _png(width: int, height: int, rows: list[bytes]) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
-@lru_cache(maxsize=64)
+@cache  # a few KB per user and size, and drawing one costs milliseconds
 def photo(user: User, size: int) -> bytes:
     """A square avatar: the user's colour with a lighter diagonal band and a 4×4 checker of their hash."""
     digest = _digest(user.id, "photo")

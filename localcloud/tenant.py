@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 _NAMESPACE = uuid.UUID("6f1c2d7e-4b1a-5c3e-9a8d-0c1e2f3a4b5c")
 DOMAIN = "contoso.onmicrosoft.com"
@@ -62,7 +63,7 @@ class User:
     activity: str
     calendar_empty: bool = False
 
-    @property
+    @cached_property
     def id(self) -> str:
         return stable_id(f"user:{self.username}")
 
@@ -114,6 +115,16 @@ USERS: tuple[User, ...] = (
 )
 
 
+def generated_users(count: int) -> tuple[User, ...]:
+    """`count` more users for load tests (`adele001`, `megan002`, …), each shaped like a seeded user in turn, so their
+    photos, managers, presence and calendars vary as the seeded users' do. Their managers are seeded users."""
+    return tuple(
+        replace(template, username=f"{template.username}{number:03d}",
+                display_name=f"{template.display_name} {number:03d}")
+        for number, template in ((number, USERS[(number - 1) % len(USERS)]) for number in range(1, count + 1))
+    )
+
+
 @dataclass
 class App:
     """An app registration: who may ask for tokens, and for which audiences."""
@@ -142,9 +153,15 @@ class Directory:
     """client id -> delegated Graph scopes an admin granted for every user."""
     user_consent: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     """(user id, client id) -> delegated Graph scopes the user granted on the sign-in page."""
+    _by_name: dict[str, User] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name = {key: user for user in self.users.values()
+                         for key in (user.username, user.user_principal_name.lower(), user.id)}
 
     @classmethod
-    def create(cls, agent_secret: str | None = None) -> Directory:
+    def create(cls, agent_secret: str | None = None, generated: int = 0) -> Directory:
+        """The tenant with its seeded users and, for load tests, `generated` more (`generated_users`)."""
         agent_id = stable_id("app:agent")
         agent = App(
             client_id=agent_id,
@@ -167,7 +184,7 @@ class Directory:
         apps = {app.client_id: app for app in (agent, copilot, teams, teams_web, scripts)}
         return cls(
             tenant_id=TENANT_ID,
-            users={user.id: user for user in USERS},
+            users={user.id: user for user in (*USERS, *generated_users(generated))},
             agent=agent,
             apps=apps,
             admin_consent={app.client_id: frozenset(AGENT_GRAPH_SCOPES) for app in (agent, scripts)},
@@ -175,11 +192,7 @@ class Directory:
 
     def user_by_name(self, name: str) -> User | None:
         """Find a user by short name, UPN or object id, case-insensitively."""
-        key = name.strip().lower()
-        for user in self.users.values():
-            if key in (user.username, user.user_principal_name.lower(), user.id):
-                return user
-        return None
+        return self._by_name.get(name.strip().lower())
 
     def granted_graph_scopes(self, user_id: str, client_id: str) -> frozenset[str]:
         return self.admin_consent.get(client_id, frozenset()) | self.user_consent.get((user_id, client_id), set())
