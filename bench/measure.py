@@ -1,9 +1,10 @@
-"""Measuring tools: calls per second of an async call, event-loop stalls, and the process's memory."""
+"""Measuring tools: calls per second of an async call, event-loop stalls, and a process's memory and CPU time."""
 
 from __future__ import annotations
 
 import asyncio
 import math
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -55,10 +56,7 @@ class Stalls:
 
     def percentile_ms(self, percent: float) -> float:
         """Nearest-rank percentile."""
-        if not self.gaps:
-            return 0.0
-        ordered = sorted(self.gaps)
-        return ordered[max(math.ceil(percent / 100 * len(ordered)) - 1, 0)] * 1000
+        return percentile(self.gaps, percent) * 1000
 
 
 async def stalls_during(work: Call) -> Stalls:
@@ -82,11 +80,29 @@ async def stalls_during(work: Call) -> Stalls:
     return stalls
 
 
-def rss_mb() -> float | None:
-    """The process's resident memory now (Linux `/proc`), or None where that is not available."""
+def rss_mb(pid: int | str = "self") -> float | None:
+    """A process's resident memory now (Linux `/proc`), or None where that is not available."""
     try:
-        status = Path("/proc/self/status").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
     line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), None)
     return int(line.split()[1]) / 1024 if line else None
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """CPU time a process has used so far, all its threads, user and system (Linux `/proc`; 0 elsewhere)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def percentile(values: list[float], percent: float) -> float:
+    """Nearest-rank percentile of `values` (0 for none)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(math.ceil(percent / 100 * len(ordered)) - 1, 0)]

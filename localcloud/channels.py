@@ -61,27 +61,38 @@ class Conversation:
     members: dict[str, User] = field(default_factory=dict)
 
 
+KEPT_ACTIVITIES = 10_000
+"""The log keeps at least the newest this many activities (twice as many at most): a benchmark's thousands of turns
+would otherwise keep every card they were answered with."""
+
+
 class ActivityLog:
     """Every activity the agent sent, in order, numbered; long-pollers wake on each new one."""
 
     def __init__(self) -> None:
         self.conversations: dict[str, Conversation] = {}
         self._entries: list[dict[str, Any]] = []
+        self._dropped = 0
+        """How many of the oldest entries are gone: `_entries[0]` has seq `_dropped + 1`."""
         self._changed = asyncio.Condition()
 
     @property
     def last(self) -> int:
-        return len(self._entries)
+        return self._dropped + len(self._entries)
 
     async def record(self, conversation: str, op: str, activity: dict[str, Any]) -> dict[str, Any]:
         async with self._changed:
-            entry = {"seq": len(self._entries) + 1, "conversation": conversation, "op": op, "activity": activity}
+            entry = {"seq": self.last + 1, "conversation": conversation, "op": op, "activity": activity}
             self._entries.append(entry)
+            if len(self._entries) >= 2 * KEPT_ACTIVITIES:
+                del self._entries[:KEPT_ACTIVITIES]
+                self._dropped += KEPT_ACTIVITIES
             self._changed.notify_all()
         return entry
 
     def after(self, conversation: str, seq: int) -> list[dict[str, Any]]:
-        return [entry for entry in self._entries[seq:] if entry["conversation"] == conversation]
+        start = max(seq - self._dropped, 0)
+        return [entry for entry in self._entries[start:] if entry["conversation"] == conversation]
 
     async def wait(self, conversation: str, seq: int, seconds: float) -> list[dict[str, Any]]:
         """The entries after `seq`, waiting up to `seconds` for the first one."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -21,6 +21,8 @@ BOTFRAMEWORK_ISSUER = "https://api.botframework.com"
 ACCESS_TOKEN_LIFETIME = 3600
 REUSE_MARGIN = 5 * 60
 """A held token is presented again until this close to its expiry (MSAL's margin for its own cache)."""
+VERIFIED_KEPT = 10_000
+"""At most this many verified tokens are remembered; then the memory starts afresh."""
 
 
 def entra_issuer(tenant_id: str) -> str:
@@ -44,6 +46,8 @@ class TokenIssuer:
     tenant_id: str
     entra_key: SigningKey
     botframework_key: SigningKey
+    _verified: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
+    """Tokens PyJWT accepted, by their exact text: clients present the same token again until it expires."""
 
     @property
     def issuer(self) -> str:
@@ -126,13 +130,20 @@ class TokenIssuer:
         return self._sign(claims, self.botframework_key)
 
     def verify_entra(self, token: str, audiences: Iterable[str]) -> dict[str, Any]:
-        """Check signature, issuer, audience and expiry of an Entra token; raise `TokenRejected` if any fails."""
+        """Check signature, issuer, audience and expiry of an Entra token; raise `TokenRejected` if any fails.
+
+        A token PyJWT accepted before is accepted again without parsing while it is unexpired and asked for with its
+        audience; anything else (expired since, another audience) goes through PyJWT, which says what is wrong."""
+        audiences = list(audiences)
+        known = self._verified.get(token)
+        if known is not None and known["exp"] > time.time() and known["aud"] in audiences:
+            return dict(known)
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 token,
                 self.entra_key.public_key,
                 algorithms=["RS256"],
-                audience=list(audiences),
+                audience=audiences,
                 issuer=self.issuer,
                 leeway=0,
                 options={"require": ["exp", "aud", "iss"]},
@@ -143,6 +154,10 @@ class TokenIssuer:
             raise TokenRejected("Invalid audience.") from error
         except jwt.PyJWTError as error:
             raise TokenRejected("Access token validation failure. Invalid audience or signature.") from error
+        if len(self._verified) >= VERIFIED_KEPT:
+            self._verified.clear()
+        self._verified[token] = claims
+        return dict(claims)
 
     def verify_bearer(self, authorization: str | None, audiences: Iterable[str]) -> dict[str, Any]:
         """Verify an `Authorization: Bearer …` header value."""

@@ -1,4 +1,5 @@
-"""`python -m bench --quick` keeps working: it runs end to end and prints its report. Timings are never asserted."""
+"""`python -m bench graph --quick` and `python -m bench turns --quick` keep working: they run end to end and print
+their reports. Timings are never asserted."""
 
 from __future__ import annotations
 
@@ -8,14 +9,21 @@ import sys
 
 import pytest
 
-from bench.measure import Rate, Stalls, run_for
+from bench.measure import Rate, Stalls, cpu_seconds, percentile, run_for
+from bench.turns import parse_args
 from localcloud.launcher import ROOT
 
 
 @pytest.fixture(scope="module")
 def quick_run() -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-m", "bench", "graph", "--quick"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def quick_turns() -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bench", "turns", "--quick"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
 
 
 def test_quick_run_prints_every_row_and_a_verdict(quick_run: subprocess.CompletedProcess[str]) -> None:
@@ -30,6 +38,41 @@ def test_quick_run_prints_every_row_and_a_verdict(quick_run: subprocess.Complete
 
 def test_quick_run_never_prints_a_token(quick_run: subprocess.CompletedProcess[str]) -> None:
     assert "eyJ" not in quick_run.stdout + quick_run.stderr
+
+
+def test_turn_benchmark_measures_every_agent_path_and_goal(quick_turns: subprocess.CompletedProcess[str]) -> None:
+    assert quick_turns.returncode == 0, quick_turns.stderr[-3000:]
+    lines = quick_turns.stdout.splitlines()
+    # Each at 2 concurrencies, in the stall table and the start table; ours also in its logging pair.
+    for agent, rows in (("SDK echo agent (floor)", 4), ("hand-written /me", 4), ("ours: python bot.py", 5)):
+        assert sum(line.startswith(agent) for line in lines) == rows, agent
+    for row in ("ours, LOG_LEVEL=WARNING", "ours, Teams /me", "ours, connector /me, OBO warm",
+                "ours, connector /me, OBO cold"):
+        assert any(line.startswith(row) for line in lines), row
+    goals = [line for line in lines if line.startswith(("  PASS", "  FAIL"))]
+    assert len(goals) == 2 * 2 + 8
+    assert lines[-2].startswith("VERDICT: ") and "stopped" in lines[-1]
+
+
+def test_turn_benchmark_answers_every_turn_and_never_prints_a_token(
+    quick_turns: subprocess.CompletedProcess[str],
+) -> None:
+    """Every turn of every agent got the answer it should (a card from the /me agents, an echo from the floor)."""
+    assert "went unanswered" not in quick_turns.stdout
+    assert "eyJ" not in quick_turns.stdout + quick_turns.stderr
+
+
+def test_turn_benchmark_sizes_are_checked() -> None:
+    assert parse_args(["--quick"]).users >= max(parse_args(["--quick"]).concurrency)
+    assert parse_args([]).concurrency == (1, 16, 64) and parse_args([]).users == 256
+    with pytest.raises(SystemExit):
+        parse_args(["--users", "8"])  # fewer users than workers: one user's turns would overlap
+
+
+def test_cpu_time_of_this_process_grows_with_work() -> None:
+    before = cpu_seconds()
+    sum(index * index for index in range(2_000_000))
+    assert cpu_seconds() > before
 
 
 async def test_rate_counts_every_call_of_every_worker() -> None:
@@ -47,3 +90,4 @@ async def test_rate_counts_every_call_of_every_worker() -> None:
 def test_percentile_is_nearest_rank() -> None:
     stalls = Stalls(gaps=[i / 1000 for i in range(1, 101)])
     assert stalls.percentile_ms(99) == pytest.approx(99) and stalls.max_ms == pytest.approx(100)
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0 and percentile([], 99) == 0.0

@@ -19,8 +19,9 @@ from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core.connector import MCSConnectorClient
 from microsoft_agents.hosting.core.connector.client.connector_client import ConnectorClient
 
+from localcloud import channels
 from localcloud.__main__ import main
-from localcloud.channels import _activity_id, parse_event_stream, reply_lines
+from localcloud.channels import ActivityLog, _activity_id, parse_event_stream, reply_lines
 from localcloud.client import LocalCloudClient, LocalCloudError
 from localcloud.launcher import CloudProcess
 from localcloud.tenant import TEAMS_DESKTOP_CLIENT_ID, stable_id
@@ -243,6 +244,27 @@ async def test_copilot_azp_mismatch_names_the_copilot_studio_app(local: LocalClo
     assert claims["aud"] == agent.app_id and claims["azp"] == stable_id("app:copilot-studio")
 
 
+async def test_the_teams_channel_presents_the_token_it_holds_until_it_nears_expiry(
+    local: LocalCloudClient, agent: Agent
+) -> None:
+    await local.teams("diego", "first quiet", agent_endpoint=agent.url)
+    first = agent.inbox[-1][0]["Authorization"]
+    await local.teams("patti", "second quiet", agent_endpoint=agent.url)
+
+    assert agent.inbox[-1][0]["Authorization"] == first
+
+
+async def test_copilot_presents_a_new_user_token_per_request_unless_asked_for_the_held_one(
+    local: LocalCloudClient, agent: Agent
+) -> None:
+    tokens = []
+    for held in (False, False, True, True):
+        await local.copilot("diego", "who am I", agent_endpoint=agent.url, held_token=held)
+        tokens.append(agent.inbox[-1][0]["Authorization"])
+
+    assert tokens[0] != tokens[1] != tokens[2] and tokens[2] == tokens[3]
+
+
 async def test_copilot_stream_answer_is_parsed_from_the_event_stream(local: LocalCloudClient, agent: Agent) -> None:
     result = await local.copilot("megan", "stream it", delivery="stream", agent_endpoint=agent.url)
 
@@ -373,3 +395,16 @@ def test_activity_ids_made_in_the_same_microsecond_differ() -> None:
     ids = [_activity_id() for _ in range(10_000)]
     assert len(set(ids)) == len(ids) and all(value.isdigit() for value in ids)
     assert [int(value) for value in ids] == sorted(int(value) for value in ids)
+
+
+async def test_the_activity_log_drops_its_oldest_entries_in_bulk_and_keeps_numbering(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(channels, "KEPT_ACTIVITIES", 2)
+    log = ActivityLog()
+    for number in range(1, 6):
+        await log.record("c", "send", {"type": "message", "text": str(number)})
+
+    assert log.last == 5
+    assert [(entry["seq"], entry["activity"]["text"]) for entry in log.after("c", 0)] == [(3, "3"), (4, "4"), (5, "5")]
+    assert [entry["seq"] for entry in log.after("c", 4)] == [5]

@@ -1,0 +1,131 @@
+"""Runs an agent unchanged with a watch on its event loop, garbage collector and spans, for the turn benchmark.
+
+    python -m bench.probe REPORT_FILE bot.py --env-file PATH
+    python -m bench.probe REPORT_FILE -m bench.echo_agent --env-file PATH
+
+The agent runs in this process as `__main__`, exactly as `python bot.py` would run it. Nothing is measured until the
+benchmark sends SIGUSR1: from then a 1 ms ticker on the agent's loop records how late each tick wakes (the loop's
+longest stall), and every garbage collection is timed. SIGUSR2 stops both and writes REPORT_FILE (JSON). Spans made
+through the OpenTelemetry API's no-op tracer (no exporter configured) are counted all along; SIGUSR1 zeroes the count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import math
+import runpy
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import trace
+
+TICK = 0.001
+
+
+class Watch:
+    """What one window between SIGUSR1 and SIGUSR2 saw."""
+
+    def __init__(self, report: Path) -> None:
+        self.report = report
+        self.gaps: list[float] = []
+        self.collections: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self.spans = 0
+        self._collecting_since = 0.0
+        self._ticker: asyncio.Task[None] | None = None
+        self._open = False
+
+    def on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if not self._open:
+            return
+        if phase == "start":
+            self._collecting_since = time.perf_counter()
+        else:
+            self.collections[info["generation"]].append(time.perf_counter() - self._collecting_since)
+
+    def count_span(self) -> None:
+        self.spans += 1
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.gaps.clear()
+        for pauses in self.collections.values():
+            pauses.clear()
+        self.spans = 0
+        self._open = True
+        if self._ticker is None:
+            self._ticker = loop.create_task(self._tick())
+
+    async def _tick(self) -> None:
+        while True:
+            asked = time.perf_counter()
+            await asyncio.sleep(TICK)
+            self.gaps.append(max(time.perf_counter() - asked - TICK, 0.0))
+
+    def stop(self) -> None:
+        self._open = False
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        ordered = sorted(self.gaps)
+        p99 = ordered[max(math.ceil(0.99 * len(ordered)) - 1, 0)] if ordered else 0.0
+        report = {
+            "ticks": len(ordered),
+            "max_stall_ms": (ordered[-1] if ordered else 0.0) * 1000,
+            "p99_stall_ms": p99 * 1000,
+            "gc": {str(generation): {"count": len(pauses), "max_ms": max(pauses, default=0.0) * 1000,
+                                     "total_ms": sum(pauses) * 1000}
+                   for generation, pauses in self.collections.items()},
+            "spans": self.spans,
+        }
+        temporary = self.report.with_suffix(".tmp")
+        temporary.write_text(json.dumps(report))
+        temporary.replace(self.report)  # the benchmark waits for the file: it appears whole
+
+
+def _count_no_op_spans(watch: Watch) -> None:
+    """Every span started through the API without an SDK tracer provider goes through `NoOpTracer.start_span`."""
+    original = trace.NoOpTracer.start_span
+
+    def start_span(self: trace.NoOpTracer, *args: Any, **kwargs: Any) -> trace.Span:
+        watch.count_span()
+        return original(self, *args, **kwargs)
+
+    trace.NoOpTracer.start_span = start_span  # type: ignore[method-assign]
+
+
+class _WatchedLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    """Hands the agent's loop (made by `asyncio.run` or `web.run_app`) the two signals that open and close a window."""
+
+    def __init__(self, watch: Watch) -> None:
+        super().__init__()
+        self._watch = watch
+
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        loop = super().new_event_loop()
+        loop.add_signal_handler(signal.SIGUSR1, self._watch.start, loop)
+        loop.add_signal_handler(signal.SIGUSR2, self._watch.stop)
+        return loop
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 2:
+        raise SystemExit(__doc__)
+    watch = Watch(Path(argv[0]))
+    gc.callbacks.append(watch.on_gc)
+    _count_no_op_spans(watch)
+    asyncio.set_event_loop_policy(_WatchedLoopPolicy(watch))
+    target = argv[1:]
+    if target[0] == "-m":
+        sys.argv = [target[1], *target[2:]]
+        runpy.run_module(target[1], run_name="__main__", alter_sys=True)
+    else:
+        sys.argv = target
+        runpy.run_path(target[0], run_name="__main__")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
