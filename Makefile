@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 
-.PHONY: setup demo test lint typecheck bench package clean
+.PHONY: setup demo test lint typecheck bench bench-long package clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(CHROMIUM) $(EMOJI_FONT)
 
@@ -41,8 +41,12 @@ lint: $(PY_STAMP) $(NODE_STAMP)
 test: setup lint
 	$(PY) -m pytest
 
+# The Graph layer (issue #3) and the turn benchmark (issue #9): a few minutes; bench-long runs more reps and turns.
 bench: setup
 	$(PY) -m bench
+
+bench-long: setup
+	$(PY) -m bench --long
 
 # The Teams app package, dist/appPackage.zip, filled from .env and checked against Microsoft's schema.
 package: $(PY_STAMP) $(NODE_STAMP)
