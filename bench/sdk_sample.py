@@ -2,9 +2,9 @@
 
 As in `samples/python/auto-signin` (`src/agent.py`, `src/start_server.py`): `MemoryStorage`, the connection manager,
 `CloudAdapter`, `Authorization` and `AgentApplication` built from `load_configuration_from_env`, the SDK's JWT
-middleware in front of `start_agent_process`. Only where the SDK hard-codes the public cloud does this go through the
-agent's cloud seam, as any agent on the local cloud must: the JWT keys' URLs (`use_cloud_keys`), MSAL's trust in the
-local CA (`build_connections`) and the token service's URL. A `/readyz` that answers once the server listens lets
+middleware in front of `start_agent_process`. Only where the SDK hard-codes the public cloud is it pointed at the local
+one, as any agent there must be: the URL of Bot Service's signing keys (`_LocalKeys`), MSAL's trust in the local CA
+(the agent's `build_connections`) and the token service's URL. A `/readyz` that answers once the server listens lets
 the benchmark time a cold start the same way for every agent.
 """
 
@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 from dotenv import load_dotenv
+from jwt import PyJWKClient
 from microsoft_agents.activity import load_configuration_from_env
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_middleware, start_agent_process
 from microsoft_agents.hosting.core import (
@@ -28,12 +30,33 @@ from microsoft_agents.hosting.core import (
     RestChannelServiceClientFactory,
     TurnState,
 )
+from microsoft_agents.hosting.core.authorization import AuthenticationConstants
+from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import (
+    JwtTokenValidator,
+    _JwkClientCacheEntry,
+    _JwkClientManager,
+)
 
 from auth.cloud import Cloud, cloud_from_settings
 from auth.connections import build_connections
-from auth.incoming import use_cloud_keys
 
 Startup = Callable[[web.Application], Awaitable[None]]
+
+
+class _LocalKeys(_JwkClientManager):
+    """The SDK's key cache, fetching Bot Service's keys from the local cloud (trusting its CA) instead of the URL
+    `JwtTokenValidator._build_jwks_uri` hard-codes."""
+
+    def __init__(self, cloud: Cloud) -> None:
+        super().__init__()
+        self._cloud = cloud
+
+    def _get_jwk_client(self, jwks_uri: str) -> _JwkClientCacheEntry:
+        url = self._cloud.botframework_jwks_url if jwks_uri == AuthenticationConstants.PUBLIC_ABS_JWKS_URL else jwks_uri
+        if url not in self._cache:
+            client = PyJWKClient(url, ssl_context=self._cloud.ssl_context())
+            self._cache[url] = _JwkClientCacheEntry(client, threading.Lock())
+        return self._cache[url]
 
 
 @dataclass(frozen=True)
@@ -55,7 +78,7 @@ def build_agent(settings: Mapping[str, str]) -> SampleAgent:
     storage = MemoryStorage()
     authorization = Authorization(storage, connections, **config)
     app = AgentApplication[TurnState](storage=storage, adapter=adapter, authorization=authorization, **config)
-    use_cloud_keys(cloud)
+    JwtTokenValidator._jwk_client_manager = _LocalKeys(cloud)  # a class attribute: process-wide, as keys are
     return SampleAgent(app, adapter, connections.get_default_connection_configuration(), cloud)
 
 
