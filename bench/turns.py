@@ -546,7 +546,7 @@ def print_setup(config: Config, cloud: CloudProcess, cpus: Cpus) -> None:
     print("  agents, each its own process under bench.probe: "
           + "; ".join(f"{kind.label} = python {' '.join(kind.target)}" for kind in (*COMPARED, OURS_QUIET)))
     print(f"  {config.users} generated users, all signed in first (Teams SSO through ours); each turn is `/me` through "
-          "the cloud's Teams channel (signed channel token, JWT validated by the SDK, replies through the connector)")
+          "the cloud's Teams channel (a signed channel token each agent validates, replies through the connector)")
     print(f"  {config.turns} turns per slot (10 per worker at least), {config.reps} interleaved reps, concurrency "
           f"{', '.join(map(str, config.concurrency))}; pairs at {config.pair_concurrency}; stall window "
           f"{config.stall_turns} turns; memory read after {config.rss_turns} turns of ours")
