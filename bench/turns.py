@@ -448,12 +448,14 @@ async def measure(load: Load, agents: dict[str, Agent], config: Config, results:
     ours, quiet = agents[OURS.key], agents[OURS_QUIET.key]
     pair = config.pair_concurrency
     users = len(load.users)
+    progress(f"signing in {users} users, then one warm-up turn per user and agent")
     results.sign_in = await sign_in_everyone(load, ours, pair)
     await asyncio.sleep(1)  # ours replays each /me after its sign-in in the background
     for agent in agents.values():  # one warm-up turn per user: keys, MSAL, sign-in state, connections, imports
         await load.run(agent, "teams", users, pair)
 
     for rep in range(config.reps):
+        progress(f"Teams /me and logging, rep {rep + 1} of {config.reps}")
         for concurrency in config.concurrency:
             for kind in _rotated(COMPARED, rep):
                 cell = await load.run(agents[kind.key], "teams", config.slot_turns(concurrency), concurrency)
@@ -463,6 +465,7 @@ async def measure(load: Load, agents: dict[str, Agent], config: Config, results:
             results.cell(agent.kind.key, "logging", pair).add(cell)
 
     # The connector: each user's first turn makes the on-behalf-of exchange; later turns present the same token.
+    progress("Copilot Studio connector, warm and cold on-behalf-of")
     results.connector_phase.add(await load.run(ours, "copilot", users, pair))
     for rep in range(config.reps):
         for path in ("copilot", "teams") if rep % 2 else ("teams", "copilot"):
@@ -474,6 +477,7 @@ async def measure(load: Load, agents: dict[str, Agent], config: Config, results:
     results.cell(OURS.key, "copilot-cold", pair).add(cold)
 
     for kind in COMPARED:
+        progress(f"event loop of {kind.label} over {config.stall_turns} turns")
         agent = agents[kind.key]
         stall_cell = Cell()
 
@@ -485,10 +489,16 @@ async def measure(load: Load, agents: dict[str, Agent], config: Config, results:
 
     remaining = config.rss_turns - ours.turns
     if remaining > 0:
+        progress(f"{remaining} more turns of ours before reading its memory")
         await load.run(ours, "teams", remaining, pair)
     for kind in (*COMPARED, OURS_QUIET):
         agent = agents[kind.key]
         results.rss[kind.key] = (rss_mb(agent.pid), agent.turns)
+
+
+def progress(step: str) -> None:
+    """What the benchmark is doing now, on stderr: the report on stdout stays clean."""
+    print(f"  [{time.strftime('%H:%M:%S')}] {step}", file=sys.stderr, flush=True)
 
 
 def no_op_span_cost_us(spans: int = 20_000) -> float:
@@ -516,6 +526,7 @@ def run(config: Config) -> Results:
         try:
             pin(cloud.pid, cpus.load)
             print_setup(config, cloud, cpus)
+            progress(f"{config.cold_starts} cold starts of each agent")
             for attempt in range(config.cold_starts):
                 for kind in _rotated(COMPARED, attempt):
                     results.cold_starts.setdefault(kind.key, []).append(cold_start(kind, env_file, cpus))
