@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import math
 import runpy
 import signal
 import sys
@@ -24,7 +23,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-TICK = 0.001
+from bench.measure import TICK, percentile
 
 
 class Watch:
@@ -70,12 +69,10 @@ class Watch:
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
-        ordered = sorted(self.gaps)
-        p99 = ordered[max(math.ceil(0.99 * len(ordered)) - 1, 0)] if ordered else 0.0
         report = {
-            "ticks": len(ordered),
-            "max_stall_ms": (ordered[-1] if ordered else 0.0) * 1000,
-            "p99_stall_ms": p99 * 1000,
+            "ticks": len(self.gaps),
+            "max_stall_ms": max(self.gaps, default=0.0) * 1000,
+            "p99_stall_ms": percentile(self.gaps, 99) * 1000,
             "gc": {str(generation): {"count": len(pauses), "max_ms": max(pauses, default=0.0) * 1000,
                                      "total_ms": sum(pauses) * 1000}
                    for generation, pauses in self.collections.items()},
