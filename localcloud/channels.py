@@ -209,11 +209,13 @@ def _common(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _exchange(
-    cloud: Cloud, endpoint: str, activity: dict[str, Any], headers: dict[str, str]
+    cloud: Cloud, endpoint: str, activity: Any, headers: dict[str, str], content_type: str = "application/json"
 ) -> tuple[int, str, str]:
-    """POST an activity to the agent; its status, content type and body text."""
+    """POST an activity to the agent (a JSON value, or `bytes` sent as they are); its status, content type and body
+    text."""
+    data = activity if isinstance(activity, bytes) else json.dumps(activity).encode()
     try:
-        async with cloud.http.post(endpoint, json=activity, headers=headers) as response:
+        async with cloud.http.post(endpoint, data=data, headers={**headers, "Content-Type": content_type}) as response:
             return response.status, response.content_type, await response.text()
     except aiohttp.ClientConnectionError as error:
         raise ControlError(f"the agent at {endpoint} is not reachable: {error}", status=502) from error
@@ -301,7 +303,7 @@ def build_teams_activity(cloud: Cloud, user: User, conversation: Conversation, b
         "timestamp": datetime.now(UTC).isoformat(),
         "localTimestamp": datetime.now(zone).isoformat(),
         "localTimezone": timezone,
-        "serviceUrl": f"{cloud.endpoints.channels}/teams/",
+        "serviceUrl": teams_service_url(cloud),
         "channelId": "msteams",
         "from": sender,
         "recipient": bot,
@@ -354,11 +356,8 @@ async def teams_send(request: web.Request) -> web.Response:
     conversation = _teams_conversation(log, cloud, user, body)
     activity = build_teams_activity(cloud, user, conversation, body)
     log.conversations.setdefault(conversation.id, conversation).members[user.id] = user
-    app_id, service_url = cloud.directory.agent.client_id, activity["serviceUrl"]
-    token = request.app[HELD].get(("channel", app_id, service_url),
-                                  lambda: cloud.issuer.channel_token(app_id=app_id, service_url=service_url))
     before = log.last
-    status, _, text = await _exchange(cloud, endpoint, activity, {"Authorization": f"Bearer {token}"})
+    status, _, text = await _exchange(cloud, endpoint, activity, _teams_headers(request, activity["serviceUrl"]))
     return web.json_response({
         "status": status,
         "body": _json_or_text(text),
@@ -367,6 +366,16 @@ async def teams_send(request: web.Request) -> web.Response:
         "replies": log.after(conversation.id, before),
         "last": log.last,
     })
+
+
+def _teams_headers(request: web.Request, service_url: str) -> dict[str, str]:
+    """What Bot Service sends with a Teams activity: its channel token, vouching for the serviceUrl (held and reused
+    until it nears expiry, as Bot Service does)."""
+    cloud = request.app[CLOUD]
+    app_id = cloud.directory.agent.client_id
+    token = request.app[HELD].get(("channel", app_id, service_url),
+                                  lambda: cloud.issuer.channel_token(app_id=app_id, service_url=service_url))
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _without_token(activity: dict[str, Any]) -> dict[str, Any]:
@@ -519,6 +528,22 @@ async def copilot_callback(request: web.Request) -> web.Response:
     return web.json_response({"id": activity["id"]})
 
 
+def _copilot_headers(request: web.Request, user: User, azp_mismatch: bool = False,
+                     held_token: bool = False) -> dict[str, str]:
+    """What Copilot Studio's connector sends: the user's token for the agent."""
+    cloud = request.app[CLOUD]
+    agent = cloud.directory.agent
+    azp = stable_id("app:copilot-studio") if azp_mismatch else agent.client_id
+
+    def user_token() -> str:
+        return cloud.issuer.entra_token(audience=agent.client_id, client_id=azp, user=user, scopes=["access_as_user"])
+
+    # A new token for every request unless asked to present the one held for the user, as Copilot Studio does within
+    # a session (`held_token`): then the agent's on-behalf-of exchange can come from its token cache.
+    token = request.app[HELD].get(("copilot", user.id, azp), user_token) if held_token else user_token()
+    return {"Authorization": f"Bearer {token}", "x-ms-agentsdk-caller": "Connector"}
+
+
 async def copilot_send(request: web.Request) -> web.Response:
     cloud, log = request.app[CLOUD], request.app[LOG]
     body = await _json_object(request)
@@ -549,16 +574,8 @@ async def copilot_send(request: web.Request) -> web.Response:
     }
     if delivery is not None:
         activity["deliveryMode"] = delivery
-    azp = stable_id("app:copilot-studio") if azp_mismatch else agent.client_id
-
-    def user_token() -> str:
-        return cloud.issuer.entra_token(audience=agent.client_id, client_id=azp, user=user, scopes=["access_as_user"])
-
-    # A new token for every request unless asked to present the one held for the user, as Copilot Studio does within
-    # a session (`held_token`): then the agent's on-behalf-of exchange can come from its token cache.
-    token = request.app[HELD].get(("copilot", user.id, azp), user_token) if held_token else user_token()
-    headers = {"Authorization": f"Bearer {token}", "x-ms-agentsdk-caller": "Connector"}
     before = log.last
+    headers = _copilot_headers(request, user, azp_mismatch, held_token)
     status, content_type, text = await _exchange(cloud, endpoint, activity, headers)
     result: dict[str, Any] = {"status": status, "activity": activity, "conversation": cid}
     if content_type == "text/event-stream":
@@ -572,6 +589,52 @@ async def copilot_send(request: web.Request) -> web.Response:
     else:
         result["replies"] = [entry["activity"] for entry in log.after(cid, before)]
     return web.json_response(result)
+
+
+# --- any body, with a genuine channel's credentials ---------------------------------------------------------------
+
+
+RAW_CHANNELS = frozenset({"teams", "copilot"})
+
+
+async def raw_send(request: web.Request) -> web.Response:
+    """POST any body to the agent as a channel that relayed it would: for `teams` with Bot Service's channel token
+    for the Teams serviceUrl, for `copilot` with `user`'s connector token. `body` is any JSON value; `raw` is text
+    sent as it is (broken JSON, say), with `content_type`. A string `conversation.id` in the body is registered with
+    the channel (`user` a member), so replies to it are accepted and recorded, as Bot Service accepts replies to a
+    conversation it relayed. For fuzzing: the activities are not checked."""
+    cloud, log = request.app[CLOUD], request.app[LOG]
+    body = await _json_object(request)
+    channel = _choice(body, "channel", RAW_CHANNELS, "teams")
+    user = _user(cloud, body)
+    endpoint = _agent_endpoint(cloud, body)
+    content_type = _opt(body, "content_type", str, "application/json")
+    if ("body" in body) == ("raw" in body):
+        raise ControlError("give either body (any JSON value) or raw (text sent as it is)")
+    data = _opt(body, "raw", str).encode() if "raw" in body else body["body"]
+    conversation = body["body"].get("conversation") if isinstance(body.get("body"), dict) else None
+    cid = conversation.get("id") if isinstance(conversation, dict) else None
+    if isinstance(cid, str):
+        registered = log.conversations.setdefault(cid, Conversation(cid, channel, "personal"))
+        registered.members[user.id] = user
+    if channel == "copilot":
+        headers = _copilot_headers(request, user)
+    else:
+        headers = _teams_headers(request, teams_service_url(cloud))
+    before = log.last
+    status, answer_type, text = await _exchange(cloud, endpoint, data, headers, content_type)
+    answer = parse_event_stream(text) if answer_type == "text/event-stream" else _json_or_text(text)
+    return web.json_response({
+        "status": status,
+        "content_type": answer_type,
+        "body": answer,
+        "replies": log.after(cid, before) if isinstance(cid, str) else [],
+        "last": log.last,
+    })
+
+
+def teams_service_url(cloud: Cloud) -> str:
+    return f"{cloud.endpoints.channels}/teams/"
 
 
 # --- reading what the agent sent --------------------------------------------------------------------------------
@@ -635,6 +698,7 @@ def create_app(cloud: Cloud) -> web.Application:
         web.post("/copilot/{cid}", copilot_callback),
         web.post("/_localcloud/teams/activities", teams_send),
         web.post("/_localcloud/copilot/activities", copilot_send),
+        web.post("/_localcloud/raw", raw_send),
         web.get("/_localcloud/conversations/{cid}/activities", list_activities),
         web.get("/_localcloud/endpoints", endpoints),
         web.put("/_localcloud/tokenservice/consent-required", consent_required),

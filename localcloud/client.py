@@ -77,6 +77,17 @@ class CopilotResult:
     invoke_response: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class RawResult:
+    status: int
+    content_type: str
+    body: Any
+    """The agent's answer: JSON, text, or for `text/event-stream` a list of [event, data] pairs."""
+    replies: list[Recorded]
+    """What the agent sent to the body's conversation while it handled it."""
+    last: int
+
+
 class LocalCloudClient:
     """Talks to `{LOCALCLOUD_URL}/_localcloud/…`; one aiohttp session for its lifetime."""
 
@@ -152,6 +163,15 @@ class LocalCloudClient:
             body=data.get("body"),
             invoke_response=data.get("invokeResponse"),
         )
+
+    async def raw(self, channel: Literal["teams", "copilot"], user: str, body: Any = None, *, raw: str | None = None,
+                  content_type: str = "application/json", **kw: Any) -> RawResult:
+        """POST `body` (any JSON value), or the text `raw`, to the agent with the channel's genuine credentials."""
+        request = {"channel": channel, "user": user, "content_type": content_type, **kw,
+                   **({"raw": raw} if raw is not None else {"body": body})}
+        data = await self._call("POST", f"{self.base_url}/_localcloud/raw", request)
+        return RawResult(status=data["status"], content_type=data["content_type"], body=data["body"],
+                         replies=[Recorded.from_json(entry) for entry in data["replies"]], last=data["last"])
 
     async def activities(self, conversation: str, after: int = 0, wait: float = 0) -> tuple[list[Recorded], int]:
         """What the agent sent to a conversation after `after`; long-polls up to `wait` seconds for the first."""

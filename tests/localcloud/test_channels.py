@@ -325,6 +325,65 @@ async def test_bad_poll_and_non_json_body_get_400(local: LocalCloudClient, cloud
         assert response.status == 400
 
 
+def _raw_message(cloud: CloudProcess, agent: Agent, text: str) -> dict[str, Any]:
+    return {"type": "message", "id": "raw-1", "channelId": "msteams", "serviceUrl": f"{cloud.url}/teams/",
+            "from": {"id": "29:raw-user"}, "recipient": {"id": f"28:{agent.app_id}"},
+            "conversation": {"id": f"a:raw-{text}"}, "text": text}
+
+
+async def test_a_raw_body_reaches_the_agent_as_sent_with_the_channels_token(
+    local: LocalCloudClient, agent: Agent, cloud: CloudProcess, client_ssl: ssl.SSLContext
+) -> None:
+    body = _raw_message(cloud, agent, "hello quiet") | {"unknownField": [1, {"x": None}]}
+
+    sent = await local.raw("teams", "adele", body, agent_endpoint=agent.url)
+
+    headers, received = agent.inbox[-1]
+    claims = await asyncio.to_thread(_verify, headers["Authorization"].removeprefix("Bearer "),
+                                     cloud.settings["BOTFRAMEWORK_JWKS_URL"], client_ssl, agent.app_id,
+                                     "https://api.botframework.com")
+    assert sent.status == 202 and received == body and claims["serviceurl"] == f"{cloud.url}/teams/"
+
+
+async def test_replies_to_a_raw_bodys_conversation_are_recorded(
+    local: LocalCloudClient, agent: Agent, cloud: CloudProcess
+) -> None:
+    sent = await local.raw("teams", "adele", _raw_message(cloud, agent, "hello"), agent_endpoint=agent.url)
+
+    assert [reply.text for reply in sent.replies if reply.type == "message"] == ["echo: hello"]
+
+
+async def test_raw_text_goes_out_byte_for_byte_with_its_content_type(
+    local: LocalCloudClient, agent: Agent, cloud: CloudProcess
+) -> None:
+    text = json.dumps(_raw_message(cloud, agent, "typed quiet"), indent=3)
+
+    await local.raw("teams", "adele", raw=text, content_type="text/plain", agent_endpoint=agent.url)
+
+    headers, received = agent.inbox[-1]
+    assert headers["Content-Type"] == "text/plain" and received == json.loads(text)
+
+
+async def test_a_raw_copilot_body_carries_the_users_connector_token(
+    local: LocalCloudClient, agent: Agent, cloud: CloudProcess, client_ssl: ssl.SSLContext
+) -> None:
+    body = {"type": "message", "id": "raw-2", "text": "hi", "deliveryMode": "expectReplies",
+            "conversation": {"id": "raw-copilot"}, "recipient": {"id": agent.app_id, "role": "connectoruser"}}
+
+    sent = await local.raw("copilot", "megan", body, agent_endpoint=agent.url)
+
+    headers, _ = agent.inbox[-1]
+    claims = await asyncio.to_thread(_verify, headers["Authorization"].removeprefix("Bearer "),
+                                     cloud.settings["ENTRA_JWKS_URL"], client_ssl, agent.app_id, _entra_issuer(cloud))
+    assert sent.status == 200 and claims["oid"] == stable_id("user:megan")
+
+
+async def test_a_raw_request_needs_exactly_one_of_body_and_raw(cloud: CloudProcess) -> None:
+    async with aiohttp.ClientSession() as http, http.post(f"{cloud.url}/_localcloud/raw",
+                                                          json={"user": "adele", "body": {}, "raw": "x"}) as response:
+        assert response.status == 400 and "either body" in (await response.json())["error"]
+
+
 def test_reply_lines_read_cards_as_a_person_would() -> None:
     activity = {"type": "message", "attachments": [
         {"contentType": "application/vnd.microsoft.card.adaptive", "content": {"type": "AdaptiveCard", "body": [
