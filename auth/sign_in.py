@@ -13,6 +13,8 @@ The SDK's `Authorization` runs the Bot Service OAuth flow (OAuthCard, magic code
   `signin/failure` gets a readable answer too;
 - Teams sends one `signin/tokenExchange` per open client for the same sign-in: only the first is processed, claimed in
   storage so the claim holds for every instance that shares it (one item per user, which the next sign-in replaces);
+- the sign-in invokes get the statuses Teams expects (see `_token_exchange` and `_verify_state`), with or without a
+  sign-in in progress, and any other invoke is left to the routes even during a sign-in (a card's action, say);
 - sign-out covers every Teams handler, not only the default one;
 - a Copilot Studio token the connector handler refuses gets a plain answer instead of a failed turn.
 """
@@ -23,13 +25,22 @@ import logging
 import re
 from typing import Any
 
-from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse, SignInConstants
-from microsoft_agents.hosting.core import Authorization, Storage, StoreItem, TurnContext, TurnState
+from aiohttp import ClientResponseError
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    InvokeResponse,
+    SignInConstants,
+    TokenExchangeInvokeRequest,
+    TokenExchangeInvokeResponse,
+)
+from microsoft_agents.hosting.core import Authorization, ChannelAdapter, Storage, StoreItem, TurnContext, TurnState
 from microsoft_agents.hosting.core._oauth import _FlowResponse, _FlowStateTag, _FlowStorageClient
 from microsoft_agents.hosting.core.app.oauth._handlers import _UserAuthorization
 from microsoft_agents.hosting.core.app.oauth._sign_in_response import _SignInResponse
 from microsoft_agents.hosting.core.app.oauth.authorization import _AuthInterceptResult
 from microsoft_agents.hosting.core.storage._type_aliases import JSON
+from pydantic import ValidationError
 
 from cards.sign_in import sign_in_activity
 from state import ConcurrentStorage, StorageConflict
@@ -60,6 +71,17 @@ CONNECTOR_TOKEN_REFUSED = (
     "your admin to check the agent's consent."
 )
 _SDK_ERROR_CODE = re.compile(r"Error Code: (-?\d+)")
+
+VERIFY_STATE = SignInConstants.verify_state_operation_name.value
+TOKEN_EXCHANGE = SignInConstants.token_exchange_operation_name.value
+SIGN_IN_FAILURE = "signin/failure"
+SIGN_IN_INVOKES = frozenset({VERIFY_STATE, TOKEN_EXCHANGE, SIGN_IN_FAILURE})
+MAX_STATE_LENGTH = 256
+"""A `signin/verifyState` state is a short code; a longer one is refused before it reaches the token service's URL."""
+EXCHANGE_FAILED = "The agent is unable to exchange the token. Proceed with regular login."
+EXCHANGE_MALFORMED = "The signin/tokenExchange value must be an object with a connectionName and a token."
+EXCHANGE_OTHER_CONNECTION = "The signin/tokenExchange names another connection than the agent's sign-in card."
+NO_SIGN_IN = "No sign-in is in progress. Proceed with regular login."
 
 _SKIP = _AuthInterceptResult(should_skip_turn=True, should_replay=False)
 _RUN = _AuthInterceptResult(should_skip_turn=False, should_replay=False)
@@ -163,11 +185,16 @@ class AgentAuthorization(Authorization):
 
     async def _intercept(self, context: TurnContext, state: TurnState) -> _AuthInterceptResult:
         activity = context.activity
+        if activity.type == ActivityTypes.invoke and activity.name not in SIGN_IN_INVOKES:
+            return _RUN  # no sign-in input, even during a sign-in: the routes answer it
         pending = await self._load_sign_in_state(context)
         if pending is not None and not await self._flow_is_open(context, pending.active_handler_id):
             await self._delete_sign_in_state(context)  # the card expired: this turn starts afresh
             pending = None
         if pending is None:
+            if activity.type == ActivityTypes.invoke:
+                await self._answer_without_sign_in(context)
+                return _SKIP
             return await super()._on_turn_auth_intercept(context, state)
         if activity.type == ActivityTypes.message:
             text = (activity.text or "").strip()
@@ -181,19 +208,15 @@ class AgentAuthorization(Authorization):
             if not MAGIC_CODE.match(text):
                 context.turn_state[_ASKED_AGAIN] = pending.active_handler_id  # see _sign_in_afresh
                 return _RUN
-        elif activity.type == ActivityTypes.invoke and activity.name == "signin/failure":
+        elif activity.name == SIGN_IN_FAILURE:
             await self.sign_out(context, pending.active_handler_id)
             await context.send_activity(FAILED.format(reason=_failure_reason(activity.value)))
-            await _answer_invoke(context, 200)
+            await answer_invoke(context, 200)
             return _SKIP
-        elif activity.type == ActivityTypes.invoke and activity.name == SignInConstants.token_exchange_operation_name:
-            if not await self._claim_exchange(context):
-                await _answer_invoke(context, 200)  # another client's request for this sign-in is being processed
-                return _SKIP
-            result = await super()._on_turn_auth_intercept(context, state)
-            if not result.should_replay:  # not signed in (consent needed): Teams may retry the same id
-                await self._storage.delete([_exchange_claim_key(context)])
-            return result
+        elif activity.name == TOKEN_EXCHANGE:
+            return await self._token_exchange(context, state, self._connection_name(pending.active_handler_id))
+        elif activity.name == VERIFY_STATE:
+            return await self._verify_state(context, state)
         result = await super()._on_turn_auth_intercept(context, state)
         if activity.type == ActivityTypes.message and not result.should_replay:
             still_pending = await self._load_sign_in_state(context)
@@ -203,6 +226,60 @@ class AgentAuthorization(Authorization):
                 await self._save_sign_in_state(context, still_pending)
                 await context.send_activity(WRONG_CODE)
         return result
+
+    async def _token_exchange(self, context: TurnContext, state: TurnState, connection: str) -> _AuthInterceptResult:
+        """Teams SSO, answered as botbuilder's `OAuthPrompt` does: 400 with a `TokenExchangeInvokeResponse` for a value
+        that is no exchange request or names another connection; 412 with one when the token service will not exchange
+        the token (consent missing, or a token it refuses), so Teams falls back to the sign-in card; 200 once signed
+        in. https://learn.microsoft.com/en-us/dotnet/api/microsoft.teams.apps.oauth.tokenexchangeinvokeresponse"""
+        request = _token_exchange_request(context.activity.value)
+        if request is None or request.connection_name != connection:
+            log.info("signin/tokenExchange refused: %s", "malformed value" if request is None else "other connection")
+            detail = EXCHANGE_MALFORMED if request is None else EXCHANGE_OTHER_CONNECTION
+            await _answer_exchange(context, 400, connection, request.id if request else None, detail)
+            return _SKIP
+        if not await self._claim_exchange(context):
+            await answer_invoke(context, 200)  # another client's request for this sign-in is being processed
+            return _SKIP
+        try:
+            result = await super()._on_turn_auth_intercept(context, state)
+        except ClientResponseError:  # the token service refused the token (its own faults are `ServiceFault`s)
+            result = _SKIP
+        if not result.should_replay:  # not signed in: Teams shows the sign-in card, and may retry the same id
+            await _answer_exchange(context, 412, connection, request.id, EXCHANGE_FAILED)
+            await self._storage.delete([_exchange_claim_key(context)])
+        return result
+
+    async def _verify_state(self, context: TurnContext, state: TurnState) -> _AuthInterceptResult:
+        """The code from Teams' sign-in popup: 400 for a value without a state string, 404 when the token service has
+        no token for it (as botbuilder's `OAuthPrompt` answers), 200 once signed in."""
+        value = context.activity.value
+        code = value.get("state") if isinstance(value, dict) else None
+        if not isinstance(code, str) or not 0 < len(code) <= MAX_STATE_LENGTH:
+            log.info("signin/verifyState refused: its value has no state string of at most %d characters",
+                     MAX_STATE_LENGTH)
+            await answer_invoke(context, 400)
+            return _SKIP
+        result = await super()._on_turn_auth_intercept(context, state)
+        if context.turn_state.get(ChannelAdapter.INVOKE_RESPONSE_KEY) is None:
+            await answer_invoke(context, 404)
+        return result
+
+    async def _answer_without_sign_in(self, context: TurnContext) -> None:
+        """A sign-in invoke with no sign-in in progress (it expired, or was cancelled), and nothing exchanged or
+        redeemed: a token exchange gets 412 so Teams falls back to the sign-in card; a code has no sign-in to finish
+        (404); Teams reporting a failed sign-in is acknowledged (200)."""
+        activity = context.activity
+        log.info("%s with no sign-in in progress", activity.name)
+        if activity.name == TOKEN_EXCHANGE:
+            request = _token_exchange_request(activity.value)
+            await _answer_exchange(context, 412, self._connection_name(self.teams_handler_ids[0]),
+                                   request.id if request else None, NO_SIGN_IN)
+        else:
+            await answer_invoke(context, 404 if activity.name == VERIFY_STATE else 200)
+
+    def _connection_name(self, handler_id: str) -> str:
+        return self._handler_settings[handler_id].abs_oauth_connection_name
 
     async def _flow_is_open(self, context: TurnContext, handler_id: str) -> bool:
         """Whether the SDK's OAuth flow behind a pending sign-in can still complete (it expires, our state does not)."""
@@ -247,7 +324,27 @@ def _failure_reason(value: Any) -> str:
     return f": {message}" if isinstance(message, str) and message.strip() else ""
 
 
-async def _answer_invoke(context: TurnContext, status: int) -> None:
-    await context.send_activity(
-        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=status).model_dump(exclude_unset=True))
-    )
+def _token_exchange_request(value: Any) -> TokenExchangeInvokeRequest | None:
+    """`value` as a token exchange request with a token and a connection name, else None."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        request = TokenExchangeInvokeRequest.model_validate(value)
+    except ValidationError:
+        return None
+    return request if request.token and request.connection_name else None
+
+
+async def answer_invoke(context: TurnContext, status: int, body: Any = None) -> None:
+    response = InvokeResponse(status=status, body=body) if body is not None else InvokeResponse(status=status)
+    await context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                         value=response.model_dump(exclude_unset=True)))
+
+
+async def _answer_exchange(context: TurnContext, status: int, connection: str, request_id: str | None,
+                           detail: str) -> None:
+    """A `TokenExchangeInvokeResponse` body as Teams reads it (camelCase, as the SDK's own 412 does not write it)."""
+    body = TokenExchangeInvokeResponse(connection_name=connection, failure_detail=detail)
+    if request_id:
+        body.id = request_id
+    await answer_invoke(context, status, body.model_dump(by_alias=True, exclude_none=True))

@@ -94,7 +94,9 @@ async def test_teams_sso_token_exchange_signs_in_without_a_card(teams: _Bound) -
     await teams.client.wait_for_reply(sent.conversation, is_profile_of("lidia"), timeout=15, after=sent.last)
 
 
-async def test_token_exchange_that_needs_consent_answers_412(teams: _Bound) -> None:
+async def test_token_exchange_that_needs_consent_answers_412_with_a_token_exchange_invoke_response(
+    teams: _Bound
+) -> None:
     sent = await teams.ask_signed_out("isaiah", "/me")
     _oauth_link(sent.replies)
     await teams.client.consent_required("isaiah", True)
@@ -104,6 +106,8 @@ async def test_token_exchange_that_needs_consent_answers_412(teams: _Bound) -> N
         await teams.client.consent_required("isaiah", False)
 
     assert exchanged.status == 412
+    assert exchanged.body == {"id": exchanged.activity["value"]["id"], "connectionName": "graph",
+                              "failureDetail": "The agent is unable to exchange the token. Proceed with regular login."}
 
 
 async def test_duplicate_token_exchanges_from_two_clients_sign_in_once(teams: _Bound) -> None:
