@@ -28,7 +28,7 @@ from microsoft_agents.hosting.core.authorization import (
     ClaimsIdentity,
 )
 from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
-from microsoft_agents.hosting.core.connector import ConnectorClientBase
+from microsoft_agents.hosting.core.connector import ConnectorClientBase, UserTokenClientBase
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.mcs import MCSConnectorClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
@@ -163,16 +163,24 @@ class ConnectorAwareClientFactory(RestChannelServiceClientFactory):
     async def create_connector_client(self, context: TurnContext | None, claims_identity: ClaimsIdentity,
                                       service_url: str, audience: str, scopes: list[str] | None = None,
                                       use_anonymous: bool = False) -> ConnectorClientBase:
-        if context is not None and is_connector_request(context):
-            return MCSConnectorClient(endpoint=service_url, client=connector_session(None, self._ssl))
-        if not service_url or (context is not None and context.activity.is_agentic_request()):
-            return await super().create_connector_client(context, claims_identity, service_url, audience, scopes,
-                                                         use_anonymous)
-        provider = (self._ANONYMOUS_TOKEN_PROVIDER if use_anonymous
-                    else self._connection_manager.get_token_provider(claims_identity, service_url))
-        token = await provider.get_access_token(audience, scopes or claims_identity.get_token_scope())
-        return TeamsConnectorClient(endpoint=service_url, token=token,
-                                    session=connector_session(service_url, self._ssl))
+        """The SDK's adapter asks for this after it made the turn's user token client, and closes that one only once
+        the turn runs: if no connector client can be made, the turn never runs, so it is closed here."""
+        try:
+            if context is not None and is_connector_request(context):
+                return MCSConnectorClient(endpoint=service_url, client=connector_session(None, self._ssl))
+            if not service_url or (context is not None and context.activity.is_agentic_request()):
+                return await super().create_connector_client(context, claims_identity, service_url, audience, scopes,
+                                                             use_anonymous)
+            provider = (self._ANONYMOUS_TOKEN_PROVIDER if use_anonymous
+                        else self._connection_manager.get_token_provider(claims_identity, service_url))
+            token = await provider.get_access_token(audience, scopes or claims_identity.get_token_scope())
+            return TeamsConnectorClient(endpoint=service_url, token=token,
+                                        session=connector_session(service_url, self._ssl))
+        except BaseException:
+            user_token_client = context.services.get(UserTokenClientBase) if context is not None else None
+            if user_token_client is not None:
+                await user_token_client.close()
+            raise
 
     async def create_user_token_client(self, context: TurnContext, claims_identity: ClaimsIdentity,
                                        use_anonymous: bool = False) -> UserTokenClient:

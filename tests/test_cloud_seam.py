@@ -6,11 +6,13 @@ import uuid
 
 import jwt
 import pytest
-from microsoft_agents.activity import load_configuration_from_env
-from microsoft_agents.hosting.core import RestChannelServiceClientFactory
+from microsoft_agents.activity import Activity, load_configuration_from_env
+from microsoft_agents.hosting.core import ClaimsIdentity, RestChannelServiceClientFactory, TurnContext
+from microsoft_agents.hosting.core.connector import UserTokenClientBase
+from microsoft_agents.hosting.core.connector.client import UserTokenClient
 
 from auth.cloud import PUBLIC, USGOV, CloudConfigurationError, cloud_from_settings
-from auth.connections import CloudConnectionManager, build_adapter, build_connections
+from auth.connections import CloudConnectionManager, CloudMsalAuth, build_adapter, build_connections
 from localcloud.launcher import CloudProcess
 
 SERVICE = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
@@ -82,3 +84,26 @@ async def test_the_sdks_msal_connection_gets_a_bot_service_token_from_the_local_
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["aud"] == "https://api.botframework.com"
     assert claims["azp"] == cloud.settings[f"{SERVICE}CLIENTID"]
+
+
+@pytest.mark.parametrize("service_url", ["", "http://127.0.0.1:9/"], ids=["no-service-url", "teams"])
+async def test_a_turn_that_gets_no_connector_client_closes_its_user_token_client(
+    service_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK's adapter made the turn's user token client first and closes it only once the turn runs."""
+    connections = build_connections(load_configuration_from_env(IDENTITY), PUBLIC)
+    adapter = build_adapter(connections, PUBLIC, turn_seconds=8)
+    activity = Activity.model_validate({"type": "message", **({"serviceUrl": service_url} if service_url else {})})
+    context = TurnContext(adapter, activity)
+    user_token_client = UserTokenClient(endpoint="http://127.0.0.1:9/", token="t", app_id="agent")
+    context.services.set(UserTokenClientBase, user_token_client)
+
+    async def entra_is_down(*_: object, **__: object) -> str:
+        raise ConnectionError("Entra ID is unreachable")
+
+    monkeypatch.setattr(CloudMsalAuth, "get_access_token", entra_is_down)
+    with pytest.raises((TypeError, ConnectionError)):
+        await adapter._channel_service_client_factory.create_connector_client(
+            context, ClaimsIdentity({}), service_url, "https://api.botframework.com")
+
+    assert user_token_client.client.closed
