@@ -1,8 +1,14 @@
-"""Structured logs that never carry a secret: one JSON object per line, redacted on every handler.
+"""Structured logs that never carry a secret, nor personal data unless asked: one JSON object per line, redacted on
+every handler.
 
 The redaction sits on the handlers, not on loggers, because a logger's filters do not see records propagated from
 its children (the SDK's, MSAL's, aiohttp's). It rewrites the message, the exception text and the stack, so a token
 inside an exception's message is caught too.
+
+Personal data is what the SDK logs about the user on every Teams turn: the token service's `state` (base64 JSON with
+the user's display name and object id), the Teams user id, and, in dumps and errors, names, object ids and UPNs. It
+is masked unless `LOG_PERSONAL_DATA=true`, by the shapes it comes in (the keys that name it, Teams ids, e-mail
+addresses), since the values themselves are not known in advance.
 """
 
 from __future__ import annotations
@@ -24,6 +30,22 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"|code_verifier|accountkey|sharedaccesssignature|sig)(['\"]?\s*[=:]\s*['\"]?)[^&;\s'\",}]+"),
      rf"\1\2{MASK}"),
 ]
+_PERSONAL_IDS = (r"userId|user_id|aadObjectId|aad_object_id|objectId|object_id|oid|upn|userPrincipalName"
+                 r"|user_principal_name|preferred_username|mail|email|client_info|home_account_id|local_account_id")
+"""Keys of ids; `client_info` is MSAL's (base64 JSON of the object and tenant ids), as are the two account ids."""
+_PERSONAL_KEYS = rf"{_PERSONAL_IDS}|displayName|display_name|givenName|given_name|surname|name|state"
+_BARE_VALUE = r"""(?!['"\s])[^\s&;,'")}\]]+"""
+_PERSONAL_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # The value of a key that names personal data: quoted ('name': 'Adele Vance', name='Adele'), in a query or keyword
+    # argument (userId=29:1abc&…), or an id after a colon in prose (user_id: 29:1abc, …).
+    (re.compile(rf"""(?i)\b({_PERSONAL_KEYS})(['"]?\s*[:=]\s*)(['"])(.*?)\3"""), rf"\1\2\3{MASK}\3"),
+    (re.compile(rf"(?i)\b({_PERSONAL_KEYS})(\s*=\s*){_BARE_VALUE}"), rf"\1\2{MASK}"),
+    (re.compile(rf"(?i)\b({_PERSONAL_IDS})(\s*:\s*){_BARE_VALUE}"), rf"\1\2{MASK}"),
+    # A Teams or Skype user id wherever it stands (29:1Xa…, 8:orgid:…).
+    (re.compile(r"\b(?:29|8:orgid):[A-Za-z0-9_-]+"), MASK),
+    # An e-mail address or UPN.
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"), MASK),
+]
 SECRET_KEY = re.compile(r"(?i)(secret|password|connection_?string|account_?key|private_?key|otlp\w*_headers)")
 """Setting names whose values are secrets."""
 MIN_SECRET_LENGTH = 8
@@ -36,11 +58,12 @@ def secret_values(settings: Mapping[str, str]) -> list[str]:
     return sorted(values, key=len, reverse=True)
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with tokens, credentials and the given secret values replaced by `***`."""
+def redact(text: str, secrets: Iterable[str] = (), personal_data: bool = False) -> str:
+    """`text` with tokens, credentials and the given secret values replaced by `***`, and personal data too unless
+    `personal_data` says it may stay."""
     for secret in secrets:
         text = text.replace(secret, MASK)
-    for pattern, replacement in _PATTERNS:
+    for pattern, replacement in _PATTERNS if personal_data else _PATTERNS + _PERSONAL_PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 
@@ -48,20 +71,21 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 class RedactingFilter(logging.Filter):
     """Rewrites each record in place before any handler formats it."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), personal_data: bool = False) -> None:
         super().__init__()
         self.secrets = list(secrets)
+        self.personal_data = personal_data
         self._formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), self.secrets)
+        record.msg = redact(record.getMessage(), self.secrets, self.personal_data)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = self._formatter.formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, self.secrets)
+            record.exc_text = redact(record.exc_text, self.secrets, self.personal_data)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info, self.secrets)
+            record.stack_info = redact(record.stack_info, self.secrets, self.personal_data)
         return True
 
 
@@ -84,11 +108,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+def keeps_personal_data(settings: Mapping[str, str]) -> bool:
+    """Only `LOG_PERSONAL_DATA=true` (any case) keeps personal data in the logs; anything else masks it."""
+    return (settings.get("LOG_PERSONAL_DATA") or "").strip().lower() == "true"
+
+
 def setup_logging(settings: Mapping[str, str]) -> None:
-    """Log JSON lines to stderr at `LOG_LEVEL` (default INFO), redacting on every root handler."""
+    """Log JSON lines to stderr at `LOG_LEVEL` (default INFO), redacting on every root handler; personal data stays
+    only with `LOG_PERSONAL_DATA=true`."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=(settings.get("LOG_LEVEL") or "INFO").upper(), handlers=[handler], force=True)
-    redacting = RedactingFilter(secret_values(settings))
+    redacting = RedactingFilter(secret_values(settings), keeps_personal_data(settings))
     for root_handler in logging.getLogger().handlers:
         root_handler.addFilter(redacting)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import logging
 import queue
 import re
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from localcloud.channels import teams_user_id
 from localcloud.cloud import Cloud, run_cloud
 from localcloud.launcher import (
     AGENT_LOG_LEVEL,
@@ -23,6 +26,7 @@ from localcloud.launcher import (
     start_azurite,
     start_cloud,
 )
+from localcloud.tenant import USERS
 from tests.support import RunningAgent
 
 ISSUED_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -66,6 +70,40 @@ def no_token_in_any_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
             if ISSUED_TOKEN.search(line):
                 found.append(f"{log_file}:{number}")
     assert not found, f"{len(found)} log lines carry a token: {', '.join(found[:20])}"
+
+
+PERSONAL_DATA = {value: f"{kind} of {user.username}" for user in USERS for kind, value in (
+    ("the display name", user.display_name), ("the UPN", user.user_principal_name), ("the mail", user.mail),
+    ("the object id", user.id), ("the Teams id", teams_user_id(user))) if value}
+"""What identifies a seeded user, and what to call it in a failure message (never the value itself)."""
+_PERSONAL = re.compile("|".join(re.escape(value) for value in sorted(PERSONAL_DATA, key=len, reverse=True)))
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
+"""A run that may be base64 (the token service's `state` is base64 JSON carrying a name and an object id)."""
+
+
+def personal_data_in(line: str) -> set[str]:
+    """What `line` reveals of a seeded user, as is or base64-encoded."""
+    decoded = []
+    for run in _BASE64.findall(line):
+        try:
+            decoded.append(base64.urlsafe_b64decode(run.replace("+", "-").replace("/", "_") + "==").decode(
+                errors="ignore"))
+        except (binascii.Error, ValueError):
+            continue
+    return {PERSONAL_DATA[found] for text in (line, *decoded) for found in _PERSONAL.findall(text)}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_personal_data_in_agent_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fails the session if the log of an agent the tests ran (`agent*.log`, at DEBUG, without LOG_PERSONAL_DATA)
+    names a seeded user: display name, UPN, mail, object id or Teams id, plainly or base64-encoded. Names where and
+    what kind, never the value."""
+    yield
+    found = [f"{log_file}:{number} ({', '.join(sorted(kinds))})"
+             for log_file in sorted(tmp_path_factory.getbasetemp().rglob("agent*.log"))
+             for number, line in enumerate(log_file.read_text(errors="replace").splitlines(), 1)
+             if (kinds := personal_data_in(line))]
+    assert not found, f"{len(found)} agent log lines carry personal data: {'; '.join(found[:20])}"
 
 
 @pytest.fixture(scope="session")

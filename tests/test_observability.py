@@ -27,7 +27,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from bot import create_app
 from localcloud.client import LocalCloudClient
 from localcloud.launcher import ROOT, CloudProcess, free_port, start_agent
-from observability.logs import MASK, JsonFormatter, RedactingFilter, redact, secret_values
+from observability.logs import MASK, JsonFormatter, RedactingFilter, keeps_personal_data, redact, secret_values
 
 # Shaped like tokens and secrets, issued by nobody.
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZGVsZSJ9.c2lnbmF0dXJlLW5vdC1yZWFs"
@@ -57,6 +57,47 @@ def test_redact_masks_the_values_of_secret_settings_only() -> None:
                              "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": "app-id-0000", "FLAG": "true"})
 
     assert redact(f"app app-id-0000 secret {SECRET}.", secrets) == f"app app-id-0000 secret {MASK}."
+
+
+PERSONAL = [
+    ("params: {'userId': '29:1Xa-b_c', 'connectionName': 'graph', 'state': 'eyJjb25uZWN0aW9uTmFtZSI6ICJncmFwaCJ9'}",
+     "params: {'userId': '***', 'connectionName': 'graph', 'state': '***'}"),
+    ("GET /api/usertoken/exchange?userId=29:1Xa&connectionName=graph&state=eyJhIjoxfQ==",
+     "GET /api/usertoken/exchange?userId=***&connectionName=graph&state=***"),
+    ("Getting user token for user_id: 29:1Xa-b, connection: graph",
+     "Getting user token for user_id: ***, connection: graph"),
+    ("ChannelAccount(id='29:1Xa', name='Adele Vance', aad_object_id='43d67fae-f1ee-5f45-ae87-7c8ba155f4a7')",
+     "ChannelAccount(id='***', name='***', aad_object_id='***')"),
+    ('{"from": {"aadObjectId": "43d67fae-f1ee", "name": "Megan Bowen"}}',
+     '{"from": {"aadObjectId": "***", "name": "***"}}'),
+    ("signed in as adele@contoso.onmicrosoft.com", "signed in as ***"),
+    ("reply to 8:orgid:43d67fae-f1ee failed", "reply to *** failed"),
+    ('"client_info": "eyJ1aWQiOiAiNDNkNjdmYWUifQ", "expires_in": 3600', '"client_info": "***", "expires_in": 3600'),
+]
+
+
+@pytest.mark.parametrize("text, kept", PERSONAL, ids=["sdk-params", "token-service-url", "oauth-flow",
+                                                      "channel-account", "activity-json", "upn", "skype-id",
+                                                      "msal-client-info"])
+def test_redact_masks_personal_data_by_default(text: str, kept: str) -> None:
+    assert redact(text) == kept
+
+
+def test_redact_keeps_the_words_around_personal_data() -> None:
+    text = "Loading OAuth flow state from storage; invoke 'signin/verifyState' answered 404 for conversation a:1x"
+
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("text", [text for text, _ in PERSONAL])
+def test_personal_data_stays_when_the_setting_asks_but_tokens_never_do(text: str) -> None:
+    assert redact(f"{text} with {JWT}", personal_data=True) == f"{text} with {MASK}"
+
+
+@pytest.mark.parametrize("value, keeps", [("true", True), ("TRUE ", True), ("false", False), ("", False),
+                                          ("yes", False), (None, False)])
+def test_only_log_personal_data_true_keeps_personal_data(value: str | None, keeps: bool) -> None:
+    assert keeps_personal_data({} if value is None else {"LOG_PERSONAL_DATA": value}) is keeps
 
 
 @pytest.fixture
