@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 
-.PHONY: setup demo test lint typecheck bench bench-long package clean
+.PHONY: setup demo test soak lint typecheck bench bench-long package clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(CHROMIUM) $(EMOJI_FONT)
 
@@ -40,6 +40,10 @@ lint: $(PY_STAMP) $(NODE_STAMP)
 
 test: setup lint
 	$(PY) -m pytest
+
+# The long runs: the fuzzer over 12,000 generated activities (make test sends 1,000), printing what it measured.
+soak: setup
+	FUZZ_CASES=12000 $(PY) -m pytest tests/test_fuzz.py -s
 
 # The Graph layer (issue #3) and the turn benchmark (issue #9): a few minutes; bench-long runs more reps and turns.
 bench: setup

@@ -680,8 +680,12 @@ async def control_errors(request: web.Request, handler: Any) -> web.StreamRespon
         return web.json_response({"error": error.message}, status=error.status)
 
 
+MAX_CONTROL_BODY = 8 * 1024 * 1024
+"""Room for a raw body past the agent's own limit (aiohttp's 1 MiB), so the agent, not the control API, refuses it."""
+
+
 def create_app(cloud: Cloud) -> web.Application:
-    app = web.Application(middlewares=[control_errors])
+    app = web.Application(middlewares=[control_errors], client_max_size=MAX_CONTROL_BODY)
     app[CLOUD] = cloud
     app[LOG] = ActivityLog()
     app[HELD] = HeldTokens()

@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 MASK = "***"
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -89,6 +91,27 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class UnreadableActivityFilter(logging.Filter):
+    """The SDK's `Activity` model logs each body it cannot read at ERROR, with a traceback and the offending values.
+    A caller's malformed body is no fault of the agent's: the record becomes one WARNING that names the fields and
+    what is wrong with them, without their values (which may be personal) or the traceback."""
+
+    SDK_LOGGER = "microsoft_agents.activity.activity"
+    MAX_FIELDS = 5
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if record.name == self.SDK_LOGGER and isinstance(error, ValidationError):
+            problems = [f"{'.'.join(str(part) for part in problem['loc']) or 'the body'}: {problem['msg']}"
+                        for problem in error.errors(include_url=False, include_input=False)]
+            shown = problems[:self.MAX_FIELDS] + ([f"{len(problems) - self.MAX_FIELDS} more"]
+                                                  if len(problems) > self.MAX_FIELDS else [])
+            record.msg, record.args = "The body is not an activity: %s", ("; ".join(shown),)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601), level, logger, message, and the traceback if any."""
 
@@ -121,4 +144,5 @@ def setup_logging(settings: Mapping[str, str]) -> None:
     logging.basicConfig(level=(settings.get("LOG_LEVEL") or "INFO").upper(), handlers=[handler], force=True)
     redacting = RedactingFilter(secret_values(settings), keeps_personal_data(settings))
     for root_handler in logging.getLogger().handlers:
+        root_handler.addFilter(UnreadableActivityFilter())
         root_handler.addFilter(redacting)

@@ -21,13 +21,23 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from microsoft_agents.activity import Activity
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from pydantic import ValidationError
 
 from bot import create_app
 from localcloud.client import LocalCloudClient
 from localcloud.launcher import ROOT, CloudProcess, free_port, start_agent
-from observability.logs import MASK, JsonFormatter, RedactingFilter, keeps_personal_data, redact, secret_values
+from observability.logs import (
+    MASK,
+    JsonFormatter,
+    RedactingFilter,
+    UnreadableActivityFilter,
+    keeps_personal_data,
+    redact,
+    secret_values,
+)
 
 # Shaped like tokens and secrets, issued by nobody.
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZGVsZSJ9.c2lnbmF0dXJlLW5vdC1yZWFs"
@@ -107,6 +117,7 @@ def log_stream() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(UnreadableActivityFilter())
     handler.addFilter(RedactingFilter([SECRET]))
     logger = logging.getLogger(f"test.observability.{id(stream)}")
     logger.propagate = False
@@ -141,6 +152,24 @@ def test_tokens_in_arguments_and_exceptions_never_reach_the_log(log_stream: tupl
     assert JWT not in written and "eyJ" not in written and SECRET not in written
     assert "turn failed for Bearer ***" in json.loads(written)["message"]
     assert "ValueError: could not exchange *** with ***" in json.loads(written)["exception"]
+
+
+def test_a_body_the_sdk_cannot_read_is_one_warning_naming_its_fields_without_values_or_traceback(
+    log_stream: tuple[logging.Logger, io.StringIO]
+) -> None:
+    logger, stream = log_stream
+    sdk = logging.getLogger(UnreadableActivityFilter.SDK_LOGGER)
+    sdk.addHandler(logger.handlers[0])
+    try:
+        with pytest.raises(ValidationError):
+            Activity.model_validate({"type": 5, "from": {"id": 3, "name": "Adele Vance"}, "conversation": {"id": ""}})
+    finally:
+        sdk.removeHandler(logger.handlers[0])
+
+    [entry] = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert entry["level"] == "WARNING" and "exception" not in entry
+    assert entry["message"] == ("The body is not an activity: type: Input should be a valid string; from.id: Input "
+                                "should be a valid string; conversation.id: String should have at least 1 character")
 
 
 async def test_readyz_is_503_while_the_graph_warm_up_runs_then_200(cloud: CloudProcess) -> None:
