@@ -318,18 +318,40 @@ async def _activity_body(request: web.Request) -> tuple[dict[str, Any], Activity
         raise Refused(400, "the body is not JSON") from None
     if not isinstance(body, dict):
         raise Refused(400, "the body is not a JSON object")
+    if _depth(body) > MAX_DEPTH:
+        raise Refused(400, f"the body is nested deeper than {MAX_DEPTH} levels")
     try:
         activity = Activity.model_validate(body)
-    except (ValidationError, RecursionError) as error:
+    except (ValidationError, ValueError, TypeError, RecursionError) as error:  # ChannelId raises TypeError
         raise Refused(400, f"the activity's {_first_field(error)} is not valid") from None
     conversation_id = activity.conversation.id if activity.conversation else None
-    for field, value in (("type", activity.type), ("conversation.id", conversation_id),
-                         ("serviceUrl", activity.service_url)):
+    required = [("type", activity.type), ("conversation.id", conversation_id), ("serviceUrl", activity.service_url),
+                ("channelId", activity.channel_id), ("recipient.id", activity.recipient and activity.recipient.id)]
+    if not (activity.recipient and activity.recipient.role == RoleTypes.connector_user):  # there the token's user
+        required.append(("from.id", activity.from_property and activity.from_property.id))  # becomes `from`
+    for field, value in required:
         if not isinstance(value, str) or not value.strip():
             raise Refused(400, f"the activity has no {field}")
     if urlsplit(activity.service_url or "").scheme not in ("https", "http"):
         raise Refused(400, "the activity's serviceUrl is not an http(s) URL")
     return body, activity
+
+
+MAX_DEPTH = 64
+"""How deeply a body may nest: Teams' and Copilot Studio's activities (card data included) stay far below it, while
+the SDK fails to serialize a reply whose recipient (the activity's `from`) nests a few hundred levels deep."""
+
+
+def _depth(value: Any) -> int:
+    """How many arrays and objects deep `value` goes, without recursion."""
+    deepest, level = 0, [(value, 1)]
+    while level:
+        node, depth = level.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            level.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _first_field(error: Exception) -> str:
