@@ -104,8 +104,10 @@ def register_command(app: AgentApplication[TurnState], services: Services, name:
 
         return route
 
-    app.add_route(lambda context: is_connector_request(context) and selects(context), run_with(CONNECTOR_HANDLER),
-                  rank=RouteRank.FIRST, auth_handlers=[CONNECTOR_HANDLER])
+    # Routes of equal rank come in no set order: a service principal's call is left to its own answer explicitly.
+    app.add_route(lambda context: is_connector_request(context) and not is_service_principal_call(context)
+                  and selects(context), run_with(CONNECTOR_HANDLER), rank=RouteRank.FIRST,
+                  auth_handlers=[CONNECTOR_HANDLER])
     app.add_route(lambda context: not is_connector_request(context) and selects(context), run_with(TEAMS_HANDLER),
                   auth_handlers=[TEAMS_HANDLER])
 
