@@ -92,24 +92,15 @@ class RedactingFilter(logging.Filter):
 
 
 class UnreadableActivityFilter(logging.Filter):
-    """The SDK's `Activity` model logs each body it cannot read at ERROR, with a traceback and the offending values.
-    A caller's malformed body is no fault of the agent's: the record becomes one WARNING that names the fields and
-    what is wrong with them, without their values (which may be personal) or the traceback."""
+    """Drops the record the SDK's `Activity` model writes for each body it cannot read: an ERROR with a traceback and
+    the offending values (which may be personal). Whoever validates catches the error and says once what it refused
+    (`auth.incoming` logs one line naming the field); a caller's malformed body is no fault of the agent's."""
 
     SDK_LOGGER = "microsoft_agents.activity.activity"
-    MAX_FIELDS = 5
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if record.name == self.SDK_LOGGER and isinstance(error, ValidationError):
-            problems = [f"{'.'.join(str(part) for part in problem['loc']) or 'the body'}: {problem['msg']}"
-                        for problem in error.errors(include_url=False, include_input=False)]
-            shown = problems[:self.MAX_FIELDS] + ([f"{len(problems) - self.MAX_FIELDS} more"]
-                                                  if len(problems) > self.MAX_FIELDS else [])
-            record.msg, record.args = "The body is not an activity: %s", ("; ".join(shown),)
-            record.exc_info = record.exc_text = None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
+        return not (record.name == self.SDK_LOGGER and isinstance(error, ValidationError))
 
 
 class JsonFormatter(logging.Formatter):
