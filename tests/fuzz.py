@@ -16,7 +16,7 @@ import random
 import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 SIGN_IN_INVOKES = ("signin/verifyState", "signin/tokenExchange", "signin/failure")
 INVOKE_NAMES = SIGN_IN_INVOKES + (
@@ -72,8 +72,8 @@ class Case:
     number: int
     kind: str
     """What was generated, e.g. `teams invoke task/fetch` or `teams message, from.id deleted`."""
-    channel: str
-    """`teams` or `copilot`: whose credentials the local cloud sends it with."""
+    channel: Literal["teams", "copilot"]
+    """Whose credentials the local cloud sends it with."""
     user: str
     """The seeded user the body is about (a Copilot Studio body carries their token)."""
     body: Any = None
@@ -113,7 +113,7 @@ class Generator:
         pick = self.random.random()
         if pick < 0.04:
             return self._not_an_activity(number)
-        channel = "copilot" if pick < 0.16 else "teams"
+        channel: Literal["teams", "copilot"] = "copilot" if pick < 0.16 else "teams"
         user = self._user(channel)
         kind, body = self._activity(channel, user)
         name = body.get("name")
@@ -169,7 +169,7 @@ class Generator:
             body["membersAdded"] = self.random.choice([[body["recipient"]], [body["from"]], [body["recipient"],
                                                                                               body["from"]], []])
         if kind == "messageReaction":
-            body["reactionsAdded"] = [{"type": self.random.choice(["like", "heart", "laugh", ""])}]
+            body["reactionsAdded"] = [{"type": self.random.choice(["like", "heart", "laugh", "surprised"])}]
         if kind == "installationUpdate":
             body["action"] = self.random.choice(["add", "remove", "add-upgrade", "zzz"])
         if kind == "invoke":
@@ -263,8 +263,10 @@ class Generator:
         roll = self.random.random()
         if roll < 0.3:
             return f"{path} deleted", _without(body, path)
-        if roll < 0.7:
+        if roll < 0.7 or path in _CHANNEL_ASSIGNED:
             value = self._junk(1)
+            while path in _CHANNEL_ASSIGNED and isinstance(value, str):
+                value = self._junk(1)
             return f"{path} a {type(value).__name__}", _with(body, path, value)
         if roll < 0.85:
             return f"{path} huge", _with(body, path, "é" * HUGE if self.random.random() < 0.5 else [0] * (HUGE // 4))
@@ -315,6 +317,9 @@ _PATHS = ("type", "id", "timestamp", "localTimestamp", "localTimezone", "service
           "channelData", "channelData.tenant", "entities", "text", "textFormat", "locale", "value", "name",
           "attachments", "deliveryMode", "replyToId", "membersAdded", "callerId", "relatesTo", "unknownField")
 """Where a mutation lands."""
+_CHANNEL_ASSIGNED = frozenset({"conversation.id"})
+"""Ids the channel assigns and resolves replies by: mistyped or missing, never another string, since a channel signs
+only activities of conversations it holds (and replies to one it does not hold fail at the channel)."""
 _TOUR: tuple[tuple[str, str | None], ...] = (*((kind, None) for kind in ACTIVITY_TYPES if kind != "invoke"),
                                             *(("invoke", name) for name in INVOKE_NAMES))
 
