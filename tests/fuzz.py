@@ -317,7 +317,7 @@ _PATHS = ("type", "id", "timestamp", "localTimestamp", "localTimezone", "service
           "channelData", "channelData.tenant", "entities", "text", "textFormat", "locale", "value", "name",
           "attachments", "deliveryMode", "replyToId", "membersAdded", "callerId", "relatesTo", "unknownField")
 """Where a mutation lands."""
-_CHANNEL_ASSIGNED = frozenset({"conversation.id"})
+_CHANNEL_ASSIGNED = frozenset({"id", "conversation.id"})
 """Ids the channel assigns and resolves replies by: mistyped or missing, never another string, since a channel signs
 only activities of conversations it holds (and replies to one it does not hold fail at the channel)."""
 _TOUR: tuple[tuple[str, str | None], ...] = (*((kind, None) for kind in ACTIVITY_TYPES if kind != "invoke"),

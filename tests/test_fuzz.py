@@ -8,6 +8,7 @@ traceback or unclosed session in the agent's log, and memory and open descriptor
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections import Counter
@@ -41,6 +42,11 @@ TURN_SECONDS = 15
 SIGNED_IN = "patti"
 SIGN_IN_STATUSES = {"signin/verifyState": {200, 400, 404}, "signin/tokenExchange": {200, 400, 412},
                     "signin/failure": {200}}
+REQUIRED = {"teams": ("type", "serviceUrl", "channelId", "conversation", "conversation.id", "recipient",
+                      "recipient.id", "from", "from.id"),
+            "copilot": ("type", "serviceUrl", "channelId", "conversation", "conversation.id", "recipient",
+                        "recipient.id")}
+"""Fields without which the ingress refuses an activity (400); on the connector the token's user becomes `from`."""
 LOG_PROBLEMS = ("Traceback", '"exception":', "Unclosed client session", "Unclosed connector", "turn failed")
 
 
@@ -171,11 +177,14 @@ def _allows_501(case: Case) -> bool:
 
 
 def _expected(case: Case) -> set[int] | None:
-    """The statuses an unchanged activity may get; None where only "no 5xx but a protocol 501" is asserted."""
+    """The statuses an unchanged activity may get, and the 400 of a body the ingress refuses; None where only "no 5xx
+    but a protocol 501" is asserted."""
     if case.raw is not None:
-        return {400, 413, 415}
+        return {400, 413}
     if case.mutated:
-        return None
+        refused = any(case.kind.endswith(f", {field} deleted") for field in REQUIRED[case.channel]) or \
+            " nested " in case.kind
+        return {400} if refused else None
     body = case.body
     streamed_or_replied = body.get("deliveryMode") in ("expectReplies", "stream")
     if streamed_or_replied:
@@ -186,6 +195,23 @@ def _expected(case: Case) -> set[int] | None:
     if body.get("type") == "invoke":
         return {501}
     return {202}
+
+
+def _problem_lines(log: str) -> list[str]:
+    """Where the first problems in the log come from: logger and last line of the exception, never the values."""
+    found = []
+    for line in log.splitlines():
+        if not any(problem in line for problem in LOG_PROBLEMS):
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            found.append(line[:120])
+        else:
+            found.append(f"{entry['logger']}: {(entry.get('exception') or entry['message']).splitlines()[-1][:120]}")
+        if len(found) == 3:
+            break
+    return found
 
 
 def _summary(answers: list[Answer]) -> str:
@@ -233,7 +259,17 @@ def test_each_genuine_activity_gets_the_status_its_kind_has(fuzz_run: FuzzRun) -
 def test_nothing_a_caller_sent_left_a_traceback_or_an_unclosed_session(fuzz_run: FuzzRun) -> None:
     problems = {problem: fuzz_run.log.count(problem) for problem in LOG_PROBLEMS}
 
-    assert not any(problems.values()), problems
+    assert not any(problems.values()), f"{problems}; first: {_problem_lines(fuzz_run.log)}"
+
+
+def test_each_refused_body_is_one_log_line_saying_what_is_wrong(fuzz_run: FuzzRun) -> None:
+    """The ingress's line for a body that is no readable activity, the sign-in's for an invoke value it refuses."""
+    entries = [json.loads(line) for line in fuzz_run.log.splitlines() if line.startswith("{")]
+    refusals = [entry["message"] for entry in entries
+                if entry["message"].startswith("Refused a request to /api/messages (400): ")
+                or (entry["logger"] == "auth.sign_in" and " refused: " in entry["message"])]
+
+    assert len(refusals) == sum(answer.status == 400 for answer in fuzz_run.answers)
 
 
 def test_every_answer_comes_within_the_time_bot_service_gives_a_turn(fuzz_run: FuzzRun) -> None:
