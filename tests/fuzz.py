@@ -5,8 +5,8 @@ ones, commands with odd arguments, card actions, `signin/verifyState` and `signi
 (after a sign-in started and with none), Teams and Copilot Studio connector shapes; then fields deleted, mistyped,
 huge or deeply nested, and bodies that are no activity at all. The same seed and count give the same cases anywhere.
 
-Invoke names: Teams' (https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/conversations/
-bot-invoke-activity) and those the SDK's `ActivityHandler` routes.
+Invoke names: those the SDK's `ActivityHandler` routes, and Teams':
+https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/conversations/bot-invoke-activity
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import random
 import string
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Literal
 
 SIGN_IN_INVOKES = ("signin/verifyState", "signin/tokenExchange", "signin/failure")
@@ -86,14 +86,6 @@ class Case:
         """Keyword arguments of `LocalCloudClient.raw`."""
         sent: dict[str, Any] = {"raw": self.raw} if self.raw is not None else {"body": self.body}
         return {**sent, "content_type": self.content_type}
-
-
-@dataclass
-class _Weighted:
-    choices: list[tuple[int, Callable[[], Any]]] = field(default_factory=list)
-
-    def add(self, weight: int, make: Callable[[], Any]) -> None:
-        self.choices.append((weight, make))
 
 
 class Generator:
