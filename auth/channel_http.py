@@ -8,6 +8,9 @@ SDK's own error text, or the channel got a 500. The sessions built here carry th
   while the turn's reply time lasts. Teams asks bots to back off and retry 429s with jitter, and to retry 412, 502 and
   504 as well (https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/rate-limit); 500 and 503 are
   retried too, since nothing was delivered. Then `ReplyUndelivered`: there is nobody left to tell.
+- a call of the Bot Connector stays under the serviceUrl the channel's token vouched for (`auth.incoming`): the SDK puts
+  the activity's conversation and activity ids into the path unquoted, so an id holding `..`, `/` or `?` could
+  otherwise point the agent's authenticated call at another path of that host.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import ssl
 import aiohttp
 import stamina
 from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, ClientSession
+from yarl import URL
 
 from hosting import deadline
 from hosting.faults import TOKEN_SERVICE, ReplyUndelivered, ServiceUnavailable, fault_for, is_fault_status, retry_after
@@ -26,6 +30,8 @@ CALL_TIMEOUT = 10.0
 """Seconds for one call outside a turn (inside one, the turn's deadline decides)."""
 REPLY_ATTEMPTS = 4
 REPLY_RETRYABLE = frozenset({412, 429, 500, 502, 503, 504})
+CONNECTOR_QUERY = frozenset({"isTargetedActivity"})
+"""The only query parameter the SDK's Bot Connector client sends."""
 BACKOFF_MAX = 1.0
 """The longest backoff between two attempts at a reply (without `Retry-After`): a turn has seconds, not minutes."""
 
@@ -39,8 +45,11 @@ def token_service_session(endpoint: str, context: ssl.SSLContext) -> ClientSessi
 def connector_session(endpoint: str | None, context: ssl.SSLContext) -> ClientSession:
     """A connector client's session (Bot Connector, or Copilot Studio's callback with `endpoint` None): replies
     retried within the turn's deadline, then `ReplyUndelivered`."""
-    return ClientSession(base_url=_with_slash(endpoint) if endpoint else None,
-                         connector=aiohttp.TCPConnector(ssl=context), middlewares=(_retried_reply,))
+    if endpoint is None:
+        return ClientSession(connector=aiohttp.TCPConnector(ssl=context), middlewares=(_retried_reply,))
+    base = _with_slash(endpoint)
+    return ClientSession(base_url=base, connector=aiohttp.TCPConnector(ssl=context),
+                         middlewares=(_confined_to(URL(base)), _retried_reply))
 
 
 def _with_slash(endpoint: str) -> str:
@@ -57,6 +66,19 @@ async def _token_service_faults(request: ClientRequest, handler: ClientHandlerTy
         response.release()
         raise fault_for(TOKEN_SERVICE, response.status, response.headers)
     return response
+
+
+def _confined_to(base: URL) -> aiohttp.ClientMiddlewareType:
+    """Refuses any call outside `base`'s Bot Connector API (`{base}v3/...`, no query but the SDK's own)."""
+    api = f"{base.path}v3/"
+
+    async def confine(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        url = request.url
+        if url.origin() != base.origin() or not url.path.startswith(api) or not set(url.query) <= CONNECTOR_QUERY:
+            raise ReplyUndelivered(f"{request.method} to {url.path!r} is outside the vouched-for serviceUrl")
+        return await handler(request)
+
+    return confine
 
 
 class _Refused(Exception):

@@ -421,3 +421,18 @@ async def test_readiness_waits_for_the_signing_keys(agent: TestClient) -> None:
     response = await agent.get("/readyz")
 
     assert response.status == 200
+
+
+async def test_a_reply_never_leaves_the_vouched_for_service_url_whatever_the_activitys_ids(
+        agent: TestClient, threaded_cloud: Cloud, caplog: pytest.LogCaptureFixture) -> None:
+    minter = Minter(threaded_cloud)  # a genuine channel token, replayed on a body whose ids walk out of the API
+    activity = teams_activity(minter, text="help", id="1?admin=true",
+                              conversation={"id": "../../../internal/admin", "conversationType": "personal"})
+    before = {(row["method"], row["path"]) for row in threaded_cloud.traffic.snapshot() if row["service"] == "channels"}
+
+    response = await agent.post("/api/messages", json=activity, headers=bearer(minter.channel_token()))
+
+    assert response.status in (200, 202)
+    called = {(row["method"], row["path"]) for row in threaded_cloud.traffic.snapshot() if row["service"] == "channels"}
+    assert all(path.startswith("/teams/v3/") for _, path in called - before)
+    assert "outside the vouched-for serviceUrl" in caplog.text
