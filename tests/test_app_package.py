@@ -21,6 +21,7 @@ from tools.package import (
     CLIENTID_KEY,
     ROOT,
     PackageError,
+    copilot_agent_errors,
     fill_manifest,
     load_settings,
     project_version,
@@ -106,15 +107,43 @@ def test_manifest_is_filled_from_the_settings(manifest: dict[str, Any]) -> None:
     assert manifest["id"] == manifest["bots"][0]["botId"] == APP_ID
     assert manifest["webApplicationInfo"] == {"id": APP_ID, "resource": f"api://botid-{APP_ID}"}
     assert manifest["version"] == project_version()
-    assert manifest["bots"][0]["scopes"] == ["personal", "team", "groupChat"]
+    assert manifest["bots"][0]["scopes"] == ["personal", "team", "groupChat", "copilot"]
     assert manifest["validDomains"] == ["token.botframework.com", "api.botframework.com"]
 
 
-def test_manifest_lists_the_agents_commands(manifest: dict[str, Any]) -> None:
-    (command_list,) = manifest["bots"][0]["commandLists"]
+def test_manifest_lists_the_agents_commands_in_teams(manifest: dict[str, Any]) -> None:
+    (command_list,) = [listing for listing in manifest["bots"][0]["commandLists"] if "personal" in listing["scopes"]]
     assert [command["title"] for command in command_list["commands"]] == [entry.command for entry in COMMANDS]
     assert all(command["description"] for command in command_list["commands"])
-    assert command_list["scopes"] == manifest["bots"][0]["scopes"]
+    assert command_list["scopes"] == ["personal", "team", "groupChat"]
+
+
+def test_manifest_declares_the_agent_to_microsoft_365_copilot_as_a_custom_engine_agent(
+    manifest: dict[str, Any],
+) -> None:
+    assert manifest["copilotAgents"] == {"customEngineAgents": [{"id": APP_ID, "type": "bot"}]}
+    assert schema_errors(manifest) == [] and copilot_agent_errors(manifest) == []
+
+
+def test_copilot_offers_conversation_starters_for_the_three_commands(manifest: dict[str, Any]) -> None:
+    (starters,) = [listing for listing in manifest["bots"][0]["commandLists"] if listing["scopes"] == ["copilot"]]
+    assert len(starters["commands"]) == 3 and all(command["description"] for command in starters["commands"])
+
+
+def test_a_custom_engine_agent_that_is_no_personal_bot_of_the_app_is_refused(manifest: dict[str, Any]) -> None:
+    elsewhere = json.loads(json.dumps(manifest))
+    elsewhere["copilotAgents"]["customEngineAgents"][0]["id"] = "5a2c6b1e-8d4a-4c7e-9b25-6a1d0e7f4c94"
+    team_only = json.loads(json.dumps(manifest))
+    team_only["bots"][0]["scopes"] = ["team"]
+    where = "/copilotAgents/customEngineAgents/0/id"
+    assert [error.split(":")[0] for error in copilot_agent_errors(elsewhere)] == [where]
+    assert [error.split(":")[0] for error in copilot_agent_errors(team_only)] == [where]
+
+
+def test_the_schema_refuses_a_custom_engine_agent_section_it_does_not_know(manifest: dict[str, Any]) -> None:
+    broken = json.loads(json.dumps(manifest))
+    broken["copilotAgents"]["customEngineAgents"][0]["type"] = "model"
+    assert [error.split(":")[0] for error in schema_errors(broken)] == ["/copilotAgents/customEngineAgents/0/type"]
 
 
 def test_valid_domains_name_the_configured_clouds_token_service() -> None:

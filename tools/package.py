@@ -3,8 +3,9 @@
     python -m tools.package [--env-file .env] [--out dist/appPackage.zip]
 
 Settings are read as the agent reads them (the environment wins over the env file). The filled manifest is checked
-against the official schema from npm `@microsoft/app-manifest` before anything is written; the icons are drawn here,
-so no binary file lives in git.
+against the official schema from npm `@microsoft/app-manifest` (its `copilotAgents` section declares the agent to
+Microsoft 365 Copilot as a custom engine agent) before anything is written; the icons are drawn here, so no binary
+file lives in git.
 """
 
 from __future__ import annotations
@@ -99,10 +100,21 @@ def schema_errors(manifest: Mapping[str, Any]) -> list[str]:
                   for error in validator.iter_errors(manifest))
 
 
+def copilot_agent_errors(manifest: Mapping[str, Any]) -> list[str]:
+    """What the schema cannot say about `copilotAgents.customEngineAgents`: a `bot` agent's id must be a bot of this
+    app with the personal scope ("root copilot agents custom engine agents",
+    https://learn.microsoft.com/microsoft-365/extensibility/schema/root-copilot-agents-custom-engine-agents)."""
+    bots = {bot.get("botId"): bot for bot in manifest.get("bots", [])}
+    agents = manifest.get("copilotAgents", {}).get("customEngineAgents", [])
+    return [f"/copilotAgents/customEngineAgents/{index}/id: {agent.get('id')} is not a bot of this app with the "
+            "personal scope" for index, agent in enumerate(agents)
+            if agent.get("type") == "bot" and "personal" not in bots.get(agent.get("id"), {}).get("scopes", [])]
+
+
 def build_package(settings: Mapping[str, str], out: Path) -> Path:
     """Fill, validate and zip the manifest with its two icons at the zip's root."""
     manifest = fill_manifest(settings)
-    errors = schema_errors(manifest)
+    errors = schema_errors(manifest) + copilot_agent_errors(manifest)
     if errors:
         raise PackageError(f"The manifest breaks the Teams v{manifest['manifestVersion']} schema:\n  "
                            + "\n  ".join(errors))
