@@ -26,6 +26,9 @@ from graph.errors import GraphError, SignInRequired
 from hosting.faults import ReplyUndelivered, ServiceFault
 from observability import command_span
 
+from . import progress
+from .intents import Understood, understand
+
 log = logging.getLogger(__name__)
 
 TEAMS_HANDLER = "GRAPH"
@@ -56,17 +59,27 @@ class Command:
 
 
 def parse_command(context: TurnContext) -> Command | None:
-    """The command in a message: typed (`/calendar tomorrow`, `Calendar tomorrow`, `<at>Agent</at> files budget`)
-    or sent by a card button (`value.command`, with the button's other data)."""
+    """The command in a message: a slash command as typed (`/calendar tomorrow`, `<at>Agent</at> /files budget`) or
+    sent by a card button (`value.command`, with the button's other data), else what plain words ask for
+    (`Calendar tomorrow`, `what's on my calendar tomorrow?`: `skills/intents.py`); None when they ask nothing clear."""
     activity = context.activity
     if activity.type != ActivityTypes.message:
         return None
     value = activity.value if isinstance(activity.value, dict) else {}
-    text = value.get("command") if isinstance(value.get("command"), str) else activity.text
-    words = _LEADING_MENTIONS.sub("", text or "").strip().split(maxsplit=1)
-    if not words:
+    button = value.get("command") if isinstance(value.get("command"), str) else None
+    text = _LEADING_MENTIONS.sub("", button or activity.text or "").strip()
+    if not text:
         return None
-    return Command(name=words[0].lstrip("/").lower(), args=words[1].strip() if len(words) > 1 else "", value=value)
+    if button is not None or text.startswith("/"):
+        words = text.split(maxsplit=1)
+        return Command(name=words[0].lstrip("/").lower(), args=words[1].strip() if len(words) > 1 else "", value=value)
+    meaning = understand(text)
+    return Command(meaning.name, meaning.args, value) if isinstance(meaning, Understood) else None
+
+
+def typed_text(context: TurnContext) -> str:
+    """What the user typed, without the agent's leading @mention."""
+    return _LEADING_MENTIONS.sub("", context.activity.text or "").strip()
 
 
 @dataclass(frozen=True)
@@ -77,12 +90,14 @@ class Services:
     auth: AgentAuthorization
 
 
-SkillHandler = Callable[[TurnContext, Command, str], Awaitable[None]]
-"""A command's work: the turn, the command, and a Graph token for the user."""
+SkillHandler = Callable[[TurnContext, Command, str], Awaitable[Activity]]
+"""A command's work: from the turn, the command and a Graph token for the user, the answer to send."""
 
 
-def register_command(app: AgentApplication[TurnState], services: Services, name: str, handler: SkillHandler) -> None:
-    """Route `name` on both paths (see the module docstring); `handler` gets a Graph token for the user."""
+def register_command(app: AgentApplication[TurnState], services: Services, name: str, handler: SkillHandler,
+                     working: str) -> None:
+    """Route `name` on both paths (see the module docstring); `handler` gets a Graph token for the user, and while it
+    works the user sees `working` (`Reading your calendar…`) or a typing indicator (`skills/progress.py`)."""
 
     def selects(context: TurnContext) -> bool:
         command = parse_command(context)
@@ -97,10 +112,13 @@ def register_command(app: AgentApplication[TurnState], services: Services, name:
                 if not token:
                     await reply_with_error(context, services, SignInRequired(), command, handler_id)
                     return
+                await progress.show_progress(context, working)
                 try:
-                    await handler(context, command, token)
+                    reply = await handler(context, command, token)
                 except GraphError as error:
                     await reply_with_error(context, services, error, command, handler_id)
+                    return
+                await progress.answer(context, reply)
 
         return route
 
@@ -144,7 +162,7 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
         if context.activity.type == ActivityTypes.event:
             await context.send_activity(end_of_conversation({"error": "unavailable", "message": message}))
         else:
-            await context.send_activity(message)
+            await progress.answer(context, Activity(type=ActivityTypes.message, text=message))  # ends an open stream
     except ReplyUndelivered as undelivered:
         log.warning("the apology was not delivered either (%s)", undelivered)
 
@@ -160,12 +178,12 @@ async def reply_with_error(context: TurnContext, services: Services, error: Grap
     """The one place a Graph failure becomes a reply. A rejected Teams token is signed out, so asking again signs in."""
     log.info("%s failed: %s", command.name, type(error).__name__)
     if isinstance(error, SignInRequired) and handler_id == CONNECTOR_HANDLER:
-        await context.send_activity(CONNECTOR_TOKEN_REJECTED)
+        await progress.answer(context, Activity(type=ActivityTypes.message, text=CONNECTOR_TOKEN_REJECTED))
         return
     if isinstance(error, SignInRequired):
         await services.auth.sign_out_everywhere(context)
     typed = f"/{command.name} {command.args}".strip()
-    await context.send_activity(card_activity(error_card(error, typed), error_text(error, typed)))
+    await progress.answer(context, card_activity(error_card(error, typed), error_text(error, typed)))
 
 
 def end_of_conversation(value: dict[str, Any]) -> Activity:

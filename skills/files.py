@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
 from cards.common import card_activity
@@ -14,13 +15,13 @@ from .commands import Command, Services, register_command
 
 
 def register(app: AgentApplication[TurnState], services: Services) -> None:
-    async def files(context: TurnContext, command: Command, token: str) -> None:
+    async def files(_context: TurnContext, command: Command, token: str) -> Activity:
         start = page_start(command.value)
         if command.args:
             page = await search_files(services.graph, token, command.args, start)
         else:
             page = await recent_files(services.graph, token, start)
         now = datetime.now(UTC)
-        await context.send_activity(card_activity(files_card(page, now), files_text(page, now)))
+        return card_activity(files_card(page, now), files_text(page, now))
 
-    register_command(app, services, "files", files)
+    register_command(app, services, "files", files, working="Looking through your files…")

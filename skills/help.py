@@ -1,13 +1,20 @@
-"""`/help`, the welcome on install, and the answer to anything the agent does not understand."""
+"""`/help`, the welcome on install, and the answer to anything no command took: the help card, with one suggestion of
+what the user may have meant, or a question when plain words could mean two things (`skills/intents.py`)."""
 
 from __future__ import annotations
 
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
 from cards.common import card_activity
-from cards.help import help_card, help_text
+from cards.help import Suggestion, help_card, help_text, question_card, question_text
+
+from . import phrases
+from .commands import typed_text
+from .intents import NotUnderstood, Unclear, Understood, understand
 
 WELCOME = "Hi! I bring your Microsoft 365 profile, calendar and files into this chat."
+NOT_UNDERSTOOD = "Sorry, I didn't get that."
+WHICH = "Which did you mean?"
 
 
 def register(app: AgentApplication[TurnState]) -> None:
@@ -24,4 +31,25 @@ def register(app: AgentApplication[TurnState]) -> None:
 
     @app.message()
     async def help_reply(context: TurnContext, _state: TurnState) -> None:
-        await context.send_activity(card_activity(help_card(), help_text()))
+        typed = typed_text(context)
+        meaning = understand(typed.lstrip("/")) if typed else Understood(phrases.HELP)
+        if isinstance(meaning, Unclear):
+            choices = [suggestion(choice) for choice in meaning.choices]
+            await context.send_activity(card_activity(question_card(WHICH, choices), question_text(WHICH, choices)))
+            return
+        guess = meaning.suggestion if isinstance(meaning, NotUnderstood) else meaning
+        if guess.name == phrases.HELP:
+            await context.send_activity(card_activity(help_card(), help_text()))
+            return
+        offered = suggestion(guess)  # not understood, or an unknown slash command that plain words would have run
+        await context.send_activity(card_activity(help_card(NOT_UNDERSTOOD, offered),
+                                                  help_text(NOT_UNDERSTOOD, offered)))
+
+
+def suggestion(meaning: Understood) -> Suggestion:
+    """A command offered to the user, named in their words (`phrases.SUGGESTIONS`)."""
+    command = f"/{meaning.name} {meaning.args}".strip()
+    label = phrases.SUGGESTIONS.get((meaning.name, meaning.args))
+    if label is None:
+        label = f"Find “{meaning.args}”" if meaning.name == phrases.FILES else command
+    return Suggestion(label, command)

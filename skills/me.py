@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
 from cards.common import card_activity
@@ -12,8 +13,8 @@ from .commands import Command, Services, register_command
 
 
 def register(app: AgentApplication[TurnState], services: Services) -> None:
-    async def me(context: TurnContext, _command: Command, token: str) -> None:
+    async def me(_context: TurnContext, _command: Command, token: str) -> Activity:
         profile = await get_profile(services.graph, token)
-        await context.send_activity(card_activity(profile_card(profile), profile_text(profile)))
+        return card_activity(profile_card(profile), profile_text(profile))
 
-    register_command(app, services, "me", me)
+    register_command(app, services, "me", me, working="Reading your profile…")

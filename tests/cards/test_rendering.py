@@ -22,7 +22,7 @@ from cards.calendar import calendar_card, calendar_text
 from cards.common import Card
 from cards.errors import error_card, error_text
 from cards.files import files_card, files_text
-from cards.help import help_card, help_text
+from cards.help import Suggestion, help_card, help_text, question_card, question_text
 from cards.profile import profile_card, profile_text
 from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermission, NotAGraphLink, SignInRequired
 from graph.models import CalendarEvent, DriveItem, Presence
@@ -66,6 +66,9 @@ DECK = DriveItem(id="4", name="Offsite.pptx", kind="powerpoint", size=48_000_000
                  modified_by="Megan Bowen", web_url=BUDGET.web_url, folder_path="/")
 
 
+TOMORROW = Suggestion("What's on my calendar tomorrow?", "/calendar tomorrow")
+BUDGET_SEARCH = Suggestion("Find “budget”", "/files budget")
+
 ERRORS: list[tuple[GraphError, str]] = [
     (SignInRequired(), "/me"), (MissingPermission("Calendars.Read"), "/calendar"), (GraphBusy(30), "/files budget"),
     (GraphUnavailable(), "/calendar week"), (NotAGraphLink(), "/files"), (GraphError("?"), "/me")]
@@ -86,6 +89,9 @@ def _cards() -> dict[str, Card]:
     return {
         "help": sent(help_card(), help_text()),
         "welcome": sent(help_card(WELCOME), help_text(WELCOME)),
+        "help with a suggestion": sent(help_card("Sorry, I didn't get that.", TOMORROW), help_text("?", TOMORROW)),
+        "question": sent(question_card("Which did you mean?", [TOMORROW, BUDGET_SEARCH]),
+                         question_text("Which did you mean?", [TOMORROW, BUDGET_SEARCH])),
         **{f"profile {name}": sent(profile_card(p), profile_text(p)) for name, p in profiles.items()},
         **{f"calendar {name}": sent(calendar_card(c), calendar_text(c)) for name, c in calendars.items()},
         **{f"files {name}": sent(files_card(f, NOW), files_text(f, NOW)) for name, f in files.items()},

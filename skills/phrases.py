@@ -1,0 +1,148 @@
+"""Every word and phrase the plain-language matcher (`skills/intents.py`) knows. To teach the agent a new way of
+asking, change this file and add the phrasing to the corpus in `tests/test_intents.py`.
+
+Words are matched lower case, without punctuation. A word of five letters or more that is one typo (a letter
+missing, extra, wrong or two letters swapped) away from a word listed here is read as that word (`calnedar`,
+`meetigns`, `tomorow`, `manger`); from eight letters on, two typos (`schedual`). Shorter words would turn too many
+real words into cues (`fine` is not `find`).
+"""
+
+from __future__ import annotations
+
+SPELLINGS: dict[str, str] = {
+    # contractions, as typed with or without the apostrophe
+    "whats": "what is", "what's": "what is", "wats": "what is", "wat": "what", "whos": "who is", "who's": "who is",
+    "wheres": "where is", "where's": "where is", "hows": "how is", "how's": "how is", "im": "i am", "i'm": "i am",
+    "ive": "i have", "i've": "i have", "i'd": "i would", "dont": "do not", "don't": "do not", "didnt": "did not",
+    "didn't": "did not",
+    "cant": "can not", "can't": "can not", "cannot": "can not", "wont": "will not", "won't": "will not",
+    "doesnt": "does not", "doesn't": "does not", "isnt": "is not", "isn't": "is not",
+    # shorthand
+    "u": "you", "r": "are", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
+    "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2morrow": "tomorrow", "tomoro": "tomorrow",
+    "tdy": "today", "2day": "today", "tonite": "tonight", "wk": "week", "nxt": "next",
+    "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
+    "doc": "document", "docs": "documents", "pdfs": "pdf", "ppt": "powerpoint", "pptx": "powerpoint",
+    "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
+    "sign-out": "sign out", "log-out": "log out", "log-off": "log off", "sign-off": "sign off", "e-mail": "email",
+    "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting",
+}
+"""Rewritten before matching: shorthand and contractions become the words the cues below use."""
+
+LOGOUT = "logout"
+ME = "me"
+CALENDAR = "calendar"
+FILES = "files"
+HELP = "help"
+
+CUES: dict[str, dict[str, int]] = {
+    LOGOUT: {
+        "sign out": 5, "sign me out": 5, "log out": 5, "log me out": 5, "logout": 5, "signout": 5, "log off": 5,
+        "log me off": 5, "sign off": 5, "sign me off": 5, "signing out": 5, "logging out": 5, "disconnect": 4,
+        "switch account": 4, "switch accounts": 4,
+    },
+    ME: {
+        "my profile": 4, "profile": 3, "who am i": 4, "whoami": 4, "about me": 3, "about myself": 3, "myself": 2,
+        "my manager": 4, "manager": 2, "my boss": 4, "boss": 2, "report to": 3, "my title": 4, "job title": 4,
+        "my job": 3, "my role": 3, "my department": 4, "department": 2, "my email": 3, "email address": 3,
+        "my phone": 4, "phone number": 3, "my contact": 4, "contact details": 3, "contact information": 3,
+        "contact card": 3, "my details": 4, "my information": 3, "my presence": 4, "presence": 2, "my status": 3,
+        "my office": 3, "office location": 3,
+    },
+    CALENDAR: {
+        "calendar": 4, "meeting": 3, "meetings": 3, "schedule": 3, "agenda": 3, "appointment": 3,
+        "appointments": 3, "event": 2, "events": 3, "am i free": 4, "am i busy": 4, "am i available": 4,
+        "how busy": 3, "free time": 3, "my day": 3, "what is on": 3, "anything on": 3, "what do i have": 3,
+        "do i have anything": 3, "what is happening": 2, "booked": 2, "busy": 1, "free": 1, "a call": 3,
+        "any calls": 3, "calls": 2, "what time is my": 3,
+    },
+    FILES: {
+        "file": 3, "files": 3, "document": 3, "documents": 3, "spreadsheet": 3, "spreadsheets": 3, "sheet": 2,
+        "deck": 3, "decks": 3, "presentation": 3, "presentations": 3, "slides": 3, "pdf": 3, "excel": 3,
+        "powerpoint": 3, "word document": 3, "workbook": 3, "onedrive": 3, "sharepoint": 3, "meeting notes": 3,
+        "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
+        "pull up": 3, "open": 1, "working on": 3, "worked on": 3, "work on": 3, "changed": 1, "edited": 1,
+        "modified": 1, "updated": 1, "saved": 1,
+    },
+    HELP: {
+        "help": 3, "what can you do": 5, "what do you do": 5, "how does this work": 5, "commands": 4,
+        "options": 3, "how do i use": 4, "hi": 2, "hello": 2, "hey": 1, "thanks": 2, "thank you": 2,
+        "good morning": 2,
+    },
+}
+"""Per command: phrases that point to it and how strongly. Phrases are matched longest first and a word counts for one
+phrase only, so `meeting notes` is about files, not meetings. A command wins when it scores 2 or more and leads the
+next best by 2 or more; two commands both at 2 or more within 1 of each other are ambiguous, and the user is asked."""
+
+EXACT: dict[str, str] = {"me": ME, "/": HELP, "?": HELP}
+"""Whole messages that are a command by themselves (`me` is a command only on its own, never inside a sentence)."""
+
+RANGES: dict[str, tuple[str, ...]] = {
+    "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night"),
+    "today": ("today", "tonight", "this morning", "this afternoon", "this evening", "my morning", "my afternoon",
+              "my evening", "right now", "later today", "rest of the day", "at the moment"),
+    "week": ("this week", "week", "rest of the week", "week ahead", "weekly", "this weekend", "monday", "tuesday",
+             "wednesday", "thursday", "friday", "saturday", "sunday"),
+    "next": ("next week", "next meeting", "next meetings", "upcoming", "coming up", "what is next", "next few days",
+             "next 7 days", "next seven days"),
+}
+"""The calendar's day ranges and the words that ask for each. `today` is the default; a weekday means `week` (the
+seven days from today, which include it); `next week` means `next` (the seven days from now). A time on its own
+(`tomorrow?`) asks for the calendar."""
+
+NOT_TO_RUN: tuple[str, ...] = (
+    # a negation: never run what the user said not to do
+    "do not", "did not", "can not", "will not", "never",
+    # things the agent cannot do, wherever they stand: showing the calendar instead would be a command nobody asked for
+    "schedule a", "schedule an", "schedule new", "set up a", "find time", "find a time",
+    # someone else's availability (`*` is any one word); `megan's calendar` is caught by its possessive
+    "is * free", "is * busy", "is * available", "someone else", "other people",
+)
+"""A message with one of these anywhere is not run: it gets the help card with a suggestion instead."""
+
+NOT_TO_RUN_FIRST: tuple[str, ...] = (
+    "how do i", "how can i", "how to", "cancel", "delete", "remove", "create", "make", "add", "book", "send", "share",
+    "email", "mail", "message", "text", "call", "upload", "download", "move", "rename", "edit", "invite", "accept",
+    "decline", "reschedule", "remind", "write", "reply", "forward", "print", "join", "change", "update",
+)
+"""Asking how, or asking for something the agent cannot do: not run when the message starts with it, after any of
+the `COURTESY` words (`can you cancel my 3pm`). Inside a sentence these words are often nouns (`the call notes`)."""
+
+COURTESY: tuple[str, ...] = (
+    "please", "can you", "could you", "would you", "will you", "hey", "hi", "hello", "ok", "okay", "so", "and",
+    "i want to", "i need to", "i would like to", "help me", "go", "kindly", "just",
+)
+"""Words a request may start with before its verb."""
+
+OTHERS_POSSESSIVE_EXCEPT: frozenset[str] = frozenset(
+    {"today", "tomorrow", "tonight", "week", "weekend", "monday", "tuesday", "wednesday", "thursday", "friday",
+     "saturday", "sunday", "day", "month", "year", "it", "that", "there", "here", "let", "what", "who", "where",
+     "how", "everyone"})
+"""`X's` is someone else's (`megan's calendar`) unless X is one of these (`tomorrow's meetings`, `it's`)."""
+
+FILE_QUERY_IGNORES: frozenset[str] = frozenset({
+    "a", "an", "the", "my", "me", "i", "mine", "our", "your", "you", "for", "about", "called", "named", "titled",
+    "with", "on", "in", "of", "to", "from", "please", "can", "could", "would", "will", "show", "find", "search",
+    "look", "up", "locate", "where", "is", "are", "was", "were", "get", "give", "open", "pull", "list", "see", "view",
+    "any", "some", "all", "that", "which", "ones", "one", "there", "have", "has", "had", "been", "be", "did", "do",
+    "recent", "recently", "latest", "last", "lately", "newest", "new", "changed", "edited", "modified", "updated",
+    "save", "saved", "put", "touched", "working", "worked", "work", "file", "files", "document", "documents",
+    "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks", "presentation", "presentations", "slides",
+    "pdf", "excel", "word", "powerpoint", "workbook", "workbooks", "onedrive", "sharepoint", "stuff", "things", "what",
+    "hey", "hi", "just", "quickly", "now", "today", "yesterday", "tomorrow", "this", "week", "month", "and", "or",
+    "it", "at", "need", "want", "like", "let", "lets", "us", "help", "by",
+})
+"""Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
+with nothing left, `/files` shows the recent files."""
+
+SUGGESTIONS: dict[tuple[str, str], str] = {
+    (CALENDAR, "today"): "What's on my calendar today?",
+    (CALENDAR, "tomorrow"): "What's on my calendar tomorrow?",
+    (CALENDAR, "week"): "My meetings this week",
+    (CALENDAR, "next"): "What's coming up?",
+    (ME, ""): "Who's my manager?",
+    (FILES, ""): "Files I changed recently",
+    (LOGOUT, ""): "Sign me out",
+    (HELP, ""): "What can you do?",
+}
+"""How a suggestion or a question names each command, in the user's own words (a file search: `Find "budget"`)."""
