@@ -29,7 +29,8 @@ from dotenv import dotenv_values
 
 from .cloud import OAUTH_CONNECTION_NAME, Cloud, describe
 from .faults import Fault
-from .tenant import BOTFRAMEWORK_RESOURCE, TEAMS_DESKTOP_CLIENT_ID, User, stable_id
+from .streams import OUT_OF_ORDER, StreamRefused, Streams, stream_info
+from .tenant import BOTFRAMEWORK_RESOURCE, OFFICE_WEB_CLIENT_ID, TEAMS_DESKTOP_CLIENT_ID, User, stable_id
 from .tokens import HeldTokens, TokenRejected
 
 COPILOT_CHANNEL_ID = "pva-studio"
@@ -38,6 +39,12 @@ ACTIVITY_TYPES = frozenset(
     {"message", "invoke", "conversationUpdate", "installationUpdate", "messageReaction", "event", "typing"}
 )
 CONVERSATION_TYPES = frozenset({"personal", "groupChat", "channel"})
+SURFACES = frozenset({"teams", "m365copilot"})
+M365_COPILOT_PRODUCT = {"type": "ProductInfo", "id": "COPILOT"}
+"""How Microsoft 365 Copilot marks what it sends through the Teams channel (`msteams`): the SDK reads this entity as
+the sub-channel and knows the channel as `msteams:COPILOT` (`Channels.m365_copilot`); its `StreamingResponse` then
+keeps a Copilot stream alive. Microsoft's reply on Agents-for-net #224: "Currently M365 Copilot appears as the
+team's channel"."""
 DELIVERY_MODES = {"normal": None, "expectReplies": "expectReplies", "stream": "stream"}
 MAX_WAIT_SECONDS = 60.0
 DENIED = {"message": "Authorization has been denied for this request."}
@@ -56,9 +63,12 @@ class ControlError(Exception):
 class Conversation:
     id: str
     channel: str
-    """`teams` or `copilot`."""
+    """`teams` (Teams and Microsoft 365 Copilot, which reaches agents through the Teams channel) or `copilot`
+    (Copilot Studio's connector)."""
     conversation_type: str
     members: dict[str, User] = field(default_factory=dict)
+    surface: str = "teams"
+    """On the Teams channel: `teams`, or `m365copilot` for a chat in Microsoft 365 Copilot."""
 
 
 KEPT_ACTIVITIES = 10_000
@@ -107,6 +117,7 @@ CLOUD = web.AppKey("cloud", Cloud)
 HELD = web.AppKey("held_tokens", HeldTokens)
 """The bearer tokens the channels present to the agent, kept until they near expiry (Bot Service's own, and each
 user's Copilot Studio token); the agent validates each in full whether it saw it before or not."""
+STREAMS = web.AppKey("streams", Streams)
 
 
 _last_activity_id = [0]
@@ -124,8 +135,10 @@ def teams_user_id(user: User) -> str:
     return "29:1" + hashlib.sha256(f"teams:{user.id}".encode()).hexdigest()[:40]
 
 
-def _personal_conversation_id(user: User, agent_id: str) -> str:
-    return "a:1" + hashlib.sha256(f"personal:{user.id}:{agent_id}".encode()).hexdigest()[:48]
+def _personal_conversation_id(user: User, agent_id: str, surface: str = "teams") -> str:
+    """The user's one-on-one chat with the agent; Microsoft 365 Copilot keeps its own, apart from Teams'."""
+    kind = "personal" if surface == "teams" else surface
+    return "a:1" + hashlib.sha256(f"{kind}:{user.id}:{agent_id}".encode()).hexdigest()[:48]
 
 
 def _new_conversation_id(conversation_type: str) -> str:
@@ -259,16 +272,21 @@ def parse_event_stream(text: str) -> list[tuple[str, Any]]:
 def _teams_conversation(log: ActivityLog, cloud: Cloud, user: User, body: dict[str, Any]) -> Conversation:
     """The conversation the request names or implies; a new one is registered only once the activity is valid."""
     conversation_type = _choice(body, "conversation_type", CONVERSATION_TYPES, "personal")
+    surface = _choice(body, "surface", SURFACES, "teams")
+    if surface == "m365copilot" and conversation_type != "personal":
+        raise ControlError("Microsoft 365 Copilot chats are personal: leave conversation_type out")
     cid = _opt(body, "conversation", str)
     if cid is None:
         cid = (
-            _personal_conversation_id(user, cloud.directory.agent.client_id)
+            _personal_conversation_id(user, cloud.directory.agent.client_id, surface)
             if conversation_type == "personal"
             else _new_conversation_id(conversation_type)
         )
-    conversation = log.conversations.get(cid) or Conversation(cid, "teams", conversation_type)
+    conversation = log.conversations.get(cid) or Conversation(cid, "teams", conversation_type, surface=surface)
     if conversation.channel != "teams":
         raise ControlError(f"conversation {cid} belongs to the {conversation.channel} channel")
+    if conversation.surface != surface:
+        raise ControlError(f"conversation {cid} is a {conversation.surface} chat, not a {surface} one")
     return conversation
 
 
@@ -294,6 +312,8 @@ def build_teams_activity(cloud: Cloud, user: User, conversation: Conversation, b
         tag = f"<at>{agent.display_name}</at>"
         text = f"{tag} {text}"
         entities.insert(0, {"type": "mention", "text": tag, "mentioned": bot})
+    if conversation.surface == "m365copilot":
+        entities.append(dict(M365_COPILOT_PRODUCT))
     channel_data: dict[str, Any] = {"tenant": {"id": cloud.tenant_id}}
     if conversation.conversation_type == "channel":
         channel_data |= {"team": {"id": conversation.id}, "channel": {"id": conversation.id}}
@@ -322,7 +342,7 @@ def build_teams_activity(cloud: Cloud, user: User, conversation: Conversation, b
         activity["textFormat"] = "plain"
     if common["name"] is not None:
         activity["name"] = common["name"]
-    value = _teams_value(cloud, user, common, body)
+    value = _teams_value(cloud, user, conversation, common, body)
     if value is not None:
         activity["value"] = value
     if common["type"] == "conversationUpdate":
@@ -332,8 +352,10 @@ def build_teams_activity(cloud: Cloud, user: User, conversation: Conversation, b
     return activity
 
 
-def _teams_value(cloud: Cloud, user: User, common: dict[str, Any], body: dict[str, Any]) -> Any:
-    """The invoke value; for `signin/tokenExchange` with `sso` the SSO token Teams would get for the user."""
+def _teams_value(cloud: Cloud, user: User, conversation: Conversation, common: dict[str, Any],
+                 body: dict[str, Any]) -> Any:
+    """The invoke value; for `signin/tokenExchange` with `sso` the SSO token the client would get for the user: the
+    Teams client's, or in Microsoft 365 Copilot the Microsoft 365 (Office) web client's."""
     value = common["value"]
     if not _opt(body, "sso", bool, False):
         return value
@@ -342,9 +364,8 @@ def _teams_value(cloud: Cloud, user: User, common: dict[str, Any], body: dict[st
     if value is not None and not isinstance(value, dict):
         raise ControlError("value must be an object for signin/tokenExchange")
     agent = cloud.directory.agent.client_id
-    token = cloud.issuer.entra_token(
-        audience=agent, client_id=TEAMS_DESKTOP_CLIENT_ID, user=user, scopes=["access_as_user"]
-    )
+    client = OFFICE_WEB_CLIENT_ID if conversation.surface == "m365copilot" else TEAMS_DESKTOP_CLIENT_ID
+    token = cloud.issuer.entra_token(audience=agent, client_id=client, user=user, scopes=["access_as_user"])
     return {"id": str(uuid.uuid4()), "connectionName": OAUTH_CONNECTION_NAME, **(value or {}), "token": token}
 
 
@@ -443,11 +464,28 @@ async def _record_from_agent(request: web.Request, op: str, activity_id: str | N
     if isinstance(activity, web.Response):
         return activity
     new_id = activity_id if op == "update" and activity_id else _activity_id()
-    activity = {**activity, "id": new_id}
     if op == "reply" and activity_id:
-        activity.setdefault("replyToId", activity_id)
+        activity = {"replyToId": activity_id, **activity}
+    if op != "update" and stream_info(activity) is not None:
+        return await _record_streaming(request, conversation, op, activity, new_id)
+    activity = {**activity, "id": new_id}
     await request.app[LOG].record(conversation.id, op, activity)
     return web.json_response({"id": new_id})
+
+
+async def _record_streaming(request: web.Request, conversation: Conversation, op: str, activity: dict[str, Any],
+                            new_id: str) -> web.Response:
+    """A streaming request, taken or refused as Teams does (`localcloud/streams.py`). Every message of a stream is
+    the one message the chat shows, so each is recorded with the stream's id."""
+    try:
+        accepted = request.app[STREAMS].check(conversation.id, conversation.conversation_type, activity, new_id)
+    except StreamRefused as refusal:
+        return _connector_error(refusal.status, refusal.code, refusal.message)
+    if accepted.dropped:
+        return web.json_response({"error": {"code": "ContentStreamSequenceOrderPreConditionFailed",
+                                            "message": OUT_OF_ORDER}}, status=202)
+    await request.app[LOG].record(conversation.id, op, {**activity, "id": accepted.stream_id})
+    return web.json_response({"id": accepted.stream_id} if accepted.status == 201 else {}, status=accepted.status)
 
 
 async def reply_to_activity(request: web.Request) -> web.Response:
@@ -656,6 +694,14 @@ async def list_activities(request: web.Request) -> web.Response:
     return web.json_response({"activities": entries, "last": entries[-1]["seq"] if entries else after})
 
 
+async def list_streams(request: web.Request) -> web.Response:
+    """The conversation's streams as the channel saw them, with every streaming request it refused or dropped."""
+    cid = request.match_info["cid"]
+    if cid not in request.app[LOG].conversations:
+        raise ControlError(f"unknown conversation {cid!r}", status=404)
+    return web.json_response(request.app[STREAMS].report(cid))
+
+
 async def endpoints(request: web.Request) -> web.Response:
     return web.json_response(describe(request.app[CLOUD]))
 
@@ -689,6 +735,7 @@ def create_app(cloud: Cloud) -> web.Application:
     app[CLOUD] = cloud
     app[LOG] = ActivityLog()
     app[HELD] = HeldTokens()
+    app[STREAMS] = Streams()
     conversation = "/teams/v3/conversations/{cid}"
     app.add_routes([
         web.post(f"{conversation}/activities/{{aid}}", reply_to_activity),
@@ -704,6 +751,7 @@ def create_app(cloud: Cloud) -> web.Application:
         web.post("/_localcloud/copilot/activities", copilot_send),
         web.post("/_localcloud/raw", raw_send),
         web.get("/_localcloud/conversations/{cid}/activities", list_activities),
+        web.get("/_localcloud/conversations/{cid}/streams", list_streams),
         web.get("/_localcloud/endpoints", endpoints),
         web.put("/_localcloud/tokenservice/consent-required", consent_required),
         *cloud.faults.routes(),
@@ -717,7 +765,8 @@ def create_app(cloud: Cloud) -> web.Application:
 
 
 def add_say_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--channel", choices=("teams", "copilot"), default="teams")
+    parser.add_argument("--channel", choices=("teams", "m365copilot", "copilot"), default="teams",
+                        help="teams, m365copilot (Microsoft 365 Copilot) or copilot (Copilot Studio's connector)")
     parser.add_argument("--user", required=True, help="a seeded user: short name, UPN or object id")
     parser.add_argument("--delivery", choices=tuple(DELIVERY_MODES), default="expectReplies",
                         help="Copilot Studio delivery mode (default expectReplies)")
@@ -786,7 +835,8 @@ async def run_say(args: argparse.Namespace) -> int:
                 replies = result.replies
                 status = result.status
             else:
-                sent = await client.teams(args.user, args.text, **target)
+                surface = "m365copilot" if args.channel == "m365copilot" else "teams"
+                sent = await client.teams(args.user, args.text, surface=surface, **target)
                 status = sent.status
                 late = await client.collect(sent.conversation, after=sent.last, wait=args.wait) if status < 400 else []
                 replies = [entry.activity for entry in [*sent.replies, *late]]

@@ -151,6 +151,15 @@ class LocalCloudClient:
     async def teams_install(self, user: str, **kw: Any) -> TeamsResult:
         return await self.teams(user, type="conversationUpdate", **kw)
 
+    async def m365_copilot(self, user: str, text: str | None = None, **kw: Any) -> TeamsResult:
+        """Send as Microsoft 365 Copilot does: through the Teams channel, marked with the `COPILOT` product, in the
+        user's own Copilot chat with the agent (`teams_sso(..., surface="m365copilot")` signs in there)."""
+        return await self.teams(user, text, surface="m365copilot", **kw)
+
+    async def streams(self, conversation: str) -> dict[str, Any]:
+        """The conversation's streams as the Teams channel saw them: `streams`, and what it `refused` or `dropped`."""
+        return await self._call("GET", f"{self.base_url}/_localcloud/conversations/{conversation}/streams")
+
     async def copilot(self, user: str, text: str | None = None, delivery: Delivery = "expectReplies",
                       **kw: Any) -> CopilotResult:
         body = {"user": user, "text": text, "delivery": delivery, **kw}

@@ -19,6 +19,10 @@ GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 BOTFRAMEWORK_RESOURCE = "https://api.botframework.com"
 TEAMS_DESKTOP_CLIENT_ID = "1fec8e78-bce4-4aaf-ab1b-5451cc387264"
 TEAMS_WEB_CLIENT_ID = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346"
+OFFICE_WEB_CLIENT_ID = "4765445b-32c6-49b0-83e6-1d93765276ca"
+"""Microsoft 365 on the web, where Microsoft 365 Copilot runs: one of the client ids an app pre-authorizes for SSO
+across Microsoft 365 ("Update Azure AD app registration for SSO", extend-m365-teams-personal-tab). Which client
+asks for a custom engine agent's SSO token in Copilot is not documented; this is the web app's."""
 
 # The delegated Graph permissions the agent's registration asks for; an admin granted them tenant-wide.
 AGENT_GRAPH_SCOPES = (
@@ -168,7 +172,7 @@ class Directory:
             display_name="Graph Productivity Agent",
             secret=agent_secret or secrets.token_urlsafe(32),
             identifier_uris=(f"api://botid-{agent_id}", f"api://{agent_id}"),
-            pre_authorized_clients=(TEAMS_DESKTOP_CLIENT_ID, TEAMS_WEB_CLIENT_ID),
+            pre_authorized_clients=(TEAMS_DESKTOP_CLIENT_ID, TEAMS_WEB_CLIENT_ID, OFFICE_WEB_CLIENT_ID),
         )
         copilot_id = stable_id("app:copilot-studio")
         # A Copilot Studio agent's app: a skill consumer (replies to it carry a token for `api://{id}`), and the
@@ -176,12 +180,13 @@ class Directory:
         copilot = App(client_id=copilot_id, display_name="Copilot Studio agent", identifier_uris=(f"api://{copilot_id}",))
         teams = App(client_id=TEAMS_DESKTOP_CLIENT_ID, display_name="Microsoft Teams")
         teams_web = App(client_id=TEAMS_WEB_CLIENT_ID, display_name="Microsoft Teams Web Client")
+        office_web = App(client_id=OFFICE_WEB_CLIENT_ID, display_name="Microsoft 365 (Office) on the web")
         scripts = App(
             client_id=SCRIPTS_CLIENT_ID,
             display_name="Local scripts (public client)",
             redirect_uris=[SCRIPTS_REDIRECT_URI],
         )
-        apps = {app.client_id: app for app in (agent, copilot, teams, teams_web, scripts)}
+        apps = {app.client_id: app for app in (agent, copilot, teams, teams_web, office_web, scripts)}
         return cls(
             tenant_id=TENANT_ID,
             users={user.id: user for user in (*USERS, *generated_users(generated))},

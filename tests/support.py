@@ -84,6 +84,6 @@ async def sign_in(client: LocalCloudClient, endpoint: str, user: str, signed_in:
         return
     code = await magic_code_for(links[0], user, ca_file=await client.ca_file())
     typed = await client.teams(user, code, agent_endpoint=endpoint)
-    name = display_name(user)
-    await client.wait_for_reply(typed.conversation, lambda reply: name in json.dumps(reply.activity),
-                                timeout=15, after=sent.last)
+    # The profile card, not any reply naming the user (every reply does, as its recipient): the replayed /me has
+    # answered, so its stream is closed before the caller starts another one in this chat.
+    await client.wait_for_reply(typed.conversation, is_profile_of(user), timeout=15, after=sent.last)

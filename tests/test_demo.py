@@ -77,14 +77,22 @@ class Chat:
 
     async def attachments_until(self, wanted: Callable[[Attachment], bool]) -> list[Attachment]:
         """The agent's attachments in this chat, up to and including the first `wanted` one (replies may be late)."""
-        seen: list[Attachment] = []
+        messages = await self.messages_until(lambda _, message: any(map(wanted, message.get("attachments") or [])))
+        seen = [attachment for _, message in messages for attachment in message.get("attachments") or []]
+        return seen[:next(index for index, attachment in enumerate(seen) if wanted(attachment)) + 1]
+
+    async def messages_until(self, done: Callable[[str, dict[str, Any]], bool]) -> list[tuple[str, dict[str, Any]]]:
+        """The agent's messages in this chat as the web UI gets them, `(action, message)`, up to the first `done` one:
+        `createMessage` for a new one, `updateMessage` when a streamed message changes (its final card)."""
+        seen: list[tuple[str, dict[str, Any]]] = []
         async with asyncio.timeout(REPLY_SECONDS):
-            while not seen or not wanted(seen[-1]):
+            while not seen or not done(*seen[-1]):
                 event = json.loads((await self.socket.receive()).data)
                 message = event.get("message") or {}
-                if (event.get("action") == "createMessage" and event.get("actionConversationId") == self.conversation
+                if (event.get("action") in ("createMessage", "updateMessage")
+                        and event.get("actionConversationId") == self.conversation
                         and message.get("from", {}).get("id") != self.user):
-                    seen += message.get("attachments") or []
+                    seen.append((event["action"], message))
         return seen
 
 
@@ -160,6 +168,21 @@ async def test_calendar_after_signing_in_answers_without_another_sign_in(chat: C
     replies = await chat.attachments_until(lambda attachment: attachment["contentType"] == ADAPTIVE_CARD)
     assert [attachment["contentType"] for attachment in replies] == [ADAPTIVE_CARD]
     assert "Your calendar" in json.dumps(replies[0]["content"])
+
+
+async def test_the_playground_shows_the_informative_update_then_the_answer_in_its_place(
+        chat: Chat, signed_in: SignIn) -> None:
+    """The Playground puts the final message's text in the streamed message and shows its card below it."""
+    await chat.send("what's on my calendar tomorrow?")
+
+    messages = await chat.messages_until(lambda _, message: bool(message.get("attachments")))
+    (progress,) = [message for _, message in messages
+                   if (message.get("streamEntity") or {}).get("streamType") == "informative"]
+    updates = [message for action, message in messages if action == "updateMessage"]
+    assert progress["text"] == "Reading your calendar…"
+    assert [message["messageId"] for message in updates] == [progress["messageId"]]
+    assert updates[0]["text"].startswith("Your calendar") and updates[0]["streamEntity"]["streamType"] == "final"
+    assert "Your calendar" in json.dumps(messages[-1][1]["attachments"])
 
 
 async def signed_out(chat: Chat) -> None:

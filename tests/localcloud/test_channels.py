@@ -15,7 +15,7 @@ import aiohttp
 import jwt
 import pytest
 from aiohttp import web
-from microsoft_agents.activity import Activity
+from microsoft_agents.activity import Activity, Channels
 from microsoft_agents.hosting.core.connector import MCSConnectorClient
 from microsoft_agents.hosting.core.connector.client.connector_client import ConnectorClient
 
@@ -24,7 +24,8 @@ from localcloud.__main__ import main
 from localcloud.channels import ActivityLog, _activity_id, parse_event_stream, reply_lines
 from localcloud.client import LocalCloudClient, LocalCloudError
 from localcloud.launcher import CloudProcess
-from localcloud.tenant import TEAMS_DESKTOP_CLIENT_ID, stable_id
+from localcloud.streams import NOT_ENABLED
+from localcloud.tenant import OFFICE_WEB_CLIENT_ID, TEAMS_DESKTOP_CLIENT_ID, stable_id
 
 SETTINGS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 AGENT_NAME = "Graph Productivity Agent"
@@ -219,6 +220,69 @@ async def test_sso_token_exchange_carries_a_teams_sso_token_for_the_agent(
     assert (claims["azp"], claims["scp"], claims["oid"]) == (TEAMS_DESKTOP_CLIENT_ID, "access_as_user",
                                                              stable_id("user:diego"))
     assert value["connectionName"] == "graph" and sent.activity["value"]["token"] == "(redacted)"
+
+
+async def test_m365_copilot_delivers_through_the_teams_channel_marked_as_copilot(
+    local: LocalCloudClient, agent: Agent
+) -> None:
+    in_teams = await local.teams("megan", "hello quiet", agent_endpoint=agent.url)
+    sent = await local.m365_copilot("megan", "hello quiet", agent_endpoint=agent.url)
+
+    activity = agent.inbox[-1][1]
+    assert activity["channelId"] == "msteams" and {"type": "ProductInfo", "id": "COPILOT"} in activity["entities"]
+    assert Activity.model_validate(activity).channel_id == Channels.m365_copilot
+    assert activity["conversation"]["conversationType"] == "personal" and "<at>" not in activity["text"]
+    assert sent.conversation != in_teams.conversation, "Copilot keeps its own chat with the agent"
+
+
+async def test_sso_in_m365_copilot_carries_a_token_of_the_microsoft_365_web_client(
+    local: LocalCloudClient, agent: Agent
+) -> None:
+    await local.teams_sso("diego", surface="m365copilot", agent_endpoint=agent.url)
+
+    claims = jwt.decode(agent.inbox[-1][1]["value"]["token"], options={"verify_signature": False})
+    assert (claims["azp"], claims["aud"], claims["scp"]) == (OFFICE_WEB_CLIENT_ID, agent.app_id, "access_as_user")
+
+
+async def test_the_teams_channel_takes_a_valid_stream_and_refuses_a_malformed_one_as_teams_does(
+    local: LocalCloudClient, agent: Agent
+) -> None:
+    sent = await local.teams("patti", "hello quiet", agent_endpoint=agent.url)
+    url = f"{sent.activity['serviceUrl']}v3/conversations/{sent.conversation}/activities/{sent.activity['id']}"
+    informative = {"type": "typing", "text": "Working…",
+                   "entities": [{"type": "streaminfo", "streamType": "informative", "streamSequence": 1}]}
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {await agent.bot_token()}"}) as http:
+        async with http.post(url, json=informative) as response:
+            assert response.status == 201
+            stream_id = (await response.json())["id"]
+        await asyncio.sleep(1)
+        malformed = {"type": "message", "text": "Done", "entities": [
+            {"type": "streaminfo", "streamType": "final", "streamId": stream_id, "streamSequence": 2}]}
+        async with http.post(url, json=malformed) as response:
+            refused = (response.status, (await response.json())["error"]["code"])
+        final = {"type": "message", "text": "Done", "entities": [
+            {"type": "streaminfo", "streamType": "final", "streamId": stream_id}]}
+        async with http.post(url, json=final) as response:
+            taken = (response.status, await response.json())
+
+    report = await local.streams(sent.conversation)
+    assert refused == (400, "BadRequest")
+    assert taken == (202, {})
+    assert [entry["activity"] for entry in report["refused"]] == [{"replyToId": sent.activity["id"], **malformed}]
+    assert report["streams"][0]["completed"] and report["streams"][0]["id"] == stream_id
+    recorded, _ = await local.activities(sent.conversation, after=sent.last)
+    assert [(entry.type, entry.activity["id"]) for entry in recorded] == [("typing", stream_id), ("message", stream_id)]
+
+
+async def test_streaming_in_a_group_chat_is_refused_as_not_enabled(local: LocalCloudClient, agent: Agent) -> None:
+    sent = await local.teams("patti", "hello quiet", conversation_type="groupChat", agent_endpoint=agent.url)
+    url = f"{sent.activity['serviceUrl']}v3/conversations/{sent.conversation}/activities/{sent.activity['id']}"
+    informative = {"type": "typing", "text": "Working…",
+                   "entities": [{"type": "streaminfo", "streamType": "informative", "streamSequence": 1}]}
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {await agent.bot_token()}"}) as http, \
+            http.post(url, json=informative) as response:
+        assert response.status == 400
+        assert (await response.json())["error"] == {"code": "BadArgument", "message": NOT_ENABLED}
 
 
 async def test_copilot_expect_replies_returns_the_replies_from_the_body(

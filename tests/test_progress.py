@@ -1,0 +1,160 @@
+"""Progress the way Teams and Microsoft 365 Copilot show it, end to end with the agent in its own process: a stream (an
+informative update, then the final message with the card) in a one-on-one chat and in Copilot, a typing indicator in a
+group chat; and Microsoft 365 Copilot as a third surface, signed in with Teams SSO first."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from localcloud.browser import magic_code_for
+from localcloud.client import LocalCloudClient, Recorded
+from localcloud.launcher import CloudProcess
+from tests.support import OAUTH_CARD, adaptive_cards, is_profile_of, oauth_links, sign_in
+
+pytestmark = pytest.mark.asyncio
+
+TEAMS_USER = "alex"
+COPILOT_USER = "megan"
+
+
+@pytest.fixture(scope="module")
+async def client(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
+    async with LocalCloudClient(cloud.url) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+async def signed_in(client: LocalCloudClient, agent_endpoint: str) -> AsyncIterator[str]:
+    """A Teams user with a token at the token service, signed out again at the end of the module."""
+    await sign_in(client, agent_endpoint, TEAMS_USER, [])
+    yield TEAMS_USER
+    await client.teams(TEAMS_USER, "/logout", agent_endpoint=agent_endpoint)
+
+
+def stream_info(reply: Recorded) -> dict[str, Any] | None:
+    return next((entity for entity in reply.activity.get("entities") or [] if entity.get("type") == "streaminfo"),
+                None)
+
+
+def streamed(replies: list[Recorded]) -> list[tuple[str, str, int | None, str]]:
+    """The stream's activities: (type, streamType, streamSequence, text)."""
+    return [(reply.type, info["streamType"], info.get("streamSequence"), reply.text or "")
+            for reply in replies if (info := stream_info(reply)) is not None]
+
+
+async def no_refusals(client: LocalCloudClient, conversation: str) -> dict[str, Any]:
+    report = await client.streams(conversation)
+    assert report["refused"] == [] and report["dropped"] == [], report
+    return report
+
+
+async def test_a_calendar_command_in_a_personal_chat_streams_an_informative_update_then_the_card(
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str
+) -> None:
+    sent = await client.teams(signed_in, "what's on my calendar tomorrow?", agent_endpoint=agent_endpoint)
+
+    steps = streamed(sent.replies)
+    assert steps[0] == ("typing", "informative", 1, "Reading your calendar…")
+    assert steps[-1][:3] == ("message", "final", None) and steps[-1][3].startswith("Your calendar")
+    first, final = [reply for reply in sent.replies if stream_info(reply)][::len(steps) - 1]
+    assert final.activity["id"] == first.activity["id"], "the final message is the streamed message"
+    (card,) = adaptive_cards([final])
+    assert "Lunch with the team" in json.dumps(card)
+    report = await no_refusals(client, sent.conversation)
+    turn = [stream for stream in report["streams"] if stream["replyToId"] == sent.activity["id"]]
+    assert len(turn) == 1 and turn[0]["completed"], "one stream per turn, finished"
+
+
+async def test_every_command_closes_its_stream_with_its_answer(
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str
+) -> None:
+    for text, shown in (("/me", "Alex Wilber"), ("find the budget spreadsheet", "Budget 2026.xlsx"),
+                        ("/calendar nonsense", "today, tomorrow, week, next")):
+        sent = await client.teams(signed_in, text, agent_endpoint=agent_endpoint)
+
+        kinds = [(kind, stream_type) for kind, stream_type, _, _ in streamed(sent.replies)]
+        assert kinds == [("typing", "informative"), ("message", "final")], (text, kinds)
+        assert shown in json.dumps(sent.replies[-1].activity), text
+    await no_refusals(client, sent.conversation)
+
+
+async def test_a_calendar_command_in_a_group_chat_shows_typing_then_the_card(
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str
+) -> None:
+    sent = await client.teams(signed_in, "/calendar tomorrow", conversation_type="groupChat", mention=True,
+                              agent_endpoint=agent_endpoint)
+
+    assert [reply.type for reply in sent.replies][:1] == ["typing"]
+    assert all(stream_info(reply) is None for reply in sent.replies)
+    cards = [reply for reply in sent.replies if reply.type == "message"]
+    assert len(cards) == 1 and "Lunch with the team" in json.dumps(adaptive_cards(cards))
+    assert (await client.streams(sent.conversation))["refused"] == []
+
+
+async def test_two_commands_at_once_in_one_chat_both_get_their_answer(
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str
+) -> None:
+    """Teams allows one stream per chat at a time: the command that cannot stream still answers, plainly."""
+    first, second = await asyncio.gather(
+        client.teams(signed_in, "/calendar tomorrow", agent_endpoint=agent_endpoint),
+        client.teams(signed_in, "/me", agent_endpoint=agent_endpoint))
+
+    replies = [*first.replies, *second.replies]
+    assert any("Lunch with the team" in json.dumps(reply.activity) for reply in replies if reply.type == "message")
+    assert any(is_profile_of(signed_in)(reply) for reply in replies)
+
+
+async def test_copilot_studio_gets_a_typing_indicator_not_a_stream(client: LocalCloudClient,
+                                                                   agent_endpoint: str) -> None:
+    result = await client.copilot("isaiah", "/me", delivery="expectReplies", agent_endpoint=agent_endpoint)
+
+    assert [reply["type"] for reply in result.replies][:1] == ["typing"]
+    assert not any(entity.get("type") == "streaminfo" for reply in result.replies
+                   for entity in reply.get("entities") or [])
+    assert "Isaiah Langer" in json.dumps(result.replies)
+
+
+async def test_in_m365_copilot_sign_in_is_single_sign_on_first_then_every_command_answers(
+    client: LocalCloudClient, agent_endpoint: str
+) -> None:
+    await client.m365_copilot(COPILOT_USER, "/logout", agent_endpoint=agent_endpoint)
+    asked = await client.m365_copilot(COPILOT_USER, "who's my manager?", agent_endpoint=agent_endpoint)
+
+    (card,) = [attachment["content"] for reply in asked.replies for attachment in reply.attachments
+               if attachment["contentType"] == OAUTH_CARD]
+    assert card["tokenExchangeResource"]["uri"].startswith("api://botid-"), "the client tries SSO first"
+    exchanged = await client.teams_sso(COPILOT_USER, surface="m365copilot", agent_endpoint=agent_endpoint)
+    assert exchanged.status == 200
+    await client.wait_for_reply(asked.conversation, is_profile_of(COPILOT_USER), timeout=15, after=asked.last)
+
+    for text, shown in (("what's on my calendar today", "Your calendar"),
+                        ("find the budget spreadsheet", "Budget 2026.xlsx")):
+        sent = await client.m365_copilot(COPILOT_USER, text, agent_endpoint=agent_endpoint)
+        steps = streamed(sent.replies)
+        assert [step[:2] for step in steps] == [("typing", "informative"), ("message", "final")], text
+        assert shown in json.dumps(sent.replies[-1].activity), text
+    await no_refusals(client, asked.conversation)
+
+
+async def test_in_m365_copilot_the_sign_in_card_is_the_fallback_when_sso_needs_consent(
+    client: LocalCloudClient, agent_endpoint: str
+) -> None:
+    user = "lidia"
+    await client.m365_copilot(user, "/logout", agent_endpoint=agent_endpoint)
+    asked = await client.m365_copilot(user, "/me", agent_endpoint=agent_endpoint)
+    await client.consent_required(user, True)
+    try:
+        exchanged = await client.teams_sso(user, surface="m365copilot", agent_endpoint=agent_endpoint)
+    finally:
+        await client.consent_required(user, False)
+    assert exchanged.status == 412, "Teams then shows the card's sign-in button"
+
+    code = await magic_code_for(oauth_links(asked.replies)[0], user)
+    typed = await client.m365_copilot(user, code, agent_endpoint=agent_endpoint)
+    await client.wait_for_reply(typed.conversation, is_profile_of(user), timeout=15, after=asked.last)
+    await client.m365_copilot(user, "/logout", agent_endpoint=agent_endpoint)
