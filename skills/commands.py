@@ -1,4 +1,5 @@
-"""How a command reaches its skill: parsing what the user typed or clicked, the two auth routes, and error replies.
+"""How a command reaches its skill: parsing what the user typed (a command or plain words) or clicked, the two auth
+routes, the progress shown while the skill works (`skills/progress.py`), and error replies.
 
 The SDK's `auth_handlers` is an AND list, and one route cannot choose per request between Teams sign-in and Copilot
 Studio's connector token. So every command is registered twice from one definition: a connector route (selected by the

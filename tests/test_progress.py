@@ -83,6 +83,20 @@ async def test_every_command_closes_its_stream_with_its_answer(
     await no_refusals(client, sent.conversation)
 
 
+async def test_a_graph_failure_ends_the_stream_with_its_error_card(
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str
+) -> None:
+    await client.add_fault("graph", "/v1.0/me/calendarView", status=403)
+    try:
+        sent = await client.teams(signed_in, "/calendar", agent_endpoint=agent_endpoint)
+    finally:
+        await client.clear_faults()
+
+    assert [step[:2] for step in streamed(sent.replies)] == [("typing", "informative"), ("message", "final")]
+    assert "Permission missing" in json.dumps(adaptive_cards(sent.replies[-1:]))
+    await no_refusals(client, sent.conversation)
+
+
 async def test_a_calendar_command_in_a_group_chat_shows_typing_then_the_card(
     client: LocalCloudClient, agent_endpoint: str, signed_in: str
 ) -> None:
