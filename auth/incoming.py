@@ -141,7 +141,9 @@ class CallerRules:
                            body: dict[str, Any]) -> Admitted:
         key = await self._signing_key(self.cloud.botframework_jwks_url, header)
         claims = self._decode(token, key.key, [self.cloud.channel_token_issuer], required=["serviceurl"])
-        channel = activity.channel_id or ""
+        # Endorsements name the channel of the JSON `channelId`: `msteams` also for Microsoft 365 Copilot, which the SDK
+        # reads as `msteams:COPILOT` from its `ProductInfo` entity.
+        channel = activity.channel_id.channel if activity.channel_id else ""
         if channel not in key.endorsements:
             raise Refused(401, f"the signing key is not endorsed for channel {channel!r}")
         if not same_url(str(claims["serviceurl"]), activity.service_url or ""):

@@ -2,9 +2,10 @@
 asking, change this file and add the phrasing to the corpus in `tests/test_intents.py`.
 
 Words are matched lower case, without punctuation. A word of five letters or more that is one typo (a letter
-missing, extra, wrong or two letters swapped) away from a word listed here is read as that word (`calnedar`,
-`meetigns`, `tomorow`, `manger`); from eight letters on, two typos (`schedual`). Shorter words would turn too many
-real words into cues (`fine` is not `find`).
+missing, extra, wrong or two letters swapped, the first or the last letter kept) away from a word listed here is read
+as that word (`calnedar`, `meetigns`, `tomorow`, `manger`); from eight letters on, two typos (`schedual`). Shorter
+words would turn too many real words into cues (`fine` is not `find`); another form of a word is not a typo of it
+(`shared` is not `share`).
 """
 
 from __future__ import annotations

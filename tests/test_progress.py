@@ -119,8 +119,9 @@ async def test_two_commands_at_once_in_one_chat_both_get_their_answer(
         client.teams(signed_in, "/me", agent_endpoint=agent_endpoint))
 
     replies = [*first.replies, *second.replies]
-    assert any("Lunch with the team" in json.dumps(reply.activity) for reply in replies if reply.type == "message")
-    assert any(is_profile_of(signed_in)(reply) for reply in replies)
+    for sent in (first, second):
+        assert any(reply.type == "message" and reply.activity.get("replyToId") == sent.activity["id"]
+                   for reply in replies), sent.activity["text"]
 
 
 async def test_copilot_studio_gets_a_typing_indicator_not_a_stream(client: LocalCloudClient,

@@ -470,6 +470,17 @@ async def test_say_prints_the_agents_reply(
     assert "agent> echo: hello there" in capsys.readouterr().out
 
 
+async def test_say_speaks_as_microsoft_365_copilot(
+    cloud: CloudProcess, agent: Agent, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await asyncio.to_thread(main, ["say", "--channel", "m365copilot", "--cloud", cloud.url, "--agent",
+                                          agent.url, "--user", "adele", "--wait", "0.5", "who's my manager"])
+
+    assert code == 0
+    assert "agent> echo: who's my manager" in capsys.readouterr().out
+    assert {"type": "ProductInfo", "id": "COPILOT"} in agent.inbox[-1][1]["entities"]
+
+
 async def test_say_with_an_unknown_user_is_bad_usage(
     cloud: CloudProcess, agent: Agent, capsys: pytest.CaptureFixture[str]
 ) -> None:
