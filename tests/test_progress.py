@@ -169,7 +169,7 @@ async def test_in_m365_copilot_the_sign_in_card_is_the_fallback_when_sso_needs_c
         await client.consent_required(user, False)
     assert exchanged.status == 412, "Teams then shows the card's sign-in button"
 
-    code = await magic_code_for(oauth_links(asked.replies)[0], user)
+    code = await magic_code_for(oauth_links(asked.replies)[0], user, ca_file=await client.ca_file())
     typed = await client.m365_copilot(user, code, agent_endpoint=agent_endpoint)
     await client.wait_for_reply(typed.conversation, is_profile_of(user), timeout=15, after=asked.last)
     await client.m365_copilot(user, "/logout", agent_endpoint=agent_endpoint)
