@@ -8,12 +8,18 @@ sent through the SDK's `StreamingResponse` (a `typing` activity with a `streamin
 Studio get a typing indicator, then the answer as a plain message.
 
 `StreamingResponse` paces its sends one second apart (Teams throttles a stream to one request a second), numbers
-them and puts the stream id on each after the first. Two things it leaves to us:
+them and puts the stream id on each after the first. What it leaves to us (`_StreamGuard`, on the turn's sends):
 - a card-only final message would say "end stream response" (the final needs text), so the answer's first line of
   fallback text is streamed as the final message's text;
-- when Teams refuses a stream with a 403 it drops the answer, taking it for the user's Stop button. Only a stop by the
-  user ("Content stream was cancelled by user.") means no answer is wanted; any other refusal (say a second stream in
-  the same chat while one is open: Teams allows one at a time) gets the answer as a plain message.
+- progress is best effort: an update the channel refuses must not fail the turn, yet the SDK raises it in a
+  background task nobody awaits. The guard logs it instead, and a stream that never started (its first update
+  refused, say a second stream in a chat that has one open: Teams allows one at a time) ends with the answer as a
+  plain message, since a final message without a stream id is no stream. An update the channel did not take at all
+  (`ReplyUndelivered`, retries included) once the answer is being sent ends the turn as any undelivered reply does:
+  `end_stream` awaits that task, and the turn's time is spent;
+- when Teams refuses the final message with a 403 the SDK drops the answer, taking it for the user's Stop button. Only
+  a stop by the user ("Content stream was cancelled by user.") means no answer is wanted; after any other refusal the
+  answer goes as a plain message.
 """
 
 from __future__ import annotations
@@ -21,8 +27,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from microsoft_agents.activity import Activity, ActivityTypes, Channels, ResourceResponse
+from aiohttp import ClientResponseError
+from microsoft_agents.activity import Activity, ActivityTypes, Channels, EntityTypes, ResourceResponse
 from microsoft_agents.hosting.core import TurnContext
+
+from hosting.faults import ReplyUndelivered
 
 log = logging.getLogger(__name__)
 
@@ -48,27 +57,31 @@ def streams(context: TurnContext) -> bool:
 async def show_progress(context: TurnContext, text: str) -> None:
     """Tell the user the agent is working: an informative update where streams are shown, else a typing indicator."""
     if not streams(context):
-        await context.send_activity(Activity(type=ActivityTypes.typing))
+        try:
+            await context.send_activity(Activity(type=ActivityTypes.typing))
+        except (ReplyUndelivered, ClientResponseError) as error:  # progress is best effort; the answer may still go
+            log.warning("progress was not shown: %s", type(error).__name__)
         return
-    watch = _StreamWatch()
-    context.on_send_activities(watch)
-    context.turn_state[_STREAM_KEY] = watch
+    guard = _StreamGuard()
+    context.on_send_activities(guard)
+    context.turn_state[_STREAM_KEY] = guard
     context.streaming_response.queue_informative_update(text)
 
 
 async def answer(context: TurnContext, activity: Activity) -> None:
     """Send the turn's answer: the open stream's final message, or a plain message when nothing streamed."""
-    watch = context.turn_state.pop(_STREAM_KEY, None)
-    if not isinstance(watch, _StreamWatch):
+    guard = context.turn_state.pop(_STREAM_KEY, None)
+    if not isinstance(guard, _StreamGuard):
         await context.send_activity(activity)
         return
+    guard.ending = True
     stream = context.streaming_response
     stream.set_attachments(list(activity.attachments or []))
     stream.queue_text_chunk(_final_text(activity))
     await stream.end_stream()
-    if watch.answered or (watch.refusal and CANCELLED_BY_USER in watch.refusal.lower()):
+    if guard.answered or CANCELLED_BY_USER in (guard.refusal or "").lower():
         return
-    log.warning("the stream was refused (%s); answering with a plain message", watch.refusal or "no final message")
+    log.warning("the final streamed message was refused; answering with a plain message")
     await context.send_activity(activity)
 
 
@@ -78,22 +91,43 @@ def _final_text(activity: Activity) -> str:
     return text.strip().splitlines()[0] if text.strip() else "Done."
 
 
+def _stream_type(activity: Activity) -> str | None:
+    info = next((entity for entity in activity.entities or [] if entity.type == EntityTypes.STREAM_INFO), None)
+    return getattr(info, "stream_type", None) if info is not None else None
+
+
 SendNext = Callable[[], Awaitable[list[ResourceResponse]]]
 
 
-class _StreamWatch:
-    """Sees the turn's sends: whether a message (the final one) got through, and why the channel refused one."""
+class _StreamGuard:
+    """On the turn's sends while a stream is open (see the module docstring): keeps a refused update from failing
+    the turn, sends the final message of a stream that never started as a plain message, and notes whether the answer
+    got through and why the channel refused a send."""
 
     def __init__(self) -> None:
+        self.started = False
+        self.ending = False
+        """Set when the answer is being sent: the SDK's `end_stream` now awaits the task that sends the updates."""
         self.answered = False
         self.refusal: str | None = None
 
     async def __call__(self, _context: TurnContext, activities: list[Activity], send: SendNext
                        ) -> list[ResourceResponse]:
+        kinds = [_stream_type(activity) for activity in activities]
+        for activity, kind in zip(activities, kinds, strict=True):
+            if kind == "final" and not self.started:
+                activity.entities = [entity for entity in activity.entities or []
+                                     if entity.type != EntityTypes.STREAM_INFO]
         try:
             responses = await send()
         except Exception as error:
             self.refusal = str(error)
+            delivery_failed = isinstance(error, ReplyUndelivered)  # the channel took nothing, retries included
+            if activities and all(kind in ("informative", "streaming") for kind in kinds) and not (
+                    self.ending and delivery_failed):
+                log.warning("progress was not shown: %s", type(error).__name__)
+                return []
             raise
+        self.started |= any(kind in ("informative", "streaming") for kind in kinds)
         self.answered |= any(activity.type == ActivityTypes.message for activity in activities)
         return responses

@@ -14,7 +14,7 @@ import pytest
 from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded
 from localcloud.launcher import CloudProcess
-from tests.support import OAUTH_CARD, adaptive_cards, is_profile_of, oauth_links, sign_in
+from tests.support import OAUTH_CARD, RunningAgent, adaptive_cards, is_profile_of, oauth_links, sign_in
 
 pytestmark = pytest.mark.asyncio
 
@@ -95,6 +95,27 @@ async def test_a_graph_failure_ends_the_stream_with_its_error_card(
     assert [step[:2] for step in streamed(sent.replies)] == [("typing", "informative"), ("message", "final")]
     assert "Permission missing" in json.dumps(adaptive_cards(sent.replies[-1:]))
     await no_refusals(client, sent.conversation)
+
+
+async def test_a_progress_update_the_channel_refuses_leaves_the_answer_and_the_turn_alone(
+    client: LocalCloudClient, agent: RunningAgent, signed_in: str
+) -> None:
+    """The SDK takes any Teams 403 for the user's Stop and would drop the answer; it goes as a plain message. (A
+    channel that takes nothing at all is `tests/test_fault_matrix.py`'s Bot Connector row.)"""
+    logged = agent.log_file.stat().st_size
+    await client.add_fault("channels", "/teams/v3/conversations/*", status=403, count=1, method="POST")
+    try:
+        sent = await client.teams(signed_in, "/calendar tomorrow", agent_endpoint=agent.endpoint)
+    finally:
+        await client.clear_faults()
+
+    assert sent.status in (200, 202)
+    assert any(reply.type == "message" and adaptive_cards([reply]) for reply in sent.replies)
+    await asyncio.sleep(0.5)  # an unretrieved task exception is logged when the task is collected
+    with agent.log_file.open("rb") as log:
+        log.seek(logged)
+        written = log.read().decode(errors="replace")
+    assert "Task exception was never retrieved" not in written and "turn failed" not in written
 
 
 async def test_a_calendar_command_in_a_group_chat_shows_typing_then_the_card(
