@@ -98,7 +98,8 @@ SkillHandler = Callable[[TurnContext, Command, str], Awaitable[Activity]]
 def register_command(app: AgentApplication[TurnState], services: Services, name: str, handler: SkillHandler,
                      working: str) -> None:
     """Route `name` on both paths (see the module docstring); `handler` gets a Graph token for the user, and while it
-    works the user sees `working` (`Reading your calendar…`) or a typing indicator (`skills/progress.py`)."""
+    works for more than a moment the user sees `working` (`Reading your calendar…`) or a typing indicator
+    (`skills/progress.py`)."""
 
     def selects(context: TurnContext) -> bool:
         command = parse_command(context)
@@ -113,7 +114,7 @@ def register_command(app: AgentApplication[TurnState], services: Services, name:
                 if not token:
                     await reply_with_error(context, services, SignInRequired(), command, handler_id)
                     return
-                await progress.show_progress(context, working)
+                progress.start_progress(context, working)
                 try:
                     reply = await handler(context, command, token)
                 except GraphError as error:

@@ -2,10 +2,10 @@
 
 Teams streams bot messages only in one-on-one chats, and Microsoft 365 Copilot (the `msteams` channel with the
 `COPILOT` sub-channel) streams too ("Stream bot messages",
-https://learn.microsoft.com/microsoftteams/platform/bots/streaming-ux): there the progress is an informative update
-sent through the SDK's `StreamingResponse` (a `typing` activity with a `streaminfo` entity, `streamType: informative`,
-`streamSequence: 1`), and the answer is the stream's final message carrying the card. Group chats, channels and Copilot
-Studio get a typing indicator, then the answer as a plain message.
+https://learn.microsoft.com/microsoftteams/platform/bots/streaming-ux): there, once the work has taken a moment, the
+progress is an informative update sent through the SDK's `StreamingResponse` (a `typing` activity with a `streaminfo`
+entity, `streamType: informative`, `streamSequence: 1`), and the answer is the stream's final message carrying the
+card. Group chats, channels and Copilot Studio keep the SDK's typing indicator, then get the answer as a plain message.
 
 `StreamingResponse` paces its sends one second apart (Teams throttles a stream to one request a second), numbers
 them and puts the stream id on each after the first. What it leaves to us (`_StreamGuard`, on the turn's sends):
@@ -24,12 +24,13 @@ them and puts the stream id on each after the first. What it leaves to us (`_Str
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiohttp import ClientResponseError
 from microsoft_agents.activity import Activity, ActivityTypes, Channels, EntityTypes, ResourceResponse
 from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.app.streaming import StreamingResponse
 
 from hosting.faults import ReplyUndelivered
 
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 COPILOT_SUB_CHANNEL = "copilot"
 """`Channels.m365_copilot` is `msteams:COPILOT`; the SDK compares sub-channels without case."""
 STREAMING_CONVERSATIONS = frozenset({"personal"})
+PROGRESS_DELAY = 0.4
+"""Seconds of work before progress shows. A quicker answer comes at once, alone: Teams paces a stream at one request a
+second, so a streamed answer comes a second after its informative update at the earliest. A little under the SDK's
+half-second typing delay, so where a chat streams, the informative update tends to come before a bare typing one."""
 CANCELLED_BY_USER = "cancelled by user"
 _STREAM_KEY = "progress.stream"
 
@@ -54,24 +59,23 @@ def streams(context: TurnContext) -> bool:
     return in_copilot or kind in STREAMING_CONVERSATIONS
 
 
-async def show_progress(context: TurnContext, text: str) -> None:
-    """Tell the user the agent is working: an informative update where streams are shown, else a typing indicator."""
+def start_progress(context: TurnContext, text: str) -> None:
+    """Once the work has taken `PROGRESS_DELAY`, an informative update where streams are shown. Elsewhere the SDK's
+    own typing indicator shows progress (`AgentApplication`'s typing timer, from half a second on)."""
     if not streams(context):
-        try:
-            await context.send_activity(Activity(type=ActivityTypes.typing))
-        except (ReplyUndelivered, ClientResponseError) as error:  # progress is best effort; the answer may still go
-            log.warning("progress was not shown: %s", type(error).__name__)
         return
     guard = _StreamGuard()
     context.on_send_activities(guard)
     context.turn_state[_STREAM_KEY] = guard
-    context.streaming_response.queue_informative_update(text)
+    guard.timer = asyncio.get_running_loop().call_later(PROGRESS_DELAY, guard.begin, context.streaming_response, text)
 
 
 async def answer(context: TurnContext, activity: Activity) -> None:
     """Send the turn's answer: the open stream's final message, or a plain message when nothing streamed."""
     guard = context.turn_state.pop(_STREAM_KEY, None)
-    if not isinstance(guard, _StreamGuard):
+    if isinstance(guard, _StreamGuard) and guard.timer is not None:
+        guard.timer.cancel()
+    if not isinstance(guard, _StreamGuard) or not guard.begun:
         await context.send_activity(activity)
         return
     guard.ending = True
@@ -105,11 +109,18 @@ class _StreamGuard:
     got through and why the channel refused a send."""
 
     def __init__(self) -> None:
+        self.timer: asyncio.TimerHandle | None = None
+        self.begun = False
+        """Whether the informative update was queued: the answer then ends the stream."""
         self.started = False
         self.ending = False
         """Set when the answer is being sent: the SDK's `end_stream` now awaits the task that sends the updates."""
         self.answered = False
         self.refusal: str | None = None
+
+    def begin(self, stream: StreamingResponse, text: str) -> None:
+        self.begun = True
+        stream.queue_informative_update(text)
 
     async def __call__(self, _context: TurnContext, activities: list[Activity], send: SendNext
                        ) -> list[ResourceResponse]:

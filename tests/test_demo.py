@@ -26,6 +26,7 @@ from playwright.async_api import Page, Route, async_playwright, expect
 
 from cards.sign_in import SIGN_IN_BUTTON, SIGN_IN_TEXT
 from localcloud.browser import magic_code, sign_in_over_http
+from localcloud.client import LocalCloudClient
 from localcloud.launcher import ROOT, ChildProcess, CloudProcess, free_port
 from localcloud.tenant import USERS
 from tests.support import ADAPTIVE_CARD, CHROMIUM_ARGS, OAUTH_CARD, chromium_trusting
@@ -171,11 +172,16 @@ async def test_calendar_after_signing_in_answers_without_another_sign_in(chat: C
 
 
 async def test_the_playground_shows_the_informative_update_then_the_answer_in_its_place(
-        chat: Chat, signed_in: SignIn) -> None:
-    """The Playground puts the final message's text in the streamed message and shows its card below it."""
-    await chat.send("what's on my calendar tomorrow?")
-
-    messages = await chat.messages_until(lambda _, message: bool(message.get("attachments")))
+        chat: Chat, demo: Demo, signed_in: SignIn) -> None:
+    """While Graph takes its time the agent streams; the Playground puts the final message's text in the streamed
+    message and shows its card below it."""
+    async with LocalCloudClient(demo.cloud.url) as cloud:
+        await cloud.add_fault("graph", "/v1.0/*", latency_ms=1500)
+        try:
+            await chat.send("what's on my calendar tomorrow?")
+            messages = await chat.messages_until(lambda _, message: bool(message.get("attachments")))
+        finally:
+            await cloud.clear_faults()
     (progress,) = [message for _, message in messages
                    if (message.get("streamEntity") or {}).get("streamType") == "informative"]
     updates = [message for action, message in messages if action == "updateMessage"]

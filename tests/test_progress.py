@@ -36,6 +36,16 @@ async def signed_in(client: LocalCloudClient, agent_endpoint: str) -> AsyncItera
     await client.teams(TEAMS_USER, "/logout", agent_endpoint=agent_endpoint)
 
 
+@pytest.fixture
+async def slow_graph(client: LocalCloudClient) -> AsyncIterator[None]:
+    """Every Graph call takes 1.5 s, so the agent shows progress (it does after `PROGRESS_DELAY` of work)."""
+    await client.add_fault("graph", "/v1.0/*", latency_ms=1500)
+    try:
+        yield
+    finally:
+        await client.clear_faults()
+
+
 def stream_info(reply: Recorded) -> dict[str, Any] | None:
     return next((entity for entity in reply.activity.get("entities") or [] if entity.get("type") == "streaminfo"),
                 None)
@@ -53,8 +63,17 @@ async def no_refusals(client: LocalCloudClient, conversation: str) -> dict[str, 
     return report
 
 
-async def test_a_calendar_command_in_a_personal_chat_streams_an_informative_update_then_the_card(
+async def test_a_quick_answer_comes_at_once_without_a_stream(
     client: LocalCloudClient, agent_endpoint: str, signed_in: str
+) -> None:
+    sent = await client.teams(signed_in, "/me", agent_endpoint=agent_endpoint)
+
+    assert streamed(sent.replies) == []
+    assert [reply for reply in sent.replies if reply.type == "message" and is_profile_of(signed_in)(reply)]
+
+
+async def test_a_calendar_command_in_a_personal_chat_streams_an_informative_update_then_the_card(
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str, slow_graph: None
 ) -> None:
     sent = await client.teams(signed_in, "what's on my calendar tomorrow?", agent_endpoint=agent_endpoint)
 
@@ -71,10 +90,10 @@ async def test_a_calendar_command_in_a_personal_chat_streams_an_informative_upda
 
 
 async def test_every_command_closes_its_stream_with_its_answer(
-    client: LocalCloudClient, agent_endpoint: str, signed_in: str
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str, slow_graph: None
 ) -> None:
     for text, shown in (("/me", "Alex Wilber"), ("find the budget spreadsheet", "Budget 2026.xlsx"),
-                        ("/calendar nonsense", "today, tomorrow, week, next")):
+                        ("/calendar week", "Your calendar")):
         sent = await client.teams(signed_in, text, agent_endpoint=agent_endpoint)
 
         kinds = [(kind, stream_type) for kind, stream_type, _, _ in streamed(sent.replies)]
@@ -86,7 +105,7 @@ async def test_every_command_closes_its_stream_with_its_answer(
 async def test_a_graph_failure_ends_the_stream_with_its_error_card(
     client: LocalCloudClient, agent_endpoint: str, signed_in: str
 ) -> None:
-    await client.add_fault("graph", "/v1.0/me/calendarView", status=403)
+    await client.add_fault("graph", "/v1.0/me/calendarView", status=403, latency_ms=1500)
     try:
         sent = await client.teams(signed_in, "/calendar", agent_endpoint=agent_endpoint)
     finally:
@@ -98,16 +117,13 @@ async def test_a_graph_failure_ends_the_stream_with_its_error_card(
 
 
 async def test_a_progress_update_the_channel_refuses_leaves_the_answer_and_the_turn_alone(
-    client: LocalCloudClient, agent: RunningAgent, signed_in: str
+    client: LocalCloudClient, agent: RunningAgent, signed_in: str, slow_graph: None
 ) -> None:
     """The SDK takes any Teams 403 for the user's Stop and would drop the answer; it goes as a plain message. (A
     channel that takes nothing at all is `tests/test_fault_matrix.py`'s Bot Connector row.)"""
     logged = agent.log_file.stat().st_size
     await client.add_fault("channels", "/teams/v3/conversations/*", status=403, count=1, method="POST")
-    try:
-        sent = await client.teams(signed_in, "/calendar tomorrow", agent_endpoint=agent.endpoint)
-    finally:
-        await client.clear_faults()
+    sent = await client.teams(signed_in, "/calendar tomorrow", agent_endpoint=agent.endpoint)
 
     assert sent.status in (200, 202)
     assert any(reply.type == "message" and adaptive_cards([reply]) for reply in sent.replies)
@@ -119,7 +135,7 @@ async def test_a_progress_update_the_channel_refuses_leaves_the_answer_and_the_t
 
 
 async def test_a_calendar_command_in_a_group_chat_shows_typing_then_the_card(
-    client: LocalCloudClient, agent_endpoint: str, signed_in: str
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str, slow_graph: None
 ) -> None:
     sent = await client.teams(signed_in, "/calendar tomorrow", conversation_type="groupChat", mention=True,
                               agent_endpoint=agent_endpoint)
@@ -132,7 +148,7 @@ async def test_a_calendar_command_in_a_group_chat_shows_typing_then_the_card(
 
 
 async def test_two_commands_at_once_in_one_chat_both_get_their_answer(
-    client: LocalCloudClient, agent_endpoint: str, signed_in: str
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str, slow_graph: None
 ) -> None:
     """Teams allows one stream per chat at a time: the command that cannot stream still answers, plainly."""
     first, second = await asyncio.gather(
@@ -145,8 +161,8 @@ async def test_two_commands_at_once_in_one_chat_both_get_their_answer(
                    for reply in replies), sent.activity["text"]
 
 
-async def test_copilot_studio_gets_a_typing_indicator_not_a_stream(client: LocalCloudClient,
-                                                                   agent_endpoint: str) -> None:
+async def test_copilot_studio_gets_a_typing_indicator_not_a_stream(client: LocalCloudClient, agent_endpoint: str,
+                                                                   slow_graph: None) -> None:
     result = await client.copilot("isaiah", "/me", delivery="expectReplies", agent_endpoint=agent_endpoint)
 
     assert [reply["type"] for reply in result.replies][:1] == ["typing"]
@@ -156,7 +172,7 @@ async def test_copilot_studio_gets_a_typing_indicator_not_a_stream(client: Local
 
 
 async def test_in_m365_copilot_sign_in_is_single_sign_on_first_then_every_command_answers(
-    client: LocalCloudClient, agent_endpoint: str
+    client: LocalCloudClient, agent_endpoint: str, slow_graph: None
 ) -> None:
     await client.m365_copilot(COPILOT_USER, "/logout", agent_endpoint=agent_endpoint)
     asked = await client.m365_copilot(COPILOT_USER, "who's my manager?", agent_endpoint=agent_endpoint)
