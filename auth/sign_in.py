@@ -270,6 +270,9 @@ class AgentAuthorization(Authorization):
         redeemed: a token exchange gets 412 so Teams falls back to the sign-in card; a code has no sign-in to finish
         (404); Teams reporting a failed sign-in is acknowledged (200)."""
         activity = context.activity
+        if activity.name == TOKEN_EXCHANGE and await self._exchange_was_claimed(context):
+            await answer_invoke(context, 200)  # another client's request (on any instance) signed this user in
+            return
         log.info("%s with no sign-in in progress", activity.name)
         if activity.name == TOKEN_EXCHANGE:
             request = _token_exchange_request(activity.value)
@@ -285,6 +288,13 @@ class AgentAuthorization(Authorization):
         """Whether the SDK's OAuth flow behind a pending sign-in can still complete (it expires, our state does not)."""
         flow = await _flows(context, self._storage).read(handler_id)
         return flow is not None and flow.is_active()
+
+    async def _exchange_was_claimed(self, context: TurnContext) -> bool:
+        """Whether this very exchange was taken by another request: Teams sends one per open client, and the first may
+        have finished the sign-in before this one is read."""
+        key = _exchange_claim_key(context)
+        claim = (await self._storage.read([key], target_cls=_ExchangeClaim)).get(key)
+        return claim is not None and claim.exchange_id == _exchange_id(context)
 
     async def _claim_exchange(self, context: TurnContext) -> bool:
         """True for the first caller with this exchange id: a conditional write in storage, so every instance sharing

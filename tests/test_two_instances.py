@@ -97,6 +97,23 @@ async def test_token_exchanges_for_one_sign_in_sent_to_both_instances_sign_in_on
     assert sum(1 for reply in replies if is_profile_of("diego")(reply)) == 1
 
 
+async def test_an_exchange_that_reaches_the_other_instance_after_the_sign_in_finished_is_acknowledged(
+        teams: LocalCloudClient, instances: tuple[str, str], cloud: CloudProcess) -> None:
+    a, b = instances
+    sent = await ask_signed_out(teams, a, "diego", "/me")
+    _oauth_link(sent.replies)
+    value = _exchange(cloud)
+    assert (await teams.teams_sso("diego", value=value, agent_endpoint=a)).status == 200
+    await teams.wait_for_reply(sent.conversation, is_profile_of("diego"), timeout=15, after=sent.last)
+
+    late = await teams.teams_sso("diego", value=value, agent_endpoint=b)
+
+    assert late.status == 200
+    await asyncio.sleep(LATE_SECONDS)
+    replies, _ = await teams.activities(sent.conversation, after=sent.last)
+    assert sum(1 for reply in replies if is_profile_of("diego")(reply)) == 1
+
+
 async def test_a_user_who_signs_in_again_and_again_keeps_one_exchange_claim_in_storage(
         teams: LocalCloudClient, instances: tuple[str, str], cloud: CloudProcess, azurite: AzuriteProcess,
         container: str) -> None:
