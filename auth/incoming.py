@@ -231,20 +231,27 @@ def caller_rules(settings: Mapping[str, str], cloud: Cloud, app_id: str, tenant_
     "Enable authentication with your App Registration"). Microsoft documents no host for normal delivery on the
     connector (its design describes `expectReplies` and `stream`), so none is allowed until configured.
     """
-    tenants = _setting_set(settings, "CONNECTOR_ALLOWED_TENANTS") or {tenant_id.lower()} - {""}
-    connector_callers = _setting_set(settings, "CONNECTOR_ALLOWED_CALLERS") or {app_id.lower()}
+    tenants = setting_list(settings, TENANTS_KEY) or {tenant_id.lower()} - {""}
+    connector_callers = setting_list(settings, CONNECTOR_CALLERS_KEY) or {app_id.lower()}
     return CallerRules(
         cloud=cloud,
         app_id=app_id,
         tenants=frozenset(tenants),
         connector_callers=frozenset(connector_callers),
-        skill_callers=frozenset(_setting_set(settings, "SKILL_ALLOWED_CALLERS")),
-        reply_hosts=frozenset(_setting_set(settings, "COPILOT_STUDIO_REPLY_HOSTS")),
+        skill_callers=frozenset(setting_list(settings, SKILL_CALLERS_KEY)),
+        reply_hosts=frozenset(setting_list(settings, REPLY_HOSTS_KEY)),
         keys=KeySets(cloud.ssl_context()),
     )
 
 
-def _setting_set(settings: Mapping[str, str], key: str) -> set[str]:
+TENANTS_KEY = "CONNECTOR_ALLOWED_TENANTS"
+CONNECTOR_CALLERS_KEY = "CONNECTOR_ALLOWED_CALLERS"
+SKILL_CALLERS_KEY = "SKILL_ALLOWED_CALLERS"
+REPLY_HOSTS_KEY = "COPILOT_STUDIO_REPLY_HOSTS"
+
+
+def setting_list(settings: Mapping[str, str], key: str) -> set[str]:
+    """A comma-separated setting's items, lower case (ids and hosts compare case-insensitively)."""
     return {item.strip().lower() for item in settings.get(key, "").replace(";", ",").split(",") if item.strip()}
 
 

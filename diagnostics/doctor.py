@@ -25,6 +25,8 @@ from microsoft_agents.hosting.core.authorization.agent_auth_configuration import
 from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
 
 from auth.cloud import KNOWN_CLOUDS, OVERRIDE_KEYS, cloud_from_settings
+from auth.incoming import CONNECTOR_CALLERS_KEY, REPLY_HOSTS_KEY, SKILL_CALLERS_KEY, TENANTS_KEY, setting_list
+from hosting.deadline import TURN_DEADLINE_KEY, turn_seconds
 from hosting.settings import DEFAULT_PORT, DRAIN_KEY, PORT_KEY, drain_seconds, port
 from skills.commands import CONNECTOR_HANDLER, TEAMS_HANDLER
 
@@ -182,6 +184,7 @@ class Doctor:
         self.check_cloud()
         self.check_storage()
         self.check_hosting()
+        self.check_callers()
         return self.findings
 
     # ── The SDK's own keys ───────────────────────────────────────────────────────────────────────────────────────────
@@ -440,6 +443,29 @@ class Doctor:
             elif parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
                 self.add("SKILL_ENDPOINT_URL", "plain http off loopback: Copilot Studio calls https only",
                          f"use https://{parts.netloc}{parts.path}")
+
+
+    # ── Who may call (auth/incoming.py) ──────────────────────────────────────────────────────────────────────────────
+
+    def check_callers(self) -> None:
+        for key, what in ((TENANTS_KEY, "a tenant id"), (CONNECTOR_CALLERS_KEY, "an app (client) id"),
+                          (SKILL_CALLERS_KEY, "a Copilot Studio agent's app id")):
+            for item in sorted(setting_list(self.settings, key)):
+                if not GUID.fullmatch(item):
+                    self.add(key, f"{item!r} is not a GUID: no token will ever match it",
+                             f"list {what} per entry, comma-separated")
+        for host in sorted(setting_list(self.settings, REPLY_HOSTS_KEY)):
+            if "/" in host or not urlsplit(f"//{host}").hostname:
+                self.add(REPLY_HOSTS_KEY, f"{host!r} is not a host name: entries are compared with the serviceUrl's "
+                         "host (and port)", "write host or host:port, e.g. copilot.contoso.example, not a URL")
+        try:
+            turn_seconds(self.settings)
+        except ValueError as error:
+            self.add(TURN_DEADLINE_KEY, str(error), "seconds for a whole turn, below the 15 s Bot Service waits")
+        personal = self.value("LOG_PERSONAL_DATA")
+        if personal and personal.lower() not in ("true", "false"):
+            self.add("LOG_PERSONAL_DATA", f"{personal!r} is read as false: only true keeps personal data in the logs",
+                     "write true or false")
 
 
 def diagnose(settings: Mapping[str, str]) -> list[Finding]:

@@ -102,6 +102,13 @@ SEEDED: list[tuple[str, dict[str, str | None], str]] = [
     ("log-level-case", {"LOG_LEVEL": "info"}, "LOG_LEVEL"),
     ("port-not-number", {"PORT": "http"}, "PORT"),
     ("drain-too-long", {"DRAIN_SECONDS": "600"}, "DRAIN_SECONDS"),
+    ("turn-deadline-past-bot-service", {"TURN_DEADLINE_SECONDS": "90"}, "TURN_DEADLINE_SECONDS"),
+    ("connector-caller-not-guid", {"CONNECTOR_ALLOWED_CALLERS": "copilot-studio"}, "CONNECTOR_ALLOWED_CALLERS"),
+    ("connector-tenant-domain", {"CONNECTOR_ALLOWED_TENANTS": "contoso.onmicrosoft.com"}, "CONNECTOR_ALLOWED_TENANTS"),
+    ("skill-caller-not-guid", {"SKILL_ALLOWED_CALLERS": "my copilot"}, "SKILL_ALLOWED_CALLERS"),
+    ("reply-host-as-url", {"COPILOT_STUDIO_REPLY_HOSTS": "https://copilot.contoso.example/replies"},
+     "COPILOT_STUDIO_REPLY_HOSTS"),
+    ("personal-data-yes", {"LOG_PERSONAL_DATA": "yes"}, "LOG_PERSONAL_DATA"),
 ]
 
 
