@@ -10,12 +10,13 @@ import queue
 import re
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from localcloud.channels import teams_user_id
+from localcloud.client import LocalCloudClient
 from localcloud.cloud import Cloud, run_cloud
 from localcloud.launcher import (
     AGENT_LOG_LEVEL,
@@ -173,6 +174,13 @@ def agent(cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="module")
 def agent_endpoint(agent: RunningAgent) -> str:
     return agent.endpoint
+
+
+@pytest.fixture(scope="module")
+async def client(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
+    """The local cloud's control API: sends activities as a channel would and reads what the agent answered."""
+    async with LocalCloudClient(cloud.url) as local:
+        yield local
 
 
 @pytest.fixture(scope="session")

@@ -12,19 +12,12 @@ from aiohttp import web
 from aiohttp.test_utils import BaseTestServer, TestServer
 
 from localcloud.client import CopilotResult, LocalCloudClient, Recorded
-from localcloud.launcher import CloudProcess
 from skills.help import WELCOME
 from tests.support import ADAPTIVE_CARD, sign_in
 
 pytestmark = pytest.mark.asyncio
 
 USER = "isaiah"
-
-
-@pytest.fixture(scope="module")
-async def client(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
-    async with LocalCloudClient(cloud.url) as local:
-        yield local
 
 
 @pytest.fixture(scope="module")

@@ -5,25 +5,17 @@ one suggestion, or a question."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from localcloud.client import CopilotResult, LocalCloudClient
-from localcloud.launcher import CloudProcess
 from skills.logout import CONNECTOR_NOTE
 from tests.support import ADAPTIVE_CARD
 
 pytestmark = pytest.mark.asyncio
 
 USER = "diego"
-
-
-@pytest.fixture(scope="module")
-async def client(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
-    async with LocalCloudClient(cloud.url) as local:
-        yield local
 
 
 async def ask(client: LocalCloudClient, agent_endpoint: str, text: str) -> CopilotResult:

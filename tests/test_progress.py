@@ -13,19 +13,12 @@ import pytest
 
 from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded
-from localcloud.launcher import CloudProcess
 from tests.support import OAUTH_CARD, RunningAgent, adaptive_cards, is_profile_of, oauth_links, sign_in
 
 pytestmark = pytest.mark.asyncio
 
 TEAMS_USER = "alex"
 COPILOT_USER = "megan"
-
-
-@pytest.fixture(scope="module")
-async def client(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
-    async with LocalCloudClient(cloud.url) as local:
-        yield local
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from localcloud.client import LocalCloudClient
-from localcloud.launcher import CloudProcess
 from localcloud.tenant import USERS
 from tests.support import ADAPTIVE_CARD, sign_in
 
@@ -23,12 +22,6 @@ ZONES_REPORTED = [("Europe/Amsterdam", "megan"), ("America/Los_Angeles", "diego"
                   ("UTC", "patti"), ("Mars/Olympus_Mons", "alex")]
 """A zone Graph refuses by its IANA name, Pacific, India, UTC (what the Agents Playground always reports) and a name
 nobody knows, each from a user whose mailbox is in another zone."""
-
-
-@pytest.fixture(scope="module")
-async def client(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
-    async with LocalCloudClient(cloud.url) as local:
-        yield local
 
 
 @pytest.fixture(scope="module")
