@@ -32,7 +32,6 @@ from auth.sign_in import AgentAuthorization
 from graph.client import GraphClient, SharedHttp
 from hosting import settings as hosting_settings
 from hosting.application import FaultAwareApplication
-from hosting.deadline import turn_seconds
 from hosting.stream import is_stream_request, stream_agent_process
 from observability import setup_tracing
 from observability.logs import setup_logging
@@ -54,7 +53,7 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     cloud = cloud_from_settings(settings)
     config = load_configuration_from_env(settings)
     connections = build_connections(config, cloud)
-    adapter = build_adapter(connections, cloud, turn_seconds(settings))
+    adapter = build_adapter(connections, cloud, hosting_settings.turn_seconds(settings))
     storage = build_storage(settings)
     authorization = AgentAuthorization(storage, connections, **config)
     agent = FaultAwareApplication[TurnState](storage=storage, authorization=authorization, **config)
@@ -157,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     stop_tracing = setup_tracing(os.environ)
     try:
         port, drain = hosting_settings.port(os.environ), hosting_settings.drain_seconds(os.environ)
-        turn_seconds(os.environ)
+        hosting_settings.turn_seconds(os.environ)
     except ValueError as error:
         raise SystemExit(str(error)) from None
     app = create_app(os.environ)

@@ -26,8 +26,7 @@ from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
 
 from auth.cloud import KNOWN_CLOUDS, OVERRIDE_KEYS, cloud_from_settings
 from auth.incoming import CONNECTOR_CALLERS_KEY, REPLY_HOSTS_KEY, SKILL_CALLERS_KEY, TENANTS_KEY, setting_list
-from hosting.deadline import TURN_DEADLINE_KEY, turn_seconds
-from hosting.settings import DEFAULT_PORT, DRAIN_KEY, PORT_KEY, drain_seconds, port
+from hosting.settings import DEFAULT_PORT, DRAIN_KEY, PORT_KEY, TURN_DEADLINE_KEY, drain_seconds, port, turn_seconds
 from skills.commands import CONNECTOR_HANDLER, TEAMS_HANDLER
 
 CONNECTIONS = "CONNECTIONS__"

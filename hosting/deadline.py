@@ -12,15 +12,11 @@ Outside a turn (start-up, readiness probes) each caller uses its own default.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-TURN_DEADLINE_KEY = "TURN_DEADLINE_SECONDS"
-DEFAULT_TURN_SECONDS = 10.0
-"""Below the 15 s Bot Service gives a Teams turn, with room for the HTTP round trips around it."""
-MIN_TURN_SECONDS, MAX_TURN_SECONDS = 1.0, 60.0
 REPLY_SHARE = 0.2
 """The last fifth of a turn (2 s of 10) is for replies only: a service that used all its time still gets explained."""
 
@@ -62,16 +58,3 @@ def reply_left(default: float) -> float:
     """Seconds left to deliver a reply (never below 0); `default` outside a turn."""
     deadline = _current.get()
     return default if deadline is None else max(deadline.reply_at - time.monotonic(), 0.0)
-
-
-def turn_seconds(settings: Mapping[str, str]) -> float:
-    """`TURN_DEADLINE_SECONDS`; a ValueError names the key when it is not a sensible number of seconds."""
-    value = settings.get(TURN_DEADLINE_KEY, "").strip() or str(DEFAULT_TURN_SECONDS)
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not MIN_TURN_SECONDS <= seconds <= MAX_TURN_SECONDS:
-        raise ValueError(f"{TURN_DEADLINE_KEY} must be a number of seconds from {MIN_TURN_SECONDS:g} to "
-                         f"{MAX_TURN_SECONDS:g}, not {value!r}")
-    return seconds

@@ -10,6 +10,10 @@ DRAIN_KEY = "DRAIN_SECONDS"
 DEFAULT_DRAIN_SECONDS = 5.0
 """On SIGTERM: keep serving, not ready, this long, so the load balancer sees `/readyz` fail and stops sending."""
 MAX_DRAIN_SECONDS = 300.0
+TURN_DEADLINE_KEY = "TURN_DEADLINE_SECONDS"
+DEFAULT_TURN_SECONDS = 10.0
+"""Below the 15 s Bot Service gives a Teams turn, with room for the HTTP round trips around it (`hosting.deadline`)."""
+MIN_TURN_SECONDS, MAX_TURN_SECONDS = 1.0, 60.0
 
 
 def port(settings: Mapping[str, str]) -> int:
@@ -22,11 +26,20 @@ def port(settings: Mapping[str, str]) -> int:
 
 def drain_seconds(settings: Mapping[str, str]) -> float:
     """How long to drain on SIGTERM; a ValueError names the key when it is not a sensible number of seconds."""
-    value = settings.get(DRAIN_KEY, "").strip() or str(DEFAULT_DRAIN_SECONDS)
+    return _seconds(settings, DRAIN_KEY, DEFAULT_DRAIN_SECONDS, 0, MAX_DRAIN_SECONDS)
+
+
+def turn_seconds(settings: Mapping[str, str]) -> float:
+    """How long a turn may take, every outbound call included; a ValueError names the key when it is not sensible."""
+    return _seconds(settings, TURN_DEADLINE_KEY, DEFAULT_TURN_SECONDS, MIN_TURN_SECONDS, MAX_TURN_SECONDS)
+
+
+def _seconds(settings: Mapping[str, str], key: str, default: float, low: float, high: float) -> float:
+    value = settings.get(key, "").strip() or str(default)
     try:
         seconds = float(value)
     except ValueError:
         seconds = -1.0
-    if not 0 <= seconds <= MAX_DRAIN_SECONDS:
-        raise ValueError(f"{DRAIN_KEY} must be a number of seconds from 0 to {MAX_DRAIN_SECONDS:g}, not {value!r}")
+    if not low <= seconds <= high:
+        raise ValueError(f"{key} must be a number of seconds from {low:g} to {high:g}, not {value!r}")
     return seconds

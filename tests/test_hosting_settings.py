@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from hosting.deadline import DEFAULT_TURN_SECONDS, turn_seconds
-from hosting.settings import DEFAULT_DRAIN_SECONDS, DEFAULT_PORT, drain_seconds, port
+from hosting.settings import (
+    DEFAULT_DRAIN_SECONDS,
+    DEFAULT_PORT,
+    DEFAULT_TURN_SECONDS,
+    drain_seconds,
+    port,
+    turn_seconds,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
