@@ -41,15 +41,17 @@ from hosting.adapter import TurnAdapter
 
 from .channel_http import connector_session, token_service_session
 from .cloud import PUBLIC, Cloud
-from .entra_http import EntraCall, MsalHttp, PerUserThrottle, entra_call
+from .entra_http import EntraCall, MsalHttp, PerUserThrottle, entra_call, note_lifetime
 from .entra_http import unavailable as entra_unavailable
 from .incoming import ADMITTED_BODY, LOOPBACK_AUTHENTICATION
+from .token_cache import TokenCache, on_behalf_of_key
 
 
 class CloudMsalAuth(MsalAuth):
     """`MsalAuth` whose MSAL apps run inside the turn: bounded by its deadline, failing with the fault Entra gave, and
     throttled per user (`auth.entra_http`); they also trust the cloud's CA and skip instance discovery for an authority
-    MSAL does not know.
+    MSAL does not know. An on-behalf-of token is reused for the same assertion until shortly before it expires
+    (`auth.token_cache`), as MSAL Python does not.
 
     The SDK builds `ConfidentialClientApplication` without `http_client`, `http_cache` or `instance_discovery`, and
     MSAL then asks login.microsoftonline.com about any unknown authority host. Only secret and certificate credentials
@@ -59,6 +61,7 @@ class CloudMsalAuth(MsalAuth):
     def __init__(self, configuration: AgentAuthConfiguration, cloud: Cloud) -> None:
         super().__init__(configuration)
         self._cloud = cloud
+        self._on_behalf_of = TokenCache()
 
     def _create_client_application(self, tenant_id: str | None = None) -> Any:
         config = self._msal_configuration
@@ -69,7 +72,7 @@ class CloudMsalAuth(MsalAuth):
         else:
             return super()._create_client_application(tenant_id)
         authority = MsalAuth._resolve_authority(config, tenant_id)
-        return ConfidentialClientApplication(
+        return _ConfidentialClient(
             client_id=config.CLIENT_ID,
             authority=authority,
             client_credential=credential,
@@ -88,12 +91,29 @@ class CloudMsalAuth(MsalAuth):
                 raise _fault(call, error) from None
 
     async def acquire_token_on_behalf_of(self, scopes: list[str], user_assertion: str) -> str:
-        """The user's token for `scopes`, or the fault Entra answered with (throttled for this user only)."""
+        """The user's token for `scopes`: the one Entra gave for this same assertion while it is still good
+        (`auth.token_cache`), else a new exchange, or the fault Entra answered with (throttled for this user only)."""
+        key = on_behalf_of_key(user_assertion, scopes)
+        cached = self._on_behalf_of.get(key)
+        if cached is not None:
+            return cached
         with entra_call(user_assertion) as call:
             try:
-                return await super().acquire_token_on_behalf_of(scopes, user_assertion)
+                token = await super().acquire_token_on_behalf_of(scopes, user_assertion)
             except (ValueError, MsalServiceError, requests.RequestException) as error:
                 raise _fault(call, error) from None
+        self._on_behalf_of.put(key, token, call.expires_in)
+        return token
+
+
+class _ConfidentialClient(ConfidentialClientApplication):
+    """MSAL's app, noting on the `EntraCall` how long an on-behalf-of token lives: the SDK hands on only the token."""
+
+    def acquire_token_on_behalf_of(self, user_assertion: str, scopes: list[str], *args: Any,
+                                   **kwargs: Any) -> dict[str, Any]:
+        result = super().acquire_token_on_behalf_of(user_assertion, scopes, *args, **kwargs)
+        note_lifetime(result.get("expires_in"))
+        return result
 
 
 def _fault(call: EntraCall, error: Exception) -> Exception:

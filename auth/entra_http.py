@@ -27,10 +27,12 @@ ENTRA_TIMEOUT = 10.0
 
 
 class EntraCall:
-    """What Entra answered during one token acquisition: the fault to raise instead of MSAL's error dict."""
+    """What Entra answered during one token acquisition: the fault to raise instead of MSAL's error dict, and how
+    long the token it gave lives (`expires_in`, seconds)."""
 
     def __init__(self) -> None:
         self.fault: ServiceFault | None = None
+        self.expires_in: float | None = None
 
     def answered(self, status: int, headers: Any) -> None:
         if is_fault_status(status):
@@ -51,6 +53,18 @@ def entra_call(user_assertion: str | None = None) -> Iterator[EntraCall]:
     finally:
         _call.reset(call_token)
         _account.reset(account_token)
+
+
+def note_lifetime(expires_in: object) -> None:
+    """Called where MSAL's answer is seen (its thread): the token's lifetime in seconds (a number, or a string as
+    v1-style endpoints send it), for the `EntraCall` in progress."""
+    call = _call.get()
+    if call is None or not isinstance(expires_in, int | float | str) or isinstance(expires_in, bool):
+        return
+    try:
+        call.expires_in = float(expires_in)
+    except ValueError:
+        call.expires_in = None
 
 
 def _user_of(assertion: str) -> str:

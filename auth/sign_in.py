@@ -33,6 +33,7 @@ from microsoft_agents.activity import (
     SignInConstants,
     TokenExchangeInvokeRequest,
     TokenExchangeInvokeResponse,
+    TokenResponse,
 )
 from microsoft_agents.hosting.core import Authorization, ChannelAdapter, Storage, StoreItem, TurnContext, TurnState
 from microsoft_agents.hosting.core._oauth import _FlowResponse, _FlowStateTag, _FlowStorageClient
@@ -135,6 +136,18 @@ class AgentAuthorization(Authorization):
     def teams_handler_ids(self) -> list[str]:
         """Handlers that sign a user in through Bot Service (everything but Copilot Studio's connector)."""
         return [name for name in self._handler_settings if not self.is_connector_handler(name)]
+
+    async def get_token(self, context: TurnContext, auth_handler_id: str | None = None) -> TokenResponse:
+        """The token the route's sign-in check got this very turn, else the SDK's `get_token`.
+
+        SDK 1.9's `get_token` (`exchange_token`) asks the token service (and Entra, on the connector) again even when
+        the sign-in check cached the token in turn state moments ago (`Authorization._cache_token`). That check asks
+        the token service on every turn, and turn state lives for one turn, so a sign-out on any instance still takes
+        effect on the user's next turn."""
+        cached = Authorization._get_cached_token(context, auth_handler_id or self._default_handler_id)
+        if cached is not None and cached.token:
+            return cached
+        return await super().get_token(context, auth_handler_id)
 
     async def sign_out_everywhere(self, context: TurnContext) -> None:
         for handler_id in self.teams_handler_ids:
