@@ -105,6 +105,7 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     app.router.add_get("/manifest.json", skill_manifest(settings, app_id))
     app.cleanup_ctx.append(warm_up_in_background)
     app.on_cleanup.append(lambda _: graph.aclose())
+    app.on_cleanup.append(lambda _: adapter.aclose())
     app.on_cleanup.append(lambda _: storage.close())
     return app
 

@@ -11,6 +11,10 @@ SDK's own error text, or the channel got a 500. The sessions built here carry th
 - a call of the Bot Connector stays under the serviceUrl the channel's token vouched for (`auth.incoming`): the SDK puts
   the activity's conversation and activity ids into the path unquoted, so an id holding `..`, `/` or `?` could
   otherwise point the agent's authenticated call at another path of that host.
+
+They are `ChannelHttp`'s, which lasts as long as the app: every session shares one connection pool, so a turn reuses
+an open connection (and TLS session) instead of opening its own, and keeps no cookies, since one session serves every
+user. The deadline is read per request from the turn that makes it (`hosting.deadline`), never from the session.
 """
 
 from __future__ import annotations
@@ -34,22 +38,61 @@ CONNECTOR_QUERY = frozenset({"isTargetedActivity"})
 """The only query parameter the SDK's Bot Connector client sends."""
 BACKOFF_MAX = 1.0
 """The longest backoff between two attempts at a reply (without `Retry-After`): a turn has seconds, not minutes."""
+RETIRED_SESSION_SECONDS = 120.0
+"""A session no longer handed out is closed this long after, when no turn can still be using it (a turn is cut off
+after at most a minute)."""
 
 
-def token_service_session(endpoint: str, context: ssl.SSLContext) -> ClientSession:
-    """The `UserTokenClient`'s session: the turn's deadline, and faults the user is told about."""
-    return ClientSession(base_url=_with_slash(endpoint), connector=aiohttp.TCPConnector(ssl=context),
-                         middlewares=(_token_service_faults,))
+class ChannelHttp:
+    """The process's sessions to Bot Service, on one connection pool; `aclose` on app cleanup closes them all."""
 
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._ssl = context
+        self._pool: aiohttp.TCPConnector | None = None
+        self._sessions: set[ClientSession] = set()
+        self._closing: set[asyncio.Task[None]] = set()
 
-def connector_session(endpoint: str | None, context: ssl.SSLContext) -> ClientSession:
-    """A connector client's session (Bot Connector, or Copilot Studio's callback with `endpoint` None): replies
-    retried within the turn's deadline, then `ReplyUndelivered`."""
-    if endpoint is None:
-        return ClientSession(connector=aiohttp.TCPConnector(ssl=context), middlewares=(_retried_reply,))
-    base = _with_slash(endpoint)
-    return ClientSession(base_url=base, connector=aiohttp.TCPConnector(ssl=context),
-                         middlewares=(_confined_to(URL(base)), _retried_reply))
+    def token_service_session(self, endpoint: str) -> ClientSession:
+        """A `UserTokenClient`'s session: the turn's deadline, and faults the user is told about."""
+        return self._session(_with_slash(endpoint), (_token_service_faults,))
+
+    def connector_session(self, endpoint: str | None) -> ClientSession:
+        """A connector client's session (Bot Connector, or Copilot Studio's callback with `endpoint` None): replies
+        retried within the turn's deadline, then `ReplyUndelivered`; a Bot Connector's calls confined to its
+        endpoint."""
+        if endpoint is None:
+            return self._session(None, (_retried_reply,))
+        base = _with_slash(endpoint)
+        return self._session(base, (_confined_to(URL(base)), _retried_reply))
+
+    def _session(self, base_url: str | None, middlewares: tuple[aiohttp.ClientMiddlewareType, ...]) -> ClientSession:
+        if self._pool is None or self._pool.closed:
+            self._pool = aiohttp.TCPConnector(ssl=self._ssl)  # made inside the loop: aiohttp binds it there
+        session = ClientSession(base_url=base_url, connector=self._pool, connector_owner=False,
+                                cookie_jar=aiohttp.DummyCookieJar(), middlewares=middlewares)
+        self._sessions.add(session)
+        return session
+
+    def retire(self, session: ClientSession) -> None:
+        """Close `session` once no turn can still be using it."""
+
+        def close() -> None:
+            task = asyncio.ensure_future(self._close(session))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+        asyncio.get_running_loop().call_later(RETIRED_SESSION_SECONDS, close)
+
+    async def _close(self, session: ClientSession) -> None:
+        self._sessions.discard(session)
+        await session.close()
+
+    async def aclose(self) -> None:
+        for session in list(self._sessions):
+            await self._close(session)
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
 
 def _with_slash(endpoint: str) -> str:

@@ -7,11 +7,13 @@ With the public cloud and no overrides the endpoints are the SDK's own. On every
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar, cast
 
 import requests
-from aiohttp import web
+from aiohttp import ClientSession, web
 from microsoft_agents.activity import RoleTypes
 from microsoft_agents.authentication.msal import MsalAuth
 from microsoft_agents.hosting.core import (
@@ -39,12 +41,15 @@ from urllib3.util import parse_url
 
 from hosting.adapter import TurnAdapter
 
-from .channel_http import connector_session, token_service_session
+from .channel_http import ChannelHttp
 from .cloud import PUBLIC, Cloud
 from .entra_http import EntraCall, MsalHttp, PerUserThrottle, entra_call, note_lifetime
 from .entra_http import unavailable as entra_unavailable
 from .incoming import ADMITTED_BODY, LOOPBACK_AUTHENTICATION
 from .token_cache import TokenCache, on_behalf_of_key
+
+OWN_TOKENS = 16
+"""The agent's own tokens kept, one per audience and scopes (Bot Service, the token service, a skill's caller)."""
 
 
 class CloudMsalAuth(MsalAuth):
@@ -62,6 +67,7 @@ class CloudMsalAuth(MsalAuth):
         super().__init__(configuration)
         self._cloud = cloud
         self._on_behalf_of = TokenCache()
+        self._own_tokens = TokenCache(size=OWN_TOKENS)
 
     def _create_client_application(self, tenant_id: str | None = None) -> Any:
         config = self._msal_configuration
@@ -83,12 +89,21 @@ class CloudMsalAuth(MsalAuth):
         )
 
     async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:
-        """The agent's own token (client credentials), or the fault Entra answered with."""
+        """The agent's own token (client credentials), or the fault Entra answered with. MSAL serves it from its cache
+        too, but the SDK asks in a thread twice a turn (the channel's and the token service's): here it is kept until
+        shortly before it expires (`auth.token_cache`), read from the SDK's `_get_access_token`, which returns it with
+        its expiry."""
+        key = "\n".join([resource_url, *scopes])
+        cached = None if force_refresh else self._own_tokens.get(key)
+        if cached is not None:
+            return cached
         with entra_call() as call:
             try:
-                return await super().get_access_token(resource_url, scopes, force_refresh)
+                token = await self._get_access_token(resource_url, scopes, force_refresh)
             except (ValueError, MsalServiceError, requests.RequestException) as error:
                 raise _fault(call, error) from None
+        self._own_tokens.put(key, token.token, token.expires_on - time.time())
+        return token.token
 
     async def acquire_token_on_behalf_of(self, scopes: list[str], user_assertion: str) -> str:
         """The user's token for `scopes`: the one Entra gave for this same assertion while it is still good
@@ -167,7 +182,14 @@ def build_connections(config: dict[str, Any], cloud: Cloud) -> ConnectionManager
 
 class ConnectorAwareClientFactory(RestChannelServiceClientFactory):
     """The SDK's channel clients on sessions of `auth.channel_http` (the turn's deadline, faults named, replies
-    retried), without asking Entra for tokens a Copilot Studio connector request never uses.
+    retried), built once per endpoint for the process, without asking Entra for tokens a Copilot Studio connector
+    request never uses.
+
+    SDK 1.9's factory builds a connector client and a token-service client, each on a new aiohttp session with its own
+    connection pool, on every turn (and each looks up the SDK's version in the installed packages for its User-Agent).
+    Here each client is built once per endpoint (and audience) and kept, at most `CLIENTS` of them; the adapter's
+    `close()` after each turn leaves it open, and `aclose` closes all on app cleanup. The agent's own token, the same
+    for every user of an endpoint, is set on the client's session each turn, so a refreshed token is used at once.
 
     For a `connectoruser` request the SDK still gets a token before it returns the token-less MCS client, and it asks
     for it by the caller's `azp`: when that is not the agent, Entra refuses and the request ends in a 500 before any
@@ -176,26 +198,32 @@ class ConnectorAwareClientFactory(RestChannelServiceClientFactory):
     SDK's own clients.
     """
 
+    CLIENTS: int = 256
+
     def __init__(self, connection_manager: ConnectionManager, cloud: Cloud, **options: Any) -> None:
         super().__init__(connection_manager, **options)
-        self._ssl = cloud.ssl_context()
+        self._http = ChannelHttp(cloud.ssl_context())
+        self._clients: OrderedDict[tuple[str, ...], _KeptClient] = OrderedDict()
 
     async def create_connector_client(self, context: TurnContext | None, claims_identity: ClaimsIdentity,
                                       service_url: str, audience: str, scopes: list[str] | None = None,
                                       use_anonymous: bool = False) -> ConnectorClientBase:
         """The SDK's adapter asks for this after it made the turn's user token client, and closes that one only once
-        the turn runs: if no connector client can be made, the turn never runs, so it is closed here."""
+        the turn runs: if no connector client can be made, the turn never runs, so it is closed here (a kept client's
+        `close` does nothing; the SDK's own, for agentic requests, is closed)."""
         try:
             if context is not None and is_connector_request(context):
-                return MCSConnectorClient(endpoint=service_url, client=connector_session(None, self._ssl))
+                return self._kept(("mcs", service_url), "",
+                                  lambda: _KeptMcsClient(service_url, self._http.connector_session(None)))
             if not service_url or (context is not None and context.activity.is_agentic_request()):
                 return await super().create_connector_client(context, claims_identity, service_url, audience, scopes,
                                                              use_anonymous)
             provider = (self._ANONYMOUS_TOKEN_PROVIDER if use_anonymous
                         else self._connection_manager.get_token_provider(claims_identity, service_url))
-            token = await provider.get_access_token(audience, scopes or claims_identity.get_token_scope())
-            return TeamsConnectorClient(endpoint=service_url, token=token,
-                                        session=connector_session(service_url, self._ssl))
+            scopes = scopes or claims_identity.get_token_scope()
+            token = await provider.get_access_token(audience, scopes)
+            return self._kept(("connector", service_url, audience, *scopes, _signed(token)), token,
+                              lambda: _KeptConnectorClient(service_url, self._http.connector_session(service_url)))
         except BaseException:
             user_token_client = context.services.get(UserTokenClientBase) if context is not None else None
             if user_token_client is not None:
@@ -213,8 +241,73 @@ class ConnectorAwareClientFactory(RestChannelServiceClientFactory):
         if not use_anonymous:
             provider = self._connection_manager.get_token_provider(claims_identity, self._token_service_endpoint)
             token = await provider.get_access_token(self._token_service_audience, claims_identity.get_token_scope())
-        return UserTokenClient(app_id=claims_identity.get_app_id(), endpoint=self._token_service_endpoint,
-                               token=token, session=token_service_session(self._token_service_endpoint, self._ssl))
+        app_id, endpoint = claims_identity.get_app_id() or "", self._token_service_endpoint
+        return self._kept(("tokens", endpoint, app_id, _signed(token)), token, lambda: _KeptUserTokenClient(
+            app_id, endpoint, self._http.token_service_session(endpoint)))
+
+    def _kept(self, key: tuple[str, ...], token: str, build: Callable[[], _ClientT]) -> _ClientT:
+        """The client kept for `key` (built now if there is none), carrying `token`; the least recently used goes
+        when there are more than `CLIENTS`."""
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = build()
+            while len(self._clients) > self.CLIENTS:
+                _, dropped = self._clients.popitem(last=False)
+                self._http.retire(dropped.session)
+        self._clients.move_to_end(key)
+        if token:
+            client.session.headers["Authorization"] = f"Bearer {token}"
+        return cast(_ClientT, client)
+
+    async def aclose(self) -> None:
+        self._clients.clear()
+        await self._http.aclose()
+
+
+def _signed(token: str) -> str:
+    """Clients with and without the agent's token are kept apart (a loopback request's replies carry none)."""
+    return "signed" if token else "anonymous"
+
+
+class _KeptClient(Protocol):
+    @property
+    def session(self) -> ClientSession: ...
+
+
+class _KeptConnectorClient(TeamsConnectorClient):
+    """The SDK's Bot Connector client, kept for the process: the adapter's `close()` after a turn leaves it open."""
+
+    def __init__(self, endpoint: str, session: ClientSession) -> None:
+        super().__init__(endpoint=endpoint, token="", session=session)
+        self.session = session
+
+    async def close(self) -> None:
+        """Closed with the app (`ConnectorAwareClientFactory.aclose`)."""
+
+
+class _KeptUserTokenClient(UserTokenClient):
+    """The SDK's token-service client, kept for the process like `_KeptConnectorClient`."""
+
+    def __init__(self, app_id: str, endpoint: str, session: ClientSession) -> None:
+        super().__init__(app_id=app_id, endpoint=endpoint, token="", session=session)
+        self.session = session
+
+    async def close(self) -> None:
+        """Closed with the app (`ConnectorAwareClientFactory.aclose`)."""
+
+
+class _KeptMcsClient(MCSConnectorClient):
+    """The SDK's client of Copilot Studio's callback, kept for the process like `_KeptConnectorClient`."""
+
+    def __init__(self, endpoint: str, session: ClientSession) -> None:
+        super().__init__(endpoint=endpoint, client=session)
+        self.session = session
+
+    async def close(self) -> None:
+        """Closed with the app (`ConnectorAwareClientFactory.aclose`)."""
+
+
+_ClientT = TypeVar("_ClientT", _KeptConnectorClient, _KeptUserTokenClient, _KeptMcsClient)
 
 
 def is_connector_request(context: TurnContext) -> bool:
@@ -258,8 +351,16 @@ class AgentAdapter(TurnAdapter):
     """The SDK's aiohttp adapter (with one deadline per turn), run only on requests `auth.incoming.authenticated`
     admitted."""
 
+    def __init__(self, *, channel_service_client_factory: ConnectorAwareClientFactory, **kwargs: Any) -> None:
+        super().__init__(channel_service_client_factory=channel_service_client_factory, **kwargs)
+        self._clients = channel_service_client_factory
+
     async def process(self, request: web.Request, agent: Agent) -> web.Response | None:
         return self._to_aiohttp_response(await self.process_request(_AdmittedRequest(request), agent))
+
+    async def aclose(self) -> None:
+        """Closes the channel clients kept for the process (on app cleanup)."""
+        await self._clients.aclose()
 
 
 def build_adapter(connections: ConnectionManager, cloud: Cloud, turn_seconds: float) -> AgentAdapter:

@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-from microsoft_agents.activity import load_configuration_from_env
+from microsoft_agents.activity import Activity, load_configuration_from_env
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
+from auth import channel_http
 from auth.cloud import cloud_from_settings
-from auth.connections import build_connections
+from auth.connections import AgentAdapter, ConnectorAwareClientFactory, build_connections
 from auth.token_cache import EXPIRY_MARGIN, TokenCache, on_behalf_of_key
 from localcloud.client import LocalCloudClient
 from localcloud.cloud import Cloud
@@ -172,3 +176,81 @@ async def test_a_sign_out_on_another_instance_takes_effect_on_the_next_turn(
 
     assert any(is_profile_of("alex")(reply) for reply in signed_in.replies)
     assert oauth_links(next_turn.replies) and not adaptive_cards(next_turn.replies)
+
+
+# --- the channel clients and the agent's own token, kept for the process -------------------------------------------
+
+
+def _factory(cloud: Cloud) -> ConnectorAwareClientFactory:
+    settings = cloud.agent_settings()
+    local = cloud_from_settings(settings)
+    return ConnectorAwareClientFactory(build_connections(load_configuration_from_env(settings), local), local,
+                                       token_service_endpoint=local.token_service_endpoint)
+
+
+def _teams_turn(cloud: Cloud, factory: ConnectorAwareClientFactory,
+                service_url: str) -> tuple[TurnContext, ClaimsIdentity]:
+    """A Teams message's turn context, as the SDK's adapter makes it before it asks the factory for clients."""
+    app_id = cloud.directory.agent.client_id
+    activity = Activity.model_validate({
+        "type": "message", "channelId": "msteams", "serviceUrl": service_url, "text": "/me",
+        "from": {"id": "29:someone"}, "conversation": {"id": "a:1"},
+        "recipient": {"id": f"28:{app_id}", "role": "bot"}})
+    identity = ClaimsIdentity({"aud": app_id, "iss": "https://api.botframework.com", "serviceurl": service_url},
+                              authentication_type="Bearer")
+    adapter = AgentAdapter(connection_manager=factory._connection_manager, channel_service_client_factory=factory,
+                           turn_seconds=10)
+    return TurnContext(adapter, activity, identity), identity
+
+
+async def test_a_turns_channel_clients_are_kept_for_the_next_turn_and_closed_with_the_app(
+    threaded_cloud: Cloud,
+) -> None:
+    factory = _factory(threaded_cloud)
+    context, identity = _teams_turn(threaded_cloud, factory, "https://smba.example/amer/")
+
+    tokens = await factory.create_user_token_client(context, identity)
+    connector = await factory.create_connector_client(context, identity, "https://smba.example/amer/",
+                                                      "https://api.botframework.com")
+    await tokens.close()  # what the adapter does after every turn
+    await connector.close()
+    again = (await factory.create_user_token_client(context, identity),
+             await factory.create_connector_client(context, identity, "https://smba.example/amer/",
+                                                   "https://api.botframework.com"))
+
+    assert again == (tokens, connector) and not tokens.client.closed
+    assert tokens.client.headers["Authorization"].startswith("Bearer ey")
+    await factory.aclose()
+    assert tokens.client.closed and connector.client.closed  # type: ignore[attr-defined]
+
+
+async def test_each_endpoint_has_its_own_client_and_the_least_recently_used_is_retired(
+    threaded_cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(channel_http, "RETIRED_SESSION_SECONDS", 0)
+    factory = _factory(threaded_cloud)
+    factory.CLIENTS = 2
+    clients = []
+    for region in ("amer", "emea", "apac"):
+        context, identity = _teams_turn(threaded_cloud, factory, f"https://smba.example/{region}/")
+        clients.append(await factory.create_connector_client(context, identity, f"https://smba.example/{region}/",
+                                                             "https://api.botframework.com"))
+    await asyncio.sleep(0.05)
+
+    assert len({id(client) for client in clients}) == 3
+    assert [client.client.closed for client in clients] == [True, False, False]  # type: ignore[attr-defined]
+    await factory.aclose()
+
+
+async def test_the_agents_own_token_is_asked_of_entra_once_for_many_turns(threaded_cloud: Cloud) -> None:
+    settings = threaded_cloud.agent_settings()
+    connection = build_connections(load_configuration_from_env(settings), cloud_from_settings(settings)) \
+        .get_default_connection()
+    app_id = threaded_cloud.directory.agent.client_id
+    before = Counter(threaded_cloud.traffic.grants().get("client_credentials", {}))
+
+    tokens = {await connection.get_access_token("https://api.botframework.com",
+                                                ["https://api.botframework.com/.default"]) for _ in range(3)}
+
+    assert len(tokens) == 1
+    assert (Counter(threaded_cloud.traffic.grants().get("client_credentials", {})) - before)[app_id] == 1
