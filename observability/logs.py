@@ -127,12 +127,21 @@ def keeps_personal_data(settings: Mapping[str, str]) -> bool:
     return (settings.get("LOG_PERSONAL_DATA") or "").strip().lower() == "true"
 
 
+CHATTY_LIBRARIES = ("microsoft_agents", "msal", "httpx", "aiohttp.access", "azure", "urllib3")
+"""Libraries that log each request or OAuth step at INFO (the SDK's flow state, MSAL, httpx per Graph call, aiohttp's
+access log): five lines a warm turn, most of what INFO logging cost (`make bench`), saying nothing the agent's own
+lines and faults do not. Below DEBUG they log warnings and errors only."""
+
+
 def setup_logging(settings: Mapping[str, str]) -> None:
     """Log JSON lines to stderr at `LOG_LEVEL` (default INFO), redacting on every root handler; personal data stays
-    only with `LOG_PERSONAL_DATA=true`."""
+    only with `LOG_PERSONAL_DATA=true`; `CHATTY_LIBRARIES` at WARNING unless LOG_LEVEL is DEBUG."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=(settings.get("LOG_LEVEL") or "INFO").upper(), handlers=[handler], force=True)
+    level = logging.getLogger().level
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.NOTSET if level <= logging.DEBUG else max(level, logging.WARNING))
     redacting = RedactingFilter(secret_values(settings), keeps_personal_data(settings))
     for root_handler in logging.getLogger().handlers:
         root_handler.addFilter(UnreadableActivityFilter())
