@@ -231,6 +231,28 @@ def test_without_an_otlp_endpoint_no_opentelemetry_sdk_or_exporter_is_imported()
     assert loaded.stdout.strip() == "[]"
 
 
+def test_without_an_otlp_endpoint_the_agents_sdk_starts_no_span_and_ours_still_work() -> None:
+    script = """
+from opentelemetry import trace
+from microsoft_agents.activity import Activity
+from microsoft_agents.hosting.core.telemetry.adapter.spans import AdapterProcess
+import observability
+started = []
+original = trace.NoOpTracer.start_span
+trace.NoOpTracer.start_span = lambda self, *a, **k: started.append(k.get("name", a[:1])) or original(self, *a, **k)
+assert observability.setup_tracing({}) is None
+with AdapterProcess(Activity(type="message", channel_id="msteams")) as span:
+    span.share(activity=Activity(type="message", channel_id="msteams"))
+    assert span.otel_span is None
+with observability.command_span("me", "msteams"):
+    pass
+print(started)
+"""
+    ran = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+
+    assert ran.stdout.strip() == "['command.me']"
+
+
 @dataclass
 class Collector:
     """An OTLP/HTTP trace receiver: every span it was sent, as (scope name, name, attributes)."""
