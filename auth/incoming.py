@@ -290,7 +290,7 @@ def same_url(vouched: str, given: str) -> bool:
 def _bearer(authorization: str) -> str:
     scheme, _, token = authorization.strip().partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or any(char.isspace() for char in token):
+    if scheme.lower() != "bearer" or not token or len(token.split(maxsplit=1)) > 1:
         raise Refused(401, "the Authorization header is not one bearer token")
     return token
 
