@@ -32,6 +32,7 @@ from auth.sign_in import AgentAuthorization
 from graph.client import GraphClient, SharedHttp
 from hosting import settings as hosting_settings
 from hosting.application import FaultAwareApplication
+from hosting.heap import freeze_start_up_heap
 from hosting.stream import is_stream_request, stream_agent_process
 from observability import setup_tracing
 from observability.logs import setup_logging
@@ -85,6 +86,7 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
 
         async def warm_up() -> None:
             await graph.start()
+            freeze_start_up_heap()
             app[READY_KEY].set()
 
         tasks = [asyncio.create_task(warm_up()),
