@@ -16,6 +16,7 @@ import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,12 +32,21 @@ from kiota_abstractions.authentication import (
 )
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
-from kiota_http.middleware.options import RetryHandlerOption
+from kiota_http.middleware import (
+    BaseMiddleware,
+    ParametersNameDecodingHandler,
+    RedirectHandler,
+    UrlReplaceHandler,
+    UserAgentHandler,
+)
+from kiota_http.middleware.options import UrlReplaceHandlerOption
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_request_adapter import options as graph_options
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
+from msgraph_core.middleware import GraphTelemetryHandler
+from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 from yarl import URL
 
 from auth.cloud import Cloud
@@ -54,9 +64,21 @@ WARM_UP_SECONDS = 5.0
 MAX_ATTEMPTS = 3
 RETRYABLE = {429, 503, 504}
 _ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
-# Our own loop retries (below) so a Retry-After longer than the deadline is never slept on; the middleware's
-# retry handler would honour any Retry-After below 180 s.
-_NO_MIDDLEWARE_RETRY = RetryHandlerOption(delay=0, max_retries=0, should_retry=False)
+
+
+def graph_middleware() -> list[BaseMiddleware]:
+    """msgraph-sdk's default pipeline (`GraphClientFactory.create_with_default_middleware`) less the handlers the agent
+    never uses: the retry handler (`GraphSession.send` retries itself, so a `Retry-After` longer than the command's
+    deadline is never slept on, where the handler would honour any below 180 s) and the header and body inspection
+    handlers (they act only for a request that asks them to). Each handler costs every request its own step and span.
+    """
+    return [RedirectHandler(), ParametersNameDecodingHandler(),
+            UrlReplaceHandler(options=graph_options[UrlReplaceHandlerOption.get_key()]), UserAgentHandler(),
+            GraphTelemetryHandler(options=graph_options[GraphTelemetryHandlerOption.get_key()])]
+
+
+_NO_COOKIES = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+"""The client serves every user: a cookie one answer set must never go with another user's request."""
 
 
 class SharedHttp:
@@ -70,9 +92,9 @@ class SharedHttp:
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
             self._transport = AiohttpTransport(self._cloud.ssl_context())
-            plain = httpx.AsyncClient(transport=self._transport, trust_env=False,
+            plain = httpx.AsyncClient(transport=self._transport, trust_env=False, cookies=_NO_COOKIES,
                                       timeout=httpx.Timeout(DEFAULT_DEADLINE))
-            self._client = GraphClientFactory.create_with_default_middleware(client=plain, options=graph_options)
+            self._client = GraphClientFactory.create_with_custom_middleware(graph_middleware(), client=plain)
         return self._client
 
     async def aclose(self) -> None:
@@ -101,7 +123,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(ssl=self._ssl), auto_decompress=False,
-                skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"))
+                cookie_jar=aiohttp.DummyCookieJar(), skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"))
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -183,7 +205,6 @@ class GraphClient:
                 await asyncio.to_thread(self.warm_up)
                 session = self._session(AnonymousAuthenticationProvider())
                 request = session.sdk.me.to_get_request_information()
-                request.add_request_options([_NO_MIDDLEWARE_RETRY])
                 await session.adapter.send_primitive_async(request, "bytes", _ERROR_MAP)
         except APIError:
             pass  # the expected 401: the connection is open and back in the pool
@@ -214,7 +235,6 @@ class GraphSession:
     async def send(self, request: RequestInformation, permission: str) -> bytes:
         """Send `request`, retrying 429/503/504 only while the wait fits in the deadline; `permission` is the scope
         named when Graph answers 403."""
-        request.add_request_options([_NO_MIDDLEWARE_RETRY])
         self.adapter.set_base_url_for_request_information(request)
         request.url = request.url  # expand kiota's URL template once, not once per reader (auth, adapter, httpx)
         for attempt in range(1, MAX_ATTEMPTS + 1):
