@@ -8,6 +8,7 @@ own (`GRAPH_ENDPOINT`, `LOGIN_ENDPOINT`, `TOKEN_SERVICE_ENDPOINT`, `BOTFRAMEWORK
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,10 +57,17 @@ class Cloud:
 
     def ssl_context(self) -> ssl.SSLContext:
         """The system's trust store plus `extra_ca_file`, for the clients we build (MSAL, JWKS, Graph, Bot Service)."""
-        context = ssl.create_default_context()
-        if self.extra_ca_file:
-            context.load_verify_locations(cafile=self.extra_ca_file)
-        return context
+        return _ssl_context(self.extra_ca_file)
+
+
+@functools.cache
+def _ssl_context(extra_ca_file: str | None) -> ssl.SSLContext:
+    """One context per trust, shared by every client (an `SSLContext` may serve many connections and threads): reading
+    the system's trust store takes 50-70 ms, which each client used to pay at start-up or on its first turn."""
+    context = ssl.create_default_context()
+    if extra_ca_file:
+        context.load_verify_locations(cafile=extra_ca_file)
+    return context
 
 
 PUBLIC = Cloud(

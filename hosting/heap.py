@@ -12,7 +12,7 @@ import gc
 
 
 def freeze_start_up_heap() -> None:
-    """Collect what start-up left behind, then exempt everything still alive from later collections (call it once the
-    warm-up is done, before the agent says it is ready: the collection itself pauses the loop once)."""
-    gc.collect()
+    """Exempt everything alive now from later collections; call it once the warm-up is done, before the agent says it
+    is ready. No collection first: it found ~200 objects of garbage (a few KB, then kept for good) and would add
+    ~60 ms to the start."""
     gc.freeze()
