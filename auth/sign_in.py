@@ -39,6 +39,7 @@ from microsoft_agents.hosting.core import Authorization, ChannelAdapter, Storage
 from microsoft_agents.hosting.core._oauth import _FlowResponse, _FlowStateTag, _FlowStorageClient
 from microsoft_agents.hosting.core.app.oauth._handlers import _UserAuthorization
 from microsoft_agents.hosting.core.app.oauth._sign_in_response import _SignInResponse
+from microsoft_agents.hosting.core.app.oauth._sign_in_state import _SignInState
 from microsoft_agents.hosting.core.app.oauth.authorization import _AuthInterceptResult
 from microsoft_agents.hosting.core.storage._type_aliases import JSON
 from pydantic import ValidationError
@@ -88,6 +89,8 @@ _SKIP = _AuthInterceptResult(should_skip_turn=True, should_replay=False)
 _RUN = _AuthInterceptResult(should_skip_turn=False, should_replay=False)
 _ASKED_AGAIN = "agent.sign_in.asked_again"
 """Turn-state key: this message came while a sign-in was pending, so a route that needs sign-in starts it afresh."""
+_NO_SIGN_IN_STATE = "agent.sign_in.none_stored"
+"""Turn-state key: this turn found no pending sign-in in storage and wrote none since."""
 
 
 class _ExchangeClaim(StoreItem):
@@ -148,6 +151,27 @@ class AgentAuthorization(Authorization):
         if cached is not None and cached.token:
             return cached
         return await super().get_token(context, auth_handler_id)
+
+    async def _load_sign_in_state(self, context: TurnContext) -> _SignInState | None:
+        """The user's pending sign-in, read from storage once a turn when there is none (a signed-in user's turn):
+        the SDK and `_intercept` read it three times a turn and delete it when done, which with Blob storage were
+        three more round trips. A sign-in saved later in the turn is read again."""
+        if context.turn_state.get(_NO_SIGN_IN_STATE):
+            return None
+        state = await super()._load_sign_in_state(context)
+        if state is None:
+            context.turn_state[_NO_SIGN_IN_STATE] = True
+        return state
+
+    async def _save_sign_in_state(self, context: TurnContext, state: _SignInState) -> None:
+        context.turn_state.pop(_NO_SIGN_IN_STATE, None)
+        await super()._save_sign_in_state(context, state)
+
+    async def _delete_sign_in_state(self, context: TurnContext) -> None:
+        if context.turn_state.get(_NO_SIGN_IN_STATE):
+            return
+        await super()._delete_sign_in_state(context)
+        context.turn_state[_NO_SIGN_IN_STATE] = True
 
     async def sign_out_everywhere(self, context: TurnContext) -> None:
         for handler_id in self.teams_handler_ids:
