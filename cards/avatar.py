@@ -15,7 +15,7 @@ import math
 from functools import cache
 
 from .common import Element, text_block
-from .png import encode_png
+from .png import encode_rows
 
 SIZE_PX = 64
 """The diameter on screen, and the photo's size. A container with a background gets the host's padding (16 px in
@@ -56,12 +56,30 @@ def initials_avatar(initials: str, name: str) -> Element:
 
 @cache
 def circle_png(color: str) -> str:
-    """A filled, anti-aliased circle of `color` (`#rrggbb`) on transparency, as a PNG data URI."""
+    """A filled, anti-aliased circle of `color` (`#rrggbb`) on transparency, as a PNG data URI. Drawn on the event
+    loop while a card is built, so a row at a time from the disc's alpha (`_disc_alpha`): pixel by pixel, each new
+    colour held every conversation up for 40 ms."""
     red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+    def row(alpha: bytes) -> bytes:
+        rgba = bytearray(bytes((red, green, blue, 0)) * _PIXELS)
+        rgba[3::4] = alpha
+        return bytes(rgba)
+
+    png = encode_rows(_PIXELS, _PIXELS, (row(alpha) for alpha in _disc_alpha()))
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+@cache
+def _disc_alpha() -> tuple[bytes, ...]:
+    """Each row's alpha of the anti-aliased disc, the same in every colour: one quarter computed, three mirrored."""
     radius = _PIXELS / 2
+    half = _PIXELS // 2
 
-    def pixel(x: int, y: int) -> tuple[int, int, int, int]:
+    def alpha(x: int, y: int) -> int:
         edge = radius - math.dist((x + 0.5, y + 0.5), (radius, radius))  # > 0 inside
-        return red, green, blue, round(255 * min(1.0, max(0.0, edge + 0.5)))
+        return round(255 * min(1.0, max(0.0, edge + 0.5)))
 
-    return "data:image/png;base64," + base64.b64encode(encode_png(_PIXELS, _PIXELS, pixel)).decode()
+    top = [bytes(alpha(x, y) for x in range(half)) for y in range(half)]
+    rows = [left + left[::-1] for left in top]
+    return (*rows, *reversed(rows))
