@@ -82,10 +82,10 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
 
     async def warm_up_in_background(_: web.Application) -> AsyncIterator[None]:
         """The listener opens meanwhile (aiohttp runs start-up hooks before it binds), so `/readyz` can say 503
-        while the imports and the TLS handshake to Graph run; `graph.start` is bounded and never raises."""
+        while the imports, the TLS handshake to Graph and the agent's own token run; neither warm-up raises."""
 
         async def warm_up() -> None:
-            await graph.start()
+            await asyncio.gather(graph.start(), adapter.warm_up())
             freeze_start_up_heap()
             app[READY_KEY].set()
 
