@@ -41,7 +41,9 @@ def _key_fetches(cloud: Cloud) -> int:
 async def _until_ready(agent: TestClient) -> None:
     """Warm-up (Graph, the agent's own token) and the first key fetch run in the background after start."""
     async with asyncio.timeout(15):
-        while (await agent.get("/readyz")).status != 200:
+        while True:
+            if (await agent.get("/readyz")).status == 200:
+                return
             await asyncio.sleep(0.1)
 
 
