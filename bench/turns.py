@@ -608,8 +608,8 @@ def goals(results: Results) -> list[Goal]:
     found.append(Goal(f"<= {TOKEN_SERVICE_GOAL:g} token-service call per warm turn", f"{calls:.2f}",
                       calls <= TOKEN_SERVICE_GOAL))
     stall = results.stalls.get(OURS.key, {})
-    stall_ms = max(stall.get("max_stall_ms", 0.0), max((g["max_ms"] for g in stall.get("gc", {}).values()),
-                                                       default=0.0))
+    stall_ms = max(stall.get("longest_callback_ms", 0.0), max((g["max_ms"] for g in stall.get("gc", {}).values()),
+                                                              default=0.0))
     found.append(Goal(f"longest loop stall <= {STALL_GOAL_MS:g} ms over {config.stall_turns} turns at "
                       f"{config.pair_concurrency}, GC included", f"{stall_ms:.1f} ms", stall_ms <= STALL_GOAL_MS))
     info, quiet = cell(OURS.key, "logging", config.pair_concurrency).rate, cell(OURS_QUIET.key, "logging",
@@ -670,16 +670,23 @@ def report(results: Results) -> list[str]:
                  f"{max(per_user.values(), default=0)} for one user); cold: "
                  f"{sum(cold.entra_calls(OBO).values()) / max(cold.turns, 1):.2f} per turn")
 
-    lines += ["", f"Event loop over {config.stall_turns} turns at concurrency {config.pair_concurrency} (a 1 ms ticker "
-              "in each agent; GC pauses timed by gc.callbacks)",
-              f"{'agent':<38} {'max':>7} {'p99':>7} {'GC0/1/2 max ms':>18} {'GC2 n':>6} {'spans/t':>8}"]
+    lines += ["", f"Event loop over {config.stall_turns} turns at concurrency {config.pair_concurrency} (each loop "
+              "callback timed; a 1 ms ticker; GC pauses timed by gc.callbacks)",
+              f"{'agent':<38} {'stall':>8} {'tick late max/p99':>18} {'GC0/1/2 max ms':>18} {'GC2 n':>6} "
+              f"{'GC ms/t':>8} {'spans/t':>8}"]
     for kind in COMPARED:
         stall = results.stalls.get(kind.key, {})
         gcs = stall.get("gc", {})
         gc_max = "/".join(f"{gcs.get(str(gen), {}).get('max_ms', 0.0):.1f}" for gen in range(3))
-        worst, p99 = stall.get("max_stall_ms", 0.0), stall.get("p99_stall_ms", 0.0)
-        lines.append(f"{kind.label:<38} {worst:>4.1f} ms {p99:>4.1f} ms {gc_max:>18} "
-                     f"{gcs.get('2', {}).get('count', 0):>6} {_spans_per_turn(results, kind.key):>8.1f}")
+        turns = results.stall_cells[kind.key].turns if kind.key in results.stall_cells else 0
+        gc_per_turn = sum(gen.get("total_ms", 0.0) for gen in gcs.values()) / turns if turns else 0.0
+        late = f"{stall.get('max_tick_late_ms', 0.0):.1f}/{stall.get('p99_tick_late_ms', 0.0):.1f} ms"
+        spans = _spans_per_turn(results, kind.key)
+        lines.append(f"{kind.label:<38} {stall.get('longest_callback_ms', 0.0):>5.1f} ms {late:>18} {gc_max:>18} "
+                     f"{gcs.get('2', {}).get('count', 0):>6} {gc_per_turn:>8.2f} {spans:>8.1f}")
+    lines.append("  stall: the longest single loop callback (nothing else runs meanwhile), GC inside it included; "
+                 "tick late: how late a 1 ms ticker woke, which at saturation is mostly the wait behind other "
+                 "conversations' ready callbacks (queueing, as the echo floor shows too)")
     lines.append(f"  a span through the API's no-op tracer costs {results.span_cost_us:.1f} us here")
 
     lines += ["", "Start and memory", f"{'agent':<38} {'cold start to /readyz (each)':<34} RSS at the end"]

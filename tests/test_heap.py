@@ -22,3 +22,34 @@ def test_after_warm_up_a_collection_walks_only_what_came_later() -> None:
     ran = subprocess.run([sys.executable, "-c", FREEZE], cwd=ROOT, capture_output=True, text=True, check=True)
 
     assert ran.stdout.split() == ["True", "True"]
+
+
+OLD_CYCLES = """
+import gc, bot
+from hosting.heap import freeze_start_up_heap
+freeze_start_up_heap()
+
+class Turn:
+    pass
+
+in_flight = []
+for _ in range(5000):
+    turn = Turn()
+    turn.itself = turn
+    in_flight.append(turn)
+gc.collect(1)  # still alive: promoted to the old generation, as a turn in flight is
+del in_flight, turn
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "stop" and collections.append(info["generation"]))
+kept = []
+while 2 not in collections and len(collections) < 2000:
+    kept.append([[] for _ in range(100)])
+print(collections.count(1))
+"""
+
+
+def test_dead_cycles_in_the_old_generation_wait_at_most_two_middle_collections() -> None:
+    # CPython's default waits for ten, so each full collection frees (and pauses for) five times as much.
+    ran = subprocess.run([sys.executable, "-c", OLD_CYCLES], cwd=ROOT, capture_output=True, text=True, check=True)
+
+    assert int(ran.stdout) <= 2
