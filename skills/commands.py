@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, EndOfConversationCodes
-from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
-from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
+from microsoft_agents.hosting.core import AgentApplication, RouteRank, TurnContext, TurnState
 
 from auth.connections import is_connector_request, is_service_principal_call
 from auth.sign_in import AgentAuthorization

@@ -16,8 +16,7 @@ from aiohttp import ClientError
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 from microsoft_agents.activity import ActivityTypes
-from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
-from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
+from microsoft_agents.hosting.core import AgentApplication, RouteRank, TurnContext, TurnState
 
 from auth import sign_in
 from auth.connections import is_connector_request

@@ -7,8 +7,7 @@ from __future__ import annotations
 import logging
 
 from microsoft_agents.activity import ActivityTypes
-from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
-from microsoft_agents.hosting.core.app._routes.route_rank import RouteRank
+from microsoft_agents.hosting.core import AgentApplication, RouteRank, TurnContext, TurnState
 
 from auth.sign_in import answer_invoke
 
