@@ -27,7 +27,7 @@ from microsoft_agents.hosting.core import AgentApplication, TurnState
 import skills
 from auth.cloud import cloud_from_settings
 from auth.connections import build_adapter, build_connections
-from auth.incoming import ADMITTED_BODY, authenticated, caller_rules
+from auth.incoming import ADMITTED_ACTIVITY, authenticated, caller_rules
 from auth.sign_in import AgentAuthorization
 from graph.client import GraphClient, SharedHttp
 from hosting import settings as hosting_settings
@@ -65,7 +65,7 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     callers = caller_rules(settings, cloud, app_id, identity.TENANT_ID or "")
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        process = stream_agent_process if is_stream_request(request[ADMITTED_BODY]) else start_agent_process
+        process = stream_agent_process if is_stream_request(request[ADMITTED_ACTIVITY]) else start_agent_process
         return await process(request, agent, adapter) or web.Response(status=202)
 
     async def healthz(_: web.Request) -> web.Response:

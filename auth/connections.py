@@ -47,7 +47,7 @@ from .channel_http import ChannelHttp
 from .cloud import PUBLIC, Cloud
 from .entra_http import EntraCall, MsalHttp, PerUserThrottle, entra_call, note_lifetime
 from .entra_http import unavailable as entra_unavailable
-from .incoming import ADMITTED_BODY, LOOPBACK_AUTHENTICATION
+from .incoming import ADMITTED_ACTIVITY, LOOPBACK_AUTHENTICATION
 from .token_cache import TokenCache, on_behalf_of_key
 
 log = logging.getLogger(__name__)
@@ -343,8 +343,8 @@ def is_service_principal_call(context: TurnContext) -> bool:
 
 
 class _AdmittedRequest:
-    """The request as the SDK's adapter reads it (`HttpRequestProtocol`), with the body `auth.incoming` admitted:
-    parsed once, and on Copilot Studio's connector with the token's user as `from`."""
+    """The request as the SDK's adapter reads it (`HttpRequestProtocol`), with the activity `auth.incoming` admitted:
+    parsed and validated once, and on Copilot Studio's connector with the token's user as `from`."""
 
     def __init__(self, request: web.Request) -> None:
         self._request = request
@@ -358,7 +358,10 @@ class _AdmittedRequest:
         return self._request.headers
 
     async def json(self) -> dict[str, Any]:
-        return self._request[ADMITTED_BODY]
+        """The admitted activity itself, validated once: the SDK's adapter passes what this returns through
+        `Activity.model_validate`, which hands an `Activity` back as it is (pydantic does not validate an instance
+        again), where a second validation of the JSON took ~80 us a turn."""
+        return cast("dict[str, Any]", self._request[ADMITTED_ACTIVITY])
 
     def get_claims_identity(self) -> ClaimsIdentity | None:
         return self._request.get("claims_identity")

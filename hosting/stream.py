@@ -31,9 +31,9 @@ EVENT_STREAM = "text/event-stream"
 APOLOGY = "Sorry, something went wrong on my side. Please try again."
 
 
-def is_stream_request(activity: dict[str, Any]) -> bool:
+def is_stream_request(activity: Activity) -> bool:
     """Whether the (admitted) activity asks for stream delivery."""
-    return activity.get("deliveryMode") == DeliveryModes.stream
+    return activity.delivery_mode == DeliveryModes.stream
 
 
 class EventStream:

@@ -359,6 +359,23 @@ async def test_nothing_reaches_the_attacker_or_the_cloud_after_the_refusals_sett
     assert attacker.requests == []
 
 
+async def test_a_token_accepted_once_must_still_fit_each_later_request(
+        agent: TestClient, threaded_cloud: Cloud, attacker: Attacker) -> None:
+    # The agent keeps tokens it has checked (`auth.incoming.VerifiedTokens`): only their signature is not checked again.
+    minter = Minter(threaded_cloud)
+    headers = [("Authorization", f"Bearer {minter.channel_token()}")]
+    assert await _post(agent, headers, teams_activity(minter, text="help")) in (200, 202)
+    before = _traffic_outside_keys(threaded_cloud)
+
+    elsewhere = teams_activity(minter, text="help", service_url=f"{attacker.url}/teams/")
+    assert await _post(agent, headers, elsewhere) == 401
+    assert await _post(agent, headers, connector_activity(minter)) == 401
+    assert await _post(agent, headers, teams_activity(minter, text="help", channelId="facebook")) == 401
+
+    assert _traffic_outside_keys(threaded_cloud) == before
+    assert attacker.requests == []
+
+
 # --- what each path does accept ---------------------------------------------------------------------------------------
 
 
