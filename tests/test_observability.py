@@ -253,6 +253,34 @@ print(started)
     assert ran.stdout.strip() == "['command.me']"
 
 
+def test_without_an_otlp_endpoint_a_graph_request_starts_no_span() -> None:
+    script = """
+import asyncio, httpx
+from opentelemetry import trace
+from kiota_abstractions.authentication import AnonymousAuthenticationProvider
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_service_client import GraphServiceClient
+from msgraph_core import GraphClientFactory
+import observability
+from graph.client import graph_middleware
+started = []
+original = trace.NoOpTracer.start_span
+trace.NoOpTracer.start_span = lambda self, *a, **k: started.append(k.get("name", a[:1])) or original(self, *a, **k)
+assert observability.setup_tracing({}) is None
+answer = lambda request: httpx.Response(200, json={"displayName": "Someone"})
+plain = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+client = GraphClientFactory.create_with_custom_middleware(graph_middleware(), client=plain)  # the agent's pipeline
+adapter = GraphRequestAdapter(AnonymousAuthenticationProvider(), client=client)
+async def me():
+    request = GraphServiceClient(request_adapter=adapter).me.to_get_request_information()
+    return await adapter.send_primitive_async(request, "bytes", {})
+print(b"Someone" in asyncio.run(me()), started)
+"""
+    ran = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+
+    assert ran.stdout.strip() == "True []"
+
+
 @dataclass
 class Collector:
     """An OTLP/HTTP trace receiver: every span it was sent, as (scope name, name, attributes)."""
