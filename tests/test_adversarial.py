@@ -376,6 +376,18 @@ async def test_a_token_accepted_once_must_still_fit_each_later_request(
     assert attacker.requests == []
 
 
+@pytest.mark.parametrize(("levels", "statuses"), [(50, {200, 202}), (70, {400})])
+async def test_a_body_nested_past_sixty_four_levels_is_refused(
+        agent: TestClient, threaded_cloud: Cloud, levels: int, statuses: set[int]) -> None:
+    minter = Minter(threaded_cloud)
+    nested: dict[str, Any] = {}
+    for _ in range(levels):
+        nested = {"level": nested}
+    body = teams_activity(minter, text="help", channelData=nested)
+
+    assert await _post(agent, [("Authorization", f"Bearer {minter.channel_token()}")], body) in statuses
+
+
 # --- what each path does accept ---------------------------------------------------------------------------------------
 
 
