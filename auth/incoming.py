@@ -24,7 +24,6 @@ is not allowed, 503 while the signing keys cannot be fetched.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import json
 import logging
@@ -124,10 +123,10 @@ class CallerRules:
         if not authorizations:
             return self._loopback(request, activity, connector)
         token = _bearer(authorizations[0])
-        header = _header(token)
+        header = self.verified.header(token) or _header(token)
         if connector:
             return await self._connector(token, header, activity)
-        if self.skill_callers and _unverified(token).get("iss") != self.cloud.channel_token_issuer:
+        if self.skill_callers and self._unverified(token).get("iss") != self.cloud.channel_token_issuer:
             return await self._skill(token, header, activity)
         return await self._bot_service(token, header, activity)
 
@@ -144,7 +143,7 @@ class CallerRules:
 
     async def _bot_service(self, token: str, header: Mapping[str, Any], activity: Activity) -> Admitted:
         key = await self._signing_key(self.cloud.botframework_jwks_url, header)
-        claims = self._decode(token, key.key, [self.cloud.channel_token_issuer], required=["serviceurl"])
+        claims = self._decode(token, header, key.key, [self.cloud.channel_token_issuer], required=["serviceurl"])
         # Endorsements name the channel of the JSON `channelId`: `msteams` also for Microsoft 365 Copilot, which the SDK
         # reads as `msteams:COPILOT` from its `ProductInfo` entity.
         channel = activity.channel_id.channel if activity.channel_id else ""
@@ -175,12 +174,12 @@ class CallerRules:
     async def _entra_claims(self, token: str, header: Mapping[str, Any], callers: frozenset[str]) -> dict[str, Any]:
         """An Entra access token of an accepted tenant (checked before any key is fetched for it), for the agent,
         from one of `callers`."""
-        tenant = _unverified(token).get("tid")
+        tenant = self._unverified(token).get("tid")
         if not isinstance(tenant, str) or tenant.lower() not in self.tenants:
             raise Refused(401, "an Entra token of a tenant that is not accepted")
         key = await self._signing_key(self._entra_keys(tenant.lower()), header)
         issuers = [template.replace("{tenant}", tenant) for template in self.cloud.entra_token_issuers]
-        claims = self._decode(token, key.key, issuers, required=["tid"])
+        claims = self._decode(token, header, key.key, issuers, required=["tid"])
         if str(claims["tid"]).lower() != tenant.lower():
             raise Refused(401, "the tid claim changed between reads")
         caller = claims.get("azp") if claims.get("ver") == "2.0" else claims.get("appid")
@@ -207,7 +206,12 @@ class CallerRules:
             raise Refused(401, "a token signed with a key that is not published")
         return key
 
-    def _decode(self, token: str, key: jwt.PyJWK, issuers: list[str], required: list[str]) -> dict[str, Any]:
+    def _unverified(self, token: str) -> dict[str, Any]:
+        """Claims read only to pick the key set and issuer to check against (a kept token's, as checked)."""
+        return self.verified.claims_as_read(token) or _unverified(token)
+
+    def _decode(self, token: str, header: Mapping[str, Any], key: jwt.PyJWK, issuers: list[str],
+                required: list[str]) -> dict[str, Any]:
         rules = (*issuers, "|", *required)
         known = self.verified.claims(token, key, rules)
         if known is not None:
@@ -219,42 +223,61 @@ class CallerRules:
             raise Refused(401, f"the token failed validation ({type(error).__name__})") from None
         if claims["aud"] != self.app_id:  # a list that merely contains the agent is not a token for the agent
             raise Refused(401, "the aud claim is not the agent's id alone")
-        self.verified.keep(token, key, rules, claims)
+        self.verified.keep(token, key, rules, dict(header), claims)
         return claims
 
     def _entra_keys(self, tenant: str) -> str:
         return self.cloud.entra_jwks_url.replace("{tenant}", tenant)
 
 
+@dataclass(frozen=True)
+class _Checked:
+    key: jwt.PyJWK
+    rules: tuple[str, ...]
+    header: dict[str, Any]
+    claims: dict[str, Any]
+
+
 class VerifiedTokens:
-    """Tokens that passed `_decode`, with their claims, until they expire.
+    """Tokens that passed `_decode`, with their header and claims, until they expire.
 
     Bot Service and Copilot Studio present the same bearer token request after request until it nears expiry (as any
     OAuth client keeps its access token); parsing it and checking its RSA signature again took ~0.3 ms of a ~8 ms turn.
     A kept token counts as checked only against the same key object (after the key set is refetched or the key is
     gone, it is checked in full again), the same issuers and required claims, and while `exp` is within the clock
     skew PyJWT allows: exactly when checking it again would pass. The audience is the agent's for every check. The
-    rest (the key's endorsement, the serviceurl, the tenant and caller lists) is checked on every request."""
+    rest (the key's endorsement, the serviceurl, the tenant and caller lists) is checked on every request. Only tokens
+    whose signature was checked are kept, so a caller cannot fill this with tokens of its own making."""
 
     SIZE = 1024
 
     def __init__(self) -> None:
-        self._checked: OrderedDict[str, tuple[jwt.PyJWK, tuple[str, ...], dict[str, Any]]] = OrderedDict()
+        self._checked: OrderedDict[str, _Checked] = OrderedDict()
+
+    def header(self, token: str) -> dict[str, Any] | None:
+        kept = self._checked.get(token)
+        return kept.header if kept else None
+
+    def claims_as_read(self, token: str) -> dict[str, Any] | None:
+        """A kept token's claims, to route by as `_unverified` would (its signature is checked by `claims`)."""
+        kept = self._checked.get(token)
+        return kept.claims if kept else None
 
     def claims(self, token: str, key: jwt.PyJWK, rules: tuple[str, ...]) -> dict[str, Any] | None:
         """The claims of `token` if it passed with this very `key` and the same `rules` (issuers, required claims)
         and has not expired since."""
         kept = self._checked.get(token)
-        if kept is None or kept[0] is not key or kept[1] != rules:
+        if kept is None or kept.key is not key or kept.rules != rules:
             return None
-        if kept[2]["exp"] <= time.time() - CLOCK_SKEW:
+        if kept.claims["exp"] <= time.time() - CLOCK_SKEW:
             del self._checked[token]
             return None
         self._checked.move_to_end(token)
-        return dict(kept[2])
+        return dict(kept.claims)
 
-    def keep(self, token: str, key: jwt.PyJWK, rules: tuple[str, ...], claims: dict[str, Any]) -> None:
-        self._checked[token] = (key, rules, dict(claims))
+    def keep(self, token: str, key: jwt.PyJWK, rules: tuple[str, ...], header: dict[str, Any],
+             claims: dict[str, Any]) -> None:
+        self._checked[token] = _Checked(key, rules, header, dict(claims))
         self._checked.move_to_end(token)
         while len(self._checked) > self.SIZE:
             self._checked.popitem(last=False)
@@ -336,10 +359,8 @@ def _bearer(authorization: str) -> str:
     return token
 
 
-@functools.lru_cache(maxsize=VerifiedTokens.SIZE)
 def _header(token: str) -> dict[str, Any]:
-    """The token's header, which must name an RS256 key: anything else (`none`, HMAC, no `kid`) is refused unread.
-    Kept per token like `VerifiedTokens` (parsing it cost ~0.1 ms); a refused token raises again each time."""
+    """The token's header, which must name an RS256 key: anything else (`none`, HMAC, no `kid`) is refused unread."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -350,10 +371,8 @@ def _header(token: str) -> dict[str, Any]:
     return header
 
 
-@functools.lru_cache(maxsize=VerifiedTokens.SIZE)
 def _unverified(token: str) -> dict[str, Any]:
-    """Claims read only to pick the key set and issuer to check against; nothing is trusted before the signature.
-    Kept per token like `_header`."""
+    """Claims read only to pick the key set and issuer to check against; nothing is trusted before the signature."""
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
