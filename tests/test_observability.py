@@ -231,16 +231,21 @@ def test_without_an_otlp_endpoint_no_opentelemetry_sdk_or_exporter_is_imported()
     assert loaded.stdout.strip() == "[]"
 
 
-def test_without_an_otlp_endpoint_the_agents_sdk_starts_no_span_and_ours_still_work() -> None:
-    script = """
+SPANS_STARTED = """
 from opentelemetry import trace
-from microsoft_agents.activity import Activity
-from microsoft_agents.hosting.core.telemetry.adapter.spans import AdapterProcess
 import observability
 started = []
 original = trace.NoOpTracer.start_span
 trace.NoOpTracer.start_span = lambda self, *a, **k: started.append(k.get("name", a[:1])) or original(self, *a, **k)
 assert observability.setup_tracing({}) is None
+"""
+"""The start of a script that counts, in `started`, every span started without an OTLP endpoint."""
+
+
+def test_without_an_otlp_endpoint_the_agents_sdk_starts_no_span_and_ours_still_work() -> None:
+    script = SPANS_STARTED + """
+from microsoft_agents.activity import Activity
+from microsoft_agents.hosting.core.telemetry.adapter.spans import AdapterProcess
 with AdapterProcess(Activity(type="message", channel_id="msteams")) as span:
     span.share(activity=Activity(type="message", channel_id="msteams"))
     assert span.otel_span is None
@@ -254,19 +259,13 @@ print(started)
 
 
 def test_without_an_otlp_endpoint_a_graph_request_starts_no_span() -> None:
-    script = """
+    script = SPANS_STARTED + """
 import asyncio, httpx
-from opentelemetry import trace
 from kiota_abstractions.authentication import AnonymousAuthenticationProvider
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
-import observability
 from graph.client import graph_middleware
-started = []
-original = trace.NoOpTracer.start_span
-trace.NoOpTracer.start_span = lambda self, *a, **k: started.append(k.get("name", a[:1])) or original(self, *a, **k)
-assert observability.setup_tracing({}) is None
 answer = lambda request: httpx.Response(200, json={"displayName": "Someone"})
 plain = httpx.AsyncClient(transport=httpx.MockTransport(answer))
 client = GraphClientFactory.create_with_custom_middleware(graph_middleware(), client=plain)  # the agent's pipeline
