@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,16 @@ async def ask_signed_out(client: LocalCloudClient, endpoint: str, user: str, tex
     """`text` from a user with no token (another test may have signed them in), so the sign-in card comes back."""
     await client.teams(user, "/logout", agent_endpoint=endpoint)
     return await client.teams(user, text, agent_endpoint=endpoint)
+
+
+@asynccontextmanager
+async def teams_user_signed_in(client: LocalCloudClient, endpoint: str, user: str) -> AsyncIterator[str]:
+    """`user` with a token at the token service while the block runs, signed out again after it."""
+    await sign_in(client, endpoint, user, [])
+    try:
+        yield user
+    finally:
+        await client.teams(user, "/logout", agent_endpoint=endpoint)
 
 
 async def sign_in(client: LocalCloudClient, endpoint: str, user: str, signed_in: list[str]) -> None:

@@ -13,7 +13,7 @@ from aiohttp.test_utils import BaseTestServer, TestServer
 
 from localcloud.client import CopilotResult, LocalCloudClient, Recorded
 from skills.help import WELCOME
-from tests.support import ADAPTIVE_CARD, sign_in
+from tests.support import ADAPTIVE_CARD, teams_user_signed_in
 
 pytestmark = pytest.mark.asyncio
 
@@ -23,9 +23,8 @@ USER = "isaiah"
 @pytest.fixture(scope="module")
 async def signed_in_on_teams(client: LocalCloudClient, agent_endpoint: str) -> AsyncIterator[str]:
     """A Teams user with a token at the token service, signed out again at the end of the module."""
-    await sign_in(client, agent_endpoint, USER, [])
-    yield USER
-    await client.teams(USER, "/logout", agent_endpoint=agent_endpoint)
+    async with teams_user_signed_in(client, agent_endpoint, USER) as user:
+        yield user
 
 
 async def ask(client: LocalCloudClient, agent_endpoint: str, text: str | None, **kw: Any) -> CopilotResult:

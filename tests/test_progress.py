@@ -13,7 +13,7 @@ import pytest
 
 from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded
-from tests.support import OAUTH_CARD, RunningAgent, adaptive_cards, is_profile_of, oauth_links, sign_in
+from tests.support import OAUTH_CARD, RunningAgent, adaptive_cards, is_profile_of, oauth_links, teams_user_signed_in
 
 pytestmark = pytest.mark.asyncio
 
@@ -24,9 +24,8 @@ COPILOT_USER = "megan"
 @pytest.fixture(scope="module")
 async def signed_in(client: LocalCloudClient, agent_endpoint: str) -> AsyncIterator[str]:
     """A Teams user with a token at the token service, signed out again at the end of the module."""
-    await sign_in(client, agent_endpoint, TEAMS_USER, [])
-    yield TEAMS_USER
-    await client.teams(TEAMS_USER, "/logout", agent_endpoint=agent_endpoint)
+    async with teams_user_signed_in(client, agent_endpoint, TEAMS_USER) as user:
+        yield user
 
 
 @pytest.fixture
