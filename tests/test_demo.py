@@ -365,7 +365,8 @@ def test_a_killed_agent_stops_the_demo_with_a_message_naming_it_and_the_last_lin
                             env={**os.environ, "PORT": "0", "PLAYGROUND_PORT": "0"})
     try:
         deadline = time.monotonic() + 90
-        while "Serving on" not in ((tmp_path / "agent.log").read_text() if (tmp_path / "agent.log").exists() else ""):
+        # The Playground starts once the demo has seen the agent listen: from then on the agent counts as started.
+        while not any("cli.js" in _cmdline(pid) for pid in _descendants({demo.pid}) - {demo.pid}):
             assert demo.poll() is None and time.monotonic() < deadline, "the demo's agent never came up"
             time.sleep(0.2)
         children = _descendants({demo.pid}) - {demo.pid}
