@@ -388,6 +388,15 @@ async def test_a_body_nested_past_sixty_four_levels_is_refused(
     assert await _post(agent, [("Authorization", f"Bearer {minter.channel_token()}")], body) in statuses
 
 
+@pytest.mark.parametrize(("items", "statuses"), [(1_500, {200, 202}), (2_500, {400})])
+async def test_a_body_holding_more_than_two_thousand_values_is_refused(
+        agent: TestClient, threaded_cloud: Cloud, items: int, statuses: set[int]) -> None:
+    minter = Minter(threaded_cloud)
+    body = teams_activity(minter, text="help", channelData={"items": [0] * items})
+
+    assert await _post(agent, [("Authorization", f"Bearer {minter.channel_token()}")], body) in statuses
+
+
 # --- what each path does accept ---------------------------------------------------------------------------------------
 
 
