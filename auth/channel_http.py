@@ -140,16 +140,31 @@ def _retry_reply(error: Exception) -> bool | float:
 
 
 async def _retried_reply(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+    """The reply, retried as Teams asks. Nearly every reply lands at once, so the first attempt runs on its own:
+    stamina's retry context costs ~65 µs and leaves ~45 objects in reference cycles for the garbage collector, per
+    reply. A first failure is raised again inside stamina's first attempt, so its backoff hook, waits and attempt count
+    are what they would have been."""
     try:
+        try:
+            return await _reply_attempt(request, handler)
+        except (_Refused, TimeoutError, aiohttp.ClientConnectionError) as error:
+            first_failure: Exception | None = error
         async for attempt in stamina.retry_context(on=_retry_reply, attempts=REPLY_ATTEMPTS, timeout=None,
                                                    wait_initial=0.2, wait_max=BACKOFF_MAX, wait_jitter=0.2):
             with attempt:
-                async with asyncio.timeout(deadline.reply_left(CALL_TIMEOUT)):
-                    response = await handler(request)
-                if response.status in REPLY_RETRYABLE:
-                    response.release()
-                    raise _Refused(response.status, retry_after(response.headers))
-                return response
+                if first_failure is not None:
+                    failure, first_failure = first_failure, None
+                    raise failure
+                return await _reply_attempt(request, handler)
     except (_Refused, TimeoutError, aiohttp.ClientConnectionError) as error:
         raise ReplyUndelivered(f"{request.method} {request.url.host}: {type(error).__name__} {error}") from None
     raise AssertionError("unreachable: stamina returns, or raises the last error")
+
+
+async def _reply_attempt(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+    async with asyncio.timeout(deadline.reply_left(CALL_TIMEOUT)):
+        response = await handler(request)
+    if response.status in REPLY_RETRYABLE:
+        response.release()
+        raise _Refused(response.status, retry_after(response.headers))
+    return response
