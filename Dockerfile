@@ -17,9 +17,11 @@ WORKDIR /app
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt && pip install -r requirements.txt
 
-# Then the project itself, without dev extras.
+# Then the project itself, without dev extras, and the bytecode of the folder `python bot.py` imports it from:
+# PYTHONDONTWRITEBYTECODE (and a non-root user) would otherwise have every start compile the agent's modules again.
 COPY . .
 RUN pip install --no-deps .
+RUN python -m compileall -q .
 
 USER agent
 ENV HOST=0.0.0.0 \

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -190,6 +191,14 @@ def test_the_build_context_holds_no_secrets_tests_or_environments(image: Image) 
     assert "bot.py" in top and ".env.example" in top
     assert not top & {".env", ".git", ".venv", "node_modules", "tests", ".localcloud"}
     assert not list(image.context.rglob("__pycache__"))
+
+
+def test_the_image_carries_the_bytecode_of_every_module_in_its_app_folder(image: Image) -> None:
+    # `python bot.py` imports the agent from the app folder, where nobody may write bytecode at run time.
+    sources = list(image.app.rglob("*.py"))
+
+    assert sources and [source for source in sources if not Path(importlib.util.cache_from_source(str(source))).exists()
+                        ] == []
 
 
 async def test_healthz_answers_once_it_listens_and_readyz_once_warmed_up(container: Container) -> None:
