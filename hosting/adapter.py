@@ -20,6 +20,7 @@ from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
 from . import deadline
 from .faults import ReplyUndelivered, ServiceFault
+from .turn_context import FreedTurnContext
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,14 @@ class TurnAdapter(CloudAdapter):
                                 audience: str, callback: Callback) -> Any:
         return await self._bounded(continuation_activity, super().process_proactive(
             claims_identity, continuation_activity, audience, callback))
+
+    def _create_turn_context(self, claims_identity: ClaimsIdentity, oauth_scope: str | None = None,
+                             activity: Activity | None = None) -> TurnContext:
+        """What the SDK's adapter builds, as a `FreedTurnContext`: a finished turn is freed at once."""
+        context = FreedTurnContext(self, activity, claims_identity)
+        context.turn_state[self.OAUTH_SCOPE_KEY] = oauth_scope
+        context.turn_state[self.AGENT_IDENTITY_KEY] = claims_identity  # as the SDK's adapter sets it
+        return context
 
     async def _bounded(self, activity: Activity, turn: Awaitable[Any]) -> Any:
         """`turn` under a fresh deadline; a fault before the turn could start (the agent's own Bot Service token could

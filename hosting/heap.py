@@ -20,10 +20,12 @@ def freeze_start_up_heap() -> None:
     once the warm-up is done, before the agent says it is ready.
 
     No collection first: it found ~200 objects of garbage (a few KB, then kept for good) and would add ~60 ms to the
-    start. With the start-up heap frozen, a full collection costs what turns left in the old generation: mostly the
-    cycles of turns still in flight when they were promoted, dead by then (~11,000 objects, 11-17 ms, every ~330
-    turns at concurrency 16). Collected as soon as CPython's quarter rule allows, each pause frees ~2,300 and takes
-    4-7 ms, for ~0.05 ms more collector time per turn (`make bench`, 2,000 turns at 16, ab)."""
+    start. With the start-up heap frozen, a full collection walks what is alive since (turns in flight, caches:
+    ~10,000 objects at concurrency 16, 4-6 ms) and frees what turns left in cycles. A warm turn leaves almost none
+    (`hosting.turn_context`), but a failing one often leaves its exception, traceback and frames in one: collected
+    as soon as CPython's quarter rule allows, such garbage never piles up into one long pause. That costs ~20 full
+    collections per 2,000 turns at concurrency 16 where CPython's default makes ~5, each as long (~0.04 ms of a warm
+    turn's ~7)."""
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
