@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from localcloud.channels import teams_user_id
 from localcloud.client import LocalCloudClient
@@ -157,6 +159,17 @@ def threaded_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     finally:
         loop.call_soon_threadsafe(stopped.set)
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+async def in_process_agent(threaded_cloud: Cloud) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    """The agent (`bot.create_app`) served in the test process on the threaded cloud's settings, one per module."""
+    from bot import create_app  # the whole agent: imported by the modules that ask for it, not by every test run
+
+    client = TestClient(TestServer(create_app(threaded_cloud.agent_settings()), host="127.0.0.1"))
+    await client.start_server()
+    yield client
+    await client.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import jwt
@@ -33,14 +32,6 @@ def _message(text: str, *, delivery_mode: str = "expectReplies", service_url: st
     }
 
 
-@pytest.fixture(scope="module")
-async def local_agent(threaded_cloud: Cloud) -> AsyncIterator[TestClient]:
-    client = TestClient(TestServer(create_app(threaded_cloud.agent_settings()), host="127.0.0.1"))
-    await client.start_server()
-    yield client
-    await client.close()
-
-
 async def _texts(response: Any) -> list[str]:
     """Every reply as text: its own text and the plain-text fallback of its cards."""
     body = await response.json()
@@ -52,14 +43,16 @@ async def _texts(response: Any) -> list[str]:
     ]
 
 
-async def test_health_endpoint_answers_ok(local_agent: TestClient) -> None:
-    response = await local_agent.get("/healthz")
+async def test_health_endpoint_answers_ok(in_process_agent: TestClient) -> None:
+    response = await in_process_agent.get("/healthz")
     assert response.status == 200
     assert await response.json() == {"status": "ok"}
 
 
-async def test_unauthenticated_loopback_request_on_the_local_cloud_gets_the_help_reply(local_agent: TestClient) -> None:
-    response = await local_agent.post("/api/messages", json=_message("hello"))
+async def test_unauthenticated_loopback_request_on_the_local_cloud_gets_the_help_reply(
+    in_process_agent: TestClient
+) -> None:
+    response = await in_process_agent.post("/api/messages", json=_message("hello"))
 
     assert response.status == 200
     texts = await _texts(response)
@@ -67,11 +60,11 @@ async def test_unauthenticated_loopback_request_on_the_local_cloud_gets_the_help
 
 
 async def test_channel_token_from_the_local_bot_service_is_accepted(
-    local_agent: TestClient, threaded_cloud: Cloud
+    in_process_agent: TestClient, threaded_cloud: Cloud
 ) -> None:
     token = threaded_cloud.issuer.channel_token(app_id=threaded_cloud.directory.agent.client_id,
                                                 service_url="http://127.0.0.1:9/")
-    response = await local_agent.post("/api/messages", json=_message("help"),
+    response = await in_process_agent.post("/api/messages", json=_message("help"),
                                       headers={"Authorization": f"Bearer {token}"})
 
     assert response.status == 200
@@ -90,7 +83,9 @@ def _forged(cloud: Cloud, key: SigningKey | None = None, **changes: Any) -> str:
     "case",
     ["signed by another key", "expired", "for another audience", "tid not matching iss"],
 )
-async def test_invalid_tokens_are_rejected_with_401(local_agent: TestClient, threaded_cloud: Cloud, case: str) -> None:
+async def test_invalid_tokens_are_rejected_with_401(
+    in_process_agent: TestClient, threaded_cloud: Cloud, case: str
+) -> None:
     cloud = threaded_cloud
     if case == "signed by another key":
         other = SigningKey.generate()
@@ -104,7 +99,7 @@ async def test_invalid_tokens_are_rejected_with_401(local_agent: TestClient, thr
         token = cloud.issuer.entra_token(audience=agent, client_id=agent, user=USERS[0], scopes=["access_as_user"],
                                          extra={"tid": str(uuid.uuid4())})
 
-    response = await local_agent.post("/api/messages", json=_message("hello"),
+    response = await in_process_agent.post("/api/messages", json=_message("hello"),
                                       headers={"Authorization": f"Bearer {token}"})
 
     assert response.status == 401
@@ -112,8 +107,8 @@ async def test_invalid_tokens_are_rejected_with_401(local_agent: TestClient, thr
 
 
 @pytest.mark.parametrize("body", ["{}", "[1]", '{"type": 7}', "not json", '{"type": "message"}'])
-async def test_a_body_that_is_no_activity_gets_400(local_agent: TestClient, body: str) -> None:
-    response = await local_agent.post("/api/messages", data=body, headers={"Content-Type": "application/json"})
+async def test_a_body_that_is_no_activity_gets_400(in_process_agent: TestClient, body: str) -> None:
+    response = await in_process_agent.post("/api/messages", data=body, headers={"Content-Type": "application/json"})
 
     assert response.status == 400
 

@@ -4,18 +4,17 @@ cycle collector, whose full passes over finished turns were the agent's longest 
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from microsoft_agents.activity import Activity, ResourceResponse
 from microsoft_agents.hosting.core import TurnContext
 
-from bot import create_app
 from hosting.turn_context import FreedTurnContext
-from localcloud.client import LocalCloudClient
+from localcloud.client import LocalCloudClient, TeamsResult
 from localcloud.cloud import Cloud
 from skills.progress import PROGRESS_DELAY
 from tests.support import adaptive_cards, is_profile_of, teams_user_signed_in
@@ -25,51 +24,42 @@ pytestmark = pytest.mark.asyncio
 PROGRESS_DELAY_MS = int(PROGRESS_DELAY * 1000)
 
 
-@pytest.fixture(scope="module")
-async def in_process_agent(threaded_cloud: Cloud) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    client = TestClient(TestServer(create_app(threaded_cloud.agent_settings()), host="127.0.0.1"))
-    await client.start_server()
-    yield client
-    await client.close()
-
-
 def contexts_left() -> list[TurnContext]:
     """The turn contexts still in memory: with the collector off, a context in a reference cycle stays listed."""
     return [found for found in gc.get_objects() if isinstance(found, TurnContext)]
 
 
-async def with_collector_off(turn: Callable[[], Awaitable[Any]]) -> tuple[Any, list[TurnContext]]:
-    gc.collect()
-    gc.disable()
-    try:
-        return await turn(), contexts_left()
-    finally:
-        gc.enable()
+async def teams_turn(agent: TestClient[web.Request, web.Application], cloud: Cloud, text: str,
+                     graph_latency_ms: int = 0) -> tuple[TeamsResult, list[TurnContext]]:
+    """A signed-in Teams user's turn, run with the collector off, and the contexts it left behind."""
+    endpoint = str(agent.make_url("/api/messages"))
+    async with LocalCloudClient(cloud.endpoints.channels) as client, \
+            teams_user_signed_in(client, endpoint, "isaiah") as user:
+        if graph_latency_ms:
+            await client.add_fault("graph", "/v1.0/*", latency_ms=graph_latency_ms)
+        gc.collect()
+        gc.disable()
+        try:
+            return await client.teams(user, text, agent_endpoint=endpoint), contexts_left()
+        finally:
+            gc.enable()
+            await client.clear_faults()
 
 
 async def test_a_finished_teams_turn_leaves_no_turn_context_for_the_collector(
     in_process_agent: TestClient[web.Request, web.Application], threaded_cloud: Cloud
 ) -> None:
-    endpoint = str(in_process_agent.make_url("/api/messages"))
-    async with LocalCloudClient(threaded_cloud.endpoints.channels) as client, \
-            teams_user_signed_in(client, endpoint, "isaiah") as user:
-        result, left = await with_collector_off(lambda: client.teams(user, "/me", agent_endpoint=endpoint))
+    result, left = await teams_turn(in_process_agent, threaded_cloud, "/me")
 
-    assert any(is_profile_of(user)(reply) for reply in result.replies)
+    assert any(is_profile_of("isaiah")(reply) for reply in result.replies)
     assert left == []
 
 
 async def test_a_finished_teams_turn_that_streamed_its_progress_leaves_no_turn_context_for_the_collector(
     in_process_agent: TestClient[web.Request, web.Application], threaded_cloud: Cloud
 ) -> None:
-    endpoint = str(in_process_agent.make_url("/api/messages"))
-    async with LocalCloudClient(threaded_cloud.endpoints.channels) as client, \
-            teams_user_signed_in(client, endpoint, "isaiah") as user:
-        await client.add_fault("graph", "/v1.0/*", latency_ms=2 * PROGRESS_DELAY_MS)  # slow enough to show progress
-        try:
-            result, left = await with_collector_off(lambda: client.teams(user, "/calendar", agent_endpoint=endpoint))
-        finally:
-            await client.clear_faults()
+    # slow enough that the agent shows its progress
+    result, left = await teams_turn(in_process_agent, threaded_cloud, "/calendar", 2 * PROGRESS_DELAY_MS)
 
     assert any("streaminfo" in str(reply.activity) for reply in result.replies), "the calendar streamed its progress"
     assert adaptive_cards(result.replies)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -37,14 +36,6 @@ async def test_two_commands_at_once_from_a_signed_out_user_get_a_sign_in_card_an
     assert oauth_links(replies)
     assert not any(GENERIC_APOLOGY in json.dumps(reply.activity).lower() for reply in replies)
     assert "turn failed" not in agent.log_file.read_text()
-
-
-@pytest.fixture(scope="module")
-async def in_process_agent(threaded_cloud: Cloud) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    client = TestClient(TestServer(create_app(threaded_cloud.agent_settings()), host="127.0.0.1"))
-    await client.start_server()
-    yield client
-    await client.close()
 
 
 def _message(user_id: str, text: str) -> dict[str, Any]:
