@@ -131,7 +131,7 @@ class _Refused(Exception):
         self.wait = wait
 
 
-def _retry_reply(error: Exception) -> bool | float:
+def _retry_reply(error: BaseException) -> bool | float:
     """stamina's backoff hook: retry while another attempt, after its wait, still fits in the turn."""
     left = deadline.reply_left(CALL_TIMEOUT)
     if isinstance(error, _Refused) and error.wait is not None:
