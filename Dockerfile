@@ -13,9 +13,14 @@ ENV PYTHONUNBUFFERED=1 \
 RUN useradd --create-home --uid 10001 agent
 WORKDIR /app
 
-# Dependencies first, from pyproject.toml alone, so a code change reuses this layer.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt && pip install -r requirements.txt
+# Dependencies first, exactly as uv.lock pins them (versions and hashes, runtime only), so a code change reuses this
+# layer. uv, itself pinned by hash, only turns the lock into pip's hashed requirements (`--locked` stops the build when
+# pyproject.toml and uv.lock disagree) and leaves the image again.
+COPY pyproject.toml uv.lock tools/uv-requirements.txt ./
+RUN pip install --require-hashes --no-deps -r uv-requirements.txt \
+ && uv export --locked --no-dev --no-emit-project --no-header --format requirements.txt --output-file requirements.txt \
+ && pip install --require-hashes --no-deps -r requirements.txt \
+ && pip uninstall --yes uv
 
 # Then the project itself, without dev extras, and the bytecode of the folder `python bot.py` imports it from:
 # PYTHONDONTWRITEBYTECODE (and a non-root user) would otherwise have every start compile the agent's modules again.

@@ -6,7 +6,8 @@ local cloud's settings as `docker run --env-file` would pass them, on 127.0.0.1 
 RUN lines that manage the image itself (`useradd`) are the engine's business and are skipped.
 
 Like Docker's layer cache, the venv with the dependencies is kept between runs (under ~/.cache) for as long as the
-Dockerfile's steps up to them and pyproject.toml are unchanged; the project itself is installed anew every run.
+Dockerfile's steps up to them, pyproject.toml and the locks are unchanged; the project itself is installed anew every
+run.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import pytest
 from graph.client import WARM_UP_SECONDS
 from localcloud.client import LocalCloudClient
 from localcloud.launcher import ROOT, ChildProcess, CloudProcess, free_port, wait_for_port
+from tools.upgrade import locked_versions
 
 DOCKERFILE = ROOT / "Dockerfile"
 CACHE = Path.home() / ".cache" / "graph-agent-container-test"
@@ -107,8 +109,9 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
     stage_context(context)
     steps = dockerfile_steps(DOCKERFILE.read_text())
     whole_copy = next(index for index, step in enumerate(steps) if step == Step("COPY", ". ."))
-    layer = hashlib.sha256(repr([sys.version_info[:2], steps[:whole_copy],
-                                 (ROOT / "pyproject.toml").read_text()]).encode()).hexdigest()[:16]
+    layer = hashlib.sha256(repr([sys.version_info[:2], steps[:whole_copy], *(
+        (ROOT / name).read_text() for name in ("pyproject.toml", "uv.lock", "tools/uv-requirements.txt"))
+    ]).encode()).hexdigest()[:16]
     venv = CACHE / layer / "venv"
     for stale in CACHE.glob("*"):
         if stale.name != layer:
@@ -127,11 +130,12 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
         elif step.instruction == "WORKDIR":
             app.mkdir(exist_ok=True)
         elif step.instruction == "COPY":
-            source, _ = step.argument.split(maxsplit=1)
-            if source == ".":
-                shutil.copytree(context, app, dirs_exist_ok=True)
-            else:
-                shutil.copy2(context / source, app / source)
+            *sources, _ = step.argument.split()
+            for source in sources:
+                if source == ".":
+                    shutil.copytree(context, app, dirs_exist_ok=True)
+                else:
+                    shutil.copy2(context / source, app / Path(source).name)
         elif step.instruction == "RUN" and step.argument.split()[0] in ("pip", "python"):
             if index > whole_copy or not cached:
                 run_step(step.argument, app, env)
@@ -183,6 +187,18 @@ def test_the_image_follows_pyproject_python_and_leaves_out_dev_tools(image: Imag
     dev_only = {re.split(r"[<>=\[ ]", requirement)[0].lower()
                 for requirement in tomllib.loads(pyproject)["project"]["optional-dependencies"]["dev"]}
     assert dev_only and not names & dev_only
+
+
+def test_the_image_installs_the_versions_uv_lock_pins_and_nothing_else(image: Image) -> None:
+    locked = locked_versions((ROOT / "uv.lock").read_text())
+    installed = subprocess.run([str(image.venv / "bin" / "pip"), "list", "--format=json"], capture_output=True,
+                               text=True, check=True).stdout
+    versions = {re.sub(r"[-_.]+", "-", package["name"]).lower(): package["version"]  # PEP 503 names, as uv.lock's
+                for package in json.loads(installed)}
+    versions.pop("pip"), versions.pop("setuptools", None)  # the base image's own installer
+
+    assert "uv" not in versions and "msgraph-sdk" in versions
+    assert {name: version for name, version in versions.items() if locked.get(name) != version} == {}
 
 
 def test_the_build_context_holds_no_secrets_tests_or_environments(image: Image) -> None:
