@@ -32,6 +32,20 @@ from localcloud.launcher import (
 from localcloud.tenant import USERS
 from tests.support import RunningAgent
 
+SERVER_FIXTURES = frozenset({"cloud", "agent", "azurite", "image"})
+"""Fixtures that start a server process (the local cloud, an agent, Azurite, the container's CMD), directly or through
+the fixtures they use."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `servers` every test that starts a server process, so `make check` (`-m "not servers"`) leaves it out:
+    those that use a server fixture, drive Chromium or the Playground, or say so themselves."""
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) or any(
+                item.get_closest_marker(name) for name in ("browser", "playground")):
+            item.add_marker(pytest.mark.servers)
+
+
 ISSUED_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 """A JWT as the local cloud issues them (JSON header, JSON claims, signature)."""
 

@@ -26,6 +26,7 @@ def quick_turns() -> subprocess.CompletedProcess[str]:
                           text=True, timeout=600)
 
 
+@pytest.mark.servers  # the bench starts the local cloud and agents
 def test_quick_run_prints_every_row_and_a_verdict(quick_run: subprocess.CompletedProcess[str]) -> None:
     assert quick_run.returncode == 0, quick_run.stderr
     lines = quick_run.stdout.splitlines()
@@ -36,10 +37,12 @@ def test_quick_run_prints_every_row_and_a_verdict(quick_run: subprocess.Complete
     assert "stopped" in lines[-1]
 
 
+@pytest.mark.servers  # the bench starts the local cloud and agents
 def test_quick_run_never_prints_a_token(quick_run: subprocess.CompletedProcess[str]) -> None:
     assert "eyJ" not in quick_run.stdout + quick_run.stderr
 
 
+@pytest.mark.servers  # the bench starts the local cloud and agents
 def test_turn_benchmark_measures_every_agent_path_and_goal(quick_turns: subprocess.CompletedProcess[str]) -> None:
     assert quick_turns.returncode == 0, quick_turns.stderr[-3000:]
     lines = quick_turns.stdout.splitlines()
@@ -54,6 +57,7 @@ def test_turn_benchmark_measures_every_agent_path_and_goal(quick_turns: subproce
     assert lines[-2].startswith("VERDICT: ") and "stopped" in lines[-1]
 
 
+@pytest.mark.servers  # the bench starts the local cloud and agents
 def test_turn_benchmark_answers_every_turn_and_never_prints_a_token(
     quick_turns: subprocess.CompletedProcess[str],
 ) -> None:
