@@ -195,7 +195,8 @@ def test_the_image_installs_the_versions_uv_lock_pins_and_nothing_else(image: Im
                                text=True, check=True).stdout
     versions = {re.sub(r"[-_.]+", "-", package["name"]).lower(): package["version"]  # PEP 503 names, as uv.lock's
                 for package in json.loads(installed)}
-    versions.pop("pip"), versions.pop("setuptools", None)  # the base image's own installer
+    for installer in ("pip", "setuptools"):  # the base image's own
+        versions.pop(installer, None)
 
     assert "uv" not in versions and "msgraph-sdk" in versions
     assert {name: version for name, version in versions.items() if locked.get(name) != version} == {}
