@@ -415,9 +415,20 @@ async def _admitted_activity(request: web.Request) -> Activity:
             raise Refused(400, f"the activity has no {name}")
     if urlsplit(activity.service_url or "").scheme not in ("https", "http"):
         raise Refused(400, "the activity's serviceUrl is not an http(s) URL")
+    ids = [("id", activity.id), ("conversation.id", conversation_id),
+           ("recipient.id", activity.recipient and activity.recipient.id),
+           ("from.id", activity.from_property and activity.from_property.id)]
+    for name, value in ids:
+        if isinstance(value, str) and (len(value) > MAX_ID_LENGTH or not value.isprintable()):
+            raise Refused(400, f"the activity's {name} is not an id")
     return activity
 
 
+MAX_ID_LENGTH = 512
+"""The longest id (activity, conversation, user) admitted; ids hold no control or other unprintable characters. Not
+documented: Teams, Copilot Studio and Bot Service ids are short printable strings, and each travels percent-encoded in
+the URLs of the token service (`userId`) and the channel's reply API (conversation and activity ids), which refuse a
+request line past 8 KB: an id that could not fit there is refused here, in one line, instead of failing the turn."""
 MAX_DEPTH = 64
 """How deeply a body may nest: Teams' and Copilot Studio's activities (card data included) stay far below it, while
 the SDK fails to serialize a reply whose recipient (the activity's `from`) nests a few hundred levels deep."""

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import ValidationError
 
 MASK = "***"
@@ -103,6 +104,23 @@ class UnreadableActivityFilter(logging.Filter):
         return not (record.name == self.SDK_LOGGER and isinstance(error, ValidationError))
 
 
+class UnreadableHttpFilter(logging.Filter):
+    """Turns aiohttp's record of a request its HTTP parser refuses (a 400 before any handler runs: a header past 8 KB,
+    a malformed request line) from an ERROR with a traceback into one WARNING line naming the fault. Such a request is
+    the caller's fault, not the agent's, and aiohttp has already answered it."""
+
+    SERVER_LOGGER = "aiohttp.server"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if record.name == self.SERVER_LOGGER and isinstance(error, HttpProcessingError):
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+            record.msg, record.args = "Refused a request that is not valid HTTP (%d): %s", (error.code,
+                                                                                             type(error).__name__)
+            record.exc_info = record.exc_text = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601), level, logger, message, and the traceback if any."""
 
@@ -145,4 +163,5 @@ def setup_logging(settings: Mapping[str, str]) -> None:
     redacting = RedactingFilter(secret_values(settings), keeps_personal_data(settings))
     for root_handler in logging.getLogger().handlers:
         root_handler.addFilter(UnreadableActivityFilter())
+        root_handler.addFilter(UnreadableHttpFilter())
         root_handler.addFilter(redacting)
