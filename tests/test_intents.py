@@ -273,10 +273,18 @@ def corpus(name: str) -> list[str]:
 
 
 WRITTEN = {text for text, _ in CORPUS}
-HELD_OUT = [(text, expected) for text, expected in (line.split("\t") for line in corpus("held_out.tsv"))
-            if text not in WRITTEN]
-"""The held-out phrasings, but for any that the training corpus happens to hold too."""
-HELD_OUT_TEXTS = {text for text, _ in HELD_OUT}
+
+
+def held_out(name: str) -> list[tuple[str, str]]:
+    """A held-out corpus's phrasings, but for any that the training corpus happens to hold too."""
+    return [(text, expected) for text, expected in (line.split("\t") for line in corpus(name)) if text not in WRITTEN]
+
+
+HELD_OUT = held_out("held_out.tsv")
+HELD_OUT_AFTER = held_out("held_out_2.tsv")
+"""Written after the matcher's rules were, and never run before they were final: the first held-out corpus was
+measured before, and its misses were seen while the rules were made."""
+HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -392,20 +400,34 @@ def test_no_phrasing_in_the_training_corpus_runs_another_command_than_asked() ->
     assert wrong_commands(TRAINING) == []
 
 
+NOT_TUNED_ON = "a held-out corpus is not tuned on: its misses stay until rules taught elsewhere cover them"
+
+
 def test_the_held_out_corpus_maps_with_at_least_97_percent_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         assert accuracy("held-out corpus", HELD_OUT, HELD_OUT_GOAL) >= HELD_OUT_GOAL
 
 
-def test_the_held_out_corpus_has_at_least_300_phrasings_none_of_them_trained_on() -> None:
+@pytest.mark.xfail(strict=True, reason=f"short of the goal (vocabulary: supervisor, designation, CV); {NOT_TUNED_ON}")
+def test_the_held_out_corpus_written_after_the_rules_maps_with_at_least_97_percent_accuracy(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        assert accuracy("held-out corpus written after the rules", HELD_OUT_AFTER, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+
+
+def test_the_held_out_corpora_have_at_least_300_phrasings_none_of_them_trained_on() -> None:
     assert len(HELD_OUT) >= 300
-    assert not {text for text, _ in HELD_OUT} & {text for text, _ in TRAINING}
+    assert not HELD_OUT_TEXTS & {text for text, _ in TRAINING}
 
 
-@pytest.mark.xfail(strict=True, reason="'which meetings are coming' shows today's meetings: the held-out corpus is "
-                                       "not tuned on, so the miss stays until a rule taught elsewhere covers it")
+@pytest.mark.xfail(strict=True, reason=f"'which meetings are coming' shows today's meetings; {NOT_TUNED_ON}")
 def test_no_phrasing_in_the_held_out_corpus_runs_another_command_than_asked() -> None:
     assert wrong_commands(HELD_OUT) == []
+
+
+@pytest.mark.xfail(strict=True, reason=f"an emoji and 'no need to' reach a file search; {NOT_TUNED_ON}")
+def test_no_phrasing_in_the_held_out_corpus_written_after_the_rules_runs_another_command_than_asked() -> None:
+    assert wrong_commands(HELD_OUT_AFTER) == []
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL)
@@ -424,7 +446,7 @@ def shares_a_word(text: str, suggestion: Understood) -> bool:
 
 
 def test_a_suggestion_shares_a_command_word_or_an_argument_with_what_was_typed() -> None:
-    texts = [*(text for text, _ in TRAINING), *(text for text, _ in HELD_OUT), *ADVERSARIAL, "i was charged twice"]
+    texts = [*(text for text, _ in TRAINING), *HELD_OUT_TEXTS, *ADVERSARIAL, "i was charged twice"]
     suggested = [(text, meaning.suggestion) for text in texts
                  if isinstance(meaning := understand(text), NotUnderstood) and meaning.suggestion]
     assert suggested and [(text, suggestion) for text, suggestion in suggested
