@@ -124,7 +124,7 @@ def _names_someone(texts: list[str]) -> bool:
 
 def _unplaced(texts: list[str]) -> bool:
     """A day the calendar has no range for (`yesterday`, `next month`, `the 14th`)."""
-    return (any(_contains(texts, phrase.split()) for phrase in phrases.UNPLACED_DATES)
+    return (_contains(texts, phrases.UNPLACED_DATES)
             or any(pattern.fullmatch(text) for text in texts for pattern in _date_patterns()))
 
 
@@ -195,8 +195,7 @@ def _matches(texts: list[str], table: Mapping[str, object]) -> list[tuple[int, s
 def _not_to_run(texts: list[str], bare: list[str]) -> bool:
     """A negation, something the agent cannot do, or someone else's availability (`phrases.NOT_TO_RUN`), or a
     request that starts with something the agent cannot do (`phrases.NOT_TO_RUN_FIRST`)."""
-    return (any(_contains(texts, phrase.split()) for phrase in phrases.NOT_TO_RUN)
-            or any(_starts(bare, phrase) for phrase in phrases.NOT_TO_RUN_FIRST))
+    return _contains(texts, phrases.NOT_TO_RUN) or any(_starts(bare, phrase) for phrase in phrases.NOT_TO_RUN_FIRST)
 
 
 def _without_courtesy(words: list[_Word]) -> list[_Word]:
@@ -217,12 +216,24 @@ def _by_length(table: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(table, key=lambda phrase: -len(phrase.split())))
 
 
-def _contains(texts: list[str], phrase: list[str]) -> bool:
-    """Whether `phrase` is in `texts`, a `*` standing for a name (a word `phrases.KNOWN` does not hold)."""
-    known = _known()
-    return any(all(texts[start + i] not in known if word == "*" else texts[start + i] == word
-                   for i, word in enumerate(phrase))
-               for start in range(len(texts) - len(phrase) + 1))
+def _contains(texts: list[str], table: tuple[str, ...]) -> bool:
+    """Whether a phrase of `table` is in `texts`, a `*` standing for a name (a word `phrases.KNOWN` does not hold)."""
+    line = f" {' '.join(texts)} "
+    plain, starred = _table_patterns(table)
+    return bool(plain.search(line)) or any(word not in _known() for pattern in starred
+                                           for word in pattern.findall(line))
+
+
+@cache
+def _table_patterns(table: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]:
+    """One pattern for the phrases of `table` without a `*`, and one for each with one, whose group is the word the
+    `*` stands for (overlapping: `is * free` finds every word between)."""
+    def pattern(phrase: str) -> str:
+        return " ".join(r"(\S+)" if word == "*" else re.escape(word) for word in phrase.split())
+
+    plain = "|".join(pattern(phrase) for phrase in table if "*" not in phrase.split())
+    return (re.compile(rf" (?:{plain}) "),
+            tuple(re.compile(rf"(?= {pattern(phrase)} )") for phrase in table if "*" in phrase.split()))
 
 
 @cache
@@ -265,6 +276,8 @@ def _known() -> frozenset[str]:
     return frozenset(word for table in tables for phrase in table for word in phrase.split())
 
 
+_SHORT = 3
+"""Letters: one of two words split from one cue by a typo is this short (`log ot`, `one drive`)."""
 _EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`'
 _MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
 
@@ -297,12 +310,14 @@ def _words(message: str) -> tuple[list[_Word], bool]:
 
 
 def _joined(words: list[_Word]) -> list[_Word]:
-    """Two words, one of them unknown, that are a one-word cue with a typo (`log ot`) become that cue."""
+    """Two words, one of them unknown and one short, that are a one-word cue with a typo (`log ot`) become that cue."""
     joined: list[_Word] = []
     for word in words:
         if joined and (previous := joined[-1]).text.isalpha() and word.text.isalpha() and (
-                previous.text not in _known() or word.text not in _known()):
-            together = _fix_typo(previous.text + word.text)
+                previous.text not in _known() or word.text not in _known()) and (
+                min(len(previous.text), len(word.text)) <= _SHORT):
+            together = _nearest(typed := previous.text + word.text, tuple(
+                cue for cue in _one_word_cues() if cue[0] == typed[0] or cue[-1] == typed[-1]))
             if together in _cue_table():
                 joined[-1] = _Word(f"{previous.typed} {word.typed}", together)
                 continue
@@ -318,19 +333,26 @@ def _fix_typo(word: str) -> str:
     if len(word) == 3:
         return next((swapped for swapped in _swaps(word) if swapped in _known()), word)
     if len(word) == 4:
-        dropped = (known for known in _vocabulary_near(5, 0) if not known.startswith(word)
-                   and any(known[:i] + known[i + 1:] == word for i in range(len(known))))
-        return next((known for known in [*_swaps(word), *dropped] if known in _vocabulary()), word)
-    allowed = 2 if len(word) >= 8 else 1
-    nearest = (word, allowed + 1)
-    for known in _vocabulary_near(len(word), allowed):
-        if known.startswith(word) or word.startswith(known):
-            continue  # `shared` is not a typo of `share`: another form of the word is another word
-        if known[0] != word[0] and known[-1] != word[-1]:
-            continue  # a typo keeps the first or the last letter: cheaper than the distance, and safer
-        if (distance := _distance(word, known, allowed)) < nearest[1]:
-            nearest = (known, distance)  # the nearest: `channged` is `changed`, not `change`
-    return nearest[0]
+        return next((known for known in _swaps(word) if known in _vocabulary()), _dropped().get(word, word))
+    return _nearest(word, _vocabulary_near(len(word), word[0], word[-1]))
+
+
+def _nearest(word: str, candidates: tuple[str, ...]) -> str:
+    """The candidate one typo from `word`, else one two typos from it if `word` has eight letters or more (`channged`
+    is `changed`, not `change`), else `word`. Another form of a word is not a typo of it (`shared` is not `share`)."""
+    candidates = tuple(known for known in candidates if not (known.startswith(word) or word.startswith(known)))
+    for allowed in range(1, (2 if len(word) >= 8 else 1) + 1):
+        for known in candidates:
+            if _letters_apart(word, known) <= allowed and _distance(word, known, allowed) <= allowed:
+                return known
+    return word
+
+
+def _letters_apart(a: str, b: str) -> int:
+    """How many letters one word has that the other lacks, counted on the side with more: no edit distance is
+    smaller, and it costs far less to count."""
+    extra = sum(max(a.count(letter) - b.count(letter), 0) for letter in set(a))
+    return max(extra, extra + len(b) - len(a))
 
 
 def _swaps(word: str) -> list[str]:
@@ -339,8 +361,27 @@ def _swaps(word: str) -> list[str]:
 
 
 @cache
-def _vocabulary_near(length: int, allowed: int) -> tuple[str, ...]:
-    return tuple(sorted(known for known in _vocabulary() if abs(len(known) - length) <= allowed))
+def _one_word_cues() -> tuple[str, ...]:
+    return tuple(sorted(phrase for phrase in _cue_table() if phrase.isalpha()))
+
+
+@cache
+def _vocabulary_near(length: int, first: str, last: str) -> tuple[str, ...]:
+    """The words a typo of a word this long, with this first and last letter, may be: a typo keeps the first or the
+    last letter (cheaper than the distance, and safer) and changes the length by no more typos than it may have."""
+    allowed = 2 if length >= 8 else 1
+    return tuple(sorted(known for known in _vocabulary() if abs(len(known) - length) <= allowed
+                        and (known[0] == first or known[-1] == last)))
+
+
+@cache
+def _dropped() -> dict[str, str]:
+    """Words of five letters by what they are with one letter dropped but the last (`fils`: `files`)."""
+    by_typo: dict[str, str] = {}
+    for known in sorted(word for word in _vocabulary() if len(word) == 5):
+        for i in range(len(known) - 1):
+            by_typo.setdefault(known[:i] + known[i + 1:], known)
+    return by_typo
 
 
 def _distance(a: str, b: str, limit: int) -> int:
