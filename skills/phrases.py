@@ -1,14 +1,15 @@
 """Every word and phrase the plain-language matcher (`skills/intents.py`) knows. To teach the agent a new way of
-asking, change this file and add the phrasing to the corpus in `tests/test_intents.py` (never to the held-out corpus,
-`tests/corpora/held_out.tsv`, which measures what was not taught).
+asking, change this file and add the phrasing to the corpus in `tests/test_intents.py` (never to a held-out corpus,
+`tests/corpora/held_out*.tsv`, which measures what was not taught).
 
 Words are matched lower case, without punctuation. A word of five letters or more that is one typo (a letter
 missing, extra, wrong or two letters swapped, the first or the last letter kept) away from a word listed here is read
 as that word (`calnedar`, `meetigns`, `tomorow`, `manger`); from eight letters on, two typos (`schedual`). A word of
-four letters that is a cue with one letter dropped or two swapped is read as it (`fils`, `sing`), one of three letters
-only with two swapped (`teh`), and two words that are a one-word cue with a typo are read as it (`log ot`, `siign
-out`). Otherwise short words would turn too many real words into cues (`fine` is not `find`); another form of a word
-is not a typo of it (`shared` is not `share`), and a word this file knows (`KNOWN`) is never read as another.
+four letters that is a word listed here with one letter dropped or two swapped is read as it (`fils`, `sing`), one of
+three letters only with two swapped (`teh`), and a short word and its neighbour that are a one-word cue with a typo
+are read as it (`log ot`, `on drive`). Otherwise short words would turn too many real words into cues (`fine` is not
+`find`); another form of a word is not a typo of it (`shared` is not `share`), and a word this file knows (`KNOWN`)
+is never read as another.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ NOT_TO_RUN: tuple[str, ...] = (
     # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
     "is * free", "is * busy", "is * available", "is * doing", "does * have", "someone else", "other people",
 )
-"""A message with one of these anywhere is not run: it gets the help card with a suggestion instead."""
+"""A message with one of these anywhere is not run: it gets the help card instead, with a suggestion if a cue of the
+message points to one."""
 
 NOT_TO_RUN_FIRST: tuple[str, ...] = (
     "how do i", "how can i", "how to", "cancel", "delete", "remove", "create", "make", "add", "book", "send", "share",
