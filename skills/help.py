@@ -14,6 +14,7 @@ from .intents import NotUnderstood, Unclear, Understood, understand
 
 WELCOME = "Hi! I bring your Microsoft 365 profile, calendar and files into this chat."
 NOT_UNDERSTOOD = "Sorry, I didn't get that."
+CANNOT = "Sorry, I can't do that: I only read your profile, calendar and files."
 WHICH = "Which did you mean?"
 
 
@@ -37,13 +38,14 @@ def register(app: AgentApplication[TurnState]) -> None:
             choices = [suggestion(choice) for choice in meaning.choices]
             await context.send_activity(card_activity(question_card(WHICH, choices), question_text(WHICH, choices)))
             return
-        guess = meaning.suggestion if isinstance(meaning, NotUnderstood) else meaning
-        if guess.name == phrases.HELP:
+        if meaning == Understood(phrases.HELP):
             await context.send_activity(card_activity(help_card(), help_text()))
             return
-        offered = suggestion(guess)  # not understood, or an unknown slash command that plain words would have run
-        await context.send_activity(card_activity(help_card(NOT_UNDERSTOOD, offered),
-                                                  help_text(NOT_UNDERSTOOD, offered)))
+        # not understood, or an unknown slash command that plain words would have run
+        guess = meaning.suggestion if isinstance(meaning, NotUnderstood) else meaning
+        offered = suggestion(guess) if guess and guess.name != phrases.HELP else None
+        intro = CANNOT if isinstance(meaning, NotUnderstood) and meaning.unsupported else NOT_UNDERSTOOD
+        await context.send_activity(card_activity(help_card(intro, offered), help_text(intro, offered)))
 
 
 def suggestion(meaning: Understood) -> Suggestion:

@@ -5,7 +5,8 @@ says what the agent understands), and the result is one of
 - `Understood`: a command with its arguments, run as if typed;
 - `Unclear`: two readings close to each other, so the user is asked which one;
 - `NotUnderstood`: nothing clear, or something the agent must not do (a negation, someone else's calendar, deleting a
-  file), answered with the help card and one suggestion.
+  file, a day the calendar cannot show), answered with the help card and, when something in the message points to a
+  command, that command as a suggestion.
 """
 
 from __future__ import annotations
@@ -43,12 +44,13 @@ class Unclear:
 
 @dataclass(frozen=True)
 class NotUnderstood:
-    suggestion: Understood
+    suggestion: Understood | None = None
+    """Only a command a cue or an argument in the message points to: an unrelated guess does not help."""
+    unsupported: bool = False
+    """The message asks for something the agent does not do (`block 2pm for focus time`): the answer says so."""
 
 
 Meaning = Understood | Unclear | NotUnderstood
-
-DEFAULT_SUGGESTION = Understood(phrases.CALENDAR, "today")
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class _Word:
 def understand(message: str) -> Meaning:
     """What a typed message asks for (see the module docstring). A message longer than any request is not one."""
     if len(message) > MAX_LENGTH:
-        return NotUnderstood(DEFAULT_SUGGESTION)
+        return NotUnderstood()
     return _understand(message)
 
 
@@ -73,50 +75,92 @@ def _understand(message: str) -> Meaning:
     texts = [word.text for word in words]
     if not texts:
         return Understood(phrases.HELP)
-    exact = phrases.EXACT.get(" ".join(texts))
+    bare = _without_courtesy(words)
+    exact = phrases.EXACT.get(" ".join(word.text for word in bare))
     if exact:
         return Understood(exact)
-    scores = _scores(texts)
     ranges = _ranges(texts)
+    scores = _scores(texts, ranges)
     if ranges and not any(scores.values()):
         scores[phrases.CALENDAR] = THRESHOLD  # a time on its own asks for the calendar
     elif ranges:
         scores[phrases.CALENDAR] += 1
     (first, top), (_, second) = scores.most_common(2)
     best = [_reading(name, words, ranges) for name, score in scores.most_common() if score > 0]
-    if someone_elses or _not_to_run(texts):
-        return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), DEFAULT_SUGGESTION))
+    unsupported = _unsupported(texts)
+    if someone_elses or unsupported or _not_to_run(texts, [word.text for word in bare]):
+        return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
-        return NotUnderstood(best[0] if best else DEFAULT_SUGGESTION)
+        return NotUnderstood(best[0] if best else None)
     if second >= THRESHOLD and top - second < LEAD:
         return Unclear((best[0], best[1]))
+    if first in (phrases.ME, phrases.CALENDAR) and _names_someone(texts):
+        return NotUnderstood(best[0])
+    if first == phrases.CALENDAR and bare[0].text == phrases.CALENDAR and not ranges and _as_typed(bare[1:]):
+        return Understood(first, " ".join(word.typed for word in bare[1:]))  # the skill says which ranges it has
+    if first == phrases.CALENDAR and _unplaced(texts):
+        return NotUnderstood(best[0])
     if first == phrases.CALENDAR and len(set(ranges)) > 1:
         days = list(dict.fromkeys(ranges))
         return Unclear((Understood(phrases.CALENDAR, days[0]), Understood(phrases.CALENDAR, days[1])))
-    if first == phrases.CALENDAR and texts[0] == phrases.CALENDAR and not ranges and _unknown(words[1:]):
-        return Understood(first, message.split(maxsplit=1)[1])  # `calendar 3/12`: the skill says which ranges it has
     return best[0]
 
 
-def _unknown(words: list[_Word]) -> bool:
-    return any(word.text not in phrases.FILE_QUERY_IGNORES and word.text not in _cue_table() for word in words)
+def _as_typed(words: list[_Word]) -> bool:
+    """Arguments for the skill as they are: a range's name (`next`) or words `phrases` does not hold (`3/12`)."""
+    texts = [word.text for word in words]
+    return " ".join(texts) in phrases.RANGES or (bool(texts) and all(text not in _known() for text in texts))
+
+
+def _names_someone(texts: list[str]) -> bool:
+    """A name before a thing a person has (`diego email address`) or after `for`/`of` (`calendar for megan`): a name
+    is a word of letters `phrases.KNOWN` does not hold."""
+    known = _known()
+    return any(text.isalpha() and text not in known
+               and ((i + 1 < len(texts) and texts[i + 1] in phrases.PERSONAL)
+                    or (i > 0 and texts[i - 1] in phrases.NAME_AFTER))
+               for i, text in enumerate(texts))
+
+
+def _unplaced(texts: list[str]) -> bool:
+    """A day the calendar has no range for (`yesterday`, `next month`, `the 14th`)."""
+    return (_contains(texts, phrases.UNPLACED_DATES)
+            or any(pattern.fullmatch(text) for text in texts for pattern in _date_patterns()))
+
+
+def _unsupported(texts: list[str]) -> bool:
+    """An action the agent does not do, asked for (`phrases.ACTIONS`): not inside a cue (`log out`), nor after words
+    that make it a question about the past (`what files did i change`)."""
+    inside_cues = {start + offset for start, phrase in _matches(texts, _cue_table()) for offset in
+                   range(len(phrase.split()))}
+    return any(text in phrases.ACTIONS and i not in inside_cues
+               and " ".join(texts[max(i - 1, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
+               and " ".join(texts[max(i - 2, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
+               for i, text in enumerate(texts))
 
 
 def _reading(name: str, words: list[_Word], ranges: list[str]) -> Understood:
     """The command `name` with the arguments the words give it."""
     if name == phrases.CALENDAR:
         return Understood(name, ranges[0] if ranges else "today")
-    if name == phrases.FILES:
-        return Understood(name, " ".join(word.typed for word in words if word.text not in phrases.FILE_QUERY_IGNORES))
+    if name == phrases.FILES:  # a suggestion's search leaves out what was not to be done (`delete the budget file`)
+        return Understood(name, " ".join(word.typed for word in words if word.text not in phrases.FILE_QUERY_IGNORES
+                                         and word.text not in phrases.ACTIONS and word.text not in phrases.NEGATIONS))
     return Understood(name)
 
 
-def _scores(texts: list[str]) -> Counter[str]:
-    """Each command's score: cue phrases matched longest first, each word counting for one phrase only."""
+def _scores(texts: list[str], ranges: list[str]) -> Counter[str]:
+    """Each command's score: cue phrases matched longest first, each word counting for one phrase only; a cue of
+    `phrases.WHEN_ALONE` counts when no other command has a cue (a range is the calendar's)."""
     scores: Counter[str] = Counter({name: 0 for name in phrases.CUES})
+    alone: Counter[str] = Counter()
     table = _cue_table()
     for phrase in _longest_matches(texts, table):
         for name, weight in table[phrase]:
+            (alone if phrase in phrases.WHEN_ALONE else scores)[name] += weight
+    named = {name for name, score in scores.items() if score} | ({phrases.CALENDAR} if ranges else set())
+    for name, weight in alone.items():
+        if named <= {name}:
             scores[name] += weight
     return scores
 
@@ -128,13 +172,19 @@ def _ranges(texts: list[str]) -> list[str]:
 
 
 def _longest_matches(texts: list[str], table: Mapping[str, object]) -> list[str]:
-    """The phrases of `table` in `texts`, left to right, the longest at each place; a word is in one phrase only."""
-    found, start = [], 0
+    return [phrase for _, phrase in _matches(texts, table)]
+
+
+def _matches(texts: list[str], table: Mapping[str, object]) -> list[tuple[int, str]]:
+    """The phrases of `table` in `texts` and where each starts, left to right, the longest at each place; a word is in
+    one phrase only."""
+    found: list[tuple[int, str]] = []
+    start = 0
     while start < len(texts):
         for size in range(min(_LONGEST_PHRASE, len(texts) - start), 0, -1):
             candidate = " ".join(texts[start:start + size])
             if candidate in table:
-                found.append(candidate)
+                found.append((start, candidate))
                 start += size
                 break
         else:
@@ -142,15 +192,18 @@ def _longest_matches(texts: list[str], table: Mapping[str, object]) -> list[str]
     return found
 
 
-def _not_to_run(texts: list[str]) -> bool:
-    """A negation, something the agent cannot do, or someone else's availability (`phrases.NOT_TO_RUN`)."""
-    line = f" {' '.join(texts)} "
-    if any(_phrase_pattern(phrase).search(line) for phrase in phrases.NOT_TO_RUN):
-        return True
-    start = 0
+def _not_to_run(texts: list[str], bare: list[str]) -> bool:
+    """A negation, something the agent cannot do, or someone else's availability (`phrases.NOT_TO_RUN`), or a
+    request that starts with something the agent cannot do (`phrases.NOT_TO_RUN_FIRST`)."""
+    return _contains(texts, phrases.NOT_TO_RUN) or any(_starts(bare, phrase) for phrase in phrases.NOT_TO_RUN_FIRST)
+
+
+def _without_courtesy(words: list[_Word]) -> list[_Word]:
+    """The words after those a request may start with (`phrases.COURTESY`), or all of them if nothing is left."""
+    texts, start = [word.text for word in words], 0
     while courtesy := next((phrase for phrase in _by_length(phrases.COURTESY) if _starts(texts[start:], phrase)), ""):
         start += len(courtesy.split())
-    return any(_starts(texts[start:], phrase) for phrase in phrases.NOT_TO_RUN_FIRST)
+    return words[start:] or words
 
 
 def _starts(texts: list[str], phrase: str) -> bool:
@@ -163,10 +216,29 @@ def _by_length(table: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(table, key=lambda phrase: -len(phrase.split())))
 
 
+def _contains(texts: list[str], table: tuple[str, ...]) -> bool:
+    """Whether a phrase of `table` is in `texts`, a `*` standing for a name (a word `phrases.KNOWN` does not hold)."""
+    line = f" {' '.join(texts)} "
+    plain, starred = _table_patterns(table)
+    return bool(plain.search(line)) or any(word not in _known() for pattern in starred
+                                           for word in pattern.findall(line))
+
+
 @cache
-def _phrase_pattern(phrase: str) -> re.Pattern[str]:
-    words = (r"\S+" if word == "*" else re.escape(word) for word in phrase.split())
-    return re.compile(rf" {' '.join(words)} ")
+def _table_patterns(table: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]:
+    """One pattern for the phrases of `table` without a `*`, and one for each with one, whose group is the word the
+    `*` stands for (overlapping: `is * free` finds every word between)."""
+    def pattern(phrase: str) -> str:
+        return " ".join(r"(\S+)" if word == "*" else re.escape(word) for word in phrase.split())
+
+    plain = "|".join(pattern(phrase) for phrase in table if "*" not in phrase.split())
+    return (re.compile(rf" (?:{plain}) "),
+            tuple(re.compile(rf"(?= {pattern(phrase)} )") for phrase in table if "*" in phrase.split()))
+
+
+@cache
+def _date_patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(pattern) for pattern in phrases.UNPLACED_DATE_PATTERNS)
 
 
 @cache
@@ -185,20 +257,40 @@ def _range_table() -> dict[str, str]:
 
 @cache
 def _vocabulary() -> frozenset[str]:
-    """The words typos are fixed towards: every word of five letters or more in a cue, a range or a phrase not to run
-    (a typo of `cancel` must not slip through)."""
-    everything = [*_cue_table(), *_range_table(), *phrases.NOT_TO_RUN, *phrases.NOT_TO_RUN_FIRST]
-    return frozenset(word for phrase in everything for word in phrase.split() if len(word) >= 5 and word.isalpha())
+    """The words typos are fixed towards: every word of four letters or more in a cue, a range, a phrase not to run,
+    an action or a day the calendar cannot show (a typo of `cancel` or `yesterday` must not slip through), and the
+    longer words a file search leaves out (`recnt files` is not a search)."""
+    everything = [*_cue_table(), *_range_table(), *phrases.NOT_TO_RUN, *phrases.NOT_TO_RUN_FIRST, *phrases.ACTIONS,
+                  *phrases.UNPLACED_DATES]
+    return frozenset({*(word for phrase in everything for word in phrase.split() if len(word) >= 4 and word.isalpha()),
+                      *(word for word in phrases.FILE_QUERY_IGNORES if len(word) >= 6)})
 
 
+@cache
+def _known() -> frozenset[str]:
+    """Every word `phrases` holds: never a name, never a typo."""
+    tables = [_cue_table(), _range_table(), phrases.NOT_TO_RUN, phrases.NOT_TO_RUN_FIRST, phrases.COURTESY,
+              phrases.UNPLACED_DATES, phrases.SPELLINGS.values(), phrases.ACTIONS, phrases.ACTIONS_NOT_ASKED_AFTER,
+              phrases.OTHERS_POSSESSIVE_EXCEPT, phrases.OTHERS, phrases.PERSONAL, phrases.NAME_AFTER,
+              phrases.FILE_QUERY_IGNORES, phrases.KNOWN]
+    return frozenset(word for table in tables for phrase in table for word in phrase.split())
+
+
+_SHORT = 3
+"""Letters: one of two words split from one cue by a typo is this short (`log ot`, `one drive`)."""
 _EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`'
+_MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
 
 
 def _words(message: str) -> tuple[list[_Word], bool]:
-    """The message's words, and whether it speaks of someone else's things (`megan's calendar`)."""
+    """The message's words, and whether it speaks of someone else's things (`megan's calendar`, `her email`, a
+    mention of a person: the agent's own leading mention is gone by now, or typed as `@agent` first)."""
     words: list[_Word] = []
-    someone_elses = False
-    for token in message.replace("’", "'").replace("‘", "'").split():
+    someone_elses = _MENTION.search(message) is not None
+    for token in _MENTION.sub(" ", message).replace("’", "'").replace("‘", "'").split():
+        if token.startswith("@"):
+            someone_elses |= bool(words)
+            continue
         token = token.strip(_EDGE_PUNCTUATION)
         lower = token.lower()
         if lower in phrases.SPELLINGS:
@@ -209,28 +301,87 @@ def _words(message: str) -> tuple[list[_Word], bool]:
             token, lower = token[:-2], lower[:-2]
             someone_elses |= lower not in phrases.OTHERS_POSSESSIVE_EXCEPT
         if token:
-            words.append(_Word(token, _fix_typo(lower)))
-    return words, someone_elses
+            text = _fix_typo(lower)
+            if text not in _known() and text.endswith("s") and _fix_typo(text[:-1]) in phrases.OTHERS_POSSESSIVE_EXCEPT:
+                text = _fix_typo(text[:-1])  # `tomorrows agenda`: a possessive without its apostrophe
+            someone_elses |= text in phrases.OTHERS
+            words.append(_Word(token, text))
+    return _joined(words), someone_elses
+
+
+def _joined(words: list[_Word]) -> list[_Word]:
+    """Two words, one of them unknown and one short, that are a one-word cue with a typo (`log ot`) become that cue."""
+    joined: list[_Word] = []
+    for word in words:
+        if joined and (previous := joined[-1]).text.isalpha() and word.text.isalpha() and (
+                previous.text not in _known() or word.text not in _known()) and (
+                min(len(previous.text), len(word.text)) <= _SHORT):
+            together = _nearest(typed := previous.text + word.text, tuple(
+                cue for cue in _one_word_cues() if cue[0] == typed[0] or cue[-1] == typed[-1]))
+            if together in _cue_table():
+                joined[-1] = _Word(f"{previous.typed} {word.typed}", together)
+                continue
+        joined.append(word)
+    return joined
 
 
 @lru_cache(maxsize=4096)
 def _fix_typo(word: str) -> str:
-    if len(word) < 5 or word in _vocabulary() or not word.isalpha():
+    """The word a typo was meant as (which typos: `phrases`), or the word itself."""
+    if len(word) < 3 or word in _known() or not word.isalpha():
         return word
-    allowed = 2 if len(word) >= 8 else 1
-    for known in _vocabulary_near(len(word), allowed):
-        if known.startswith(word) or word.startswith(known):
-            continue  # `shared` is not a typo of `share`: another form of the word is another word
-        if known[0] != word[0] and known[-1] != word[-1]:
-            continue  # a typo keeps the first or the last letter: cheaper than the distance, and safer
-        if _distance(word, known, allowed) <= allowed:
-            return known
+    if len(word) == 3:
+        return next((swapped for swapped in _swaps(word) if swapped in _known()), word)
+    if len(word) == 4:
+        return next((known for known in _swaps(word) if known in _vocabulary()), _dropped().get(word, word))
+    return _nearest(word, _vocabulary_near(len(word), word[0], word[-1]))
+
+
+def _nearest(word: str, candidates: tuple[str, ...]) -> str:
+    """The candidate one typo from `word`, else one two typos from it if `word` has eight letters or more (`channged`
+    is `changed`, not `change`), else `word`. Another form of a word is not a typo of it (`shared` is not `share`)."""
+    candidates = tuple(known for known in candidates if not (known.startswith(word) or word.startswith(known)))
+    for allowed in range(1, (2 if len(word) >= 8 else 1) + 1):
+        for known in candidates:
+            if _letters_apart(word, known) <= allowed and _distance(word, known, allowed) <= allowed:
+                return known
     return word
 
 
+def _letters_apart(a: str, b: str) -> int:
+    """How many letters one word has that the other lacks, counted on the side with more: no edit distance is
+    smaller, and it costs far less to count."""
+    extra = sum(max(a.count(letter) - b.count(letter), 0) for letter in set(a))
+    return max(extra, extra + len(b) - len(a))
+
+
+def _swaps(word: str) -> list[str]:
+    """`word` with two neighbouring letters swapped, each way."""
+    return [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)]
+
+
 @cache
-def _vocabulary_near(length: int, allowed: int) -> tuple[str, ...]:
-    return tuple(sorted(known for known in _vocabulary() if abs(len(known) - length) <= allowed))
+def _one_word_cues() -> tuple[str, ...]:
+    return tuple(sorted(phrase for phrase in _cue_table() if phrase.isalpha()))
+
+
+@cache
+def _vocabulary_near(length: int, first: str, last: str) -> tuple[str, ...]:
+    """The words a typo of a word this long, with this first and last letter, may be: a typo keeps the first or the
+    last letter (cheaper than the distance, and safer) and changes the length by no more typos than it may have."""
+    allowed = 2 if length >= 8 else 1
+    return tuple(sorted(known for known in _vocabulary() if abs(len(known) - length) <= allowed
+                        and (known[0] == first or known[-1] == last)))
+
+
+@cache
+def _dropped() -> dict[str, str]:
+    """Words of five letters by what they are with one letter dropped but the last (`fils`: `files`)."""
+    by_typo: dict[str, str] = {}
+    for known in sorted(word for word in _vocabulary() if len(word) == 5):
+        for i in range(len(known) - 1):
+            by_typo.setdefault(known[:i] + known[i + 1:], known)
+    return by_typo
 
 
 def _distance(a: str, b: str, limit: int) -> int:

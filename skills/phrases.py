@@ -1,11 +1,15 @@
 """Every word and phrase the plain-language matcher (`skills/intents.py`) knows. To teach the agent a new way of
-asking, change this file and add the phrasing to the corpus in `tests/test_intents.py`.
+asking, change this file and add the phrasing to the corpus in `tests/test_intents.py` (never to a held-out corpus,
+`tests/corpora/held_out*.tsv`, which measures what was not taught).
 
 Words are matched lower case, without punctuation. A word of five letters or more that is one typo (a letter
 missing, extra, wrong or two letters swapped, the first or the last letter kept) away from a word listed here is read
-as that word (`calnedar`, `meetigns`, `tomorow`, `manger`); from eight letters on, two typos (`schedual`). Shorter
-words would turn too many real words into cues (`fine` is not `find`); another form of a word is not a typo of it
-(`shared` is not `share`).
+as that word (`calnedar`, `meetigns`, `tomorow`, `manger`); from eight letters on, two typos (`schedual`). A word of
+four letters that is a word listed here with one letter dropped or two swapped is read as it (`fils`, `sing`), one of
+three letters only with two swapped (`teh`), and a short word and its neighbour that are a one-word cue with a typo
+are read as it (`log ot`, `on drive`). Otherwise short words would turn too many real words into cues (`fine` is not
+`find`); another form of a word is not a typo of it (`shared` is not `share`), and a word this file knows (`KNOWN`)
+is never read as another.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 SPELLINGS: dict[str, str] = {
     # contractions, as typed with or without the apostrophe
     "whats": "what is", "what's": "what is", "wats": "what is", "wat": "what", "whos": "who is", "who's": "who is",
-    "wheres": "where is", "where's": "where is", "hows": "how is", "how's": "how is", "im": "i am", "i'm": "i am",
+    "wheres": "where is", "where's": "where is", "hows": "how is", "how's": "how is", "whens": "when is",
+    "when's": "when is", "that's": "that is", "thats": "that is", "there's": "there is", "it's": "it is",
+    "im": "i am", "i'm": "i am",
     "ive": "i have", "i've": "i have", "i'd": "i would", "dont": "do not", "don't": "do not", "didnt": "did not",
     "didn't": "did not",
     "cant": "can not", "can't": "can not", "cannot": "can not", "wont": "will not", "won't": "will not",
@@ -75,8 +81,14 @@ CUES: dict[str, dict[str, int]] = {
 phrase only, so `meeting notes` is about files, not meetings. A command wins when it scores 2 or more and leads the
 next best by 2 or more; two commands both at 2 or more within 1 of each other are ambiguous, and the user is asked."""
 
+WHEN_ALONE: frozenset[str] = frozenset({"pull up", "look up", "open", "hi", "hello", "hey", "thanks", "thank you",
+                                        "good morning"})
+"""Cues that count only when no other command has one: a verb that only fetches points to the files when nothing
+else is named (`pull up the sales report`, not `pull up my profile`), a greeting to help (`hey`, not `hey today`)."""
+
 EXACT: dict[str, str] = {"me": ME, "/": HELP, "?": HELP}
-"""Whole messages that are a command by themselves (`me` is a command only on its own, never inside a sentence)."""
+"""Whole messages that are a command by themselves, after any `COURTESY` words (`me`, `hey me`: `me` is a command
+only so, never inside a sentence)."""
 
 RANGES: dict[str, tuple[str, ...]] = {
     "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night"),
@@ -85,21 +97,37 @@ RANGES: dict[str, tuple[str, ...]] = {
     "week": ("this week", "week", "rest of the week", "week ahead", "weekly", "this weekend", "monday", "tuesday",
              "wednesday", "thursday", "friday", "saturday", "sunday"),
     "next": ("next week", "next meeting", "next meetings", "upcoming", "coming up", "what is next", "next few days",
-             "next 7 days", "next seven days"),
+             "next 7 days", "next seven days", "next few", "next couple", "next appointment", "next appointments",
+             "next call", "next calls", "next event", "next events", "next one"),
 }
 """The calendar's day ranges and the words that ask for each. `today` is the default; a weekday means `week` (the
 seven days from today, which include it); `next week` means `next` (the seven days from now). A time on its own
-(`tomorrow?`) asks for the calendar."""
+(`tomorrow?`) asks for the calendar, and so does a day with the `s` of a possessive and no apostrophe
+(`tomorrows agenda`, `fridays meetings`)."""
+
+UNPLACED_DATES: tuple[str, ...] = (
+    "yesterday", "last", "ago", "past", "day after", "after tomorrow", "month", "months", "year", "fortnight",
+    "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+)
+"""Days the calendar has no range for: asked with the calendar, they are not run (showing another day would be a
+wrong answer), and the calendar is suggested. `may` is left out: it is more often a verb."""
+
+UNPLACED_DATE_PATTERNS: tuple[str, ...] = (r"\d+(st|nd|rd|th)", r"\d{1,4}[/.-]\d{1,2}([/.-]\d{1,4})?")
+"""Dates written as numbers (`the 14th`, `12/14`), whole words only."""
+
+NEGATIONS: frozenset[str] = frozenset({"not", "never"})
+"""Never run what the user said not to do (contractions are spelled out above)."""
 
 NOT_TO_RUN: tuple[str, ...] = (
-    # a negation: never run what the user said not to do
-    "do not", "did not", "can not", "will not", "never",
+    *sorted(NEGATIONS),
     # things the agent cannot do, wherever they stand: showing the calendar instead would be a command nobody asked for
     "schedule a", "schedule an", "schedule new", "set up a", "find time", "find a time",
-    # someone else's availability (`*` is any one word); `megan's calendar` is caught by its possessive
-    "is * free", "is * busy", "is * available", "someone else", "other people",
+    # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
+    "is * free", "is * busy", "is * available", "is * doing", "does * have", "someone else", "other people",
 )
-"""A message with one of these anywhere is not run: it gets the help card with a suggestion instead."""
+"""A message with one of these anywhere is not run: it gets the help card instead, with a suggestion if a cue of the
+message points to one."""
 
 NOT_TO_RUN_FIRST: tuple[str, ...] = (
     "how do i", "how can i", "how to", "cancel", "delete", "remove", "create", "make", "add", "book", "send", "share",
@@ -108,6 +136,19 @@ NOT_TO_RUN_FIRST: tuple[str, ...] = (
 )
 """Asking how, or asking for something the agent cannot do: not run when the message starts with it, after any of
 the `COURTESY` words (`can you cancel my 3pm`). Inside a sentence these words are often nouns (`the call notes`)."""
+
+ACTIONS: frozenset[str] = frozenset({
+    "set", "mark", "block", "book", "cancel", "delete", "remove", "rename", "upload", "download", "reschedule",
+    "decline", "accept", "forward", "invite", "send", "share", "create", "move", "change", "update", "add", "edit",
+    "log", "clear", "remind", "print", "join",
+})
+"""Verbs of things the agent does not do (it only reads): wherever they stand, the message is not run (`please block
+my calendar tomorrow`) and the answer says what the agent can do. Not a request after a word that makes them a
+question about the past (`ACTIONS_NOT_ASKED_AFTER`: `what files did i change`), nor inside a cue (`log out`)."""
+
+ACTIONS_NOT_ASKED_AFTER: frozenset[str] = frozenset({"did", "have", "has", "had", "did i", "have i", "did we",
+                                                     "have we", "did you", "do i"})
+"""One or two words that make the action verb after them a question about what was done, not a request."""
 
 COURTESY: tuple[str, ...] = (
     "please", "can you", "could you", "would you", "will you", "hey", "hi", "hello", "ok", "okay", "so", "and",
@@ -121,6 +162,36 @@ OTHERS_POSSESSIVE_EXCEPT: frozenset[str] = frozenset(
      "how", "everyone"})
 """`X's` is someone else's (`megan's calendar`) unless X is one of these (`tomorrow's meetings`, `it's`)."""
 
+OTHERS: frozenset[str] = frozenset({"his", "her", "hers", "their", "theirs", "someone", "somebody", "colleague",
+                                    "colleagues", "coworker", "coworkers"})
+"""Words that speak of someone else's things wherever they stand (`what's her email`)."""
+
+PERSONAL: frozenset[str] = frozenset({
+    "calendar", "schedule", "agenda", "diary", "availability", "day", "email", "mail", "address", "profile",
+    "manager", "boss", "phone", "number", "title", "contact", "details", "status", "presence", "office", "info",
+    "information", "department", "role", "job", "picture", "photo",
+})
+"""Things a person has: a word `KNOWN` does not hold just before one is a name (`diego email address`, `megans
+schedule`), and a name after `for` or `of` with the profile or the calendar is too (`calendar for megan`)."""
+
+NAME_AFTER: frozenset[str] = frozenset({"for", "of"})
+"""Words after which a name says whose things are asked for."""
+
+KNOWN: frozenset[str] = frozenset({
+    "a", "about", "after", "again", "all", "also", "am", "an", "any", "anything", "are", "as", "at", "be", "before",
+    "both", "but", "by", "check", "come", "coming", "days", "do", "does", "doing", "done",
+    "each", "early", "every", "first", "for", "from", "full", "get", "give", "go", "going", "good", "got", "have",
+    "here", "how", "i", "if", "in", "into", "is", "it", "its", "just", "know", "later", "left", "like", "list",
+    "look", "looking", "looks", "lot", "many", "me", "meet", "more", "much", "my", "need", "new", "next", "no",
+    "not", "now", "of", "off", "on", "one", "only", "or", "other", "our", "out", "over", "own", "please",
+    "quick", "quickly", "ready", "real", "really", "right", "same", "see", "should", "show", "so", "some", "soon",
+    "start", "still", "tell", "than", "that", "the", "then", "there", "these", "they", "this", "those", "to",
+    "today", "too", "up", "us", "very", "want", "was", "we", "were", "what", "when", "where", "which", "while", "who",
+    "whom", "why", "will", "with", "would", "yes", "yet", "you", "your", "work", "mobile", "cell", "direct", "line",
+    "team", "teams", "outlook", "current", "whole", "daily", "main", "personal", "business", "home", "desk",
+})
+"""Everyday words, besides every word in the tables above: never a name, and never read as a typo of another word."""
+
 FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "a", "an", "the", "my", "me", "i", "mine", "our", "your", "you", "for", "about", "called", "named", "titled",
     "with", "on", "in", "of", "to", "from", "please", "can", "could", "would", "will", "show", "find", "search",
@@ -131,7 +202,8 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks", "presentation", "presentations", "slides",
     "pdf", "excel", "word", "powerpoint", "workbook", "workbooks", "onedrive", "sharepoint", "stuff", "things", "what",
     "hey", "hi", "just", "quickly", "now", "today", "yesterday", "tomorrow", "this", "week", "month", "and", "or",
-    "it", "at", "need", "want", "like", "let", "lets", "us", "help", "by",
+    "it", "at", "need", "want", "like", "let", "lets", "us", "help", "by", "ok", "okay", "so", "kindly", "hello",
+    "thanks",
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""

@@ -1,17 +1,23 @@
-"""The plain-language matcher: a corpus of phrasings written the way people type (lower case, typos, no punctuation,
-extra words) maps to the commands with at least 95% accuracy, and no phrasing ever runs a command nobody asked for."""
+"""The plain-language matcher: a training corpus of phrasings written the way people type (lower case, typos, no
+punctuation, extra words), grown with variants generated from it, maps to the commands with at least 99% accuracy; a
+held-out corpus written in another style and never tuned on (`corpora/held_out.tsv`) with at least 97%; and no
+phrasing, least of all the adversarial list (`corpora/adversarial.txt`), ever runs a command nobody asked for."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from skills import phrases
 from skills.intents import NotUnderstood, Unclear, Understood, understand
 from skills.phrases import SUGGESTIONS
 
-ACCURACY_GOAL = 0.95
+ACCURACY_GOAL = 0.99
+HELD_OUT_GOAL = 0.97
+CORPORA = Path(__file__).parent / "corpora"
 
 CORPUS: list[tuple[str, str]] = [
     # the calendar, today
@@ -229,6 +235,62 @@ CORPUS: list[tuple[str, str]] = [
     ("good morning", "help"),
 ]
 
+FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
+"""Words around a request, one pair per phrasing in turn."""
+SPELLED = frozenset(word for table in (*phrases.CUES.values(), *phrases.RANGES.values()) for phrase in table
+                    for word in phrase.split())
+"""Words spelled right, which the typo variants misspell (a typo of a typo is two)."""
+DAYS = frozenset({"today", "tomorrow", "tonight", "monday", "tuesday", "wednesday", "thursday", "friday"})
+
+
+def variants(text: str, expected: str, turn: int) -> list[str]:
+    """`text` as others type it: without apostrophes, with filler words, with one typo in its longest command word
+    (two letters swapped, one dropped, one doubled), with a closing day put first."""
+    found = [text.replace("'", "")]
+    before, after = FILLERS[turn % len(FILLERS)]
+    found.append(f"{before}{text}{after}")
+    words = text.split()
+    spelled = [word for word in words if word.lower() in SPELLED and len(word) >= 6
+               and word.lower() not in expected.split()[1:]]
+    if spelled:
+        word = max(spelled, key=len)
+        middle = len(word) // 2
+        for typo in (word[:middle - 1] + word[middle] + word[middle - 1] + word[middle + 1:],
+                     word[:middle] + word[middle + 1:], word[:middle] + word[middle] + word[middle:]):
+            found.append(" ".join(typo if each is word else each for each in words))
+    last = words[-1].strip("?!.").lower()
+    if expected.startswith("calendar") and len(words) > 1 and last in DAYS:
+        found.append(" ".join([last, *words[:-1]]))
+    return [variant for variant in dict.fromkeys(found) if variant != text]
+
+
+
+
+def corpus(name: str) -> list[str]:
+    """The lines of a file in `corpora`, without the notes (`#`)."""
+    return [line for line in (CORPORA / name).read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+
+
+WRITTEN = {text for text, _ in CORPUS}
+
+
+def held_out(name: str) -> list[tuple[str, str]]:
+    """A held-out corpus's phrasings, but for any that the training corpus happens to hold too."""
+    return [(text, expected) for text, expected in (line.split("\t") for line in corpus(name)) if text not in WRITTEN]
+
+
+HELD_OUT = held_out("held_out.tsv")
+HELD_OUT_AFTER = held_out("held_out_2.tsv")
+"""Written after the matcher's rules were, and never run before they were final: the first held-out corpus was
+measured before, and its misses were seen while the rules were made."""
+HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER]}
+TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
+                          for variant in variants(text, expected, turn)
+                          if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
+"""The corpus and its variants, but for a variant that is one of the corpus's own or a held-out phrasing."""
+ADVERSARIAL = corpus("adversarial.txt")
+
 AMBIGUOUS = [
     "presentation for tomorrow's meeting",
     "am i free today or tomorrow",
@@ -306,22 +368,89 @@ def test_the_corpus_has_at_least_150_phrasings() -> None:
     assert len({text for text, _ in CORPUS}) == len(CORPUS), "each phrasing once"
 
 
-def test_the_corpus_maps_with_at_least_95_percent_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
-    misses = [(text, expected, outcome(text)) for text, expected in CORPUS if outcome(text) != expected]
-    accuracy = 1 - len(misses) / len(CORPUS)
-    with capsys.disabled():
-        print(f"\nintent corpus: {len(CORPUS) - len(misses)}/{len(CORPUS)} phrasings understood "
-              f"({accuracy:.1%}, goal {ACCURACY_GOAL:.0%})")
-        for text, expected, got in misses:
-            print(f"  {text!r}: expected {expected!r}, got {got!r}")
-    assert accuracy >= ACCURACY_GOAL
+def accuracy(name: str, phrasings: list[tuple[str, str]], goal: float) -> float:
+    """The share of `phrasings` understood as expected, printed with the misses."""
+    misses = [(text, expected, outcome(text)) for text, expected in phrasings if outcome(text) != expected]
+    share = 1 - len(misses) / len(phrasings)
+    print(f"\n{name}: {len(phrasings) - len(misses)}/{len(phrasings)} phrasings understood ({share:.1%}, goal "
+          f"{goal:.0%})")
+    for text, expected, got in misses:
+        print(f"  {text!r}: expected {expected!r}, got {got!r}")
+    return share
 
 
-def test_no_phrasing_in_the_corpus_runs_another_command_than_asked() -> None:
+def wrong_commands(phrasings: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
     """A miss may ask or show help, never run something else (or the right command with other arguments)."""
-    wrong = [(text, expected, outcome(text)) for text, expected in CORPUS
-             if outcome(text) not in (expected, "ask", "help")]
-    assert wrong == []
+    return [(text, expected, outcome(text)) for text, expected in phrasings
+            if outcome(text) not in (expected, "ask", "help")]
+
+
+def test_the_training_corpus_and_its_variants_map_with_at_least_99_percent_accuracy(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        assert accuracy("training corpus with its variants", TRAINING, ACCURACY_GOAL) >= ACCURACY_GOAL
+
+
+def test_the_variants_are_new_phrasings_of_every_kind() -> None:
+    assert len(TRAINING) >= 3 * len(CORPUS)
+    assert len({text for text, _ in TRAINING}) == len(TRAINING), "each phrasing once"
+
+
+def test_no_phrasing_in_the_training_corpus_runs_another_command_than_asked() -> None:
+    assert wrong_commands(TRAINING) == []
+
+
+NOT_TUNED_ON = "a held-out corpus is not tuned on: its misses stay until rules taught elsewhere cover them"
+
+
+def test_the_held_out_corpus_maps_with_at_least_97_percent_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        assert accuracy("held-out corpus", HELD_OUT, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+
+
+@pytest.mark.xfail(strict=True, reason=f"short of the goal (vocabulary: supervisor, designation, CV); {NOT_TUNED_ON}")
+def test_the_held_out_corpus_written_after_the_rules_maps_with_at_least_97_percent_accuracy(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        assert accuracy("held-out corpus written after the rules", HELD_OUT_AFTER, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+
+
+def test_the_held_out_corpora_have_at_least_300_phrasings_none_of_them_trained_on() -> None:
+    assert len(HELD_OUT) >= 300
+    assert not HELD_OUT_TEXTS & {text for text, _ in TRAINING}
+
+
+@pytest.mark.xfail(strict=True, reason=f"'which meetings are coming' shows today's meetings; {NOT_TUNED_ON}")
+def test_no_phrasing_in_the_held_out_corpus_runs_another_command_than_asked() -> None:
+    assert wrong_commands(HELD_OUT) == []
+
+
+@pytest.mark.xfail(strict=True, reason=f"an emoji and 'no need to' reach a file search; {NOT_TUNED_ON}")
+def test_no_phrasing_in_the_held_out_corpus_written_after_the_rules_runs_another_command_than_asked() -> None:
+    assert wrong_commands(HELD_OUT_AFTER) == []
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL)
+def test_an_adversarial_phrasing_never_runs_a_command(text: str) -> None:
+    """Someone else's things, actions the agent does not do, negations, days the calendar cannot show."""
+    assert outcome(text) in ("help", "ask")
+
+
+def shares_a_word(text: str, suggestion: Understood) -> bool:
+    """Whether `text` holds a cue of the suggested command, a range it names, or one of its arguments."""
+    words = re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))
+    spelled = (phrases.SPELLINGS.get(word) or word.removesuffix("'s") for word in words)
+    line = f" {' '.join(spelled)} "
+    said = [*phrases.CUES[suggestion.name], *phrases.RANGES.get(suggestion.args, ()), *suggestion.args.lower().split()]
+    return any(f" {phrase} " in line for phrase in said)
+
+
+def test_a_suggestion_shares_a_command_word_or_an_argument_with_what_was_typed() -> None:
+    texts = [*(text for text, _ in TRAINING), *HELD_OUT_TEXTS, *ADVERSARIAL, "i was charged twice"]
+    suggested = [(text, meaning.suggestion) for text in texts
+                 if isinstance(meaning := understand(text), NotUnderstood) and meaning.suggestion]
+    assert suggested and [(text, suggestion) for text, suggestion in suggested
+                          if not shares_a_word(text, suggestion)] == []
 
 
 @pytest.mark.parametrize(("text", "forbidden"), NEVER)
@@ -336,21 +465,86 @@ def test_an_ambiguous_phrasing_asks_which_was_meant(text: str) -> None:
     assert meaning.choices[0] != meaning.choices[1]
 
 
-def test_what_is_not_understood_gets_one_suggestion() -> None:
-    for text in ("blah blah", "wheres my resume", "cancel my meeting tomorrow", ""):
-        meaning = understand(text)
-        if isinstance(meaning, NotUnderstood):
-            assert isinstance(meaning.suggestion, Understood)
+@pytest.mark.parametrize("text", ["tell me a joke", "blah blah", "123456", "x" * 400])
+def test_what_nothing_in_the_message_points_to_gets_no_suggestion(text: str) -> None:
+    assert understand(text) == NotUnderstood()
 
 
 def test_a_suggestion_carries_what_was_understood_of_the_arguments() -> None:
-    assert understand("cancel my meeting tomorrow") == NotUnderstood(Understood("calendar", "tomorrow"))
+    assert understand("cancel my meeting tomorrow") == NotUnderstood(Understood("calendar", "tomorrow"),
+                                                                     unsupported=True)
     assert understand("wheres my resume") == NotUnderstood(Understood("files", "resume"))
+
+
+def test_a_suggested_search_leaves_out_what_the_user_wanted_done() -> None:
+    assert understand("delete the budget spreadsheet") == NotUnderstood(Understood("files", "budget"),
+                                                                        unsupported=True)
+
+
+@pytest.mark.parametrize(("text", "day"), [("whats on tomorrows agenda", "tomorrow"),
+                                           ("show me fridays meetings", "week"), ("next weeks schedule", "next")])
+def test_a_day_with_a_possessive_s_and_no_apostrophe_is_that_day(text: str, day: str) -> None:
+    assert understand(text) == Understood("calendar", day)
+
+
+@pytest.mark.parametrize("text", ["the next few appointments", "my next call", "next couple of events"])
+def test_the_next_few_of_anything_on_the_calendar_is_what_is_coming_up(text: str) -> None:
+    assert understand(text) == Understood("calendar", "next")
+
+
+@pytest.mark.parametrize("text", ["meetings yesterday", "what's on my calendar next month", "calendar for the 14th",
+                                  "am i free on 12/14", "agenda for the day after tomorrow", "meetings in january"])
+def test_a_day_the_calendar_cannot_show_is_not_run_but_the_calendar_is_suggested(text: str) -> None:
+    meaning = understand(text)
+    assert isinstance(meaning, NotUnderstood) and meaning.suggestion and meaning.suggestion.name == "calendar"
+
+
+@pytest.mark.parametrize("text", ["give me diegos email address", "diego email address", "email address for diego",
+                                  "profile of alex", "show @megan calendar", "what's on <at>Megan</at>'s calendar",
+                                  "what's her phone number", "what is megan doing tomorrow"])
+def test_someone_elses_things_are_not_run_however_the_person_is_named(text: str) -> None:
+    assert isinstance(understand(text), NotUnderstood)
+
+
+@pytest.mark.parametrize("text", ["is tomorrow free", "is my afternoon free"])
+def test_a_day_that_is_free_is_the_users_own(text: str) -> None:
+    assert isinstance(understand(text), Understood)
+
+
+@pytest.mark.parametrize("text", ["mark me as busy", "please block my calendar tomorrow", "set my status to away",
+                                  "log my hours for this week", "i need to book a room"])
+def test_an_action_the_agent_does_not_do_is_not_run_and_said_to_be_unsupported(text: str) -> None:
+    meaning = understand(text)
+    assert isinstance(meaning, NotUnderstood) and meaning.unsupported
+
+
+def test_an_action_verb_in_a_question_about_the_past_is_not_an_action() -> None:
+    assert understand("which documents did i change this week") == Understood("files")
+
+
+@pytest.mark.parametrize(("text", "expected"), [("my fils", "files"), ("sing out", "logout"), ("log ot", "logout"),
+                                                ("sign otu", "logout"), ("siign out", "logout"), ("my proifle", "me"),
+                                                ("find teh budget", "files budget"), ("recnt files", "files")])
+def test_a_typo_in_a_short_or_split_command_word_is_still_understood(text: str, expected: str) -> None:
+    assert outcome(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [("pull up my profile please", "me"),
+                                                ("pull up the sales report", "files sales report"),
+                                                ("hey tomorrow?", "calendar tomorrow")])
+def test_a_fetching_verb_or_a_greeting_yields_to_what_it_is_said_with(text: str, expected: str) -> None:
+    assert outcome(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [("@bot files", "files"), ("@Assistant find roadmap", "files roadmap"),
+                                                ("hey me", "me"), ("ok calendar next", "calendar next")])
+def test_a_leading_mention_or_courtesy_word_is_not_part_of_the_request(text: str, expected: str) -> None:
+    assert outcome(text) == expected
 
 
 def test_a_negated_sign_out_is_never_suggested_back() -> None:
     meaning = understand("don't sign me out")
-    assert isinstance(meaning, NotUnderstood) and meaning.suggestion.name != "logout"
+    assert isinstance(meaning, NotUnderstood) and (meaning.suggestion is None or meaning.suggestion.name != "logout")
 
 
 def test_a_bare_command_word_with_words_it_does_not_know_keeps_them_for_the_skill() -> None:

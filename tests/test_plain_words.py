@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from localcloud.client import CopilotResult, LocalCloudClient
+from skills.help import CANNOT, NOT_UNDERSTOOD
 from skills.logout import CONNECTOR_NOTE
 from tests.support import ADAPTIVE_CARD
 
@@ -69,6 +70,25 @@ async def test_what_is_not_understood_gets_the_help_card_with_one_suggestion(cli
     assert "Did you mean “What's on my calendar tomorrow?”" in json.dumps(card, ensure_ascii=False)
     assert buttons(result)[0] == ("What's on my calendar tomorrow?", "/calendar tomorrow")
     assert "/calendar" in json.dumps(card) and "/files" in json.dumps(card)
+
+
+async def test_what_nothing_points_to_gets_the_help_card_without_a_suggestion(client: LocalCloudClient,
+                                                                               agent_endpoint: str) -> None:
+    result = await ask(client, agent_endpoint, "tell me a joke")
+
+    (card,) = cards(result)
+    shown = json.dumps(card, ensure_ascii=False)
+    assert NOT_UNDERSTOOD in shown and "Did you mean" not in shown and "/calendar" in shown
+
+
+async def test_an_action_the_agent_does_not_do_is_answered_with_what_it_can_do(client: LocalCloudClient,
+                                                                              agent_endpoint: str) -> None:
+    result = await ask(client, agent_endpoint, "block 2pm tomorrow for focus time")
+
+    (card,) = cards(result)
+    shown = json.dumps(card, ensure_ascii=False)
+    assert CANNOT in shown and "/calendar" in shown and "/files" in shown
+    assert "Lunch with the team" not in shown
 
 
 async def test_an_unknown_slash_command_is_not_run_but_suggested(client: LocalCloudClient,
