@@ -1,8 +1,8 @@
 """Outgoing auth: the SDK's MSAL connections and channel clients, pointed at the chosen cloud.
 
 With the public cloud and no overrides the endpoints are the SDK's own. On every cloud the MSAL apps are
-`CloudMsalAuth`'s (the turn's deadline, Entra's faults named, throttling per user) and the channel clients
-`ConnectorAwareClientFactory`'s (below).
+`CloudMsalAuth`'s (the turn's deadline, Entra's faults named, its throttling told to each user it holds) and the channel
+clients `ConnectorAwareClientFactory`'s (below).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from hosting.adapter import TurnAdapter
 
 from .channel_http import ChannelHttp
 from .cloud import PUBLIC, Cloud
-from .entra_http import EntraCall, MsalHttp, PerUserThrottle, entra_call, note_lifetime
+from .entra_http import AppThrottle, EntraCall, MsalHttp, entra_call, note_lifetime
 from .entra_http import unavailable as entra_unavailable
 from .incoming import ADMITTED_ACTIVITY, LOOPBACK_AUTHENTICATION
 from .token_cache import TokenCache, on_behalf_of_key
@@ -60,9 +60,9 @@ OWN_TOKENS = 16
 
 
 class CloudMsalAuth(MsalAuth):
-    """`MsalAuth` whose MSAL apps run inside the turn: bounded by its deadline, failing with the fault Entra gave, and
-    throttled per user (`auth.entra_http`); they also trust the cloud's CA and skip instance discovery for an authority
-    MSAL does not know. An on-behalf-of token is reused for the same assertion until shortly before it expires
+    """`MsalAuth` whose MSAL apps run inside the turn: bounded by its deadline, failing with the fault Entra gave (when
+    throttled, with the time left, `auth.entra_http`); they also trust the cloud's CA and skip instance discovery for an
+    authority MSAL does not know. An on-behalf-of token is reused for the same assertion until shortly before it expires
     (`auth.token_cache`), as MSAL Python does not.
 
     The SDK builds `ConfidentialClientApplication` without `http_client`, `http_cache` or `instance_discovery`, and
@@ -91,7 +91,7 @@ class CloudMsalAuth(MsalAuth):
             client_credential=credential,
             azure_region=MsalAuth._resolve_azure_region(config),
             http_client=MsalHttp(self._cloud.ssl_context()),
-            http_cache=PerUserThrottle(),
+            http_cache=AppThrottle(),
             instance_discovery=parse_url(authority).host in WELL_KNOWN_AUTHORITY_HOSTS,
         )
 
@@ -114,12 +114,13 @@ class CloudMsalAuth(MsalAuth):
 
     async def acquire_token_on_behalf_of(self, scopes: list[str], user_assertion: str) -> str:
         """The user's token for `scopes`: the one Entra gave for this same assertion while it is still good
-        (`auth.token_cache`), else a new exchange, or the fault Entra answered with (throttled for this user only)."""
+        (`auth.token_cache`), else a new exchange, or the fault Entra answered with (its throttling holds every user's
+        exchange: `auth.entra_http.AppThrottle`)."""
         key = on_behalf_of_key(user_assertion, scopes)
         cached = self._on_behalf_of.get(key)
         if cached is not None:
             return cached
-        with entra_call(user_assertion) as call:
+        with entra_call() as call:
             try:
                 token = await super().acquire_token_on_behalf_of(scopes, user_assertion)
             except (ValueError, MsalServiceError, requests.RequestException) as error:
@@ -183,7 +184,7 @@ def _with_authority(config: dict[str, Any], cloud: Cloud) -> dict[str, Any]:
 
 def build_connections(config: dict[str, Any], cloud: Cloud) -> ConnectionManager:
     """The SDK's connections for `config` (from `load_configuration_from_env`) in `cloud`, with `CloudMsalAuth`'s MSAL
-    apps on every cloud: the turn's deadline and per-user throttling matter on the public cloud too."""
+    apps on every cloud: the turn's deadline and Entra's faults told to the user matter on the public cloud too."""
     return CloudConnectionManager(cloud, **_with_authority(config, cloud))
 
 

@@ -1,21 +1,21 @@
-"""MSAL's HTTP to Entra ID: bounded by the turn's deadline, its failures named, its throttling kept per user.
+"""MSAL's HTTP to Entra ID: bounded by the turn's deadline, its failures named, its throttling told with the time left.
 
 MSAL is synchronous; the SDK runs it with `asyncio.to_thread`, which carries our context variables into the thread.
 So `MsalHttp` (MSAL's `http_client`) reads the turn's deadline as its timeout and notes each failed answer on the
-`EntraCall` of the call in progress, and `PerUserThrottle` (MSAL's `http_cache`) knows whose on-behalf-of request it
-is caching.
+`EntraCall` of the call in progress, and `AppThrottle` (MSAL's `http_cache`) notes there a throttled answer MSAL
+replays instead of asking Entra.
 """
 
 from __future__ import annotations
 
-import hashlib
+import math
 import ssl
+import time
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-import jwt
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -40,19 +40,17 @@ class EntraCall:
 
 
 _call: ContextVar[EntraCall | None] = ContextVar("entra_call", default=None)
-_account: ContextVar[str] = ContextVar("entra_throttle_account", default="")
 
 
 @contextmanager
-def entra_call(user_assertion: str | None = None) -> Iterator[EntraCall]:
-    """One token acquisition; with `user_assertion` (on-behalf-of), MSAL throttles it for that user only."""
+def entra_call() -> Iterator[EntraCall]:
+    """One token acquisition, whose failures `MsalHttp` and `AppThrottle` note."""
     call = EntraCall()
-    call_token, account_token = _call.set(call), _account.set(_user_of(user_assertion) if user_assertion else "")
+    token = _call.set(call)
     try:
         yield call
     finally:
-        _call.reset(call_token)
-        _account.reset(account_token)
+        _call.reset(token)
 
 
 def note_lifetime(expires_in: object) -> None:
@@ -65,18 +63,6 @@ def note_lifetime(expires_in: object) -> None:
         call.expires_in = float(expires_in)
     except ValueError:
         call.expires_in = None
-
-
-def _user_of(assertion: str) -> str:
-    """Who the assertion is for (tenant and object id; it was validated on the way in), so a user's fresh token does
-    not escape their throttling; a hash of the token itself if it names nobody."""
-    try:
-        claims = jwt.decode(assertion, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        claims = {}
-    if claims.get("oid") and claims.get("tid"):
-        return f"{claims['tid']}/{claims['oid']}"
-    return hashlib.sha256(assertion.encode()).hexdigest()
 
 
 class _SslContextAdapter(HTTPAdapter):
@@ -116,50 +102,62 @@ def unavailable() -> ServiceUnavailable:
     return ServiceUnavailable(ENTRA)
 
 
-class PerUserThrottle(MutableMapping[str, Any]):
-    """MSAL's `http_cache`, kept apart per user for on-behalf-of requests.
+class AppThrottle(MutableMapping[str, Any]):
+    """MSAL's `http_cache`, one per MSAL app: Entra's throttling holds the agent's requests for every user, and each
+    user it holds is told how long is left.
 
-    MSAL answers a token request that got a 429 or 5xx from its cache, without asking Entra, until `Retry-After` (5 s
-    without one) has passed. It keys that by client, scope and an "account" it takes from the refresh token, code,
-    username or user id of the request (msal/throttled_http_client.py), and an on-behalf-of request has none of them:
-    one user's throttled OBO then failed every other user's OBO for the same scope. Entra throttles user-facing
-    requests per user (https://learn.microsoft.com/en-us/entra/msal/dotnet/advanced/client-and-server-throttling: a
-    client-credentials request gets 429 with `Retry-After`, a user-facing one `AADSTS50196` for that user), so here
-    each OBO user gets MSAL's cache to themselves, and the agent's own requests (client credentials) share one, as
-    Entra's app-wide throttling of them means. A throttled answer MSAL serves from here is noted for `EntraCall` too.
+    After a 429 (or any answer with `Retry-After`) MSAL answers the same token request from here, without asking
+    Entra, until the `Retry-After` (5 s without one) has passed. It keys that by client, scope and an "account" taken
+    from the refresh token, code, username or user id of the request (msal/throttled_http_client.py); an on-behalf-of
+    request has none, so one user's throttled exchange holds every user's exchange for the same scope. That is what
+    Entra means: it "throttles applications when you call the authentication API too frequently", a 429 with
+    `Retry-After` is how it tells the application to back off, and the throttling state "affects all flows"; its
+    answer for one user's repeated requests is another one, `invalid_grant` with AADSTS50196
+    (https://learn.microsoft.com/en-us/entra/msal/dotnet/advanced/client-and-server-throttling), which MSAL keeps
+    apart per request. MSAL.NET keys its own throttling state the same way, with no account for on-behalf-of.
+
+    A replayed answer carries the `Retry-After` Entra first sent, so the time left is read from MSAL's expiry index
+    instead. A 5xx without `Retry-After` is not kept: that page holds one only for public clients, and MSAL Python's
+    own 5-second guess would fail every user's exchange after one failed request though Entra said nothing.
     """
 
     _INDEX = "_index_"
-    """The key MSAL's `_ExpiringMapping` keeps its expiry index under, in the mapping it is given."""
+    """The key MSAL's `_ExpiringMapping` keeps its expiry index under, in the mapping it is given: (heap, {key:
+    [expires_at, created_at]}) in epoch seconds."""
 
     def __init__(self) -> None:
-        self._accounts: dict[str, dict[str, Any]] = {}
-
-    def _items(self) -> dict[str, Any]:
-        return self._accounts.get(_account.get(), {})
+        self._items: dict[str, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
-        value = self._items()[key]
+        value = self._items[key]
         call = _call.get()
-        if call is not None and key != self._INDEX and hasattr(value, "status_code"):  # a throttled answer, replayed
-            call.answered(value.status_code, getattr(value, "headers", {}))
+        if call is not None and key != self._INDEX and hasattr(value, "status_code"):  # an answer, replayed
+            call.answered(value.status_code, {"Retry-After": str(self._seconds_left(key))})
         return value
 
+    def _seconds_left(self, key: str) -> int:
+        expires_at = self._items[self._INDEX][1][key][0]
+        return max(1, math.ceil(expires_at - time.time()))
+
     def __setitem__(self, key: str, value: Any) -> None:
-        account = _account.get()
-        items = self._accounts.setdefault(account, {})
-        items[key] = value
-        if key == self._INDEX and len(items) == 1 and not value[1]:  # nothing cached for this account any more
-            del self._accounts[account]
+        if key != self._INDEX and _unsaid_5xx(value):
+            return  # MSAL then finds nothing under the key it indexed, and asks Entra
+        self._items[key] = value
 
     def __delitem__(self, key: str) -> None:
-        del self._items()[key]
+        del self._items[key]
 
     def pop(self, key: str, default: Any = None) -> Any:  # type: ignore[override]  # MSAL's expiry: not a replay
-        return self._items().pop(key, default)
+        return self._items.pop(key, default)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._items()))
+        return iter(list(self._items))
 
     def __len__(self) -> int:
-        return len(self._items())
+        return len(self._items)
+
+
+def _unsaid_5xx(answer: Any) -> bool:
+    """A 5xx answer that did not say when to try again (MSAL keeps answers with their headers in lower case)."""
+    status = getattr(answer, "status_code", None)
+    return isinstance(status, int) and status >= 500 and "retry-after" not in getattr(answer, "headers", {})

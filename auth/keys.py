@@ -5,6 +5,8 @@ PyJWT checks the signatures; this only keeps the key sets (JWKS) at hand. Bot Fr
 (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication, "Connector to
 bot": the signing keys and their endorsements). Keys roll over: a token with an unknown `kid` refreshes the set, at most
 once per `REFRESH_FLOOR` so that a caller sending made-up key ids cannot make the agent fetch keys on every request.
+Every request that needs a set while it is being downloaded waits for that one download, so a slow key endpoint costs
+each of them one `FETCH_TIMEOUT` at most, not one per request queued before it.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class KeySets:
     def __init__(self, ssl_context: ssl.SSLContext) -> None:
         self._ssl = ssl_context
         self._sets: dict[str, _KeySet] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._downloads: dict[str, asyncio.Task[None]] = {}
         self._session: aiohttp.ClientSession | None = None
 
     def loaded(self, url: str) -> bool:
@@ -84,18 +86,26 @@ class KeySets:
                 delay = min(delay * 2, BACKOFF_MAX)
 
     async def _refresh(self, url: str, seen: _KeySet | None) -> None:
-        lock = self._locks.setdefault(url, asyncio.Lock())
-        async with lock:
-            if self._sets.get(url) is not seen:  # another request refreshed it meanwhile
+        """Join the download of `url` in progress, else start one unless another request refreshed it meanwhile. The
+        download is shielded: a request that gives up (its deadline, a closed connection) leaves it to the others."""
+        download = self._downloads.get(url)
+        if download is None:
+            if self._sets.get(url) is not seen:
                 return
-            try:
-                keys = await self._fetch(url)
-            except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-                if seen is not None:  # keep serving with the keys we have
-                    seen.fetched_at = time.monotonic()
-                log.warning("Could not fetch signing keys from %s: %s", url, type(error).__name__)
-                return
+            download = self._downloads[url] = asyncio.create_task(self._download(url, seen))
+        await asyncio.shield(download)
+
+    async def _download(self, url: str, seen: _KeySet | None) -> None:
+        try:
+            keys = await self._fetch(url)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            if seen is not None:  # keep serving with the keys we have
+                seen.fetched_at = time.monotonic()
+            log.warning("Could not fetch signing keys from %s: %s", url, type(error).__name__)
+        else:
             self._sets[url] = _KeySet(keys, time.monotonic())
+        finally:
+            del self._downloads[url]
 
     async def _fetch(self, url: str) -> dict[str, SigningKey]:
         if self._session is None or self._session.closed:
@@ -118,6 +128,8 @@ class KeySets:
         return keys
 
     async def aclose(self) -> None:
+        for download in list(self._downloads.values()):
+            download.cancel()
         if self._session is not None:
             await self._session.close()
             self._session = None
