@@ -157,6 +157,21 @@ async def test_a_stream_start_whose_answer_was_lost_is_not_sent_again_and_the_an
     assert stream_info(answer) is None and "Lunch with the team" in json.dumps(adaptive_cards([answer]))
 
 
+async def test_a_final_message_whose_answer_was_lost_is_sent_again_and_the_card_comes_once(
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str, slow_graph: None
+) -> None:
+    """Teams took it: sent again, it is answered 403 "already completed", which means delivered."""
+    await client.add_fault("channels", "/teams/v3/conversations/*", lose_answer=True, stream_type="final", count=1)
+    try:
+        sent = await client.teams(signed_in, "/calendar tomorrow", agent_endpoint=agent_endpoint)
+    finally:
+        await client.clear_faults()
+
+    (answer,) = answers(sent)
+    assert stream_info(answer) is not None and "Lunch with the team" in json.dumps(adaptive_cards([answer]))
+    assert [refusal["status"] for refusal in refused_in_turn(await client.streams(sent.conversation), sent)] == [403]
+
+
 async def test_an_informative_update_the_channel_never_takes_leaves_the_answer(
     client: LocalCloudClient, agent: RunningAgent, signed_in: str, slow_graph: None
 ) -> None:
