@@ -50,7 +50,7 @@ PROGRESS_DELAY = 0.4
 second, so a streamed answer comes a second after its informative update at the earliest. A little under the SDK's
 half-second typing delay, so where a chat streams, the informative update tends to come before a bare typing one."""
 STOPPED_BY_USER = re.compile(r"cancell?ed by user", re.IGNORECASE)
-"""Teams' answer after the user's Stop: "Content stream was canceled by user." (the Stop section's spelling)."""
+"""Teams' answer after the user's Stop: "Content stream was canceled by user." (the page's error codes)."""
 ALREADY_COMPLETED = "already completed"
 """In Teams' answer to a request for a stream its final message already ended."""
 _STREAM_KEY = "progress.stream"
@@ -156,8 +156,7 @@ class _StreamGuard:
             if final and ALREADY_COMPLETED in refusal.lower():  # an earlier attempt was taken, its answer lost
                 self.answered = True
                 return []
-            if final and not isinstance(error, ReplyUndelivered):
-                log.warning("the final streamed message was refused: %s", type(error).__name__)
+            if final and not isinstance(error, ReplyUndelivered):  # `answer` sends it as a plain message
                 return []
             raise
         self.started |= updates
