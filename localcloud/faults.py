@@ -40,7 +40,7 @@ class Fault:
     """Reset the connection (after the latency) instead of answering: a whole request's fault, not a `$batch` item's."""
     lose_answer: bool = False
     """Serve the request, then reset the connection instead of sending the answer: the request took effect, and the
-    caller cannot tell."""
+    caller cannot tell. A whole request's fault, as `reset` is."""
     stream_type: str | None = None
     """On the channels: only a streaming request whose `streaminfo` entity has this `streamType` (`informative`,
     `streaming`, `final`)."""
