@@ -1,6 +1,7 @@
 """Progress the way Teams and Microsoft 365 Copilot show it, end to end with the agent in its own process: a stream (an
 informative update, then the final message with the card) in a one-on-one chat and in Copilot, a typing indicator in a
-group chat; and Microsoft 365 Copilot as a third surface, signed in with Teams SSO first."""
+group chat; a stream's requests lost or refused on the way, and the user's Stop; and Microsoft 365 Copilot as a third
+surface, signed in with Teams SSO first."""
 
 from __future__ import annotations
 
