@@ -8,6 +8,16 @@ SDK's own error text, or the channel got a 500. The sessions built here carry th
   while the turn's reply time lasts. Teams asks bots to back off and retry 429s with jitter, and to retry 412, 502 and
   504 as well (https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/rate-limit); 500 and 503 are
   retried too, since nothing was delivered. Then `ReplyUndelivered`: there is nobody left to tell.
+- a streaming request (`retrying(...)`, set by `skills.progress` around each one) is retried only as far as "Stream
+  bot messages" (https://learn.microsoft.com/microsoftteams/platform/bots/streaming-ux) makes it safe, and never
+  sooner than a second after the last attempt ("The throttling limit is 1 request per second"):
+  - the first request opens the stream and Teams answers with its id. Sent again after a timeout, a dropped
+    connection or a 5xx, any of which may come after Teams took it, it would open a second stream in a chat that
+    allows one at a time; only a 429, which took nothing, is sent again (`STREAM_START`);
+  - a later update carries the stream id and the next sequence number, and Teams drops a number it has seen
+    (`ContentStreamSequenceOrderPreConditionFailed`), so it may be sent again as any reply (`STREAM_UPDATE`);
+  - the final message carries the stream id; sent again after its first attempt landed, Teams answers 403 "already
+    completed", which `skills.progress` takes for delivered (`STREAM_UPDATE` too).
 - a call of the Bot Connector stays under the serviceUrl the channel's token vouched for (`auth.incoming`): the SDK puts
   the activity's conversation and activity ids into the path unquoted, so an id holding `..`, `/` or `?` could
   otherwise point the agent's authenticated call at another path of that host.
@@ -21,6 +31,10 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 import aiohttp
 import stamina
@@ -124,6 +138,35 @@ def _confined_to(base: URL) -> aiohttp.ClientMiddlewareType:
     return confine
 
 
+@dataclass(frozen=True)
+class Retries:
+    """How a reply is sent again: after which refusals, whether after it was dropped (timed out, connection lost: it
+    may have been taken), and the shortest wait between two attempts."""
+
+    statuses: frozenset[int]
+    """Refusals (of `REPLY_RETRYABLE`) sent again."""
+    dropped: bool
+    min_wait: float = 0.0
+
+
+REPLY = Retries(REPLY_RETRYABLE, dropped=True)
+STREAM_MIN_WAIT = 1.0
+"""Seconds: Teams takes one streaming request a second."""
+STREAM_START = Retries(frozenset({429}), dropped=False, min_wait=STREAM_MIN_WAIT)
+STREAM_UPDATE = Retries(REPLY_RETRYABLE, dropped=True, min_wait=STREAM_MIN_WAIT)
+_retries: ContextVar[Retries] = ContextVar("reply_retries", default=REPLY)
+
+
+@contextmanager
+def retrying(retries: Retries) -> Iterator[None]:
+    """The replies sent inside (by this task) are retried as `retries` says."""
+    token = _retries.set(retries)
+    try:
+        yield
+    finally:
+        _retries.reset(token)
+
+
 class _Refused(Exception):
     def __init__(self, status: int, wait: int | None) -> None:
         super().__init__(f"HTTP {status}")
@@ -132,11 +175,20 @@ class _Refused(Exception):
 
 
 def _retry_reply(error: BaseException) -> bool | float:
-    """stamina's backoff hook: retry while another attempt, after its wait, still fits in the turn."""
-    left = deadline.reply_left(CALL_TIMEOUT)
-    if isinstance(error, _Refused) and error.wait is not None:
-        return float(error.wait) if error.wait + 0.5 < left else False
-    return isinstance(error, _Refused | aiohttp.ClientConnectionError) and left > BACKOFF_MAX + 0.5
+    """stamina's backoff hook: retry what the reply's `Retries` allow, while another attempt, after its wait, still
+    fits in the turn."""
+    retries, left = _retries.get(), deadline.reply_left(CALL_TIMEOUT)
+    if isinstance(error, _Refused):
+        if error.status not in retries.statuses:
+            return False
+        wait = max(float(error.wait or 0), retries.min_wait)
+    elif isinstance(error, aiohttp.ClientConnectionError) and retries.dropped:
+        wait = retries.min_wait
+    else:
+        return False
+    if wait:
+        return wait if wait + 0.5 < left else False
+    return left > BACKOFF_MAX + 0.5
 
 
 async def _retried_reply(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:

@@ -702,6 +702,17 @@ async def list_streams(request: web.Request) -> web.Response:
     return web.json_response(request.app[STREAMS].report(cid))
 
 
+async def stop_stream(request: web.Request) -> web.Response:
+    """The user presses Stop on the conversation's open stream (`localcloud/streams.py`); 404 when none is open."""
+    cid = request.match_info["cid"]
+    if cid not in request.app[LOG].conversations:
+        raise ControlError(f"unknown conversation {cid!r}", status=404)
+    stream = request.app[STREAMS].stop(cid)
+    if stream is None:
+        raise ControlError(f"no stream is open in conversation {cid!r}", status=404)
+    return web.json_response(stream.report())
+
+
 async def endpoints(request: web.Request) -> web.Response:
     return web.json_response(describe(request.app[CLOUD]))
 
@@ -752,6 +763,7 @@ def create_app(cloud: Cloud) -> web.Application:
         web.post("/_localcloud/raw", raw_send),
         web.get("/_localcloud/conversations/{cid}/activities", list_activities),
         web.get("/_localcloud/conversations/{cid}/streams", list_streams),
+        web.post("/_localcloud/conversations/{cid}/streams/stop", stop_stream),
         web.get("/_localcloud/endpoints", endpoints),
         web.put("/_localcloud/tokenservice/consent-required", consent_required),
         *cloud.faults.routes(),

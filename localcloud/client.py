@@ -156,6 +156,10 @@ class LocalCloudClient:
         user's own Copilot chat with the agent (`teams_sso(..., surface="m365copilot")` signs in there)."""
         return await self.teams(user, text, surface="m365copilot", **kw)
 
+    async def stop_stream(self, conversation: str) -> dict[str, Any]:
+        """The user presses Stop on the chat's open stream; the stream as the channel now sees it."""
+        return await self._call("POST", f"{self.base_url}/_localcloud/conversations/{conversation}/streams/stop")
+
     async def streams(self, conversation: str) -> dict[str, Any]:
         """The conversation's streams as the Teams channel saw them: `streams`, and what it `refused` or `dropped`."""
         return await self._call("GET", f"{self.base_url}/_localcloud/conversations/{conversation}/streams")
@@ -216,10 +220,13 @@ class LocalCloudClient:
 
     async def add_fault(self, service: str, path: str, status: int | None = None, *, retry_after: int | None = None,
                         latency_ms: int = 0, count: int | None = None, method: str | None = None,
-                        reset: bool = False) -> dict[str, Any]:
-        """Make a service answer `path` with an error, late, or by resetting the connection (see localcloud.faults)."""
+                        reset: bool = False, lose_answer: bool = False,
+                        stream_type: str | None = None) -> dict[str, Any]:
+        """Make a service answer `path` with an error, late, or by resetting the connection before or after serving
+        the request (see localcloud.faults)."""
         body = {"service": service, "path": path, "status": status, "retry_after": retry_after,
-                "latency_ms": latency_ms, "count": count, "method": method, "reset": reset}
+                "latency_ms": latency_ms, "count": count, "method": method, "reset": reset,
+                "lose_answer": lose_answer, "stream_type": stream_type}
         return await self._call("POST", f"{self.base_url}/_localcloud/faults", body)
 
     async def clear_faults(self) -> None:

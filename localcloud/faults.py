@@ -1,5 +1,5 @@
 """Faults on demand: make a local service answer a path with an error status, a `Retry-After`, late, or not at all
-(the connection reset).
+(the connection reset, before or after the request took effect).
 
 Tests and benchmarks use this to show how the agent behaves when Microsoft 365 is slow or throttling.
 It exists only in the local cloud; nothing in the agent knows about it.
@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 SERVICES = ("login", "botframework", "tokenservice", "graph", "channels", "blob")
+STREAM_TYPES = ("informative", "streaming", "final")
 """`blob` is Azure Blob Storage behind `localcloud.blobproxy`, which keeps a registry of its own."""
 
 
@@ -37,6 +38,12 @@ class Fault:
     method: str | None = None
     reset: bool = False
     """Reset the connection (after the latency) instead of answering: a whole request's fault, not a `$batch` item's."""
+    lose_answer: bool = False
+    """Serve the request, then reset the connection instead of sending the answer: the request took effect, and the
+    caller cannot tell. A whole request's fault, as `reset` is."""
+    stream_type: str | None = None
+    """On the channels: only a streaming request whose `streaminfo` entity has this `streamType` (`informative`,
+    `streaming`, `final`)."""
     id: int = field(default=0)
 
     @classmethod
@@ -58,8 +65,14 @@ class Fault:
         reset = data.get("reset", False)
         if not isinstance(reset, bool):
             raise ValueError("reset must be true or false")
-        if reset and status is not None:
-            raise ValueError("a fault either resets the connection or answers with a status, not both")
+        lose_answer = data.get("lose_answer", False)
+        if not isinstance(lose_answer, bool):
+            raise ValueError("lose_answer must be true or false")
+        if sum((reset, lose_answer, status is not None)) > 1:
+            raise ValueError("a fault resets the connection, loses the answer or answers with a status: one of them")
+        stream_type = data.get("stream_type")
+        if stream_type is not None and (service != "channels" or stream_type not in STREAM_TYPES):
+            raise ValueError(f"stream_type is for the channels, one of {', '.join(STREAM_TYPES)}")
         count = _optional_int(data, "count")
         if count is not None and count < 1:
             raise ValueError("count must be at least 1 (leave it out for every request)")
@@ -72,16 +85,20 @@ class Fault:
             count=count,
             method=method,
             reset=reset,
+            lose_answer=lose_answer,
+            stream_type=stream_type,
         )
-        if fault.status is None and not fault.latency_ms and not fault.reset:
-            raise ValueError("a fault needs a status, a latency_ms, a reset, or a latency with one of the others")
+        if fault.status is None and not fault.latency_ms and not fault.reset and not fault.lose_answer:
+            raise ValueError("a fault needs a status, a latency_ms, a reset, a lose_answer, or a latency with one of "
+                             "the others")
         return fault
 
-    def matches(self, service: str, method: str, path: str) -> bool:
+    def matches(self, service: str, method: str, path: str, stream_type: str | None) -> bool:
         return (
             self.service == service
             and (self.method is None or self.method.upper() == method.upper())
             and fnmatch.fnmatchcase(path, self.path)
+            and (self.stream_type is None or self.stream_type == stream_type)
         )
 
     @property
@@ -130,10 +147,10 @@ class FaultRegistry:
     def list(self) -> list[Fault]:
         return list(self._faults)
 
-    def take(self, service: str, method: str, path: str) -> Fault | None:
+    def take(self, service: str, method: str, path: str, stream_type: str | None = None) -> Fault | None:
         """The first fault that applies to this request, counting it as used."""
         for fault in self._faults:
-            if fault.matches(service, method, path):
+            if fault.matches(service, method, path, stream_type):
                 if fault.count is not None:
                     fault.count -= 1
                     if fault.count <= 0:
@@ -147,13 +164,17 @@ class FaultRegistry:
         @web.middleware
         async def fault_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
             if not request.path.startswith("/_localcloud/"):
-                fault = self.take(service, request.method, request.path)
+                stream_type = await _stream_type(request) if any(f.stream_type for f in self._faults) else None
+                fault = self.take(service, request.method, request.path, stream_type)
                 if fault is not None:
                     await fault.delay()
                     if fault.reset:
                         return await reset_connection(request)
                     if fault.status is not None:
                         return reply(request, fault)
+                    if fault.lose_answer:
+                        await handler(request)
+                        return await reset_connection(request)
             return await handler(request)
 
         return fault_middleware
@@ -180,6 +201,22 @@ class FaultRegistry:
             web.get("/_localcloud/faults", list_faults),
             web.delete("/_localcloud/faults", clear),
         ]
+
+
+async def _stream_type(request: web.Request) -> str | None:
+    """The `streamType` of a streaming request's `streaminfo` entity (`streaming` when left out, as Teams reads it);
+    None for any other request. aiohttp keeps the body read, for the handler."""
+    if not request.can_read_body:
+        return None
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    entities = body.get("entities") if isinstance(body, dict) else None
+    for entity in entities if isinstance(entities, list) else []:
+        if isinstance(entity, dict) and str(entity.get("type", "")).lower() == "streaminfo":
+            return str(entity.get("streamType", "streaming"))
+    return None
 
 
 async def reset_connection(request: web.Request) -> web.Response:

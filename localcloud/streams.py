@@ -13,6 +13,10 @@ Teams' answers to a stream that breaks the rules, as documented: 400 `BadRequest
 it needs ("Start streaming activities should include text"); 403 `ContentStreamNotAllowed` for a stream already
 completed or older than two minutes; 429 over the rate; `202 ContentStreamSequenceOrderPreConditionFailed` (dropped)
 for a sequence number that arrives out of order.
+The Stop button ("lets users control streaming responses by stopping them early", the page's user experience section)
+ends the stream: every later request for it is answered 403 `ContentStreamNotAllowed` "Content stream was canceled by
+user." (the page's error codes, in its spelling). The control API presses it (`Streams.stop`). What Teams answers a
+new stream after a stopped one in the same chat is not documented: it is taken, as after a completed one.
 
 Where the page says no more, the safer (stricter) reading is taken, and said so beside the rule:
 - streaming outside a one-on-one chat is refused `400 BadArgument` "Streaming API is not enabled for non personal
@@ -45,6 +49,7 @@ NOT_ENABLED = "Streaming API is not enabled for non personal scope or non copilo
 NOT_ALLOWED = "Content stream is not allowed"
 COMPLETED = "Content stream is not allowed on an already completed streamed message"
 TIMED_OUT = "Content stream finished due to exceeded streaming time."
+CANCELED_BY_USER = "Content stream was canceled by user."
 OUT_OF_ORDER = "PreCondition failed exception when processing streaming activity."
 QUOTA = "API calls quota exceeded"
 
@@ -79,10 +84,15 @@ class Stream:
     """The text of the last `streaming` update: what every later text must keep."""
     informative: list[str] = field(default_factory=list)
     completed: bool = False
+    stopped: bool = False
+    """The user pressed Stop."""
 
     def report(self) -> dict[str, Any]:
         return {"id": self.id, "replyToId": self.reply_to, "sequence": self.sequence, "informative": self.informative,
-                "streamed": self.streamed, "completed": self.completed}
+                "streamed": self.streamed, "completed": self.completed, "stopped": self.stopped}
+
+    def open(self, now: float) -> bool:
+        return not self.completed and not self.stopped and now - self.started <= MAX_STREAM_SECONDS
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,15 @@ class Streams:
     def report(self, conversation: str) -> dict[str, Any]:
         return {"streams": [stream.report() for stream in self.streams.values() if stream.conversation == conversation],
                 "refused": self.refused.get(conversation, []), "dropped": self.dropped.get(conversation, [])}
+
+    def stop(self, conversation: str) -> Stream | None:
+        """The user presses Stop on the conversation's open stream; None when none is open."""
+        now = self._clock()
+        stream = next((stream for stream in self.streams.values()
+                       if stream.conversation == conversation and stream.open(now)), None)
+        if stream is not None:
+            stream.stopped = True
+        return stream
 
     def check(self, conversation: str, conversation_type: str, activity: dict[str, Any], new_id: str) -> Accepted:
         """Take or refuse `activity` (which has a `streaminfo` entity) as Teams would; `new_id` names a new stream.
@@ -144,6 +163,8 @@ class Streams:
         stream = self.streams.get(stream_id)
         if stream is None or stream.conversation != conversation:
             raise _bad(f"No stream {stream_id!r} in this conversation")
+        if stream.stopped:
+            raise StreamRefused(403, "ContentStreamNotAllowed", CANCELED_BY_USER)
         if stream.completed:
             raise StreamRefused(403, "ContentStreamNotAllowed", COMPLETED)
         if now - stream.started > MAX_STREAM_SECONDS:
@@ -184,8 +205,7 @@ class Streams:
             raise _bad("Start streaming activities should include text")
         if info.get("streamSequence") != 1:
             raise _bad("The first streaming request must have streamSequence 1")
-        if any(stream.conversation == conversation and not stream.completed and now - stream.started
-               <= MAX_STREAM_SECONDS for stream in self.streams.values()):
+        if any(stream.conversation == conversation and stream.open(now) for stream in self.streams.values()):
             raise StreamRefused(403, "ContentStreamNotAllowed", NOT_ALLOWED)
         text = activity["text"]
         informative = info.get("streamType") == "informative"

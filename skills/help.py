@@ -1,5 +1,6 @@
-"""`/help`, the welcome on install, and the answer to anything no command took: the help card, with one suggestion of
-what the user may have meant, or a question when plain words could mean two things (`skills/intents.py`)."""
+"""`/help`, the welcome when the agent joins a team or group chat, and the answer to anything no command took: the
+help card, with one suggestion of what the user may have meant, or a question when plain words could mean two things
+(`skills/intents.py`)."""
 
 from __future__ import annotations
 
@@ -16,18 +17,28 @@ WELCOME = "Hi! I bring your Microsoft 365 profile, calendar and files into this 
 NOT_UNDERSTOOD = "Sorry, I didn't get that."
 CANNOT = "Sorry, I can't do that: I only read your profile, calendar and files."
 WHICH = "Which did you mean?"
+STARTER_CONVERSATION = "personal"
+"""Where the prompt starters show as cards, and no welcome is sent: a one-on-one chat."""
 
 
 def register(app: AgentApplication[TurnState]) -> None:
     @app.conversation_update("membersAdded")
     async def welcome(context: TurnContext, _state: TurnState) -> None:
-        """Once, when the agent is installed (it is among those added), or when a user opens a personal chat with it;
-        never for every person who joins a team or group chat."""
+        """Once, when the agent is added to a team or group chat, where it introduces itself to everyone ("Designing
+        your Microsoft Teams bot", https://learn.microsoft.com/microsoftteams/platform/bots/design/bots); never for
+        every person who joins. Never in a one-on-one chat, in Teams or Microsoft 365 Copilot: the app's prompt starters
+        show there as cards until the first message, for an agent that sends no welcome message ("Highlight agent
+        capabilities with prompt starters",
+        https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/prompt-starters), and "If your
+        bot uses prompt starters, ensure that your bot doesn't send a welcome message" ("Create prompt suggestions",
+        https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/prompt-suggestions). Whether a
+        welcome hides Microsoft 365 Copilot's conversation starters is not documented: it is a one-on-one chat with
+        starters too, so it gets none either."""
         activity = context.activity
         added = {member.id for member in activity.members_added or []}
         agent_added = activity.recipient is not None and activity.recipient.id in added
         kind = activity.conversation.conversation_type if activity.conversation else None
-        if agent_added or (added and kind in (None, "personal")):
+        if agent_added and kind != STARTER_CONVERSATION:
             await context.send_activity(card_activity(help_card(WELCOME), help_text(WELCOME)))
 
     @app.message()

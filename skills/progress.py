@@ -11,27 +11,33 @@ card. Group chats, channels and Copilot Studio keep the SDK's typing indicator, 
 them and puts the stream id on each after the first. What it leaves to us (`_StreamGuard`, on the turn's sends):
 - a card-only final message would say "end stream response" (the final needs text), so the answer's first line of
   fallback text is streamed as the final message's text;
-- progress is best effort: an update the channel refuses must not fail the turn, yet the SDK raises it in a
-  background task nobody awaits. The guard logs it instead, and a stream that never started (its first update
-  refused, say a second stream in a chat that has one open: Teams allows one at a time) ends with the answer as a
-  plain message, since a final message without a stream id is no stream. An update the channel did not take at all
-  (`ReplyUndelivered`, retries included) once the answer is being sent ends the turn as any undelivered reply does:
-  `end_stream` awaits that task, and the turn's time is spent;
-- when Teams refuses the final message with a 403 the SDK drops the answer, taking it for the user's Stop button. Only
-  a stop by the user ("Content stream was cancelled by user.") means no answer is wanted; after any other refusal the
-  answer goes as a plain message.
+- progress is best effort: an update the channel refuses or never takes must not fail the turn, nor cost the answer,
+  yet the SDK raises it in a background task nobody awaits, and its `end_stream` raises it again. The guard logs it
+  instead, and a stream that never started (its first update refused, say a second stream in a chat that has one
+  open: Teams allows one at a time) ends with the answer as a plain message, since a final message without a stream
+  id is no stream;
+- each streaming request is retried only as the page makes safe (`auth.channel_http`'s `STREAM_START` for the
+  request that opens the stream, `STREAM_UPDATE` after it): a start Teams may have taken is never sent again, as it
+  would open a second stream. A final message sent again after Teams took it is answered 403 "Content stream is not
+  allowed on an already completed streamed message" (the page's error codes): the answer is delivered;
+- when the user presses Stop, Teams answers the stream's next request 403 `ContentStreamNotAllowed` "Content stream
+  was canceled by user." (the page's spelling; "cancelled" is matched too): the user wants no answer, so nothing more
+  is sent for the turn. The SDK takes any Teams 403 for the user's Stop and drops the answer; after any other refusal
+  of the final message the answer goes as a plain message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from microsoft_agents.activity import Activity, ActivityTypes, Channels, EntityTypes, ResourceResponse
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.app.streaming import StreamingResponse
 
+from auth.channel_http import REPLY, STREAM_START, STREAM_UPDATE, Retries, retrying
 from hosting.faults import ReplyUndelivered
 
 log = logging.getLogger(__name__)
@@ -43,7 +49,10 @@ PROGRESS_DELAY = 0.4
 """Seconds of work before progress shows. A quicker answer comes at once, alone: Teams paces a stream at one request a
 second, so a streamed answer comes a second after its informative update at the earliest. A little under the SDK's
 half-second typing delay, so where a chat streams, the informative update tends to come before a bare typing one."""
-CANCELLED_BY_USER = "cancelled by user"
+STOPPED_BY_USER = re.compile(r"cancell?ed by user", re.IGNORECASE)
+"""Teams' answer after the user's Stop: "Content stream was canceled by user." (the page's error codes)."""
+ALREADY_COMPLETED = "already completed"
+"""In Teams' answer to a request for a stream its final message already ended."""
 _STREAM_KEY = "progress.stream"
 
 
@@ -78,12 +87,13 @@ async def answer(context: TurnContext, activity: Activity) -> None:
     if not isinstance(guard, _StreamGuard) or not guard.begun:
         await context.send_activity(activity)
         return
-    guard.ending = True
+    if guard.stopped:
+        return
     stream = context.streaming_response
     stream.set_attachments(list(activity.attachments or []))
     stream.queue_text_chunk(_final_text(activity))
     await stream.end_stream()
-    if guard.answered or CANCELLED_BY_USER in (guard.refusal or "").lower():
+    if guard.answered or guard.stopped:
         return
     log.warning("the final streamed message was refused; answering with a plain message")
     await context.send_activity(activity)
@@ -104,19 +114,19 @@ SendNext = Callable[[], Awaitable[list[ResourceResponse]]]
 
 
 class _StreamGuard:
-    """On the turn's sends while a stream is open (see the module docstring): keeps a refused update from failing
-    the turn, sends the final message of a stream that never started as a plain message, and notes whether the answer
-    got through and why the channel refused a send."""
+    """On the turn's sends while a stream is open (see the module docstring): picks each streaming request's retries,
+    keeps a refused update from failing the turn, sends the final message of a stream that never started as a plain
+    message, and notes whether the answer got through and whether the user pressed Stop."""
 
     def __init__(self) -> None:
         self.timer: asyncio.TimerHandle | None = None
         self.begun = False
         """Whether the informative update was queued: the answer then ends the stream."""
         self.started = False
-        self.ending = False
-        """Set when the answer is being sent: the SDK's `end_stream` now awaits the task that sends the updates."""
+        """Whether Teams took a streaming request (and answered with the stream's id)."""
         self.answered = False
-        self.refusal: str | None = None
+        self.stopped = False
+        """Whether the user pressed Stop."""
 
     def begin(self, stream: StreamingResponse, text: str) -> None:
         self.begun = True
@@ -129,16 +139,31 @@ class _StreamGuard:
             if kind == "final" and not self.started:
                 activity.entities = [entity for entity in activity.entities or []
                                      if entity.type != EntityTypes.STREAM_INFO]
+        updates = bool(activities) and all(kind in ("informative", "streaming") for kind in kinds)
+        final = self.started and "final" in kinds
         try:
-            responses = await send()
+            with retrying(self._retries(updates, final)):
+                responses = await send()
         except Exception as error:
-            self.refusal = str(error)
-            delivery_failed = isinstance(error, ReplyUndelivered)  # the channel took nothing, retries included
-            if activities and all(kind in ("informative", "streaming") for kind in kinds) and not (
-                    self.ending and delivery_failed):
+            refusal = str(error)
+            if STOPPED_BY_USER.search(refusal):
+                log.info("the user stopped the stream")
+                self.stopped = True
+                return []
+            if updates:
                 log.warning("progress was not shown: %s", type(error).__name__)
                 return []
+            if final and ALREADY_COMPLETED in refusal.lower():  # an earlier attempt was taken, its answer lost
+                self.answered = True
+                return []
+            if final and not isinstance(error, ReplyUndelivered):  # `answer` sends it as a plain message
+                return []
             raise
-        self.started |= any(kind in ("informative", "streaming") for kind in kinds)
+        self.started |= updates
         self.answered |= any(activity.type == ActivityTypes.message for activity in activities)
         return responses
+
+    def _retries(self, updates: bool, final: bool) -> Retries:
+        if updates:
+            return STREAM_UPDATE if self.started else STREAM_START
+        return STREAM_UPDATE if final else REPLY

@@ -1,5 +1,5 @@
 """`make package`: the Teams app zip validates against Microsoft's schema, has icons of the sizes Teams requires,
-lists the agent's own commands, and fails plainly without an app id."""
+lists the agent's own commands as prompt starters, and fails plainly without an app id."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from tools.package import (
     load_settings,
     project_version,
     schema_errors,
+    starter_errors,
 )
 
 APP_ID = "3f2c6b1e-8d4a-4c7e-9b25-6a1d0e7f4c93"
@@ -128,6 +129,31 @@ def test_manifest_declares_the_agent_to_microsoft_365_copilot_as_a_custom_engine
 def test_copilot_offers_conversation_starters_for_the_three_commands(manifest: dict[str, Any]) -> None:
     (starters,) = [listing for listing in manifest["bots"][0]["commandLists"] if listing["scopes"] == ["copilot"]]
     assert len(starters["commands"]) == 3 and all(command["description"] for command in starters["commands"])
+
+
+def test_every_command_is_a_prompt_starter_in_the_form_every_page_accepts(manifest: dict[str, Any]) -> None:
+    commands = [command for listing in manifest["bots"][0]["commandLists"] for command in listing["commands"]]
+
+    assert all(set(command) == {"title", "description", "type", "prompt"} for command in commands)
+    assert all(command["type"] == "prompt" and command["prompt"] == command["title"] for command in commands)
+    assert starter_errors(manifest) == [] and schema_errors(manifest) == []
+
+
+def test_a_starter_with_a_title_alone_is_refused(manifest: dict[str, Any]) -> None:
+    """The older pages' form: the newest page's clients want the prompt."""
+    older = json.loads(json.dumps(manifest))
+    command = older["bots"][0]["commandLists"][0]["commands"][0]
+    del command["type"], command["prompt"]
+
+    assert schema_errors(older) == []
+    assert [error.split(":")[0] for error in starter_errors(older)] == ["/bots/0/commandLists/0/commands/0"]
+
+
+def test_the_schema_checks_a_starters_type(manifest: dict[str, Any]) -> None:
+    broken = json.loads(json.dumps(manifest))
+    broken["bots"][0]["commandLists"][0]["commands"][0]["type"] = "starter"
+
+    assert [error.split(":")[0] for error in schema_errors(broken)] == ["/bots/0/commandLists/0/commands/0/type"]
 
 
 def test_a_custom_engine_agent_that_is_no_personal_bot_of_the_app_is_refused(manifest: dict[str, Any]) -> None:

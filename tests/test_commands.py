@@ -152,11 +152,22 @@ async def test_a_link_in_a_files_more_button_is_never_followed(
     assert visited == [] and "Your recent files" in shown(result.replies)
 
 
-async def test_installing_the_agent_gets_the_welcome_card(client: LocalCloudClient, agent_endpoint: str) -> None:
-    installed = await client.teams_install("alex", agent_endpoint=agent_endpoint)
+async def test_adding_the_agent_to_a_group_chat_gets_the_welcome_card(client: LocalCloudClient,
+                                                                      agent_endpoint: str) -> None:
+    installed = await client.teams_install("alex", conversation_type="groupChat", agent_endpoint=agent_endpoint)
 
     assert installed.status in (200, 202)
     assert WELCOME in json.dumps(cards(teams_activities(installed.replies)))
+
+
+@pytest.mark.parametrize("surface", ["teams", "m365copilot"])
+async def test_installing_the_agent_in_a_one_on_one_chat_sends_no_welcome_so_the_prompt_starters_show(
+    client: LocalCloudClient, agent_endpoint: str, surface: str
+) -> None:
+    installed = await client.teams_install("alex", surface=surface, agent_endpoint=agent_endpoint)
+
+    assert installed.status in (200, 202)
+    assert [reply for reply in installed.replies if reply.type == "message"] == []
 
 
 async def test_anything_unknown_gets_help(client: LocalCloudClient, agent_endpoint: str) -> None:

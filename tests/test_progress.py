@@ -1,10 +1,12 @@
 """Progress the way Teams and Microsoft 365 Copilot show it, end to end with the agent in its own process: a stream (an
 informative update, then the final message with the card) in a one-on-one chat and in Copilot, a typing indicator in a
-group chat; and Microsoft 365 Copilot as a third surface, signed in with Teams SSO first."""
+group chat; a stream's requests lost or refused on the way, and the user's Stop; and Microsoft 365 Copilot as a third
+surface, signed in with Teams SSO first."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 import pytest
 
 from localcloud.browser import magic_code_for
-from localcloud.client import LocalCloudClient, Recorded
+from localcloud.client import LocalCloudClient, LocalCloudError, Recorded, TeamsResult
 from tests.support import OAUTH_CARD, RunningAgent, adaptive_cards, is_profile_of, oauth_links, teams_user_signed_in
 
 pytestmark = pytest.mark.asyncio
@@ -124,6 +126,87 @@ async def test_a_progress_update_the_channel_refuses_leaves_the_answer_and_the_t
         log.seek(logged)
         written = log.read().decode(errors="replace")
     assert "Task exception was never retrieved" not in written and "turn failed" not in written
+
+
+def answers(sent: TeamsResult) -> list[Recorded]:
+    """The turn's messages that carry a card."""
+    return [reply for reply in sent.replies if reply.type == "message" and adaptive_cards([reply])]
+
+
+def refused_in_turn(report: dict[str, Any], sent: TeamsResult) -> list[dict[str, Any]]:
+    return [refusal for refusal in report["refused"] if refusal["activity"].get("replyToId") == sent.activity["id"]]
+
+
+async def test_a_stream_start_whose_answer_was_lost_is_not_sent_again_and_the_answer_still_comes(
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str, slow_graph: None
+) -> None:
+    """Teams took the start and opened the stream; sent again, it would be a second stream in a chat that allows
+    one at a time."""
+    await client.add_fault("channels", "/teams/v3/conversations/*", lose_answer=True, stream_type="informative",
+                           count=1)
+    try:
+        sent = await client.teams(signed_in, "/calendar tomorrow", agent_endpoint=agent_endpoint)
+    finally:
+        await client.clear_faults()
+    report = await client.streams(sent.conversation)
+    with contextlib.suppress(LocalCloudError):
+        await client.stop_stream(sent.conversation)  # the stream the lost answer named, left open for two minutes
+
+    assert refused_in_turn(report, sent) == []
+    assert len([stream for stream in report["streams"] if stream["replyToId"] == sent.activity["id"]]) == 1
+    (answer,) = answers(sent)
+    assert stream_info(answer) is None and "Lunch with the team" in json.dumps(adaptive_cards([answer]))
+
+
+async def test_a_final_message_whose_answer_was_lost_is_sent_again_and_the_card_comes_once(
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str, slow_graph: None
+) -> None:
+    """Teams took it: sent again, it is answered 403 "already completed", which means delivered."""
+    await client.add_fault("channels", "/teams/v3/conversations/*", lose_answer=True, stream_type="final", count=1)
+    try:
+        sent = await client.teams(signed_in, "/calendar tomorrow", agent_endpoint=agent_endpoint)
+    finally:
+        await client.clear_faults()
+
+    (answer,) = answers(sent)
+    assert stream_info(answer) is not None and "Lunch with the team" in json.dumps(adaptive_cards([answer]))
+    assert [refusal["status"] for refusal in refused_in_turn(await client.streams(sent.conversation), sent)] == [403]
+
+
+async def test_an_informative_update_the_channel_never_takes_leaves_the_answer(
+    client: LocalCloudClient, agent: RunningAgent, signed_in: str, slow_graph: None
+) -> None:
+    """The update fails once the answer is ready to go: the answer goes as a plain message all the same."""
+    failed = agent.failed_turns()
+    await client.add_fault("channels", "/teams/v3/conversations/*", status=503, latency_ms=800,
+                           stream_type="informative", count=4)
+    try:
+        sent = await client.teams(signed_in, "/calendar tomorrow", agent_endpoint=agent.endpoint)
+    finally:
+        await client.clear_faults()
+
+    (answer,) = answers(sent)
+    assert stream_info(answer) is None and "Lunch with the team" in json.dumps(adaptive_cards([answer]))
+    assert agent.failed_turns() == failed
+
+
+async def test_after_the_user_presses_stop_the_agent_sends_nothing_more_for_the_turn(
+    client: LocalCloudClient, agent_endpoint: str, signed_in: str, slow_graph: None
+) -> None:
+    before = await client.teams(signed_in, "/help", agent_endpoint=agent_endpoint)
+    turn = asyncio.create_task(client.teams(signed_in, "/calendar tomorrow", agent_endpoint=agent_endpoint))
+    shown, last = [], before.last
+    while not any(stream_info(reply) for reply in shown):
+        more, last = await client.activities(before.conversation, after=last, wait=10)
+        assert more or not turn.done(), "the turn ended without streaming"
+        shown += more
+    await client.stop_stream(before.conversation)
+    sent = await turn
+
+    assert [step[:2] for step in streamed(sent.replies)] == [("typing", "informative")]
+    assert [reply for reply in sent.replies if reply.type == "message"] == []
+    (refusal,) = refused_in_turn(await client.streams(sent.conversation), sent)
+    assert refusal["message"] == "Content stream was canceled by user.", "the agent learnt of the Stop, and stopped"
 
 
 async def test_a_calendar_command_in_a_group_chat_shows_typing_then_the_card(

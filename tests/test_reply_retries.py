@@ -1,15 +1,26 @@
-"""Replies are retried as Teams asks (`auth.channel_http`): four attempts at most, the first one outside stamina."""
+"""Replies are retried as Teams asks (`auth.channel_http`): four attempts at most, the first one outside stamina; a
+streaming request only as far as "Stream bot messages" makes it safe, and a second apart at least."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, cast
 
+import aiohttp
 import pytest
 import stamina
 from yarl import URL
 
-from auth.channel_http import REPLY_ATTEMPTS, _retried_reply
+from auth.channel_http import (
+    REPLY_ATTEMPTS,
+    STREAM_MIN_WAIT,
+    STREAM_START,
+    STREAM_UPDATE,
+    _Refused,
+    _retried_reply,
+    _retry_reply,
+    retrying,
+)
 from hosting.faults import ReplyUndelivered
 
 REQUEST = cast(Any, type("Request", (), {"method": "POST",
@@ -74,3 +85,41 @@ async def test_a_reply_that_timed_out_is_not_sent_again() -> None:
     with pytest.raises(ReplyUndelivered):
         await _retried_reply(REQUEST, cast(Any, channel))
     assert channel.attempts == 1
+
+
+@pytest.mark.parametrize("failure", [aiohttp.ServerDisconnectedError(), 503, 502], ids=["dropped", "503", "502"])
+async def test_a_stream_start_teams_may_have_taken_is_not_sent_again(failure: int | BaseException) -> None:
+    """Its answer carries the stream's id; sent again, it would open a second stream in the chat."""
+    channel = Channel(failure, 201)
+
+    with retrying(STREAM_START), pytest.raises(ReplyUndelivered):
+        await _retried_reply(REQUEST, cast(Any, channel))
+    assert channel.attempts == 1
+
+
+async def test_a_throttled_stream_start_is_sent_again() -> None:
+    channel = Channel(429, 201)
+
+    with retrying(STREAM_START):
+        response = await _retried_reply(REQUEST, cast(Any, channel))
+
+    assert response.status == 201 and channel.attempts == 2
+
+
+@pytest.mark.parametrize("failure", [aiohttp.ServerDisconnectedError(), 503], ids=["dropped", "503"])
+async def test_a_later_stream_request_is_sent_again(failure: int | BaseException) -> None:
+    """It carries the stream's id and sequence number: Teams drops one it has seen, and answers a final message it
+    has taken with 403 "already completed"."""
+    channel = Channel(failure, 202)
+
+    with retrying(STREAM_UPDATE):
+        response = await _retried_reply(REQUEST, cast(Any, channel))
+
+    assert response.status == 202 and channel.attempts == 2
+
+
+@pytest.mark.parametrize("retries", [STREAM_START, STREAM_UPDATE], ids=["start", "later"])
+def test_a_stream_request_is_sent_again_a_second_after_its_429_at_the_soonest(retries: Any) -> None:
+    with retrying(retries):
+        assert _retry_reply(_Refused(429, None)) == STREAM_MIN_WAIT == 1.0
+        assert _retry_reply(_Refused(429, 3)) == 3.0, "a longer Retry-After is honoured"

@@ -111,10 +111,27 @@ def copilot_agent_errors(manifest: Mapping[str, Any]) -> list[str]:
             if agent.get("type") == "bot" and "personal" not in bots.get(agent.get("id"), {}).get("scopes", [])]
 
 
+def starter_errors(manifest: Mapping[str, Any]) -> list[str]:
+    """Each bot command must be a prompt starter in the form every page accepts. The newest page asks for `"type":
+    "prompt"` and the `prompt` text put in the compose box ("Highlight agent capabilities with prompt starters",
+    https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/prompt-starters); older pages, and
+    the schema, for a `title` (put in the compose box) and a `description` ("Create prompt suggestions",
+    https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/prompt-suggestions; "root bots
+    command lists", https://learn.microsoft.com/microsoft-365/extensibility/schema/root-bots-command-lists). With all
+    four, and the prompt the title, a client on either reading shows and sends the same words."""
+    return [f"/bots/{bot}/commandLists/{listing}/commands/{index}: {command.get('title')!r} needs a description, "
+            "type 'prompt' and its title as the prompt"
+            for bot, entry in enumerate(manifest.get("bots", []))
+            for listing, commands in enumerate(entry.get("commandLists", []))
+            for index, command in enumerate(commands.get("commands", []))
+            if not command.get("description") or command.get("type") != "prompt"
+            or command.get("prompt") != command.get("title")]
+
+
 def build_package(settings: Mapping[str, str], out: Path) -> Path:
     """Fill, validate and zip the manifest with its two icons at the zip's root."""
     manifest = fill_manifest(settings)
-    errors = schema_errors(manifest) + copilot_agent_errors(manifest)
+    errors = schema_errors(manifest) + copilot_agent_errors(manifest) + starter_errors(manifest)
     if errors:
         raise PackageError(f"The manifest breaks the Teams v{manifest['manifestVersion']} schema:\n  "
                            + "\n  ".join(errors))

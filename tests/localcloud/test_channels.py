@@ -24,7 +24,7 @@ from localcloud.__main__ import main
 from localcloud.channels import ActivityLog, _activity_id, parse_event_stream, reply_lines
 from localcloud.client import LocalCloudClient, LocalCloudError
 from localcloud.launcher import CloudProcess
-from localcloud.streams import NOT_ENABLED
+from localcloud.streams import CANCELED_BY_USER, NOT_ALLOWED, NOT_ENABLED
 from localcloud.tenant import OFFICE_WEB_CLIENT_ID, TEAMS_DESKTOP_CLIENT_ID, stable_id
 
 SETTINGS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
@@ -272,6 +272,57 @@ async def test_the_teams_channel_takes_a_valid_stream_and_refuses_a_malformed_on
     assert report["streams"][0]["completed"] and report["streams"][0]["id"] == stream_id
     recorded, _ = await local.activities(sent.conversation, after=sent.last)
     assert [(entry.type, entry.activity["id"]) for entry in recorded] == [("typing", stream_id), ("message", stream_id)]
+
+
+INFORMATIVE = {"type": "typing", "text": "Working…",
+               "entities": [{"type": "streaminfo", "streamType": "informative", "streamSequence": 1}]}
+
+
+async def test_a_stream_start_whose_answer_is_lost_opens_the_stream_all_the_same(
+    local: LocalCloudClient, agent: Agent
+) -> None:
+    sent = await local.teams("alex", "hello quiet", agent_endpoint=agent.url)
+    url = f"{sent.activity['serviceUrl']}v3/conversations/{sent.conversation}/activities/{sent.activity['id']}"
+    await local.add_fault("channels", "/teams/v3/conversations/*", lose_answer=True, stream_type="informative",
+                          count=1)
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {await agent.bot_token()}"}) as http:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with http.post(url, json=INFORMATIVE):
+                pass
+        async with http.post(url, json=INFORMATIVE) as response:
+            again = (response.status, (await response.json())["error"]["message"])
+
+    assert again == (403, NOT_ALLOWED), "the chat has a stream open: the lost answer's"
+    await local.stop_stream(sent.conversation)
+
+
+async def test_after_stop_the_channel_refuses_the_streams_final_message_as_canceled_by_user(
+    local: LocalCloudClient, agent: Agent
+) -> None:
+    sent = await local.teams("isaiah", "hello quiet", agent_endpoint=agent.url)
+    url = f"{sent.activity['serviceUrl']}v3/conversations/{sent.conversation}/activities/{sent.activity['id']}"
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {await agent.bot_token()}"}) as http:
+        async with http.post(url, json=INFORMATIVE) as response:
+            stream_id = (await response.json())["id"]
+        stopped = await local.stop_stream(sent.conversation)
+        await asyncio.sleep(1)
+        final = {"type": "message", "text": "Done", "entities": [
+            {"type": "streaminfo", "streamType": "final", "streamId": stream_id}]}
+        async with http.post(url, json=final) as response:
+            refused = (response.status, (await response.json())["error"])
+
+    assert stopped["id"] == stream_id and stopped["stopped"]
+    assert refused == (403, {"code": "ContentStreamNotAllowed", "message": CANCELED_BY_USER})
+    recorded, _ = await local.activities(sent.conversation, after=sent.last)
+    assert [entry.type for entry in recorded] == ["typing"]
+
+
+async def test_stop_with_no_open_stream_is_404(local: LocalCloudClient, agent: Agent) -> None:
+    sent = await local.teams("lidia", "hello quiet", agent_endpoint=agent.url)
+
+    with pytest.raises(LocalCloudError) as refused:
+        await local.stop_stream(sent.conversation)
+    assert refused.value.status == 404
 
 
 async def test_streaming_in_a_group_chat_is_refused_as_not_enabled(local: LocalCloudClient, agent: Agent) -> None:

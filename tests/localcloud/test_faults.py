@@ -49,8 +49,12 @@ async def add_fault(http: aiohttp.ClientSession, local: Cloud, body: Any) -> tup
     {"path": "/x", "status": 200},
     {"path": "/x", "status": 500, "reset": True},
     {"path": "/x", "reset": "yes"},
+    {"path": "/x", "status": 500, "lose_answer": True},
+    {"service": "graph", "path": "/x", "status": 500, "stream_type": "final"},
+    {"service": "channels", "path": "/x", "status": 500, "stream_type": "last"},
 ], ids=["method-not-a-string", "method-not-a-name", "not-an-object", "count-0", "status-bool", "status-not-an-error",
-        "reset-and-status", "reset-not-a-bool"])
+        "reset-and-status", "reset-not-a-bool", "lose-answer-and-status", "stream-type-off-the-channels",
+        "stream-type-unknown"])
 async def test_a_bad_fault_is_400_and_not_added(http: aiohttp.ClientSession, local: Cloud, body: Any) -> None:
     status, answer = await add_fault(http, local, body)
     assert status == 400 and isinstance(answer["error"], str)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from localcloud.streams import (
+    CANCELED_BY_USER,
     COMPLETED,
     NOT_ALLOWED,
     NOT_ENABLED,
@@ -176,3 +177,27 @@ def test_each_refusal_is_reported_for_its_conversation(streams: Streams) -> None
     (refused,) = streams.report(CHAT)["refused"]
     assert (refused["status"], refused["code"]) == (400, "BadRequest")
     assert streams.report("another chat")["refused"] == []
+
+
+def test_after_the_user_presses_stop_the_stream_takes_nothing_more(streams: Streams, clock: Clock) -> None:
+    stream_id = start(streams, clock)
+
+    stopped = streams.stop(CHAT)
+
+    assert stopped is not None and stopped.id == stream_id
+    assert refusal(streams, final("Done", stream_id)) == (403, "ContentStreamNotAllowed", CANCELED_BY_USER)
+    assert refusal(streams, typing("Still working…", sequence=2, stream_id=stream_id))[2] == CANCELED_BY_USER
+
+
+def test_stop_is_pressed_only_on_an_open_stream(streams: Streams, clock: Clock) -> None:
+    stream_id = start(streams, clock)
+    streams.check(CHAT, "personal", final("Done", stream_id), "x")
+
+    assert streams.stop(CHAT) is None
+
+
+def test_a_stopped_stream_leaves_the_chat_free_for_the_next_one(streams: Streams, clock: Clock) -> None:
+    start(streams, clock)
+    streams.stop(CHAT)
+
+    assert streams.check(CHAT, "personal", typing("Another"), "s3").status == 201
