@@ -147,6 +147,8 @@ class Route:
     scopes: tuple[str, ...]
     denied: tuple[str, str]
     method: str = "GET"
+    mailbox: bool = False
+    """Answered from the user's Exchange Online mailbox: refused for a user without one (`mailbox_refusal`)."""
 
 
 DRIVE_ITEM_FACETS = ("file", "folder", "image", "root", "package", "remoteItem")
@@ -239,11 +241,13 @@ class GraphService:
             Route(re.compile(me + r"/manager", re.I), self.manager, USER_READ, DIRECTORY_DENIED),
             Route(re.compile(me + r"/presence", re.I), self.presence, PRESENCE_READ, PRESENCE_DENIED),
             Route(re.compile(me + r"/mailboxSettings", re.I), self.mailbox_settings, MAILBOX_SETTINGS_READ,
-                  EXCHANGE_DENIED),
+                  EXCHANGE_DENIED, mailbox=True),
             Route(re.compile(me + r"/mailboxSettings/timeZone", re.I), self.mailbox_time_zone, MAILBOX_SETTINGS_READ,
-                  EXCHANGE_DENIED),
-            Route(re.compile(me + r"/calendarView", re.I), self.calendar_view, CALENDARS_BASIC, EXCHANGE_DENIED),
-            Route(re.compile(me + r"/events/(?P<id>[\w=-]+)", re.I), self.event, CALENDARS_BASIC, EXCHANGE_DENIED),
+                  EXCHANGE_DENIED, mailbox=True),
+            Route(re.compile(me + r"/calendarView", re.I), self.calendar_view, CALENDARS_BASIC, EXCHANGE_DENIED,
+                  mailbox=True),
+            Route(re.compile(me + r"/events/(?P<id>[\w=-]+)", re.I), self.event, CALENDARS_BASIC, EXCHANGE_DENIED,
+                  mailbox=True),
             Route(re.compile(r"/me/drive", re.I), self.drive, FILES_READ, DRIVE_DENIED),
             Route(re.compile(drive + r"/root", re.I), self.drive_item, FILES_READ, DRIVE_DENIED),
             Route(re.compile(drive + item, re.I), self.drive_item, FILES_READ, DRIVE_DENIED),
@@ -288,6 +292,8 @@ class GraphService:
             raise GraphError(404, "Request_ResourceNotFound",
                              f"Resource '{call.claims.get('oid')}' does not exist or one of its queried "
                              "reference-property objects are not present.")
+        if route.mailbox and user.mailbox != "exchange-online":
+            raise mailbox_refusal(user, call.claims)
         return route.handler(call, user, match)
 
     def unknown_segment(self, path: str) -> GraphError:
@@ -944,6 +950,24 @@ def trim_fields(resource: dict[str, Any], fields: list[str] | None) -> dict[str,
         return resource
     wanted = {name.lower() for name in fields}
     return {key: value for key, value in resource.items() if key == "@odata.type" or key.lower() in wanted}
+
+
+def mailbox_refusal(user: User, claims: Mapping[str, Any]) -> GraphError:
+    """What Graph answers a good token for a mailbox it cannot reach. Learn documents neither answer; both are
+    publicly reported. A tenant without Exchange Online: 401 `OrganizationFromTenantGuidNotFound`, "The tenant for
+    tenant guid '…' does not exist." (msgraph-sdk-dotnet issue 1920, azure-docs issue 32957). An inactive,
+    unlicensed, soft-deleted or on-premises mailbox: 404 `MailboxNotEnabledForRESTAPI`, "The mailbox is either
+    inactive, soft-deleted, or is hosted on-premise." (microsoft/MicrosoftCloud issue 41, msgraph-sdk-javascript issue
+    1756). Whether that 401 carries Graph's usual `WWW-Authenticate` is not reported: it does here, the stricter
+    reading, so a client that takes any such header for a bad token fails here too."""
+    if user.mailbox == "tenant-without-exchange":
+        return GraphError(401, "OrganizationFromTenantGuidNotFound",
+                          f"The tenant for tenant guid '{claims.get('tid')}' does not exist.",
+                          {"WWW-Authenticate": 'Bearer realm="", authorization_uri='
+                                               '"https://login.microsoftonline.com/common/oauth2/authorize", '
+                                               f'client_id="{GRAPH_APP_ID}"'})
+    return GraphError(404, "MailboxNotEnabledForRESTAPI",
+                      "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
 
 
 def error_reply(error: GraphError, request_id: str | None, client_request_id: str | None) -> Reply:

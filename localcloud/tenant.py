@@ -10,6 +10,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Literal
 
 _NAMESPACE = uuid.UUID("6f1c2d7e-4b1a-5c3e-9a8d-0c1e2f3a4b5c")
 DOMAIN = "contoso.onmicrosoft.com"
@@ -47,6 +48,13 @@ SCRIPTS_CLIENT_ID = stable_id("app:scripts")
 SCRIPTS_REDIRECT_URI = "http://localhost/auth-test"
 
 
+MailboxState = Literal["exchange-online", "not-enabled", "tenant-without-exchange"]
+"""`exchange-online`: a licensed Exchange Online mailbox. `not-enabled`: an inactive, unlicensed, soft-deleted or
+on-premises mailbox, which Graph answers 404 `MailboxNotEnabledForRESTAPI`. `tenant-without-exchange`: the answers of
+a tenant without Exchange Online, 401 `OrganizationFromTenantGuidNotFound` (the local cloud has one tenant, so one
+user stands in for such a tenant). Sources: `localcloud/graph.py: mailbox_refusal`."""
+
+
 @dataclass(frozen=True)
 class User:
     username: str
@@ -66,6 +74,8 @@ class User:
     availability: str
     activity: str
     calendar_empty: bool = False
+    mailbox: MailboxState = "exchange-online"
+    """Whether Graph reaches the user's mailbox: see `MailboxState`."""
 
     @cached_property
     def id(self) -> str:
@@ -117,6 +127,22 @@ USERS: tuple[User, ...] = (
         "America/New_York", "megan", True, "Offline", "Offline",
     ),
 )
+
+
+WITHOUT_MAILBOX: tuple[User, ...] = (
+    User(
+        "grady", "Grady Archie", "Grady", "Archie", "Designer", "Research & Development", "19/2109",
+        "+1 309 555 0104", None, "Central Standard Time", "America/Chicago", "megan", False, "Available", "Available",
+        mailbox="not-enabled",
+    ),
+    User(
+        "nestor", "Nestor Wilke", "Nestor", "Wilke", "Director", "Operations", "36/1121", "+1 404 555 0103", None,
+        "Eastern Standard Time", "America/New_York", "patti", False, "Available", "Available",
+        mailbox="tenant-without-exchange",
+    ),
+)
+"""Users whose token is fine but whose mailbox Graph cannot reach: their profile and files work, their calendar does
+not. Kept out of `USERS`, which seeds everyone's meetings and colleagues (nobody meets someone without a calendar)."""
 
 
 def generated_users(count: int) -> tuple[User, ...]:
@@ -189,7 +215,7 @@ class Directory:
         apps = {app.client_id: app for app in (agent, copilot, teams, teams_web, office_web, scripts)}
         return cls(
             tenant_id=TENANT_ID,
-            users={user.id: user for user in (*USERS, *generated_users(generated))},
+            users={user.id: user for user in (*USERS, *WITHOUT_MAILBOX, *generated_users(generated))},
             agent=agent,
             apps=apps,
             admin_consent={app.client_id: frozenset(AGENT_GRAPH_SCOPES) for app in (agent, scripts)},
@@ -220,6 +246,7 @@ def users_as_json() -> list[dict[str, object]]:
             "manager": user.manager,
             "hasPhoto": user.has_photo,
             "emptyCalendar": user.calendar_empty,
+            "mailbox": user.mailbox,
         }
-        for user in USERS
+        for user in (*USERS, *WITHOUT_MAILBOX)
     ]

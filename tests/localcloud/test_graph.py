@@ -552,3 +552,31 @@ async def test_the_request_log_counts_each_round_trip_once_per_user(cloud: Cloud
     entries = cloud.graph_requests.after(last)
     assert [(entry["user"], entry["path"], len(entry.get("items", []))) for entry in entries] == [
         ("adele", "/v1.0/$batch", 2), ("diego", "/v1.0/me", 0)]
+
+
+async def test_a_mailbox_not_enabled_answers_404_mailbox_not_enabled_for_rest_api(cloud: Cloud,
+                                                                                  graph_for: GraphFor) -> None:
+    client, _ = graph_for("grady")
+    for call in (client.me.calendar_view.get(week_view(seed.today_for(user(cloud, "grady")), "UTC")),
+                 client.me.mailbox_settings.get()):
+        with pytest.raises(ODataError) as raised:
+            await call
+        assert raised.value.response_status_code == 404
+        assert raised.value.error and raised.value.error.code == "MailboxNotEnabledForRESTAPI"
+
+
+async def test_a_tenant_without_exchange_online_answers_401_organization_not_found(cloud: Cloud,
+                                                                                   graph_for: GraphFor) -> None:
+    client, _ = graph_for("nestor")
+    with pytest.raises(ODataError) as raised:
+        await client.me.calendar_view.get(week_view(seed.today_for(user(cloud, "nestor")), "UTC"))
+    assert raised.value.response_status_code == 401
+    assert raised.value.error and raised.value.error.code == "OrganizationFromTenantGuidNotFound"
+
+
+@pytest.mark.parametrize("name", ["grady", "nestor"])
+async def test_users_without_a_mailbox_still_have_a_profile_and_a_drive(graph_for: GraphFor, name: str) -> None:
+    client, _ = graph_for(name)
+    me = await client.me.get()
+    drive = await client.me.drive.get()
+    assert me and me.display_name and drive and drive.id
