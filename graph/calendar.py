@@ -132,14 +132,14 @@ def _mailbox_zone(graph: GraphClient, user: str, answer: BatchAnswer, fallback: 
     value = answer.json().get("value")
     mailbox = timezones.resolve(value) if answer.ok and isinstance(value, str) else None
     if answer.status == 403:
-        _log_missing_mailbox_settings()
+        log_missing_mailbox_settings()
     zone = mailbox or fallback
     graph.known_zones.put(user, zone)
     return zone
 
 
 @cache
-def _log_missing_mailbox_settings() -> None:
+def log_missing_mailbox_settings() -> None:
     """Once per process: every user of the tenant lacks the same consent."""
     log.warning("Graph refused /me/mailboxSettings/timeZone (403): grant the agent MailboxSettings.Read so /calendar "
                 "shows each user's mailbox time zone; the chat's time zone is used until then")
