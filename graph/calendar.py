@@ -30,7 +30,7 @@ from kiota_abstractions.headers_collection import HeadersCollection
 from msgraph.generated.users.item.calendar_view.calendar_view_request_builder import CalendarViewRequestBuilder
 
 from graph import timezones
-from graph.client import BatchAnswer, BatchRequest, GraphClient, GraphSession, user_key
+from graph.client import WHO, BatchAnswer, BatchRequest, GraphClient, GraphSession, user_key
 from graph.errors import MailboxUnavailable, NotAGraphLink
 from graph.models import CalendarEvent, CalendarPage
 from graph.timezones import Zone
@@ -107,8 +107,13 @@ async def get_calendar(graph: GraphClient, token: str, day_range: DayRange = "to
     user = user_key(token)
     guess = graph.known_zones.get(user) or fallback
     start, end = window(day_range, guess)
-    answers = await session.batch([BatchRequest("zone", "/me/mailboxSettings/timeZone"),
-                                   BatchRequest("events", _calendar_view_url(start, end), _prefer(guess))], PERMISSION)
+    requests = [BatchRequest("zone", "/me/mailboxSettings/timeZone"),
+                BatchRequest("events", _calendar_view_url(start, end), _prefer(guess))]
+    if graph.known_users.get(user) is None:  # for `/files`, in the same round trip
+        requests.append(BatchRequest("who", f"/me?$select={WHO}"))
+    answers = await session.batch(requests, PERMISSION)
+    if "who" in answers and answers["who"].ok:
+        graph.remember_user(token, answers["who"].json())
     events = answers["events"]
     if not events.ok and isinstance(failure := events.error(PERMISSION), MailboxUnavailable):
         raise failure  # no mailbox: its zone's answer means nothing and a second request would fail the same way

@@ -59,7 +59,9 @@ from graph.errors import (
     MissingPermission,
     SignInRequired,
 )
-from graph.timezones import KnownZones
+from graph.hints import KnownHints
+from graph.models import SignedInUser
+from graph.timezones import Zone
 from hosting import deadline as turn_deadline
 from hosting.faults import retry_after
 
@@ -183,8 +185,20 @@ class GraphClient:
         self._http = http
         self._deadline = deadline
         self._hosts = AllowedHostsValidator([urlsplit(self.base_url).hostname or ""])
-        self.known_zones = KnownZones()
+        self.known_zones: KnownHints[Zone] = KnownHints()
         """Each user's zone as last shown, so `/calendar` guesses it right and costs one round trip."""
+        self.known_users: KnownHints[SignedInUser] = KnownHints()
+        """Each user's name and UPN, so `/files` asks who they are once an hour, not on every command."""
+
+    def remember_user(self, token: str, body: Mapping[str, Any]) -> SignedInUser | None:
+        """Keep who the token's user is from a `/me` answer holding `displayName` and `userPrincipalName` (`WHO`),
+        so `/files` need not ask; None when the answer lacks either."""
+        name, upn = body.get("displayName"), body.get("userPrincipalName")
+        if not isinstance(name, str) or not name.strip() or not isinstance(upn, str) or "@" not in upn:
+            return None
+        me = SignedInUser(display_name=name.strip(), user_principal_name=upn)
+        self.known_users.put(user_key(token), me)
+        return me
 
     def session(self, token: str) -> GraphSession:
         """A per-user msgraph-sdk client (≈ 20 µs to build) whose calls share one deadline from now."""
@@ -301,6 +315,10 @@ class GraphSession:
                 break
             await asyncio.sleep(delay)
         return answers
+
+
+WHO = "displayName,userPrincipalName"
+"""What `/files` needs to know of the user (`SignedInUser`): `$select`ed beside any `/me` the agent asks anyway."""
 
 
 @dataclass(frozen=True)

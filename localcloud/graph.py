@@ -694,7 +694,8 @@ class GraphService:
         found = re.fullmatch(r"(name)(?:\s+(asc|desc))?", order, re.I) if order else None
         if order and not found:
             raise bad_request(f"Search results cannot be sorted by '{order}'; only by name.", "invalidRequest")
-        items = relevance_order(drive, match["q"].replace("''", "'").lower().split())
+        items = [item for _, item in relevance_order([(drive, item) for item in drive.items.values()],
+                                                     match["q"].replace("''", "'").lower().split())]
         if found:
             items.sort(key=lambda item: item.name.lower(), reverse=(found.group(2) or "").lower() == "desc")
         return self.drive_page(call, items, drive, "Collection(driveItem)")
@@ -703,29 +704,31 @@ class GraphService:
 
     def search_query(self, call: Call, user: User, _: re.Match[str]) -> Reply:
         """`POST /search/query` over driveItem, as search-query, searchRequest and search-api-overview document it:
-        one searchRequest, a required `queryString` (KQL: terms, `AND`, quoted phrases, `isDocument=true`),
-        `from`/`size` paging (size at most 500), `sortProperties` on sortable properties only (else 400), `fields`
-        to trim the resource (unknown fields silently ignored). The index holds the user's own OneDrive."""
+        one searchRequest, a required `queryString` (KQL: `KqlQuery`), `from`/`size` paging (size at most 500),
+        `sortProperties` on sortable properties only (else 400), `fields` to trim the resource (unknown fields
+        silently ignored). The index is tenant-wide, as search-api-overview says driveItem search covers what the user
+        can open: their OneDrive, colleagues' folders shared with everyone, and every SharePoint site's libraries and
+        pages (`search_index`)."""
         request = search_request(call.body)
-        drive = self.user_drive(user)
-        terms, documents_only = parse_kql(request["query"]["queryString"])
-        items = [item for item in relevance_order(drive, terms) if not (documents_only and item.is_folder)]
+        kql = KqlQuery.parse(request["query"]["queryString"])
+        found = [(drive, item) for drive, item in relevance_order(search_index(user), kql.terms)
+                 if kql.matches(drive, item)]
         for name, descending in reversed(request["sortProperties"]):
-            items.sort(key=SORTABLE[name.lower()], reverse=descending)
+            found.sort(key=lambda pair, name=name: SORTABLE[name.lower()](pair[1]), reverse=descending)
         start, size = request["from"], request["size"]
-        page = items[start:start + size]
+        page = found[start:start + size]
         container: dict[str, Any] = {
-            "total": len(items),
-            "moreResultsAvailable": start + size < len(items),
+            "total": len(found),
+            "moreResultsAvailable": start + size < len(found),
         }
         if page:
             container = {"hits": [
-                {"hitId": item.id, "rank": start + index + 1, "summary": search_summary(item, terms),
+                {"hitId": item.id, "rank": start + index + 1, "summary": search_summary(item, kql.terms),
                  "resource": trim_fields(search_resource(drive, item), request["fields"])}
-                for index, item in enumerate(page)
+                for index, (drive, item) in enumerate(page)
             ], **container}
         return Reply({"@odata.context": self.context("Collection(microsoft.graph.searchResponse)"),
-                      "value": [{"searchTerms": terms, "hitsContainers": [container]}]})
+                      "value": [{"searchTerms": kql.terms, "hitsContainers": [container]}]})
 
     # --- $batch ----------------------------------------------------------------------------------------------
 
@@ -830,14 +833,36 @@ def drive_usage(drive: seed.Drive) -> int:
     return sum(item.size for item in drive.items.values() if not item.is_folder)
 
 
-def relevance_order(drive: seed.Drive, words: list[str]) -> list[seed.DriveItem]:
+Located = tuple[seed.Drive, seed.DriveItem]
+"""An item and the library it is in."""
+
+
+def search_index(user: User) -> list[Located]:
+    """What a driveItem search of `user` covers (search-api-overview: everything the user can open): their own
+    OneDrive, every seeded colleague's `Shared` folder (shared with everyone), and every SharePoint site's library."""
+    today = seed.today_for(user)
+    own = seed.drive(user, today)
+    found: list[Located] = [(own, item) for item in own.items.values()]
+    for colleague in seed.USERS:
+        if colleague.id == user.id:
+            continue
+        theirs = seed.drive(colleague, seed.today_for(colleague))
+        found += [(theirs, item) for item in theirs.items.values()
+                  if f"{item.path}/".startswith(f"{seed.SHARED_FOLDER}/") and item.path]
+    for library in seed.site_libraries(datetime.now(UTC).date()):
+        found += [(library, item) for item in library.items.values()]
+    return found
+
+
+def relevance_order(items: list[Located], words: list[str]) -> list[Located]:
     """Items whose name holds every word, then those whose keywords do; newest first within each (standing in for
     Graph's relevance ranking, which is undocumented). No words: every item, newest first."""
-    by_name = [item for item in drive.items.values() if all(word in item.name.lower() for word in words)]
-    by_keyword = [item for item in drive.items.values() if item not in by_name
-                  and all(word in f"{item.name} {item.keywords}".lower() for word in words)]
-    return [*sorted(by_name, key=lambda item: item.modified, reverse=True),
-            *sorted(by_keyword, key=lambda item: item.modified, reverse=True)]
+    by_name = [pair for pair in items if all(word in pair[1].name.lower() for word in words)]
+    named = {id(pair[1]) for pair in by_name}
+    by_keyword = [pair for pair in items if id(pair[1]) not in named
+                  and all(word in f"{pair[1].name} {pair[1].keywords}".lower() for word in words)]
+    return [*sorted(by_name, key=lambda pair: pair[1].modified, reverse=True),
+            *sorted(by_keyword, key=lambda pair: pair[1].modified, reverse=True)]
 
 
 SORTABLE: dict[str, Callable[[seed.DriveItem], Any]] = {
@@ -894,19 +919,91 @@ def search_request(body: Any) -> dict[str, Any]:
             "fields": fields}
 
 
-def parse_kql(query: str) -> tuple[list[str], bool]:
-    """The terms of a KQL query (bare words and quoted phrases, lower case; `AND` and `*` match everything) and
-    whether `isDocument=true` (search-concept-files) restricts it to documents."""
-    terms: list[str] = []
-    documents_only = False
-    for quoted, bare in re.findall(r'"([^"]*)"|(\S+)', query):
-        if quoted:
-            terms.append(quoted.lower())
-        elif re.fullmatch(r"isdocument[=:](?:true|1)", bare, re.I):
-            documents_only = True
-        elif bare not in ("AND", "*") and bare.strip("()"):
-            terms.append(bare.strip("()").lower())
-    return terms, documents_only
+_KQL_TOKEN = re.compile(r'\(|\)|(?:[A-Za-z]+(?::|=|<>))?"[^"]*"|[^\s()"]+')
+_KQL_RESTRICTION = re.compile(r"([A-Za-z]+)(:|=|<>)(.*)", re.S)
+
+
+@dataclass(frozen=True)
+class KqlQuery:
+    """The KQL the local index understands (keyword-query-language-kql-syntax-reference, search-concept-files):
+    free-text words and quoted phrases; `AND`, `OR`, `NOT` (upper case, as KQL requires) and parentheses, terms side
+    by side meaning AND; and the property restrictions `isDocument=true` (documents: no folders; SharePoint pages
+    are documents to the index too, which Learn does not say otherwise), `filetype:`, `author:` (who created it) and
+    `ModifiedBy:` (who last changed it, by display name). Any other restriction is free text."""
+
+    tree: Any
+    terms: list[str]
+    """The free-text terms, lower case: what `searchTerms` echoes and relevance ranks by."""
+
+    @classmethod
+    def parse(cls, query: str) -> KqlQuery:
+        tokens = _KQL_TOKEN.findall(query)
+        terms: list[str] = []
+
+        def disjunction(at: int) -> tuple[Any, int]:
+            left, at = conjunction(at)
+            while at < len(tokens) and tokens[at] == "OR":
+                right, at = conjunction(at + 1)
+                left = ("or", left, right)
+            return left, at
+
+        def conjunction(at: int) -> tuple[Any, int]:
+            left, at = unary(at)
+            while at < len(tokens) and tokens[at] not in ("OR", ")"):
+                right, at = unary(at + 1 if tokens[at] == "AND" else at)
+                left = ("and", left, right)
+            return left, at
+
+        def unary(at: int) -> tuple[Any, int]:
+            if at >= len(tokens):
+                return ("all",), at
+            token = tokens[at]
+            if token == "NOT":
+                inner, at = unary(at + 1)
+                return ("not", inner), at
+            if token == "(":
+                inner, at = disjunction(at + 1)
+                return inner, at + 1 if at < len(tokens) and tokens[at] == ")" else at
+            return leaf(token), at + 1
+
+        def leaf(token: str) -> Any:
+            restriction = _KQL_RESTRICTION.fullmatch(token)
+            if restriction and restriction.group(1).lower() in ("isdocument", "filetype", "author", "modifiedby"):
+                name, operator, value = restriction.groups()
+                return ("property", name.lower(), operator, value.strip('"').lower())
+            if token == "*":
+                return ("all",)
+            text = token.strip('"').lower()
+            terms.append(text)
+            return ("term", text)
+
+        tree, _ = disjunction(0)
+        return cls(tree, terms)
+
+    def matches(self, drive: seed.Drive, item: seed.DriveItem) -> bool:
+        return _kql_matches(self.tree, drive, item)
+
+
+def _kql_matches(node: Any, drive: seed.Drive, item: seed.DriveItem) -> bool:
+    kind = node[0]
+    if kind == "all":
+        return True
+    if kind == "and":
+        return _kql_matches(node[1], drive, item) and _kql_matches(node[2], drive, item)
+    if kind == "or":
+        return _kql_matches(node[1], drive, item) or _kql_matches(node[2], drive, item)
+    if kind == "not":
+        return not _kql_matches(node[1], drive, item)
+    if kind == "term":
+        return node[1] in f"{item.name} {item.keywords}".lower()
+    _, name, operator, value = node
+    found = {
+        "isdocument": str(not item.is_folder).lower() in (value, {"1": "true", "0": "false"}.get(value)),
+        "filetype": not item.is_folder and item.extension == value,
+        "author": item.created_by.display_name.lower() == value,
+        "modifiedby": item.modified_by.display_name.lower() == value,
+    }[name]
+    return not found if operator == "<>" else found
 
 
 def search_summary(item: seed.DriveItem, terms: list[str]) -> str:
@@ -919,8 +1016,10 @@ def search_summary(item: seed.DriveItem, terms: list[str]) -> str:
 
 def search_resource(drive: seed.Drive, item: seed.DriveItem) -> dict[str, Any]:
     """A driveItem as a search hit carries it: the properties of search-concept-sort's recorded example, no more.
-    No `file`/`folder` facet and no `parentReference.path`; `webUrl` as the example shows it, not percent-encoded."""
-    site = stable_id(f"site:{drive.owner.username}")
+    No `file`/`folder` facet and no `parentReference.path`; `webUrl` as the example shows it, not percent-encoded,
+    so a name's `#`, `%` or `&` comes raw."""
+    site = stable_id(f"site:{drive.site or drive.owner.username}")
+    host = "contoso-my.sharepoint.com" if drive.site is None else "contoso.sharepoint.com"
     return {
         "@odata.type": "#microsoft.graph.driveItem",
         "size": item.size,
@@ -933,13 +1032,13 @@ def search_resource(drive: seed.Drive, item: seed.DriveItem) -> dict[str, Any]:
         "lastModifiedDateTime": item.modified.astimezone(UTC).isoformat(timespec="seconds"),
         "name": item.name,
         "parentReference": {
-            "siteId": f"contoso-my.sharepoint.com,{site},{stable_id(f'web:{drive.owner.username}')}",
+            "siteId": f"{host},{site},{stable_id(f'web:{drive.site or drive.owner.username}')}",
             "driveId": drive.id,
             "sharepointIds": {"listId": stable_id(f"list:{drive.id}"),
                               "listItemId": str(1 + sorted(drive.items).index(item.id)),
                               "listItemUniqueId": stable_id(f"item:{item.id}").upper()},
         },
-        "webUrl": unquote(drive.web_url(item)),
+        "webUrl": drive.raw_web_url(item),
     }
 
 

@@ -12,10 +12,11 @@ import struct
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from .tenant import DOMAIN, USERS, User
+from .tenant import USERS, User
 
 UTC = ZoneInfo("UTC")
 
@@ -289,26 +290,52 @@ class DriveItem:
 
 @dataclass(frozen=True)
 class Drive:
+    """A document library: a user's OneDrive (`site` None) or a SharePoint site's library."""
+
     id: str
     owner: User
     root_id: str
     items: dict[str, DriveItem]
+    site: tuple[str, str, str] | None = None
+    """(`sites` or `teams`, the site's URL name, the library's URL name) of a SharePoint library."""
 
     def children(self, parent_id: str) -> list[DriveItem]:
         return [item for item in self.items.values() if item.parent_id == parent_id]
 
+    @property
+    def base_url(self) -> str:
+        """The library's root, unencoded: OneDrive's `personal/{UPN with '@' and '.' as '_'}/Documents`."""
+        if self.site is None:
+            return f"https://contoso-my.sharepoint.com/personal/{personal_segment(self.owner)}/Documents"
+        kind, name, library = self.site
+        return f"https://contoso.sharepoint.com/{kind}/{name}/{library}"
+
     def web_url(self, item: DriveItem | None) -> str:
-        base = f"https://contoso-my.sharepoint.com/personal/{self.owner.username}_{DOMAIN.replace('.', '_')}/Documents"
+        """Percent-encoded, as the drive API sends `webUrl`; search hits carry it unencoded (`raw_web_url`)."""
+        return quote(self.raw_web_url(item), safe=":/")
+
+    def raw_web_url(self, item: DriveItem | None) -> str:
         if item is None:
-            return base
-        return "/".join(part.replace(" ", "%20") for part in (base, item.path, item.name) if part)
+            return self.base_url
+        return "/".join(part for part in (self.base_url, item.path, item.name) if part)
 
 
-def _item_id(user: User, path: str) -> str:
+def personal_segment(user: User) -> str:
+    """The OneDrive URL's `personal/…` segment: the UPN with `@` and `.` as `_` (`adele_contoso_onmicrosoft_com`)."""
+    return user.user_principal_name.replace("@", "_").replace(".", "_")
+
+
+def _item_id(user: User | str, path: str) -> str:
     """Shaped like OneDrive for Business ids: 34 upper-case base32 characters starting with 01."""
-    return "01" + base64.b32encode(_digest(user.id, "drive", path)[:20]).decode()[:32]
+    key = user.id if isinstance(user, User) else user
+    return "01" + base64.b32encode(_digest(key, "drive", path)[:20]).decode()[:32]
 
 
+SHARED_FOLDER = "Shared"
+"""Each user's OneDrive folder that is shared with everyone in the tenant: colleagues find its files in a search."""
+
+
+@lru_cache(maxsize=512)  # about thirty items, built from hashes; asked for on every search of every colleague
 def drive(user: User, today: date) -> Drive:
     """The user's OneDrive: a few folders and about thirty files, modified over the last weeks by colleagues."""
     others = [other for other in USERS if other != user]
@@ -372,3 +399,63 @@ def photo(user: User, size: int) -> bytes:
             row += light if on_band or cells >> cell & 1 else base
         rows.append(bytes(row))
     return _png(size, size, rows)
+
+
+# --- SharePoint sites --------------------------------------------------------------------------------------------
+
+# (site kind, site URL name, library URL name, owner, [(folder, name, keywords, hours ago, modified by)])
+_SITES: tuple[tuple[str, str, str, str, tuple[tuple[str, str, str, int, str], ...]], ...] = (
+    ("sites", "Marketing", "Shared Documents", "megan", (
+        ("Campaigns #1", "Plan #2.docx", "campaign launch budget", 1, "megan"),
+        ("Campaigns #1", "Budget 100% & more + tax.xlsx", "finance budget", 2, "patti"),
+        ("Campaigns #1", "O'Brien's notes; v1, ok=yes @team ~(copy) [1] {x} ^$!.docx", "minutes", 3, "diego"),
+        ("Brand", "Ünïcødé – résumé 日本語.pptx", "brand", 4, "isaiah"),
+        ("", "Media kit 2026.pdf", "press budget", 5, "adele"),
+    )),
+    ("teams", "Retail", "Shared Documents", "adele", (
+        ("General", "Store layout – Zürich.pptx", "stores", 2, "alex"),
+        ("General", "Weekly sales.xlsx", "sales budget", 6, "adele"),
+    )),
+    ("sites", "Contoso", "SitePages", "patti", (
+        ("", "Quarterly news.aspx", "news budget", 1, "patti"),
+        ("", "Welcome.aspx", "intranet home", 7, "megan"),
+    )),
+)
+"""A tenant's SharePoint: a communication site, a team's site and the intranet's pages and news, everyone a member.
+Names hold the characters SharePoint allows beyond letters and digits (`# % & + ' , ; = @ ~ ( ) [ ] { } ^ $ !` and
+non-ASCII letters; `" * : < > ? / \\ |` are not: SharePoint Online's rule as pnp/pnpjs encodes it in `@pnp/sp`
+`utils/file-names.js`), and most were changed more recently than anyone's OneDrive."""
+
+
+def site_libraries(today: date) -> tuple[Drive, ...]:
+    """The SharePoint libraries every user of the tenant can open, as of `today` (UTC)."""
+    return _site_libraries(today)
+
+
+@cache
+def _site_libraries(today: date) -> tuple[Drive, ...]:
+    anchor = datetime.combine(today, time(17), UTC)
+    libraries = []
+    for kind, name, library, owner, files in _SITES:
+        key = f"site:{kind}/{name}/{library}"
+        root_id = _item_id(key, "")
+        items: dict[str, DriveItem] = {}
+        for folder in sorted({folder for folder, *_ in files if folder}):
+            created = anchor - timedelta(days=60)
+            items[_item_id(key, folder)] = DriveItem(
+                id=_item_id(key, folder), name=folder, path="", parent_id=root_id, size=0, created=created,
+                modified=created, created_by=user_by_username(owner), modified_by=user_by_username(owner),
+                is_folder=True)
+        for folder, file_name, keywords, hours_ago, modified_by in files:
+            modified = anchor - timedelta(hours=hours_ago)
+            path = f"{folder}/{file_name}" if folder else file_name
+            item = DriveItem(
+                id=_item_id(key, path), name=file_name, path=folder,
+                parent_id=_item_id(key, folder) if folder else root_id, size=1000 + _number(key, path) % 900_000,
+                created=modified - timedelta(days=3), modified=modified, created_by=user_by_username(owner),
+                modified_by=user_by_username(modified_by), keywords=keywords)
+            items[item.id] = item
+        drive_id = "b!" + base64.urlsafe_b64encode(_digest(key, "drive-id")[:48]).decode()
+        libraries.append(Drive(id=drive_id, owner=user_by_username(owner), root_id=root_id, items=items,
+                               site=(kind, name, library)))
+    return tuple(libraries)

@@ -36,7 +36,7 @@ from msgraph_core import GraphClientFactory
 from localcloud import seed
 from localcloud.cloud import Cloud, run_cloud
 from localcloud.faults import Fault
-from localcloud.graph import resolve_zone
+from localcloud.graph import resolve_zone, search_index
 from localcloud.launcher import ROOT
 from localcloud.tenant import AGENT_GRAPH_SCOPES, User
 
@@ -498,20 +498,47 @@ async def test_search_lists_documents_newest_first_a_page_at_a_time(cloud: Cloud
     containers = [page.json()["value"][0]["hitsContainers"][0] for page in (first, second)]
     hits = [hit for container in containers for hit in container["hits"]]
     stamps = [hit["resource"]["lastModifiedDateTime"] for hit in hits]
-    files = [item for item in seed.drive(user(cloud, "adele"), seed.today_for(user(cloud, "adele"))).items.values()
-             if not item.is_folder]
+    files = [item for _, item in search_index(user(cloud, "adele")) if not item.is_folder]
     assert len(hits) == 20 and stamps == sorted(stamps, reverse=True)
     assert [hit["rank"] for hit in hits] == list(range(1, 21))
     assert containers[0]["total"] == len(files) and containers[0]["moreResultsAvailable"] is True
     assert not {hit["hitId"] for hit in containers[0]["hits"]} & {hit["hitId"] for hit in containers[1]["hits"]}
 
 
-async def test_search_matches_names_and_keywords_of_the_users_own_drive(cloud: Cloud, http: httpx.AsyncClient) -> None:
-    response = await search(cloud, http, search_body('"budget" AND isDocument=true', size=50), name="megan")
+async def test_search_covers_the_users_drive_colleagues_shared_folders_and_every_site(cloud: Cloud,
+                                                                                      http: httpx.AsyncClient) -> None:
+    """search-api-overview: driveItem search covers everything the user can open, tenant-wide."""
+    response = await search(cloud, http, search_body('"budget" AND isDocument=true', size=100), name="megan")
     result = response.json()["value"][0]
-    names = [hit["resource"]["name"] for hit in result["hitsContainers"][0]["hits"]]
-    assert result["searchTerms"] == ["budget"] and "Pricing model.xlsx" in names
-    assert all("/personal/megan_" in hit["resource"]["webUrl"] for hit in result["hitsContainers"][0]["hits"])
+    urls = [hit["resource"]["webUrl"] for hit in result["hitsContainers"][0]["hits"]]
+    assert result["searchTerms"] == ["budget"]
+    assert any(url.endswith("/personal/megan_contoso_onmicrosoft_com/Documents/Projects/Fabrikam Renewal/"
+                            "Pricing model.xlsx") for url in urls)
+    assert any("/personal/adele_" in url and "/Documents/Shared/" in url for url in urls)
+    assert any("/sites/Marketing/" in url for url in urls) and any("/teams/Retail/" in url for url in urls)
+    assert any(url.endswith("/SitePages/Quarterly news.aspx") for url in urls)
+
+
+async def test_search_hits_carry_names_with_every_legal_character_raw_in_the_web_url(cloud: Cloud,
+                                                                                    http: httpx.AsyncClient) -> None:
+    response = await search(cloud, http, search_body("isDocument=true", size=200))
+    urls = [hit["resource"]["webUrl"] for hit in response.json()["value"][0]["hitsContainers"][0]["hits"]]
+    assert "https://contoso.sharepoint.com/sites/Marketing/Shared Documents/Campaigns #1/Plan #2.docx" in urls
+    assert any(url.endswith("/O'Brien's notes; v1, ok=yes @team ~(copy) [1] {x} ^$!.docx") for url in urls)
+    assert any(url.endswith("/Budget 100% & more + tax.xlsx") for url in urls)
+    assert any(url.endswith("/Ünïcødé – résumé 日本語.pptx") for url in urls)
+
+
+async def test_kql_author_and_modified_by_restrict_to_what_a_person_created_or_last_changed(
+        cloud: Cloud, http: httpx.AsyncClient) -> None:
+    query = '(author:"Adele Vance" OR ModifiedBy:"Adele Vance") AND isDocument=true AND NOT filetype:aspx'
+    response = await search(cloud, http, search_body(query, size=200))
+    hits = response.json()["value"][0]["hitsContainers"][0]["hits"]
+    people = [{hit["resource"]["createdBy"]["user"]["displayName"], hit["resource"]["lastModifiedBy"]["user"][
+        "displayName"]} for hit in hits]
+    assert hits and all("Adele Vance" in both for both in people)
+    assert any("/sites/Marketing/" in hit["resource"]["webUrl"] for hit in hits)
+    assert not any(hit["resource"]["name"].endswith(".aspx") for hit in hits)
 
 
 async def test_search_without_hits_has_no_hits_collection(cloud: Cloud, http: httpx.AsyncClient) -> None:
