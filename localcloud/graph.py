@@ -74,6 +74,13 @@ _NOT_IN_TZDATA = {"Asia/Toshkent": "Asia/Tashkent", "Asia/Astana": "Asia/Almaty"
 
 USER_READ = ("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All",
              "Directory.Read.All", "Directory.ReadWrite.All")
+MANAGER_READ = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All",
+                "User.ReadBasic.All")
+"""`/me/manager`: user-list-manager documents User.Read.All as the least privileged delegated permission (User.Read
+alone is refused); User.ReadBasic.All is honoured as Graph does by undocumented behaviour, with the basic profile."""
+BASIC_PROFILE = ("displayName", "givenName", "surname", "mail", "userPrincipalName", "id")
+"""What User.ReadBasic.All reads of another user (permissions-reference: "display name, first and last name, email
+address, open extensions and photo"); every other property comes back null."""
 PRESENCE_READ = ("Presence.Read", "Presence.Read.All", "Presence.ReadWrite")
 MAILBOX_SETTINGS_READ = ("MailboxSettings.Read", "MailboxSettings.ReadWrite")
 CALENDARS_BASIC = ("Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite", "Calendars.Read.Shared",
@@ -238,7 +245,7 @@ class GraphService:
             Route(re.compile(me + rf"/photos/{photo_size}", re.I), self.photo_metadata, USER_READ, EXCHANGE_DENIED),
             Route(re.compile(me + rf"/photos/{photo_size}/\$value", re.I), self.photo_value, USER_READ,
                   EXCHANGE_DENIED),
-            Route(re.compile(me + r"/manager", re.I), self.manager, USER_READ, DIRECTORY_DENIED),
+            Route(re.compile(me + r"/manager", re.I), self.manager, MANAGER_READ, DIRECTORY_DENIED),
             Route(re.compile(me + r"/presence", re.I), self.presence, PRESENCE_READ, PRESENCE_DENIED),
             Route(re.compile(me + r"/mailboxSettings", re.I), self.mailbox_settings, MAILBOX_SETTINGS_READ,
                   EXCHANGE_DENIED, mailbox=True),
@@ -338,7 +345,10 @@ class GraphService:
             raise GraphError(404, "Request_ResourceNotFound",
                              "Resource 'manager' does not exist or one of its queried reference-property objects "
                              "are not present.")
-        body = _select(call, self.user_properties(manager), "user", USER_DEFAULT)
+        properties = self.user_properties(manager)
+        if not granted_scopes(call) & {scope.lower() for scope in MANAGER_READ[:-1]}:
+            properties = {name: value if name in BASIC_PROFILE else None for name, value in properties.items()}
+        body = _select(call, properties, "user", USER_DEFAULT)
         return Reply({"@odata.context": self.context("directoryObjects/$entity"),
                       "@odata.type": "#microsoft.graph.user", **body})
 

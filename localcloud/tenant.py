@@ -25,10 +25,12 @@ OFFICE_WEB_CLIENT_ID = "4765445b-32c6-49b0-83e6-1d93765276ca"
 across Microsoft 365 ("Update Azure AD app registration for SSO", extend-m365-teams-personal-tab). Which client
 asks for a custom engine agent's SSO token in Copilot is not documented; this is the web app's."""
 
-# The delegated Graph permissions the agent's registration asks for; an admin granted them tenant-wide.
+# The delegated Graph permissions the agent's registration asks for; an admin granted them tenant-wide. The manager's
+# is User.Read.All, the least privileged user-list-manager documents (User.ReadBasic.All reads it only by undocumented
+# behaviour, and then without a job title: `localcloud/graph.py: manager`).
 AGENT_GRAPH_SCOPES = (
     "User.Read",
-    "User.ReadBasic.All",
+    "User.Read.All",
     "Presence.Read",
     "MailboxSettings.Read",
     "Calendars.Read",

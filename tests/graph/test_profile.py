@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from cards.profile import profile_text
 from graph.client import GraphClient
 from graph.errors import GraphBusy
 from graph.profile import get_profile, initials
@@ -41,7 +42,7 @@ async def test_user_without_manager_has_none(graph: GraphClient, token_for: Toke
 
 
 async def test_presence_without_its_scope_is_none_not_an_error(graph: GraphClient, token_for: TokenFor) -> None:
-    profile = await get_profile(graph, token_for("adele", scopes=("User.Read",)))
+    profile = await get_profile(graph, token_for("adele", scopes=("User.Read", "User.Read.All")))
     assert profile.presence is None and profile.manager is not None
 
 
@@ -81,3 +82,15 @@ async def test_profile_is_one_round_trip(local: Cloud, graph: GraphClient, token
 
 def test_initials_skip_parenthesised_words() -> None:
     assert initials("Adele Vance (Contoso)") == "AV" and initials("Cher") == "C" and initials("") == "?"
+
+
+async def test_under_user_read_basic_all_the_manager_is_shown_without_a_title(graph: GraphClient,
+                                                                              token_for: TokenFor) -> None:
+    profile = await get_profile(graph, token_for("adele", scopes=("User.Read", "User.ReadBasic.All")))
+    assert profile.manager and profile.manager.display_name == "Megan Bowen" and profile.manager.job_title is None
+    assert "Manager: Megan Bowen\n" in profile_text(profile) + "\n"
+
+
+async def test_under_user_read_alone_the_card_has_no_manager(graph: GraphClient, token_for: TokenFor) -> None:
+    profile = await get_profile(graph, token_for("adele", scopes=("User.Read",)))
+    assert profile.display_name == "Adele Vance" and profile.manager is None

@@ -607,3 +607,21 @@ async def test_users_without_a_mailbox_still_have_a_profile_and_a_drive(graph_fo
     me = await client.me.get()
     drive = await client.me.drive.get()
     assert me and me.display_name and drive and drive.id
+
+
+async def test_the_manager_needs_a_permission_beyond_user_read(graph_for: GraphFor) -> None:
+    """user-list-manager: User.Read.All is the least privileged delegated permission."""
+    client, _ = graph_for("adele", scopes=("User.Read",))
+    with pytest.raises(ODataError) as raised:
+        await client.me.manager.get()
+    assert raised.value.response_status_code == 403
+
+
+async def test_under_user_read_basic_all_the_manager_is_the_basic_profile_without_a_title(graph_for: GraphFor) -> None:
+    client, _ = graph_for("adele", scopes=("User.Read", "User.ReadBasic.All"))
+    query = UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
+        select=["displayName", "mail", "jobTitle", "department"])
+    manager = await client.me.manager.get(RequestConfiguration(query_parameters=query))
+    assert manager and getattr(manager, "display_name", None) == "Megan Bowen"
+    assert getattr(manager, "mail", None) and getattr(manager, "job_title", "?") is None
+    assert getattr(manager, "department", "?") is None
