@@ -371,7 +371,7 @@ class GraphService:
         etag = base64.b64encode(seed.photo(user, size)[-16:]).decode()
         return Reply({
             "@odata.context": self.context(f"users('{user.id}')/photo/$entity"),
-            "@odata.mediaContentType": "image/png",
+            "@odata.mediaContentType": "image/jpeg",  # profilephoto's recorded examples: Exchange stores JPEG
             "@odata.mediaEtag": f'W/"{etag}"',
             "id": f"{size}X{size}",
             "height": size,
@@ -379,7 +379,7 @@ class GraphService:
         })
 
     def photo_value(self, call: Call, user: User, match: re.Match[str]) -> Reply:
-        return Reply(seed.photo(user, self.photo_size(user, match)), content_type="image/png")
+        return Reply(seed.photo(user, self.photo_size(user, match)), content_type="image/jpeg")
 
     def presence(self, call: Call, user: User, _: re.Match[str]) -> Reply:
         return Reply({

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
-import zlib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
@@ -372,33 +371,82 @@ def drive(user: User, today: date) -> Drive:
 PHOTO_SIZES = (48, 64, 96, 120, 240)
 
 
-def _png(width: int, height: int, rows: list[bytes]) -> bytes:
-    """A minimal 8-bit RGB PNG: signature, IHDR, one IDAT, IEND."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    raw = b"".join(b"\x00" + row for row in rows)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
-
-
 @cache  # a few KB per user and size, and drawing one costs milliseconds
 def photo(user: User, size: int) -> bytes:
-    """A square avatar: the user's colour with a lighter diagonal band and a 4×4 checker of their hash."""
+    """A square avatar as Exchange stores and sends profile photos, a JPEG (profilephoto: `@odata.mediaContentType`
+    `image/jpeg` in every recorded example): the user's colour with a lighter diagonal band and a 4×4 checker of
+    their hash, drawn in 8×8 blocks of one colour each (`_jpeg`)."""
     digest = _digest(user.id, "photo")
-    base = bytes(64 + value % 128 for value in digest[:3])
-    light = bytes(min(255, value + 80) for value in base)
+    base = tuple(64 + value % 128 for value in digest[:3])
+    light = tuple(min(255, value + 80) for value in base)
     cells = int.from_bytes(digest[3:5], "big")
-    rows = []
-    for y in range(size):
-        row = bytearray()
-        for x in range(size):
-            cell = (y * 4 // size) * 4 + x * 4 // size
-            on_band = abs(x - y) < size // 6
-            row += light if on_band or cells >> cell & 1 else base
-        rows.append(bytes(row))
-    return _png(size, size, rows)
+
+    def colour(x: int, y: int) -> tuple[int, ...]:
+        cell = (y * 4 // size) * 4 + x * 4 // size
+        return light if abs(x - y) < size // 6 or cells >> cell & 1 else base
+
+    return _jpeg(size, [[colour(bx * 8 + 4, by * 8 + 4) for bx in range(size // 8)] for by in range(size // 8)])
+
+
+def _jpeg(size: int, blocks: list[list[tuple[int, ...]]]) -> bytes:
+    """A baseline JPEG (ITU T.81) whose 8×8 blocks are each one RGB colour: every block is its DC coefficient alone
+    (a flat block has no AC energy), coded with Annex K's DC tables and an AC table holding only end-of-block."""
+
+    def segment(marker: int, body: bytes) -> bytes:
+        return struct.pack(">HH", marker, len(body) + 2) + body
+
+    def codes(bits: list[int], values: list[int]) -> dict[int, tuple[int, int]]:
+        table, code, at = {}, 0, 0
+        for length, count in enumerate(bits, start=1):
+            for _ in range(count):
+                table[values[at]] = (code, length)
+                code, at = code + 1, at + 1
+            code <<= 1
+        return table
+
+    dc_bits = ([0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0], [0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0])
+    eob_bits = [1] + [0] * 15
+    tables = [codes(bits, list(range(12))) for bits in dc_bits]
+    eob = codes(eob_bits, [0])[0]
+    quant = bytes([8] + [1] * 63)  # DC in steps of 8: a block's DC is then its level-shifted value itself
+    header = b"".join((
+        b"\xff\xd8",
+        segment(0xFFE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"),
+        segment(0xFFDB, b"\x00" + quant + b"\x01" + quant),
+        segment(0xFFC0, struct.pack(">BHHB", 8, size, size, 3) + b"\x01\x11\x00\x02\x11\x01\x03\x11\x01"),
+        *(segment(0xFFC4, bytes([klass << 4 | index, *bits, *values])) for klass, index, bits, values in (
+            (0, 0, dc_bits[0], range(12)), (1, 0, eob_bits, [0]), (0, 1, dc_bits[1], range(12)),
+            (1, 1, eob_bits, [0]))),
+        segment(0xFFDA, b"\x03\x01\x00\x02\x11\x03\x11\x00\x3f\x00"),
+    ))
+    bits, count, out = 0, 0, bytearray()
+
+    def put(value: int, length: int) -> None:
+        nonlocal bits, count
+        bits, count = bits << length | value, count + length
+        while count >= 8:
+            byte = bits >> (count - 8) & 0xFF
+            out.extend(b"\xff\x00" if byte == 0xFF else bytes([byte]))
+            count -= 8
+        bits &= (1 << count) - 1
+
+    previous = [0, 0, 0]
+    for row in blocks:
+        for red, green, blue in row:
+            levels = (0.299 * red + 0.587 * green + 0.114 * blue,
+                      -0.1687 * red - 0.3313 * green + 0.5 * blue + 128,
+                      0.5 * red - 0.4187 * green - 0.0813 * blue + 128)
+            for component, level in enumerate(levels):
+                dc = round(level) - 128
+                diff, previous[component] = dc - previous[component], dc
+                category = abs(diff).bit_length()
+                put(*tables[min(component, 1)][category])
+                if category:
+                    put(diff if diff > 0 else diff + (1 << category) - 1, category)
+                put(*eob)
+    if count:
+        put((1 << (8 - count)) - 1, 8 - count)
+    return header + bytes(out) + b"\xff\xd9"
 
 
 # --- SharePoint sites --------------------------------------------------------------------------------------------

@@ -25,10 +25,10 @@ async def test_profile_has_the_seeded_users_data(graph: GraphClient, token_for: 
     assert profile.presence and profile.presence.availability == "Available"
 
 
-async def test_photo_is_a_small_png_data_uri(graph: GraphClient, token_for: TokenFor) -> None:
+async def test_photo_is_a_small_jpeg_data_uri_as_exchange_sends_it(graph: GraphClient, token_for: TokenFor) -> None:
     profile = await get_profile(graph, token_for("megan"))
-    assert profile.photo_data_uri and profile.photo_data_uri.startswith("data:image/png;base64,")
-    assert base64.b64decode(profile.photo_data_uri.partition(",")[2]).startswith(b"\x89PNG")
+    assert profile.photo_data_uri and profile.photo_data_uri.startswith("data:image/jpeg;base64,")
+    assert base64.b64decode(profile.photo_data_uri.partition(",")[2]).startswith(b"\xff\xd8\xff")
 
 
 async def test_user_without_photo_gets_initials(graph: GraphClient, token_for: TokenFor) -> None:

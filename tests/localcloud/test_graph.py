@@ -133,13 +133,13 @@ async def test_typed_models_parse_me_manager_presence_and_mailbox_settings(graph
     assert settings.working_hours and settings.working_hours.start_time is not None
 
 
-async def test_photo_is_a_png_in_every_size(graph_for: GraphFor) -> None:
+async def test_photo_is_a_jpeg_in_every_size_as_exchange_sends_it(graph_for: GraphFor) -> None:
     client, _ = graph_for("adele")
     largest = await client.me.photo.content.get()
     small = await client.me.photos.by_profile_photo_id("48x48").content.get()
     metadata = await client.me.photo.get()
-    assert largest and largest.startswith(b"\x89PNG\r\n\x1a\n")
-    assert small and small.startswith(b"\x89PNG") and len(small) < len(largest)
+    assert largest and largest.startswith(b"\xff\xd8\xff") and largest.endswith(b"\xff\xd9")
+    assert small and small.startswith(b"\xff\xd8\xff") and len(small) < len(largest)
     assert metadata and metadata.width == 240
 
 
@@ -284,7 +284,7 @@ async def test_batch_photo_body_is_base64(graph_for: GraphFor) -> None:
     request.content = json.dumps({"requests": [photo]}).encode()
     raw = await adapter.send_primitive_async(request, "bytes", {"XXX": ODataError})
     item = json.loads(raw or b"{}")["responses"][0]
-    assert item["headers"]["Content-Type"] == "image/png" and item["body"].startswith("iVBORw0KGgo")
+    assert item["headers"]["Content-Type"] == "image/jpeg" and item["body"].startswith("/9j/")
 
 
 async def test_batch_of_more_than_20_is_400(cloud: Cloud, http: httpx.AsyncClient) -> None:
