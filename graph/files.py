@@ -60,7 +60,7 @@ async def recent_files(graph: GraphClient, token: str, start: int = 0) -> FilesP
         raise GraphError("Microsoft 365 did not say who you are.")
     name = me.display_name.replace('"', "")
     mine = f'(author:"{name}" OR ModifiedBy:"{name}") AND {DOCUMENTS}'
-    return _page(await _query(session, mine, start, _NEWEST_FIRST), me, None, start)
+    return files_page(await _query(session, mine, start, _NEWEST_FIRST), me, None, start)
 
 
 async def search_files(graph: GraphClient, token: str, query: str, start: int = 0) -> FilesPage:
@@ -74,7 +74,7 @@ async def search_files(graph: GraphClient, token: str, query: str, start: int = 
     session = graph.session(token)
     me, body = await asyncio.gather(_signed_in_user(graph, session, token, required=False),
                                     _query(session, f"{terms} AND {DOCUMENTS}", start, None))
-    return _page(body, me, " ".join(query.split()), start)
+    return files_page(body, me, " ".join(query.split()), start)
 def page_start(data: Mapping[str, Any]) -> int:
     """The offset a More button's data asks for (`FilesPage.more()`); 0, the first page, for anything else."""
     start = data.get("from")
@@ -108,7 +108,8 @@ async def _query(session: GraphSession, kql: str, start: int, sort: list[dict[st
     return await session.post_json("/search/query", {"requests": [request]}, PERMISSION)
 
 
-def _page(body: dict[str, Any], me: SignedInUser | None, query: str | None, start: int) -> FilesPage:
+def files_page(body: dict[str, Any], me: SignedInUser | None, query: str | None, start: int) -> FilesPage:
+    """The page a `/search/query` answer holds, asked from `start`."""
     container = _first(_first(body.get("value")).get("hitsContainers"))
     hits = [hit for hit in container.get("hits") or [] if isinstance(hit, dict)]
     items = tuple(_item(hit["resource"], me) for hit in hits if isinstance(hit.get("resource"), dict))

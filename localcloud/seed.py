@@ -475,13 +475,9 @@ non-ASCII letters; `" * : < > ? / \\ |` are not: SharePoint Online's rule as pnp
 `utils/file-names.js`), and most were changed more recently than anyone's OneDrive."""
 
 
+@cache
 def site_libraries(today: date) -> tuple[Drive, ...]:
     """The SharePoint libraries every user of the tenant can open, as of `today` (UTC)."""
-    return _site_libraries(today)
-
-
-@cache
-def _site_libraries(today: date) -> tuple[Drive, ...]:
     anchor = datetime.combine(today, time(17), UTC)
     libraries = []
     for kind, name, library, owner, files in _SITES:

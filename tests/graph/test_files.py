@@ -11,7 +11,7 @@ import pytest
 from auth.cloud import cloud_from_settings
 from graph.client import GraphClient, SharedHttp
 from graph.errors import MissingPermission
-from graph.files import PAGE_SIZE, folder_of, kind_of, open_url, page_start, recent_files, search_files
+from graph.files import PAGE_SIZE, files_page, folder_of, kind_of, open_url, page_start, recent_files, search_files
 from graph.models import DriveItem, FilesPage, SignedInUser
 from localcloud.cloud import Cloud
 from localcloud.graph import search_index
@@ -193,3 +193,11 @@ async def test_every_legal_name_found_gets_a_link_to_itself_and_its_folder_as_na
     assert plan.web_url == ("https://contoso.sharepoint.com/sites/Marketing/Shared%20Documents/Campaigns%20%231/"
                             "Plan%20%232.docx")
     assert plan.folder_path == "Marketing/Shared Documents/Campaigns #1"
+
+
+def test_the_next_page_starts_a_page_size_on_even_when_fewer_hits_came_back() -> None:
+    """search-api-overview pages by `from` and `size`; a page may hold fewer hits than asked and still have more."""
+    hits = [{"hitId": str(index), "resource": {"name": f"Doc {index}.docx"}} for index in range(3)]
+    body = {"value": [{"hitsContainers": [{"hits": hits, "moreResultsAvailable": True}]}]}
+    page = files_page(body, None, None, 20)
+    assert len(page.items) == 3 and page.more() == {"from": 20 + PAGE_SIZE}

@@ -27,6 +27,7 @@ from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.users.item.calendar_view.calendar_view_request_builder import CalendarViewRequestBuilder
+from msgraph.generated.users.item.manager.manager_request_builder import ManagerRequestBuilder
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_request_adapter import options as graph_options
@@ -619,7 +620,7 @@ async def test_the_manager_needs_a_permission_beyond_user_read(graph_for: GraphF
 
 async def test_under_user_read_basic_all_the_manager_is_the_basic_profile_without_a_title(graph_for: GraphFor) -> None:
     client, _ = graph_for("adele", scopes=("User.Read", "User.ReadBasic.All"))
-    query = UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
+    query = ManagerRequestBuilder.ManagerRequestBuilderGetQueryParameters(
         select=["displayName", "mail", "jobTitle", "department"])
     manager = await client.me.manager.get(RequestConfiguration(query_parameters=query))
     assert manager and getattr(manager, "display_name", None) == "Megan Bowen"
