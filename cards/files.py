@@ -61,7 +61,7 @@ def _heading(page: FilesPage) -> str:
 
 
 def _empty(page: FilesPage) -> str:
-    return f"No files match “{page.query}”." if page.query else "No recent files in your OneDrive or SharePoint."
+    return f"No files match “{page.query}”." if page.query else "No documents you created or changed in OneDrive or SharePoint."
 
 
 def _item(item: DriveItem, now: datetime) -> Element:
