@@ -75,6 +75,8 @@ async def search_files(graph: GraphClient, token: str, query: str, start: int = 
     me, body = await asyncio.gather(_signed_in_user(graph, session, token, required=False),
                                     _query(session, f"{terms} AND {DOCUMENTS}", start, None))
     return files_page(body, me, " ".join(query.split()), start)
+
+
 def page_start(data: Mapping[str, Any]) -> int:
     """The offset a More button's data asks for (`FilesPage.more()`); 0, the first page, for anything else."""
     start = data.get("from")
