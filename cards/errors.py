@@ -4,7 +4,15 @@
 
 from __future__ import annotations
 
-from graph.errors import GraphBusy, GraphError, GraphRefused, MissingPermission, NotAGraphLink, SignInRequired
+from graph.errors import (
+    GraphBusy,
+    GraphError,
+    GraphRefused,
+    MailboxUnavailable,
+    MissingPermission,
+    NotAGraphLink,
+    SignInRequired,
+)
 
 from .common import Card, Element, adaptive_card, command_button, text_block
 
@@ -22,6 +30,12 @@ def _explain(error: GraphError, command: str) -> tuple[str, str, list[Element]]:
             return ("Permission missing",
                     f"I can't do {command}: the permission {permission} has not been granted. "
                     "Ask your Microsoft 365 admin to grant it, then try again.", [])
+        case MailboxUnavailable():
+            # The token is fine: no sign-in button, and the commands that need no mailbox are named.
+            return ("Calendar not available",
+                    f"I can't show {command}: your account has no mailbox in Exchange Online, where your calendar "
+                    "would be (it may be unlicensed, inactive, or kept on your organisation's own servers). "
+                    "/me and /files still work. Ask your Microsoft 365 admin if you expected a calendar here.", [])
         case GraphBusy(retry_after=seconds):
             when = f"in {seconds} s" if seconds is not None else "in a moment"
             return "Microsoft 365 is busy", f"Microsoft 365 is busy right now. Try again {when}.", []

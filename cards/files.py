@@ -61,7 +61,9 @@ def _heading(page: FilesPage) -> str:
 
 
 def _empty(page: FilesPage) -> str:
-    return f"No files match “{page.query}”." if page.query else "No recent files in your OneDrive or SharePoint."
+    if page.query:
+        return f"No files match “{page.query}”."
+    return "No documents you created or changed in OneDrive or SharePoint."
 
 
 def _item(item: DriveItem, now: datetime) -> Element:

@@ -17,9 +17,11 @@ Each behaviour and its Microsoft Learn page: GRAPH_BEHAVIOUR.md.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -28,10 +30,12 @@ from kiota_abstractions.headers_collection import HeadersCollection
 from msgraph.generated.users.item.calendar_view.calendar_view_request_builder import CalendarViewRequestBuilder
 
 from graph import timezones
-from graph.client import BatchRequest, GraphClient, GraphSession, user_key
-from graph.errors import NotAGraphLink
+from graph.client import WHO, BatchAnswer, BatchRequest, GraphClient, GraphSession, user_key
+from graph.errors import MailboxUnavailable, NotAGraphLink
 from graph.models import CalendarEvent, CalendarPage
 from graph.timezones import Zone
+
+log = logging.getLogger(__name__)
 
 DayRange = Literal["today", "tomorrow", "week", "next"]
 DAY_RANGES: tuple[DayRange, ...] = ("today", "tomorrow", "week", "next")
@@ -46,7 +50,7 @@ _SELECT = ["subject", "start", "end", "isAllDay", "location", "organizer", "onli
 
 def window(day_range: DayRange, zone: Zone, now: datetime | None = None) -> tuple[datetime, datetime]:
     """[start, end) in `zone`: today, tomorrow, the 7 days from today's midnight, or the 7 days from now."""
-    now = (now or datetime.now(zone.tz)).astimezone(zone.tz)
+    now = (now or datetime.now(zone.tz)).astimezone(zone.tz).replace(microsecond=0)  # user-list-calendarview's form
     midnight = datetime.combine(now.date(), time(), zone.tz)
     if day_range == "today":
         return midnight, _midnight_after(midnight, 1)
@@ -103,22 +107,47 @@ async def get_calendar(graph: GraphClient, token: str, day_range: DayRange = "to
     user = user_key(token)
     guess = graph.known_zones.get(user) or fallback
     start, end = window(day_range, guess)
-    answers = await session.batch([BatchRequest("zone", "/me/mailboxSettings/timeZone"),
-                                   BatchRequest("events", _calendar_view_url(start, end), _prefer(guess))], PERMISSION)
-    asked_mailbox = answers["zone"]
-    value = asked_mailbox.json().get("value")
-    mailbox = timezones.resolve(value) if asked_mailbox.ok and isinstance(value, str) else None
-    if asked_mailbox.ok or 400 <= asked_mailbox.status < 500:  # an answer (403: no consent), not a passing failure
-        zone = mailbox or fallback
-        graph.known_zones.put(user, zone)
-    else:
-        zone = guess
+    requests = [BatchRequest("zone", "/me/mailboxSettings/timeZone"),
+                BatchRequest("events", _calendar_view_url(start, end), _prefer(guess))]
+    if graph.known_users.get(user) is None:  # for `/files`, in the same round trip
+        requests.append(BatchRequest("who", f"/me?$select={WHO}"))
+    answers = await session.batch(requests, PERMISSION)
+    if "who" in answers and answers["who"].ok:
+        graph.remember_user(token, answers["who"].json())
+    events = answers["events"]
+    if not events.ok and isinstance(failure := events.error(PERMISSION), MailboxUnavailable):
+        raise failure  # no mailbox: its zone's answer means nothing and a second request would fail the same way
+    zone = _mailbox_zone(graph, user, answers["zone"], fallback) or guess
     if zone != guess:
         return await _first_page(session, day_range, zone)
-    events = answers["events"]
     if not events.ok:
         raise events.error(PERMISSION)
     return _page(events.json(), zone, start, end)
+
+
+def _mailbox_zone(graph: GraphClient, user: str, answer: BatchAnswer, fallback: Zone) -> Zone | None:
+    """The zone the mailbox's answer gives, remembered for the user's next `/calendar`; None when it gave no answer.
+
+    An answer is the zone, or a refusal that will stand: a 403 (no consent to `MailboxSettings.Read`: the chat's
+    zone, logged once so an admin can see what is missing) or another 4xx. A 429 (throttling: "retry the request
+    after" `Retry-After`, throttling) or a 5xx says nothing about the mailbox: the guess stands and nothing is
+    remembered, so a throttled lookup never moves the user to the chat's zone for an hour."""
+    if answer.status == 429 or answer.status >= 500:
+        return None
+    value = answer.json().get("value")
+    mailbox = timezones.resolve(value) if answer.ok and isinstance(value, str) else None
+    if answer.status == 403:
+        log_missing_mailbox_settings()
+    zone = mailbox or fallback
+    graph.known_zones.put(user, zone)
+    return zone
+
+
+@cache
+def log_missing_mailbox_settings() -> None:
+    """Once per process: every user of the tenant lacks the same consent."""
+    log.warning("Graph refused /me/mailboxSettings/timeZone (403): grant the agent MailboxSettings.Read so /calendar "
+                "shows each user's mailbox time zone; the chat's time zone is used until then")
 
 
 async def next_calendar_page(graph: GraphClient, token: str, page: NextPage) -> CalendarPage:

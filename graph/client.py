@@ -50,8 +50,18 @@ from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 from yarl import URL
 
 from auth.cloud import Cloud
-from graph.errors import GraphBusy, GraphError, GraphRefused, GraphUnavailable, MissingPermission, SignInRequired
-from graph.timezones import KnownZones
+from graph.errors import (
+    GraphBusy,
+    GraphError,
+    GraphRefused,
+    GraphUnavailable,
+    MailboxUnavailable,
+    MissingPermission,
+    SignInRequired,
+)
+from graph.hints import KnownHints
+from graph.models import SignedInUser
+from graph.timezones import Zone
 from hosting import deadline as turn_deadline
 from hosting.faults import retry_after
 
@@ -175,8 +185,20 @@ class GraphClient:
         self._http = http
         self._deadline = deadline
         self._hosts = AllowedHostsValidator([urlsplit(self.base_url).hostname or ""])
-        self.known_zones = KnownZones()
+        self.known_zones: KnownHints[Zone] = KnownHints()
         """Each user's zone as last shown, so `/calendar` guesses it right and costs one round trip."""
+        self.known_users: KnownHints[SignedInUser] = KnownHints()
+        """Each user's name and UPN, so `/files` asks who they are once an hour, not on every command."""
+
+    def remember_user(self, token: str, body: Mapping[str, Any]) -> SignedInUser | None:
+        """Keep who the token's user is from a `/me` answer holding `displayName` and `userPrincipalName` (`WHO`),
+        so `/files` need not ask; None when the answer lacks either."""
+        name, upn = body.get("displayName"), body.get("userPrincipalName")
+        if not isinstance(name, str) or not name.strip() or not isinstance(upn, str) or "@" not in upn:
+            return None
+        me = SignedInUser(display_name=name.strip(), user_principal_name=upn)
+        self.known_users.put(user_key(token), me)
+        return me
 
     def session(self, token: str) -> GraphSession:
         """A per-user msgraph-sdk client (≈ 20 µs to build) whose calls share one deadline from now."""
@@ -249,7 +271,8 @@ class GraphSession:
                     if delay < self.remaining() - 0.5:
                         await asyncio.sleep(delay)
                         continue
-                raise error_for(status, wait, permission) from None
+                raise error_for(status, wait, permission, _odata_code(error),
+                                _challenge(error.response_headers)) from None
             except (TimeoutError, httpx.TransportError):
                 raise GraphUnavailable() from None
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -294,6 +317,10 @@ class GraphSession:
         return answers
 
 
+WHO = "displayName,userPrincipalName"
+"""What `/files` needs to know of the user (`SignedInUser`): `$select`ed beside any `/me` the agent asks anyway."""
+
+
 @dataclass(frozen=True)
 class BatchRequest:
     """One GET of a `$batch`: its id and its URL relative to the version (`/me?$select=displayName`)."""
@@ -332,8 +359,15 @@ class BatchAnswer:
         """The body of a JSON answer, `{}` for anything else."""
         return self.body if isinstance(self.body, dict) else {}
 
+    @property
+    def code(self) -> str | None:
+        """Graph's error code (`error.code` of the body), if the answer is an error in Graph's shape."""
+        error = self.json().get("error")
+        code = error.get("code") if isinstance(error, dict) else None
+        return code if isinstance(code, str) else None
+
     def error(self, permission: str) -> GraphError:
-        return error_for(self.status, retry_after(self.headers), permission)
+        return error_for(self.status, retry_after(self.headers), permission, self.code, _challenge(self.headers))
 
 
 def user_key(token: str) -> str:
@@ -350,14 +384,48 @@ def user_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def error_for(status: int, wait: int | None, permission: str) -> GraphError:
-    """The domain error for a failed Graph answer (a whole request or one `$batch` item)."""
-    if status == 401:
+NO_MAILBOX_CODES = frozenset({"OrganizationFromTenantGuidNotFound", "MailboxNotEnabledForRESTAPI",
+                              "MailboxNotSupportedForRESTAPI"})
+"""A token Graph accepted, for a user whose mailbox it cannot reach. Learn documents none of them; each is publicly
+reported: 401 `OrganizationFromTenantGuidNotFound` for a tenant without Exchange Online (msgraph-sdk-dotnet issue
+1920, azure-docs issue 32957), 404 `MailboxNotEnabledForRESTAPI` ("The mailbox is either inactive, soft-deleted, or
+is hosted on-premise": microsoft/MicrosoftCloud issue 41, msgraph-sdk-javascript issue 1756) and
+`MailboxNotSupportedForRESTAPI` (named beside it by Outlook's REST team, jasonjoh/php-tutorial issue 2)."""
+BAD_TOKEN_CODES = frozenset({"InvalidAuthenticationToken"})
+"""errors, resolve-auth-errors: "the access token might be missing … or the token is invalid or is expired"."""
+
+
+def error_for(status: int, wait: int | None, permission: str, code: str | None = None,
+              challenge: str | None = None) -> GraphError:
+    """The domain error for a failed Graph answer (a whole request or one `$batch` item), from its status, its
+    error code and its `WWW-Authenticate` header.
+
+    Only a bad token signs the user out: `InvalidAuthenticationToken`, a 401 without a code (nothing says otherwise),
+    or a claims challenge (claims-challenge: `error="insufficient_claims"` with a `claims` directive, on a 401, or on
+    the 403 that errors documents for Conditional Access). A user without a reachable mailbox is told so; any other
+    401 is a refusal, so a code Graph adds later cannot sign a user out after every command."""
+    if challenge is not None and "insufficient_claims" in challenge.lower():
         return SignInRequired()
+    if code in NO_MAILBOX_CODES:
+        return MailboxUnavailable(code)
+    if status == 401:
+        return SignInRequired() if code is None or code in BAD_TOKEN_CODES else GraphRefused(status, code)
     if status == 403:
         return MissingPermission(permission)
     if status == 429 or (status == 503 and wait is not None):
         return GraphBusy(wait)
     if status >= 500 or status < 400:
         return GraphUnavailable(f"Microsoft Graph answered {status}.")
-    return GraphRefused(status)
+    return GraphRefused(status, code)
+
+
+def _odata_code(error: APIError) -> str | None:
+    """The `error.code` of Graph's error body, as msgraph-sdk decoded it (None for a body it could not read)."""
+    main = getattr(error, "error", None) if isinstance(error, ODataError) else None
+    code = getattr(main, "code", None)
+    return code if isinstance(code, str) and code else None
+
+
+def _challenge(headers: Mapping[str, str] | None) -> str | None:
+    """The `WWW-Authenticate` header, whatever its case."""
+    return next((str(value) for name, value in (headers or {}).items() if name.lower() == "www-authenticate"), None)

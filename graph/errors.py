@@ -8,7 +8,8 @@ class GraphError(Exception):
 
 
 class SignInRequired(GraphError):
-    """401: the token is missing, expired or revoked; sign the connection out and offer sign-in again."""
+    """The token is bad: missing, expired or revoked (401 `InvalidAuthenticationToken`), or Graph asks for a new one
+    with more claims (a claims challenge in `WWW-Authenticate`); sign the connection out and offer sign-in again."""
 
     def __init__(self, message: str = "Sign-in is required.") -> None:
         super().__init__(message)
@@ -20,6 +21,17 @@ class MissingPermission(GraphError):
     def __init__(self, permission: str, message: str | None = None) -> None:
         super().__init__(message or f"The permission {permission} is missing.")
         self.permission = permission
+
+
+class MailboxUnavailable(GraphError):
+    """The token is fine but the user has no mailbox Graph can reach: the tenant has no Exchange Online (401
+    `OrganizationFromTenantGuidNotFound`), or the mailbox is inactive, unlicensed, soft-deleted or on-premises (404
+    `MailboxNotEnabledForRESTAPI`). Calendar and mailbox calls fail; the profile and files still work, so the user
+    stays signed in."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"The user's mailbox is not available in Exchange Online ({code}).")
+        self.code = code
 
 
 class GraphBusy(GraphError):
@@ -41,9 +53,10 @@ class GraphUnavailable(GraphError):
 class GraphRefused(GraphError):
     """Another 4xx: Graph understood and said no (e.g. 404 for a user without a mailbox or OneDrive yet)."""
 
-    def __init__(self, status: int) -> None:
-        super().__init__(f"Microsoft Graph refused the request ({status}).")
+    def __init__(self, status: int, code: str | None = None) -> None:
+        super().__init__(f"Microsoft Graph refused the request ({status}{f' {code}' if code else ''}).")
         self.status = status
+        self.code = code
 
 
 class NotAGraphLink(GraphError):

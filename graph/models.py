@@ -24,6 +24,25 @@ class Person:
 
 
 @dataclass(frozen=True)
+class SignedInUser:
+    """Who a `/files` command is for: the name search's `author:`/`ModifiedBy:` hold, and the UPN their OneDrive's
+    address is made of."""
+
+    display_name: str
+    user_principal_name: str
+
+    @property
+    def personal_segment(self) -> str:
+        """Their OneDrive's `personal/…` segment: the UPN with `@` and `.` as `_` (`adele_contoso_com`)."""
+        return self.user_principal_name.replace("@", "_").replace(".", "_")
+
+    @property
+    def domain_segment(self) -> str:
+        """How the tenant's domain ends a OneDrive segment (`_contoso_com`)."""
+        return "_" + self.user_principal_name.rpartition("@")[2].replace(".", "_")
+
+
+@dataclass(frozen=True)
 class Presence:
     """Teams presence, e.g. availability `Available`/`Busy`/`Away`, activity `InAMeeting`."""
 
@@ -108,7 +127,8 @@ class DriveItem:
     """Percent-encoded, ready to open."""
     folder_path: str | None = None
     """Where it is, decoded for reading: in the user's OneDrive the folder from its root (`/` for the root,
-    `/Projects/Delta Study`); on a SharePoint site `site/library/folder`; None when the link does not say."""
+    `/Projects/Delta Study`); in a colleague's `megan's OneDrive: /Shared`; on a SharePoint site
+    `site/library/folder`; None when the link does not say."""
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.client import BatchAnswer, BatchRequest, GraphClient
+from graph.client import WHO, BatchAnswer, BatchRequest, GraphClient
 from graph.models import Person, Presence, Profile
 
 PERMISSION = "User.Read"
-_ME_FIELDS = "displayName,jobTitle,department,mail,businessPhones,mobilePhone,officeLocation"
+_ME_FIELDS = f"{WHO},jobTitle,department,mail,businessPhones,mobilePhone,officeLocation"
 _REQUESTS = (
     BatchRequest("me", f"/me?$select={_ME_FIELDS}"),
     BatchRequest("photo", "/me/photos/64x64/$value"),
@@ -28,6 +28,7 @@ async def get_profile(graph: GraphClient, token: str) -> Profile:
     if not me.ok:
         raise me.error(PERMISSION)
     user = me.json()
+    graph.remember_user(token, user)
     name = user.get("displayName") or user.get("userPrincipalName") or ""
     return Profile(
         display_name=name,

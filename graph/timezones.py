@@ -10,8 +10,6 @@ always accepts, and the IANA zone itself, whose rules our dates and windows foll
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,7 +30,8 @@ class Zone:
     """The name a person is shown: the Windows name, else the IANA name."""
 
 
-UTC = Zone("UTC", ZoneInfo("UTC"), "UTC")
+UTC = Zone("UTC", ZoneInfo(win_tz["UTC"]), "UTC")
+"""What `resolve("UTC")` gives, so a mailbox in UTC matches a guess of UTC and costs no second round trip."""
 
 
 def resolve(name: str | None) -> Zone | None:
@@ -49,29 +48,3 @@ def resolve(name: str | None) -> Zone | None:
         return None
     windows = tz_win.get(tz.key)
     return Zone(windows, tz, windows) if windows else Zone("UTC", tz, tz.key)
-
-
-class KnownZones:
-    """The zone each user's calendar was last shown in (their mailbox's, when it has one), for a while: the zone
-    the next `/calendar` guesses first.
-
-    Keyed by the user's identity from their token (`graph.client.user_key`), never by anything a client sends. Only
-    a guess: every `/calendar` asks the mailbox again in the same round trip and corrects a stale entry. Bounded."""
-
-    def __init__(self, seconds: float = 3600, size: int = 10_000) -> None:
-        self._seconds = seconds
-        self._size = size
-        self._zones: OrderedDict[str, tuple[Zone, float]] = OrderedDict()
-
-    def get(self, user: str) -> Zone | None:
-        found = self._zones.get(user)
-        if found is None or found[1] < time.monotonic():
-            self._zones.pop(user, None)
-            return None
-        return found[0]
-
-    def put(self, user: str, zone: Zone) -> None:
-        self._zones[user] = (zone, time.monotonic() + self._seconds)
-        self._zones.move_to_end(user)
-        while len(self._zones) > self._size:
-            self._zones.popitem(last=False)

@@ -39,6 +39,7 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PERMISSION_TEXT = {
     "User.Read": "Sign you in and read your profile",
     "User.ReadBasic.All": "Read the basic profiles of all users",
+    "User.Read.All": "Read all users' full profiles",
     "Presence.Read": "Read your presence information",
     "MailboxSettings.Read": "Read your mailbox settings",
     "Calendars.Read": "Read your calendars",

@@ -74,6 +74,13 @@ _NOT_IN_TZDATA = {"Asia/Toshkent": "Asia/Tashkent", "Asia/Astana": "Asia/Almaty"
 
 USER_READ = ("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All",
              "Directory.Read.All", "Directory.ReadWrite.All")
+MANAGER_READ = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All",
+                "User.ReadBasic.All")
+"""`/me/manager`: user-list-manager documents User.Read.All as the least privileged delegated permission (User.Read
+alone is refused); User.ReadBasic.All is honoured as Graph does by undocumented behaviour, with the basic profile."""
+BASIC_PROFILE = ("displayName", "givenName", "surname", "mail", "userPrincipalName", "id")
+"""What User.ReadBasic.All reads of another user (permissions-reference: "display name, first and last name, email
+address, open extensions and photo"); every other property comes back null."""
 PRESENCE_READ = ("Presence.Read", "Presence.Read.All", "Presence.ReadWrite")
 MAILBOX_SETTINGS_READ = ("MailboxSettings.Read", "MailboxSettings.ReadWrite")
 CALENDARS_BASIC = ("Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite", "Calendars.Read.Shared",
@@ -147,6 +154,8 @@ class Route:
     scopes: tuple[str, ...]
     denied: tuple[str, str]
     method: str = "GET"
+    mailbox: bool = False
+    """Answered from the user's Exchange Online mailbox: refused for a user without one (`mailbox_refusal`)."""
 
 
 DRIVE_ITEM_FACETS = ("file", "folder", "image", "root", "package", "remoteItem")
@@ -236,14 +245,16 @@ class GraphService:
             Route(re.compile(me + rf"/photos/{photo_size}", re.I), self.photo_metadata, USER_READ, EXCHANGE_DENIED),
             Route(re.compile(me + rf"/photos/{photo_size}/\$value", re.I), self.photo_value, USER_READ,
                   EXCHANGE_DENIED),
-            Route(re.compile(me + r"/manager", re.I), self.manager, USER_READ, DIRECTORY_DENIED),
+            Route(re.compile(me + r"/manager", re.I), self.manager, MANAGER_READ, DIRECTORY_DENIED),
             Route(re.compile(me + r"/presence", re.I), self.presence, PRESENCE_READ, PRESENCE_DENIED),
             Route(re.compile(me + r"/mailboxSettings", re.I), self.mailbox_settings, MAILBOX_SETTINGS_READ,
-                  EXCHANGE_DENIED),
+                  EXCHANGE_DENIED, mailbox=True),
             Route(re.compile(me + r"/mailboxSettings/timeZone", re.I), self.mailbox_time_zone, MAILBOX_SETTINGS_READ,
-                  EXCHANGE_DENIED),
-            Route(re.compile(me + r"/calendarView", re.I), self.calendar_view, CALENDARS_BASIC, EXCHANGE_DENIED),
-            Route(re.compile(me + r"/events/(?P<id>[\w=-]+)", re.I), self.event, CALENDARS_BASIC, EXCHANGE_DENIED),
+                  EXCHANGE_DENIED, mailbox=True),
+            Route(re.compile(me + r"/calendarView", re.I), self.calendar_view, CALENDARS_BASIC, EXCHANGE_DENIED,
+                  mailbox=True),
+            Route(re.compile(me + r"/events/(?P<id>[\w=-]+)", re.I), self.event, CALENDARS_BASIC, EXCHANGE_DENIED,
+                  mailbox=True),
             Route(re.compile(r"/me/drive", re.I), self.drive, FILES_READ, DRIVE_DENIED),
             Route(re.compile(drive + r"/root", re.I), self.drive_item, FILES_READ, DRIVE_DENIED),
             Route(re.compile(drive + item, re.I), self.drive_item, FILES_READ, DRIVE_DENIED),
@@ -288,6 +299,8 @@ class GraphService:
             raise GraphError(404, "Request_ResourceNotFound",
                              f"Resource '{call.claims.get('oid')}' does not exist or one of its queried "
                              "reference-property objects are not present.")
+        if route.mailbox and user.mailbox != "exchange-online":
+            raise mailbox_refusal(user, call.claims)
         return route.handler(call, user, match)
 
     def unknown_segment(self, path: str) -> GraphError:
@@ -332,7 +345,10 @@ class GraphService:
             raise GraphError(404, "Request_ResourceNotFound",
                              "Resource 'manager' does not exist or one of its queried reference-property objects "
                              "are not present.")
-        body = _select(call, self.user_properties(manager), "user", USER_DEFAULT)
+        properties = self.user_properties(manager)
+        if not granted_scopes(call) & {scope.lower() for scope in MANAGER_READ[:-1]}:
+            properties = {name: value if name in BASIC_PROFILE else None for name, value in properties.items()}
+        body = _select(call, properties, "user", USER_DEFAULT)
         return Reply({"@odata.context": self.context("directoryObjects/$entity"),
                       "@odata.type": "#microsoft.graph.user", **body})
 
@@ -355,7 +371,7 @@ class GraphService:
         etag = base64.b64encode(seed.photo(user, size)[-16:]).decode()
         return Reply({
             "@odata.context": self.context(f"users('{user.id}')/photo/$entity"),
-            "@odata.mediaContentType": "image/png",
+            "@odata.mediaContentType": "image/jpeg",  # profilephoto's recorded examples: Exchange stores JPEG
             "@odata.mediaEtag": f'W/"{etag}"',
             "id": f"{size}X{size}",
             "height": size,
@@ -363,7 +379,7 @@ class GraphService:
         })
 
     def photo_value(self, call: Call, user: User, match: re.Match[str]) -> Reply:
-        return Reply(seed.photo(user, self.photo_size(user, match)), content_type="image/png")
+        return Reply(seed.photo(user, self.photo_size(user, match)), content_type="image/jpeg")
 
     def presence(self, call: Call, user: User, _: re.Match[str]) -> Reply:
         return Reply({
@@ -688,7 +704,8 @@ class GraphService:
         found = re.fullmatch(r"(name)(?:\s+(asc|desc))?", order, re.I) if order else None
         if order and not found:
             raise bad_request(f"Search results cannot be sorted by '{order}'; only by name.", "invalidRequest")
-        items = relevance_order(drive, match["q"].replace("''", "'").lower().split())
+        items = [item for _, item in relevance_order([(drive, item) for item in drive.items.values()],
+                                                     match["q"].replace("''", "'").lower().split())]
         if found:
             items.sort(key=lambda item: item.name.lower(), reverse=(found.group(2) or "").lower() == "desc")
         return self.drive_page(call, items, drive, "Collection(driveItem)")
@@ -697,29 +714,31 @@ class GraphService:
 
     def search_query(self, call: Call, user: User, _: re.Match[str]) -> Reply:
         """`POST /search/query` over driveItem, as search-query, searchRequest and search-api-overview document it:
-        one searchRequest, a required `queryString` (KQL: terms, `AND`, quoted phrases, `isDocument=true`),
-        `from`/`size` paging (size at most 500), `sortProperties` on sortable properties only (else 400), `fields`
-        to trim the resource (unknown fields silently ignored). The index holds the user's own OneDrive."""
+        one searchRequest, a required `queryString` (KQL: `KqlQuery`), `from`/`size` paging (size at most 500),
+        `sortProperties` on sortable properties only (else 400), `fields` to trim the resource (unknown fields
+        silently ignored). The index is tenant-wide, as search-api-overview says driveItem search covers what the user
+        can open: their OneDrive, colleagues' folders shared with everyone, and every SharePoint site's libraries and
+        pages (`search_index`)."""
         request = search_request(call.body)
-        drive = self.user_drive(user)
-        terms, documents_only = parse_kql(request["query"]["queryString"])
-        items = [item for item in relevance_order(drive, terms) if not (documents_only and item.is_folder)]
+        kql = KqlQuery.parse(request["query"]["queryString"])
+        found = [(drive, item) for drive, item in relevance_order(search_index(user), kql.terms)
+                 if kql.matches(drive, item)]
         for name, descending in reversed(request["sortProperties"]):
-            items.sort(key=SORTABLE[name.lower()], reverse=descending)
+            found.sort(key=lambda pair, name=name: SORTABLE[name.lower()](pair[1]), reverse=descending)
         start, size = request["from"], request["size"]
-        page = items[start:start + size]
+        page = found[start:start + size]
         container: dict[str, Any] = {
-            "total": len(items),
-            "moreResultsAvailable": start + size < len(items),
+            "total": len(found),
+            "moreResultsAvailable": start + size < len(found),
         }
         if page:
             container = {"hits": [
-                {"hitId": item.id, "rank": start + index + 1, "summary": search_summary(item, terms),
+                {"hitId": item.id, "rank": start + index + 1, "summary": search_summary(item, kql.terms),
                  "resource": trim_fields(search_resource(drive, item), request["fields"])}
-                for index, item in enumerate(page)
+                for index, (drive, item) in enumerate(page)
             ], **container}
         return Reply({"@odata.context": self.context("Collection(microsoft.graph.searchResponse)"),
-                      "value": [{"searchTerms": terms, "hitsContainers": [container]}]})
+                      "value": [{"searchTerms": kql.terms, "hitsContainers": [container]}]})
 
     # --- $batch ----------------------------------------------------------------------------------------------
 
@@ -824,14 +843,36 @@ def drive_usage(drive: seed.Drive) -> int:
     return sum(item.size for item in drive.items.values() if not item.is_folder)
 
 
-def relevance_order(drive: seed.Drive, words: list[str]) -> list[seed.DriveItem]:
+Located = tuple[seed.Drive, seed.DriveItem]
+"""An item and the library it is in."""
+
+
+def search_index(user: User) -> list[Located]:
+    """What a driveItem search of `user` covers (search-api-overview: everything the user can open): their own
+    OneDrive, every seeded colleague's `Shared` folder (shared with everyone), and every SharePoint site's library."""
+    today = seed.today_for(user)
+    own = seed.drive(user, today)
+    found: list[Located] = [(own, item) for item in own.items.values()]
+    for colleague in seed.USERS:
+        if colleague.id == user.id:
+            continue
+        theirs = seed.drive(colleague, seed.today_for(colleague))
+        found += [(theirs, item) for item in theirs.items.values()
+                  if f"{item.path}/".startswith(f"{seed.SHARED_FOLDER}/") and item.path]
+    for library in seed.site_libraries(datetime.now(UTC).date()):
+        found += [(library, item) for item in library.items.values()]
+    return found
+
+
+def relevance_order(items: list[Located], words: list[str]) -> list[Located]:
     """Items whose name holds every word, then those whose keywords do; newest first within each (standing in for
     Graph's relevance ranking, which is undocumented). No words: every item, newest first."""
-    by_name = [item for item in drive.items.values() if all(word in item.name.lower() for word in words)]
-    by_keyword = [item for item in drive.items.values() if item not in by_name
-                  and all(word in f"{item.name} {item.keywords}".lower() for word in words)]
-    return [*sorted(by_name, key=lambda item: item.modified, reverse=True),
-            *sorted(by_keyword, key=lambda item: item.modified, reverse=True)]
+    by_name = [pair for pair in items if all(word in pair[1].name.lower() for word in words)]
+    named = {id(pair[1]) for pair in by_name}
+    by_keyword = [pair for pair in items if id(pair[1]) not in named
+                  and all(word in f"{pair[1].name} {pair[1].keywords}".lower() for word in words)]
+    return [*sorted(by_name, key=lambda pair: pair[1].modified, reverse=True),
+            *sorted(by_keyword, key=lambda pair: pair[1].modified, reverse=True)]
 
 
 SORTABLE: dict[str, Callable[[seed.DriveItem], Any]] = {
@@ -888,19 +929,91 @@ def search_request(body: Any) -> dict[str, Any]:
             "fields": fields}
 
 
-def parse_kql(query: str) -> tuple[list[str], bool]:
-    """The terms of a KQL query (bare words and quoted phrases, lower case; `AND` and `*` match everything) and
-    whether `isDocument=true` (search-concept-files) restricts it to documents."""
-    terms: list[str] = []
-    documents_only = False
-    for quoted, bare in re.findall(r'"([^"]*)"|(\S+)', query):
-        if quoted:
-            terms.append(quoted.lower())
-        elif re.fullmatch(r"isdocument[=:](?:true|1)", bare, re.I):
-            documents_only = True
-        elif bare not in ("AND", "*") and bare.strip("()"):
-            terms.append(bare.strip("()").lower())
-    return terms, documents_only
+_KQL_TOKEN = re.compile(r'\(|\)|(?:[A-Za-z]+(?::|=|<>))?"[^"]*"|[^\s()"]+')
+_KQL_RESTRICTION = re.compile(r"([A-Za-z]+)(:|=|<>)(.*)", re.S)
+
+
+@dataclass(frozen=True)
+class KqlQuery:
+    """The KQL the local index understands (keyword-query-language-kql-syntax-reference, search-concept-files):
+    free-text words and quoted phrases; `AND`, `OR`, `NOT` (upper case, as KQL requires) and parentheses, terms side
+    by side meaning AND; and the property restrictions `isDocument=true` (documents: no folders; SharePoint pages
+    are documents to the index too, which Learn does not say otherwise), `filetype:`, `author:` (who created it) and
+    `ModifiedBy:` (who last changed it, by display name). Any other restriction is free text."""
+
+    tree: Any
+    terms: list[str]
+    """The free-text terms, lower case: what `searchTerms` echoes and relevance ranks by."""
+
+    @classmethod
+    def parse(cls, query: str) -> KqlQuery:
+        tokens = _KQL_TOKEN.findall(query)
+        terms: list[str] = []
+
+        def disjunction(at: int) -> tuple[Any, int]:
+            left, at = conjunction(at)
+            while at < len(tokens) and tokens[at] == "OR":
+                right, at = conjunction(at + 1)
+                left = ("or", left, right)
+            return left, at
+
+        def conjunction(at: int) -> tuple[Any, int]:
+            left, at = unary(at)
+            while at < len(tokens) and tokens[at] not in ("OR", ")"):
+                right, at = unary(at + 1 if tokens[at] == "AND" else at)
+                left = ("and", left, right)
+            return left, at
+
+        def unary(at: int) -> tuple[Any, int]:
+            if at >= len(tokens):
+                return ("all",), at
+            token = tokens[at]
+            if token == "NOT":
+                inner, at = unary(at + 1)
+                return ("not", inner), at
+            if token == "(":
+                inner, at = disjunction(at + 1)
+                return inner, at + 1 if at < len(tokens) and tokens[at] == ")" else at
+            return leaf(token), at + 1
+
+        def leaf(token: str) -> Any:
+            restriction = _KQL_RESTRICTION.fullmatch(token)
+            if restriction and restriction.group(1).lower() in ("isdocument", "filetype", "author", "modifiedby"):
+                name, operator, value = restriction.groups()
+                return ("property", name.lower(), operator, value.strip('"').lower())
+            if token == "*":
+                return ("all",)
+            text = token.strip('"').lower()
+            terms.append(text)
+            return ("term", text)
+
+        tree, _ = disjunction(0)
+        return cls(tree, terms)
+
+    def matches(self, drive: seed.Drive, item: seed.DriveItem) -> bool:
+        return _kql_matches(self.tree, drive, item)
+
+
+def _kql_matches(node: Any, drive: seed.Drive, item: seed.DriveItem) -> bool:
+    kind = node[0]
+    if kind == "all":
+        return True
+    if kind == "and":
+        return _kql_matches(node[1], drive, item) and _kql_matches(node[2], drive, item)
+    if kind == "or":
+        return _kql_matches(node[1], drive, item) or _kql_matches(node[2], drive, item)
+    if kind == "not":
+        return not _kql_matches(node[1], drive, item)
+    if kind == "term":
+        return node[1] in f"{item.name} {item.keywords}".lower()
+    _, name, operator, value = node
+    found = {
+        "isdocument": str(not item.is_folder).lower() in (value, {"1": "true", "0": "false"}.get(value)),
+        "filetype": not item.is_folder and item.extension == value,
+        "author": item.created_by.display_name.lower() == value,
+        "modifiedby": item.modified_by.display_name.lower() == value,
+    }[name]
+    return not found if operator == "<>" else found
 
 
 def search_summary(item: seed.DriveItem, terms: list[str]) -> str:
@@ -913,8 +1026,10 @@ def search_summary(item: seed.DriveItem, terms: list[str]) -> str:
 
 def search_resource(drive: seed.Drive, item: seed.DriveItem) -> dict[str, Any]:
     """A driveItem as a search hit carries it: the properties of search-concept-sort's recorded example, no more.
-    No `file`/`folder` facet and no `parentReference.path`; `webUrl` as the example shows it, not percent-encoded."""
-    site = stable_id(f"site:{drive.owner.username}")
+    No `file`/`folder` facet and no `parentReference.path`; `webUrl` as the example shows it, not percent-encoded,
+    so a name's `#`, `%` or `&` comes raw."""
+    site = stable_id(f"site:{drive.site or drive.owner.username}")
+    host = "contoso-my.sharepoint.com" if drive.site is None else "contoso.sharepoint.com"
     return {
         "@odata.type": "#microsoft.graph.driveItem",
         "size": item.size,
@@ -927,13 +1042,13 @@ def search_resource(drive: seed.Drive, item: seed.DriveItem) -> dict[str, Any]:
         "lastModifiedDateTime": item.modified.astimezone(UTC).isoformat(timespec="seconds"),
         "name": item.name,
         "parentReference": {
-            "siteId": f"contoso-my.sharepoint.com,{site},{stable_id(f'web:{drive.owner.username}')}",
+            "siteId": f"{host},{site},{stable_id(f'web:{drive.site or drive.owner.username}')}",
             "driveId": drive.id,
             "sharepointIds": {"listId": stable_id(f"list:{drive.id}"),
                               "listItemId": str(1 + sorted(drive.items).index(item.id)),
                               "listItemUniqueId": stable_id(f"item:{item.id}").upper()},
         },
-        "webUrl": unquote(drive.web_url(item)),
+        "webUrl": drive.raw_web_url(item),
     }
 
 
@@ -944,6 +1059,24 @@ def trim_fields(resource: dict[str, Any], fields: list[str] | None) -> dict[str,
         return resource
     wanted = {name.lower() for name in fields}
     return {key: value for key, value in resource.items() if key == "@odata.type" or key.lower() in wanted}
+
+
+def mailbox_refusal(user: User, claims: Mapping[str, Any]) -> GraphError:
+    """What Graph answers a good token for a mailbox it cannot reach. Learn documents neither answer; both are
+    publicly reported. A tenant without Exchange Online: 401 `OrganizationFromTenantGuidNotFound`, "The tenant for
+    tenant guid '…' does not exist." (msgraph-sdk-dotnet issue 1920, azure-docs issue 32957). An inactive,
+    unlicensed, soft-deleted or on-premises mailbox: 404 `MailboxNotEnabledForRESTAPI`, "The mailbox is either
+    inactive, soft-deleted, or is hosted on-premise." (microsoft/MicrosoftCloud issue 41, msgraph-sdk-javascript issue
+    1756). Whether that 401 carries Graph's usual `WWW-Authenticate` is not reported: it does here, the stricter
+    reading, so a client that takes any such header for a bad token fails here too."""
+    if user.mailbox == "tenant-without-exchange":
+        return GraphError(401, "OrganizationFromTenantGuidNotFound",
+                          f"The tenant for tenant guid '{claims.get('tid')}' does not exist.",
+                          {"WWW-Authenticate": 'Bearer realm="", authorization_uri='
+                                               '"https://login.microsoftonline.com/common/oauth2/authorize", '
+                                               f'client_id="{GRAPH_APP_ID}"'})
+    return GraphError(404, "MailboxNotEnabledForRESTAPI",
+                      "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
 
 
 def error_reply(error: GraphError, request_id: str | None, client_request_id: str | None) -> Reply:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
-import zlib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from .tenant import DOMAIN, USERS, User
+from .tenant import USERS, User
 
 UTC = ZoneInfo("UTC")
 
@@ -289,26 +289,52 @@ class DriveItem:
 
 @dataclass(frozen=True)
 class Drive:
+    """A document library: a user's OneDrive (`site` None) or a SharePoint site's library."""
+
     id: str
     owner: User
     root_id: str
     items: dict[str, DriveItem]
+    site: tuple[str, str, str] | None = None
+    """(`sites` or `teams`, the site's URL name, the library's URL name) of a SharePoint library."""
 
     def children(self, parent_id: str) -> list[DriveItem]:
         return [item for item in self.items.values() if item.parent_id == parent_id]
 
+    @property
+    def base_url(self) -> str:
+        """The library's root, unencoded: OneDrive's `personal/{UPN with '@' and '.' as '_'}/Documents`."""
+        if self.site is None:
+            return f"https://contoso-my.sharepoint.com/personal/{personal_segment(self.owner)}/Documents"
+        kind, name, library = self.site
+        return f"https://contoso.sharepoint.com/{kind}/{name}/{library}"
+
     def web_url(self, item: DriveItem | None) -> str:
-        base = f"https://contoso-my.sharepoint.com/personal/{self.owner.username}_{DOMAIN.replace('.', '_')}/Documents"
+        """Percent-encoded, as the drive API sends `webUrl`; search hits carry it unencoded (`raw_web_url`)."""
+        return quote(self.raw_web_url(item), safe=":/")
+
+    def raw_web_url(self, item: DriveItem | None) -> str:
         if item is None:
-            return base
-        return "/".join(part.replace(" ", "%20") for part in (base, item.path, item.name) if part)
+            return self.base_url
+        return "/".join(part for part in (self.base_url, item.path, item.name) if part)
 
 
-def _item_id(user: User, path: str) -> str:
+def personal_segment(user: User) -> str:
+    """The OneDrive URL's `personal/…` segment: the UPN with `@` and `.` as `_` (`adele_contoso_onmicrosoft_com`)."""
+    return user.user_principal_name.replace("@", "_").replace(".", "_")
+
+
+def _item_id(user: User | str, path: str) -> str:
     """Shaped like OneDrive for Business ids: 34 upper-case base32 characters starting with 01."""
-    return "01" + base64.b32encode(_digest(user.id, "drive", path)[:20]).decode()[:32]
+    key = user.id if isinstance(user, User) else user
+    return "01" + base64.b32encode(_digest(key, "drive", path)[:20]).decode()[:32]
 
 
+SHARED_FOLDER = "Shared"
+"""Each user's OneDrive folder that is shared with everyone in the tenant: colleagues find its files in a search."""
+
+
+@lru_cache(maxsize=512)  # about thirty items, built from hashes; asked for on every search of every colleague
 def drive(user: User, today: date) -> Drive:
     """The user's OneDrive: a few folders and about thirty files, modified over the last weeks by colleagues."""
     others = [other for other in USERS if other != user]
@@ -345,30 +371,135 @@ def drive(user: User, today: date) -> Drive:
 PHOTO_SIZES = (48, 64, 96, 120, 240)
 
 
-def _png(width: int, height: int, rows: list[bytes]) -> bytes:
-    """A minimal 8-bit RGB PNG: signature, IHDR, one IDAT, IEND."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    raw = b"".join(b"\x00" + row for row in rows)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
-
-
 @cache  # a few KB per user and size, and drawing one costs milliseconds
 def photo(user: User, size: int) -> bytes:
-    """A square avatar: the user's colour with a lighter diagonal band and a 4×4 checker of their hash."""
+    """A square avatar as Exchange stores and sends profile photos, a JPEG (profilephoto: `@odata.mediaContentType`
+    `image/jpeg` in every recorded example): the user's colour with a lighter diagonal band and a 4×4 checker of
+    their hash, drawn in 8×8 blocks of one colour each (`_jpeg`)."""
     digest = _digest(user.id, "photo")
-    base = bytes(64 + value % 128 for value in digest[:3])
-    light = bytes(min(255, value + 80) for value in base)
+    base = tuple(64 + value % 128 for value in digest[:3])
+    light = tuple(min(255, value + 80) for value in base)
     cells = int.from_bytes(digest[3:5], "big")
-    rows = []
-    for y in range(size):
-        row = bytearray()
-        for x in range(size):
-            cell = (y * 4 // size) * 4 + x * 4 // size
-            on_band = abs(x - y) < size // 6
-            row += light if on_band or cells >> cell & 1 else base
-        rows.append(bytes(row))
-    return _png(size, size, rows)
+
+    def colour(x: int, y: int) -> tuple[int, ...]:
+        cell = (y * 4 // size) * 4 + x * 4 // size
+        return light if abs(x - y) < size // 6 or cells >> cell & 1 else base
+
+    return _jpeg(size, [[colour(bx * 8 + 4, by * 8 + 4) for bx in range(size // 8)] for by in range(size // 8)])
+
+
+def _jpeg(size: int, blocks: list[list[tuple[int, ...]]]) -> bytes:
+    """A baseline JPEG (ITU T.81) whose 8×8 blocks are each one RGB colour: every block is its DC coefficient alone
+    (a flat block has no AC energy), coded with Annex K's DC tables and an AC table holding only end-of-block."""
+
+    def segment(marker: int, body: bytes) -> bytes:
+        return struct.pack(">HH", marker, len(body) + 2) + body
+
+    def codes(bits: list[int], values: list[int]) -> dict[int, tuple[int, int]]:
+        table, code, at = {}, 0, 0
+        for length, count in enumerate(bits, start=1):
+            for _ in range(count):
+                table[values[at]] = (code, length)
+                code, at = code + 1, at + 1
+            code <<= 1
+        return table
+
+    dc_bits = ([0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0], [0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0])
+    eob_bits = [1] + [0] * 15
+    tables = [codes(bits, list(range(12))) for bits in dc_bits]
+    eob = codes(eob_bits, [0])[0]
+    quant = bytes([8] + [1] * 63)  # DC in steps of 8: a block's DC is then its level-shifted value itself
+    header = b"".join((
+        b"\xff\xd8",
+        segment(0xFFE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"),
+        segment(0xFFDB, b"\x00" + quant + b"\x01" + quant),
+        segment(0xFFC0, struct.pack(">BHHB", 8, size, size, 3) + b"\x01\x11\x00\x02\x11\x01\x03\x11\x01"),
+        *(segment(0xFFC4, bytes([klass << 4 | index, *bits, *values])) for klass, index, bits, values in (
+            (0, 0, dc_bits[0], range(12)), (1, 0, eob_bits, [0]), (0, 1, dc_bits[1], range(12)),
+            (1, 1, eob_bits, [0]))),
+        segment(0xFFDA, b"\x03\x01\x00\x02\x11\x03\x11\x00\x3f\x00"),
+    ))
+    bits, count, out = 0, 0, bytearray()
+
+    def put(value: int, length: int) -> None:
+        nonlocal bits, count
+        bits, count = bits << length | value, count + length
+        while count >= 8:
+            byte = bits >> (count - 8) & 0xFF
+            out.extend(b"\xff\x00" if byte == 0xFF else bytes([byte]))
+            count -= 8
+        bits &= (1 << count) - 1
+
+    previous = [0, 0, 0]
+    for row in blocks:
+        for red, green, blue in row:
+            levels = (0.299 * red + 0.587 * green + 0.114 * blue,
+                      -0.1687 * red - 0.3313 * green + 0.5 * blue + 128,
+                      0.5 * red - 0.4187 * green - 0.0813 * blue + 128)
+            for component, level in enumerate(levels):
+                dc = round(level) - 128
+                diff, previous[component] = dc - previous[component], dc
+                category = abs(diff).bit_length()
+                put(*tables[min(component, 1)][category])
+                if category:
+                    put(diff if diff > 0 else diff + (1 << category) - 1, category)
+                put(*eob)
+    if count:
+        put((1 << (8 - count)) - 1, 8 - count)
+    return header + bytes(out) + b"\xff\xd9"
+
+
+# --- SharePoint sites --------------------------------------------------------------------------------------------
+
+# (site kind, site URL name, library URL name, owner, [(folder, name, keywords, hours ago, modified by)])
+_SITES: tuple[tuple[str, str, str, str, tuple[tuple[str, str, str, int, str], ...]], ...] = (
+    ("sites", "Marketing", "Shared Documents", "megan", (
+        ("Campaigns #1", "Plan #2.docx", "campaign launch budget", 1, "megan"),
+        ("Campaigns #1", "Budget 100% & more + tax.xlsx", "finance budget", 2, "patti"),
+        ("Campaigns #1", "O'Brien's notes; v1, ok=yes @team ~(copy) [1] {x} ^$!.docx", "minutes", 3, "diego"),
+        ("Brand", "Ünïcødé – résumé 日本語.pptx", "brand", 4, "isaiah"),
+        ("", "Media kit 2026.pdf", "press budget", 5, "adele"),
+    )),
+    ("teams", "Retail", "Shared Documents", "adele", (
+        ("General", "Store layout – Zürich.pptx", "stores", 2, "alex"),
+        ("General", "Weekly sales.xlsx", "sales budget", 6, "adele"),
+    )),
+    ("sites", "Contoso", "SitePages", "patti", (
+        ("", "Quarterly news.aspx", "news budget", 1, "patti"),
+        ("", "Welcome.aspx", "intranet home", 7, "megan"),
+    )),
+)
+"""A tenant's SharePoint: a communication site, a team's site and the intranet's pages and news, everyone a member.
+Names hold the characters SharePoint allows beyond letters and digits (`# % & + ' , ; = @ ~ ( ) [ ] { } ^ $ !` and
+non-ASCII letters; `" * : < > ? / \\ |` are not: SharePoint Online's rule as pnp/pnpjs encodes it in `@pnp/sp`
+`utils/file-names.js`), and most were changed more recently than anyone's OneDrive."""
+
+
+@cache
+def site_libraries(today: date) -> tuple[Drive, ...]:
+    """The SharePoint libraries every user of the tenant can open, as of `today` (UTC)."""
+    anchor = datetime.combine(today, time(17), UTC)
+    libraries = []
+    for kind, name, library, owner, files in _SITES:
+        key = f"site:{kind}/{name}/{library}"
+        root_id = _item_id(key, "")
+        items: dict[str, DriveItem] = {}
+        for folder in sorted({folder for folder, *_ in files if folder}):
+            created = anchor - timedelta(days=60)
+            items[_item_id(key, folder)] = DriveItem(
+                id=_item_id(key, folder), name=folder, path="", parent_id=root_id, size=0, created=created,
+                modified=created, created_by=user_by_username(owner), modified_by=user_by_username(owner),
+                is_folder=True)
+        for folder, file_name, keywords, hours_ago, modified_by in files:
+            modified = anchor - timedelta(hours=hours_ago)
+            path = f"{folder}/{file_name}" if folder else file_name
+            item = DriveItem(
+                id=_item_id(key, path), name=file_name, path=folder,
+                parent_id=_item_id(key, folder) if folder else root_id, size=1000 + _number(key, path) % 900_000,
+                created=modified - timedelta(days=3), modified=modified, created_by=user_by_username(owner),
+                modified_by=user_by_username(modified_by), keywords=keywords)
+            items[item.id] = item
+        drive_id = "b!" + base64.urlsafe_b64encode(_digest(key, "drive-id")[:48]).decode()
+        libraries.append(Drive(id=drive_id, owner=user_by_username(owner), root_id=root_id, items=items,
+                               site=(kind, name, library)))
+    return tuple(libraries)

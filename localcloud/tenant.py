@@ -10,6 +10,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Literal
 
 _NAMESPACE = uuid.UUID("6f1c2d7e-4b1a-5c3e-9a8d-0c1e2f3a4b5c")
 DOMAIN = "contoso.onmicrosoft.com"
@@ -24,10 +25,12 @@ OFFICE_WEB_CLIENT_ID = "4765445b-32c6-49b0-83e6-1d93765276ca"
 across Microsoft 365 ("Update Azure AD app registration for SSO", extend-m365-teams-personal-tab). Which client
 asks for a custom engine agent's SSO token in Copilot is not documented; this is the web app's."""
 
-# The delegated Graph permissions the agent's registration asks for; an admin granted them tenant-wide.
+# The delegated Graph permissions the agent's registration asks for; an admin granted them tenant-wide. The manager's
+# is User.Read.All, the least privileged user-list-manager documents (User.ReadBasic.All reads it only by undocumented
+# behaviour, and then without a job title: `localcloud/graph.py: manager`).
 AGENT_GRAPH_SCOPES = (
     "User.Read",
-    "User.ReadBasic.All",
+    "User.Read.All",
     "Presence.Read",
     "MailboxSettings.Read",
     "Calendars.Read",
@@ -45,6 +48,13 @@ TENANT_ID = stable_id("tenant")
 SCRIPTS_CLIENT_ID = stable_id("app:scripts")
 """The public client that scripts and tests sign in with (ROPC, or auth code at `SCRIPTS_REDIRECT_URI`)."""
 SCRIPTS_REDIRECT_URI = "http://localhost/auth-test"
+
+
+MailboxState = Literal["exchange-online", "not-enabled", "tenant-without-exchange"]
+"""`exchange-online`: a licensed Exchange Online mailbox. `not-enabled`: an inactive, unlicensed, soft-deleted or
+on-premises mailbox, which Graph answers 404 `MailboxNotEnabledForRESTAPI`. `tenant-without-exchange`: the answers of
+a tenant without Exchange Online, 401 `OrganizationFromTenantGuidNotFound` (the local cloud has one tenant, so one
+user stands in for such a tenant). Sources: `localcloud/graph.py: mailbox_refusal`."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,8 @@ class User:
     availability: str
     activity: str
     calendar_empty: bool = False
+    mailbox: MailboxState = "exchange-online"
+    """Whether Graph reaches the user's mailbox: see `MailboxState`."""
 
     @cached_property
     def id(self) -> str:
@@ -117,6 +129,22 @@ USERS: tuple[User, ...] = (
         "America/New_York", "megan", True, "Offline", "Offline",
     ),
 )
+
+
+WITHOUT_MAILBOX: tuple[User, ...] = (
+    User(
+        "grady", "Grady Archie", "Grady", "Archie", "Designer", "Research & Development", "19/2109",
+        "+1 309 555 0104", None, "Central Standard Time", "America/Chicago", "megan", False, "Available", "Available",
+        mailbox="not-enabled",
+    ),
+    User(
+        "nestor", "Nestor Wilke", "Nestor", "Wilke", "Director", "Operations", "36/1121", "+1 404 555 0103", None,
+        "Eastern Standard Time", "America/New_York", "patti", False, "Available", "Available",
+        mailbox="tenant-without-exchange",
+    ),
+)
+"""Users whose token is fine but whose mailbox Graph cannot reach: their profile and files work, their calendar does
+not. Kept out of `USERS`, which seeds everyone's meetings and colleagues (nobody meets someone without a calendar)."""
 
 
 def generated_users(count: int) -> tuple[User, ...]:
@@ -189,7 +217,7 @@ class Directory:
         apps = {app.client_id: app for app in (agent, copilot, teams, teams_web, office_web, scripts)}
         return cls(
             tenant_id=TENANT_ID,
-            users={user.id: user for user in (*USERS, *generated_users(generated))},
+            users={user.id: user for user in (*USERS, *WITHOUT_MAILBOX, *generated_users(generated))},
             agent=agent,
             apps=apps,
             admin_consent={app.client_id: frozenset(AGENT_GRAPH_SCOPES) for app in (agent, scripts)},
@@ -220,6 +248,7 @@ def users_as_json() -> list[dict[str, object]]:
             "manager": user.manager,
             "hasPhoto": user.has_photo,
             "emptyCalendar": user.calendar_empty,
+            "mailbox": user.mailbox,
         }
-        for user in USERS
+        for user in (*USERS, *WITHOUT_MAILBOX)
     ]

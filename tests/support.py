@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 
 from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded, TeamsResult
-from localcloud.tenant import USERS
+from localcloud.tenant import USERS, WITHOUT_MAILBOX
 
 OAUTH_CARD = "application/vnd.microsoft.card.oauth"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
@@ -59,7 +59,7 @@ def adaptive_cards(replies: Iterable[Recorded]) -> list[dict[str, Any]]:
 
 
 def display_name(user: str) -> str:
-    return next(known.display_name for known in USERS if known.username == user)
+    return next(known.display_name for known in (*USERS, *WITHOUT_MAILBOX) if known.username == user)
 
 
 def is_profile_of(user: str) -> Callable[[Recorded], bool]:

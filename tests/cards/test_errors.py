@@ -5,11 +5,19 @@ from __future__ import annotations
 import pytest
 
 from cards.errors import error_card, error_text
-from graph.errors import GraphBusy, GraphError, GraphRefused, GraphUnavailable, MissingPermission, SignInRequired
+from graph.errors import (
+    GraphBusy,
+    GraphError,
+    GraphRefused,
+    GraphUnavailable,
+    MailboxUnavailable,
+    MissingPermission,
+    SignInRequired,
+)
 from tests.cards.harness import actions, sent, texts
 
 ERRORS = [SignInRequired(), MissingPermission("Calendars.Read"), GraphBusy(30), GraphBusy(None), GraphUnavailable(),
-          GraphRefused(404), GraphRefused(400), GraphError("?")]
+          GraphRefused(404), GraphRefused(400), MailboxUnavailable("MailboxNotEnabledForRESTAPI"), GraphError("?")]
 
 
 def shown(error: GraphError, command: str = "/calendar tomorrow") -> dict:
@@ -67,3 +75,10 @@ def test_an_unexpected_graph_error_reads_as_unavailable() -> None:
                          "Files.Read"), (GraphBusy(12), "12 s"), (GraphUnavailable(), "try again")])
 def test_the_fallback_text_carries_the_key_fact(error: GraphError, fact: str) -> None:
     assert fact.lower() in error_text(error, "/files").lower()
+
+
+def test_no_mailbox_says_so_in_plain_words_offers_no_sign_in_and_names_what_still_works() -> None:
+    card = shown(MailboxUnavailable("OrganizationFromTenantGuidNotFound"))
+    text = " ".join(texts(card))
+    assert "no mailbox in Exchange Online" in text and "/me and /files still work" in text and not actions(card)
+    assert "OrganizationFromTenantGuidNotFound" not in text

@@ -58,7 +58,7 @@ def test_search_results_name_the_query() -> None:
 
 
 def test_no_recent_files_says_so() -> None:
-    assert "No recent files in your OneDrive or SharePoint." in texts(shown(page()))
+    assert "No documents you created or changed in OneDrive or SharePoint." in texts(shown(page()))
 
 
 def test_a_search_without_results_says_so() -> None:

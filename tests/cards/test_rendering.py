@@ -48,7 +48,7 @@ HOST_CONFIG = json.loads((RENDER / "microsoft-teams-light.json").read_text(encod
 WIDTHS = {"wide": 640, "narrow": 340}
 """The chat message's width: Teams on a desktop (a `Full` width card) and on a phone."""
 
-PHOTO = "data:image/png;base64," + base64.b64encode(seed.photo(USERS[0], 64)).decode()
+PHOTO = "data:image/jpeg;base64," + base64.b64encode(seed.photo(USERS[0], 64)).decode()
 """The 64x64 photo the local Graph serves, as the agent receives it."""
 LONG_SUBJECT = CalendarEvent(
     id="8", subject="Quarterly business review with Contoso and Northwind: pricing, roadmap and the FY27 partnership",

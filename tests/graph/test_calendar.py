@@ -3,6 +3,7 @@ paging with the window and zone carried beside Graph's link."""
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +12,14 @@ import pytest
 
 from auth.cloud import cloud_from_settings
 from graph import timezones
-from graph.calendar import PAGE_SIZE, get_calendar, next_calendar_page, next_page_from, window
+from graph.calendar import (
+    PAGE_SIZE,
+    get_calendar,
+    log_missing_mailbox_settings,
+    next_calendar_page,
+    next_page_from,
+    window,
+)
 from graph.client import GraphClient, SharedHttp, user_key
 from graph.errors import GraphBusy, MissingPermission, NotAGraphLink
 from graph.models import CalendarPage
@@ -226,3 +234,37 @@ async def test_a_mailbox_that_fails_to_answer_leaves_the_guess_standing(local: C
     finally:
         await fresh.aclose()
     assert page.time_zone == "GMT Standard Time" and page.events
+
+
+async def test_a_throttled_zone_lookup_is_not_remembered_as_the_mailboxs_answer(local: Cloud,
+                                                                              token_for: TokenFor) -> None:
+    """Too long a `Retry-After` to wait for: the chat's zone is shown this once, and the mailbox is asked again."""
+    settings = cloud_from_settings(local.agent_settings())
+    fresh = GraphClient(settings, SharedHttp(settings))
+    token = token_for("adele")
+    local.faults.add(Fault(service="graph", path="/v1.0/me/mailboxSettings/timeZone", status=429, retry_after=30))
+    try:
+        page = await get_calendar(fresh, token, chat_zone="Europe/London")
+    finally:
+        await fresh.aclose()
+    assert page.time_zone == "GMT Standard Time" and page.events and fresh.known_zones.get(user_key(token)) is None
+
+
+async def test_a_refused_mailbox_settings_lookup_is_logged_once_naming_the_permission(
+        graph: GraphClient, token_for: TokenFor, caplog: pytest.LogCaptureFixture) -> None:
+    log_missing_mailbox_settings.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="graph.calendar"):
+        for name in ("adele", "megan"):
+            await get_calendar(graph, token_for(name, scopes=NO_MAILBOX_SETTINGS), "today")
+    assert [record.getMessage().count("MailboxSettings.Read") for record in caplog.records] == [1]
+
+
+def test_a_mailbox_in_utc_is_the_utc_guess_so_it_costs_no_second_round_trip() -> None:
+    assert timezones.resolve("UTC") == timezones.UTC
+
+
+def test_windows_start_in_whole_seconds() -> None:
+    zone = timezones.resolve("Europe/London")
+    assert zone is not None
+    start, end = window("next", zone, datetime(2026, 5, 4, 9, 30, 15, 123456, tzinfo=ZoneInfo("Europe/London")))
+    assert start.microsecond == end.microsecond == 0 and "." not in start.isoformat()

@@ -4,14 +4,17 @@ page, with folders decoded for reading and links encoded for opening."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from graph.client import GraphClient
+from auth.cloud import cloud_from_settings
+from graph.client import GraphClient, SharedHttp
 from graph.errors import MissingPermission
-from graph.files import PAGE_SIZE, folder_of, kind_of, page_start, recent_files, search_files
-from graph.models import DriveItem, FilesPage
+from graph.files import PAGE_SIZE, files_page, folder_of, kind_of, open_url, page_start, recent_files, search_files
+from graph.models import DriveItem, FilesPage, SignedInUser
 from localcloud.cloud import Cloud
+from localcloud.graph import search_index
 from tests.graph.conftest import TokenFor
 
 
@@ -71,9 +74,20 @@ async def test_files_need_files_read_all_files_read_does_not_search(graph: Graph
     assert raised.value.permission == "Files.Read.All"
 
 
-async def test_a_search_is_one_round_trip(local: Cloud, graph: GraphClient, token_for: TokenFor) -> None:
-    since = (local.graph_requests.after(0) or [{"seq": 0}])[-1]["seq"]
-    await search_files(graph, token_for("diego"), "budget")
+async def test_a_search_is_one_round_trip_once_the_user_is_known(local: Cloud, token_for: TokenFor) -> None:
+    """The first asks who the user is beside the search (two requests at once); later ones only search."""
+    settings = cloud_from_settings(local.agent_settings())
+    fresh = GraphClient(settings, SharedHttp(settings))
+    token = token_for("diego")
+    try:
+        since = (local.graph_requests.after(0) or [{"seq": 0}])[-1]["seq"]
+        await search_files(fresh, token, "budget")
+        first = sorted(entry["path"] for entry in local.graph_requests.after(since))
+        since = local.graph_requests.after(0)[-1]["seq"]
+        await search_files(fresh, token, "launch")
+    finally:
+        await fresh.aclose()
+    assert first == ["/v1.0/me", "/v1.0/search/query"]
     assert [entry["path"] for entry in local.graph_requests.after(since)] == ["/v1.0/search/query"]
 
 
@@ -84,6 +98,10 @@ def test_kind_comes_from_facets_mime_type_and_extension() -> None:
     assert kind_of({"name": "notes", "file": {"mimeType": "text/plain"}}) == "text"
     assert kind_of({"name": "archive.zip", "file": {"mimeType": "application/zip"}}) == "other"
     assert kind_of({"name": "Budget 2026.xlsx"}) == "excel"
+
+
+MEGAN = SignedInUser("Megan Bowen", "megan@contoso.com")
+SITE = "https://contoso.sharepoint.com/sites/M/Shared Documents"
 
 
 @pytest.mark.parametrize(("url", "name", "folder"), [
@@ -98,10 +116,88 @@ def test_kind_comes_from_facets_mime_type_and_extension() -> None:
      "Plan.docx", None),
 ])
 def test_a_folder_is_read_from_the_link_and_decoded(url: str, name: str, folder: str | None) -> None:
-    assert folder_of(url, name) == folder
+    assert folder_of(url, name, MEGAN) == folder
+
+
+@pytest.mark.parametrize(("url", "me", "folder"), [
+    ("https://contoso-my.sharepoint.com/personal/adele_contoso_com/Documents/Shared/Plan.docx", MEGAN,
+     "adele's OneDrive: /Shared"),
+    ("https://contoso-my.sharepoint.com/personal/adele_contoso_com/Documents/Plan.docx", MEGAN, "adele's OneDrive: /"),
+    ("https://contoso-my.sharepoint.com/personal/adele_fabrikam_com/Documents/Plan.docx", MEGAN,
+     "someone's OneDrive: /"),
+    ("https://contoso-my.sharepoint.com/personal/megan_contoso_com/Documents/Plan.docx", None, "someone's OneDrive: /"),
+])
+def test_a_colleagues_onedrive_is_named_as_theirs_never_my_files(url: str, me: SignedInUser | None,
+                                                                 folder: str) -> None:
+    assert folder_of(url, "Plan.docx", me) == folder
+
+
+LEGAL_NAMES = [
+    ("https://contoso.sharepoint.com/sites/Marketing/Shared Documents/Campaigns #1/Plan #2.docx", "Plan #2.docx"),
+    ("https://contoso.sharepoint.com/sites/Marketing/Shared Documents/Budget 100% & more + tax.xlsx",
+     "Budget 100% & more + tax.xlsx"),
+    (f"{SITE}/O'Brien's notes; v1, ok=yes @team ~(copy) [1] {{x}} ^$!.docx",
+     "O'Brien's notes; v1, ok=yes @team ~(copy) [1] {x} ^$!.docx"),
+    (f"{SITE}/Ünïcødé – résumé 日本語.pptx", "Ünïcødé – résumé 日本語.pptx"),
+    ("https://contoso.sharepoint.com/sites/M/Shared%20Documents/Plan%20%232.docx", "Plan #2.docx"),
+]
+"""Raw as search hits send them, one encoded as the drive API does; SharePoint allows `# % & + ' , ; = @ ~ ( ) [ ] { }
+^ $ !` and non-ASCII letters in names."""
+
+
+def test_an_open_link_is_built_from_the_path_so_every_legal_name_opens() -> None:
+    for raw, name in LEGAL_NAMES:
+        link = urlsplit(open_url(raw, name))
+        assert not link.fragment and not link.query and unquote(link.path).endswith("/" + name), raw
+        assert all(character.isascii() and character not in " #" for character in link.geturl()), raw
 
 
 @pytest.mark.parametrize(("data", "start"), [({"from": 10}, 10), ({}, 0), ({"from": "10"}, 0), ({"from": -10}, 0),
                                              ({"from": True}, 0), ({"from": 10**9}, 0)])
 def test_a_more_button_asks_for_a_page_start_within_reason(data: dict[str, Any], start: int) -> None:
     assert page_start(data) == start
+
+
+async def test_recent_files_are_the_documents_the_user_created_or_last_changed_anywhere(
+        local: Cloud, graph: GraphClient, token_for: TokenFor) -> None:
+    """Not whatever anyone changed on a site the user can read (search-api-overview: search is tenant-wide)."""
+    token = token_for("adele")
+    adele = local.directory.user_by_name("adele")
+    assert adele is not None
+    items = await every_page(await recent_files(graph, token), lambda start: recent_files(graph, token, start))
+    theirs = {item.id for _, item in search_index(adele) if not item.is_folder and item.extension != "aspx"
+              and "Adele Vance" in (item.created_by.display_name, item.modified_by.display_name)}
+    assert {item.id for item in items} == theirs and any("Marketing" in (item.folder_path or "") for item in items)
+
+
+async def test_a_search_still_covers_colleagues_onedrives_and_every_site(graph: GraphClient,
+                                                                        token_for: TokenFor) -> None:
+    token = token_for("adele")
+    found = await every_page(await search_files(graph, token, "budget"),
+                             lambda start: search_files(graph, token, "budget", start))
+    places = {item.folder_path for item in found}
+    assert "/Projects/Contoso Launch" in places and "megan's OneDrive: /Shared" in places
+    assert "Marketing/Shared Documents/Campaigns #1" in places and "Retail/Shared Documents/General" in places
+
+
+async def test_site_pages_and_news_are_not_documents(graph: GraphClient, token_for: TokenFor) -> None:
+    token = token_for("patti")
+    for page in (await search_files(graph, token, "budget"), await recent_files(graph, token)):
+        assert page.items and not any(item.name.endswith(".aspx") for item in page.items)
+
+
+async def test_every_legal_name_found_gets_a_link_to_itself_and_its_folder_as_named(graph: GraphClient,
+                                                                                   token_for: TokenFor) -> None:
+    page = await search_files(graph, token_for("isaiah"), "Plan #2")
+    plan = next(item for item in page.items if item.name == "Plan #2.docx")
+    assert plan.web_url == ("https://contoso.sharepoint.com/sites/Marketing/Shared%20Documents/Campaigns%20%231/"
+                            "Plan%20%232.docx")
+    assert plan.folder_path == "Marketing/Shared Documents/Campaigns #1"
+
+
+def test_the_next_page_starts_a_page_size_on_even_when_fewer_hits_came_back() -> None:
+    """search-api-overview pages by `from` and `size`; a page may hold fewer hits than asked and still have more."""
+    hits = [{"hitId": str(index), "resource": {"name": f"Doc {index}.docx"}} for index in range(3)]
+    body = {"value": [{"hitsContainers": [{"hits": hits, "moreResultsAvailable": True}]}]}
+    page = files_page(body, None, None, 20)
+    assert len(page.items) == 3 and page.more() == {"from": 20 + PAGE_SIZE}

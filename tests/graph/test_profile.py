@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from cards.profile import profile_text
 from graph.client import GraphClient
 from graph.errors import GraphBusy
 from graph.profile import get_profile, initials
@@ -24,10 +25,10 @@ async def test_profile_has_the_seeded_users_data(graph: GraphClient, token_for: 
     assert profile.presence and profile.presence.availability == "Available"
 
 
-async def test_photo_is_a_small_png_data_uri(graph: GraphClient, token_for: TokenFor) -> None:
+async def test_photo_is_a_small_jpeg_data_uri_as_exchange_sends_it(graph: GraphClient, token_for: TokenFor) -> None:
     profile = await get_profile(graph, token_for("megan"))
-    assert profile.photo_data_uri and profile.photo_data_uri.startswith("data:image/png;base64,")
-    assert base64.b64decode(profile.photo_data_uri.partition(",")[2]).startswith(b"\x89PNG")
+    assert profile.photo_data_uri and profile.photo_data_uri.startswith("data:image/jpeg;base64,")
+    assert base64.b64decode(profile.photo_data_uri.partition(",")[2]).startswith(b"\xff\xd8\xff")
 
 
 async def test_user_without_photo_gets_initials(graph: GraphClient, token_for: TokenFor) -> None:
@@ -41,7 +42,7 @@ async def test_user_without_manager_has_none(graph: GraphClient, token_for: Toke
 
 
 async def test_presence_without_its_scope_is_none_not_an_error(graph: GraphClient, token_for: TokenFor) -> None:
-    profile = await get_profile(graph, token_for("adele", scopes=("User.Read",)))
+    profile = await get_profile(graph, token_for("adele", scopes=("User.Read", "User.Read.All")))
     assert profile.presence is None and profile.manager is not None
 
 
@@ -81,3 +82,15 @@ async def test_profile_is_one_round_trip(local: Cloud, graph: GraphClient, token
 
 def test_initials_skip_parenthesised_words() -> None:
     assert initials("Adele Vance (Contoso)") == "AV" and initials("Cher") == "C" and initials("") == "?"
+
+
+async def test_under_user_read_basic_all_the_manager_is_shown_without_a_title(graph: GraphClient,
+                                                                              token_for: TokenFor) -> None:
+    profile = await get_profile(graph, token_for("adele", scopes=("User.Read", "User.ReadBasic.All")))
+    assert profile.manager and profile.manager.display_name == "Megan Bowen" and profile.manager.job_title is None
+    assert "Manager: Megan Bowen\n" in profile_text(profile) + "\n"
+
+
+async def test_under_user_read_alone_the_card_has_no_manager(graph: GraphClient, token_for: TokenFor) -> None:
+    profile = await get_profile(graph, token_for("adele", scopes=("User.Read",)))
+    assert profile.display_name == "Adele Vance" and profile.manager is None

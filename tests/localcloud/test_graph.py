@@ -27,6 +27,7 @@ from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.users.item.calendar_view.calendar_view_request_builder import CalendarViewRequestBuilder
+from msgraph.generated.users.item.manager.manager_request_builder import ManagerRequestBuilder
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_request_adapter import options as graph_options
@@ -36,7 +37,7 @@ from msgraph_core import GraphClientFactory
 from localcloud import seed
 from localcloud.cloud import Cloud, run_cloud
 from localcloud.faults import Fault
-from localcloud.graph import resolve_zone
+from localcloud.graph import resolve_zone, search_index
 from localcloud.launcher import ROOT
 from localcloud.tenant import AGENT_GRAPH_SCOPES, User
 
@@ -133,13 +134,13 @@ async def test_typed_models_parse_me_manager_presence_and_mailbox_settings(graph
     assert settings.working_hours and settings.working_hours.start_time is not None
 
 
-async def test_photo_is_a_png_in_every_size(graph_for: GraphFor) -> None:
+async def test_photo_is_a_jpeg_in_every_size_as_exchange_sends_it(graph_for: GraphFor) -> None:
     client, _ = graph_for("adele")
     largest = await client.me.photo.content.get()
     small = await client.me.photos.by_profile_photo_id("48x48").content.get()
     metadata = await client.me.photo.get()
-    assert largest and largest.startswith(b"\x89PNG\r\n\x1a\n")
-    assert small and small.startswith(b"\x89PNG") and len(small) < len(largest)
+    assert largest and largest.startswith(b"\xff\xd8\xff") and largest.endswith(b"\xff\xd9")
+    assert small and small.startswith(b"\xff\xd8\xff") and len(small) < len(largest)
     assert metadata and metadata.width == 240
 
 
@@ -284,7 +285,7 @@ async def test_batch_photo_body_is_base64(graph_for: GraphFor) -> None:
     request.content = json.dumps({"requests": [photo]}).encode()
     raw = await adapter.send_primitive_async(request, "bytes", {"XXX": ODataError})
     item = json.loads(raw or b"{}")["responses"][0]
-    assert item["headers"]["Content-Type"] == "image/png" and item["body"].startswith("iVBORw0KGgo")
+    assert item["headers"]["Content-Type"] == "image/jpeg" and item["body"].startswith("/9j/")
 
 
 async def test_batch_of_more_than_20_is_400(cloud: Cloud, http: httpx.AsyncClient) -> None:
@@ -498,20 +499,47 @@ async def test_search_lists_documents_newest_first_a_page_at_a_time(cloud: Cloud
     containers = [page.json()["value"][0]["hitsContainers"][0] for page in (first, second)]
     hits = [hit for container in containers for hit in container["hits"]]
     stamps = [hit["resource"]["lastModifiedDateTime"] for hit in hits]
-    files = [item for item in seed.drive(user(cloud, "adele"), seed.today_for(user(cloud, "adele"))).items.values()
-             if not item.is_folder]
+    files = [item for _, item in search_index(user(cloud, "adele")) if not item.is_folder]
     assert len(hits) == 20 and stamps == sorted(stamps, reverse=True)
     assert [hit["rank"] for hit in hits] == list(range(1, 21))
     assert containers[0]["total"] == len(files) and containers[0]["moreResultsAvailable"] is True
     assert not {hit["hitId"] for hit in containers[0]["hits"]} & {hit["hitId"] for hit in containers[1]["hits"]}
 
 
-async def test_search_matches_names_and_keywords_of_the_users_own_drive(cloud: Cloud, http: httpx.AsyncClient) -> None:
-    response = await search(cloud, http, search_body('"budget" AND isDocument=true', size=50), name="megan")
+async def test_search_covers_the_users_drive_colleagues_shared_folders_and_every_site(cloud: Cloud,
+                                                                                      http: httpx.AsyncClient) -> None:
+    """search-api-overview: driveItem search covers everything the user can open, tenant-wide."""
+    response = await search(cloud, http, search_body('"budget" AND isDocument=true', size=100), name="megan")
     result = response.json()["value"][0]
-    names = [hit["resource"]["name"] for hit in result["hitsContainers"][0]["hits"]]
-    assert result["searchTerms"] == ["budget"] and "Pricing model.xlsx" in names
-    assert all("/personal/megan_" in hit["resource"]["webUrl"] for hit in result["hitsContainers"][0]["hits"])
+    urls = [hit["resource"]["webUrl"] for hit in result["hitsContainers"][0]["hits"]]
+    assert result["searchTerms"] == ["budget"]
+    assert any(url.endswith("/personal/megan_contoso_onmicrosoft_com/Documents/Projects/Fabrikam Renewal/"
+                            "Pricing model.xlsx") for url in urls)
+    assert any("/personal/adele_" in url and "/Documents/Shared/" in url for url in urls)
+    assert any("/sites/Marketing/" in url for url in urls) and any("/teams/Retail/" in url for url in urls)
+    assert any(url.endswith("/SitePages/Quarterly news.aspx") for url in urls)
+
+
+async def test_search_hits_carry_names_with_every_legal_character_raw_in_the_web_url(cloud: Cloud,
+                                                                                    http: httpx.AsyncClient) -> None:
+    response = await search(cloud, http, search_body("isDocument=true", size=200))
+    urls = [hit["resource"]["webUrl"] for hit in response.json()["value"][0]["hitsContainers"][0]["hits"]]
+    assert "https://contoso.sharepoint.com/sites/Marketing/Shared Documents/Campaigns #1/Plan #2.docx" in urls
+    assert any(url.endswith("/O'Brien's notes; v1, ok=yes @team ~(copy) [1] {x} ^$!.docx") for url in urls)
+    assert any(url.endswith("/Budget 100% & more + tax.xlsx") for url in urls)
+    assert any(url.endswith("/Ünïcødé – résumé 日本語.pptx") for url in urls)
+
+
+async def test_kql_author_and_modified_by_restrict_to_what_a_person_created_or_last_changed(
+        cloud: Cloud, http: httpx.AsyncClient) -> None:
+    query = '(author:"Adele Vance" OR ModifiedBy:"Adele Vance") AND isDocument=true AND NOT filetype:aspx'
+    response = await search(cloud, http, search_body(query, size=200))
+    hits = response.json()["value"][0]["hitsContainers"][0]["hits"]
+    people = [{hit["resource"]["createdBy"]["user"]["displayName"], hit["resource"]["lastModifiedBy"]["user"][
+        "displayName"]} for hit in hits]
+    assert hits and all("Adele Vance" in both for both in people)
+    assert any("/sites/Marketing/" in hit["resource"]["webUrl"] for hit in hits)
+    assert not any(hit["resource"]["name"].endswith(".aspx") for hit in hits)
 
 
 async def test_search_without_hits_has_no_hits_collection(cloud: Cloud, http: httpx.AsyncClient) -> None:
@@ -552,3 +580,49 @@ async def test_the_request_log_counts_each_round_trip_once_per_user(cloud: Cloud
     entries = cloud.graph_requests.after(last)
     assert [(entry["user"], entry["path"], len(entry.get("items", []))) for entry in entries] == [
         ("adele", "/v1.0/$batch", 2), ("diego", "/v1.0/me", 0)]
+
+
+async def test_a_mailbox_not_enabled_answers_404_mailbox_not_enabled_for_rest_api(cloud: Cloud,
+                                                                                  graph_for: GraphFor) -> None:
+    client, _ = graph_for("grady")
+    for call in (client.me.calendar_view.get(week_view(seed.today_for(user(cloud, "grady")), "UTC")),
+                 client.me.mailbox_settings.get()):
+        with pytest.raises(ODataError) as raised:
+            await call
+        assert raised.value.response_status_code == 404
+        assert raised.value.error and raised.value.error.code == "MailboxNotEnabledForRESTAPI"
+
+
+async def test_a_tenant_without_exchange_online_answers_401_organization_not_found(cloud: Cloud,
+                                                                                   graph_for: GraphFor) -> None:
+    client, _ = graph_for("nestor")
+    with pytest.raises(ODataError) as raised:
+        await client.me.calendar_view.get(week_view(seed.today_for(user(cloud, "nestor")), "UTC"))
+    assert raised.value.response_status_code == 401
+    assert raised.value.error and raised.value.error.code == "OrganizationFromTenantGuidNotFound"
+
+
+@pytest.mark.parametrize("name", ["grady", "nestor"])
+async def test_users_without_a_mailbox_still_have_a_profile_and_a_drive(graph_for: GraphFor, name: str) -> None:
+    client, _ = graph_for(name)
+    me = await client.me.get()
+    drive = await client.me.drive.get()
+    assert me and me.display_name and drive and drive.id
+
+
+async def test_the_manager_needs_a_permission_beyond_user_read(graph_for: GraphFor) -> None:
+    """user-list-manager: User.Read.All is the least privileged delegated permission."""
+    client, _ = graph_for("adele", scopes=("User.Read",))
+    with pytest.raises(ODataError) as raised:
+        await client.me.manager.get()
+    assert raised.value.response_status_code == 403
+
+
+async def test_under_user_read_basic_all_the_manager_is_the_basic_profile_without_a_title(graph_for: GraphFor) -> None:
+    client, _ = graph_for("adele", scopes=("User.Read", "User.ReadBasic.All"))
+    query = ManagerRequestBuilder.ManagerRequestBuilderGetQueryParameters(
+        select=["displayName", "mail", "jobTitle", "department"])
+    manager = await client.me.manager.get(RequestConfiguration(query_parameters=query))
+    assert manager and getattr(manager, "display_name", None) == "Megan Bowen"
+    assert getattr(manager, "mail", None) and getattr(manager, "job_title", "?") is None
+    assert getattr(manager, "department", "?") is None
