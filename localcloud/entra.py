@@ -36,6 +36,7 @@ CODE_LIFETIME = 600
 """Authorization codes and pending sign-in pages live ten minutes, as Entra's codes do."""
 TENANT_ALIASES = ("common", "organizations", DOMAIN)
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 PERMISSION_TEXT = {
     "User.Read": "Sign you in and read your profile",
     "User.ReadBasic.All": "Read the basic profiles of all users",
@@ -243,8 +244,11 @@ class Entra:
     # Token endpoint
 
     def authenticate(self, request: web.Request, form: MultiDictProxy[str]) -> App:
-        """Client authentication: a secret in the form or HTTP Basic for confidential clients, nothing for public."""
+        """Client authentication: a secret in the form or HTTP Basic, or a federated assertion, for confidential
+        clients; nothing for public ones."""
         client_id, secret = form.get("client_id", ""), form.get("client_secret")
+        if form.get("client_assertion_type") == CLIENT_ASSERTION_TYPE:
+            return self.federated_client(client_id, _required(form, "client_assertion"))
         header = request.headers.get("Authorization", "")
         if header.lower().startswith("basic "):
             try:
@@ -267,6 +271,28 @@ class Entra:
             raise EntraError("invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent "
                              "in the request is the client secret value, not the client secret ID, for a secret added "
                              f"to app '{app.client_id}'.", 401)
+        return app
+
+    def federated_client(self, client_id: str, assertion: str) -> App:
+        """An app that presents another issuer's token as its credential: it must match one of the app's federated
+        credentials by issuer, subject and audience (workload identity federation,
+        https://learn.microsoft.com/entra/workload-id/workload-identity-federation). Only this cloud's own issuer is
+        known here, so the managed identity's token is the only assertion that can match."""
+        app = self.app(client_id)
+        try:
+            claims = jwt.decode(assertion, self.cloud.issuer.entra_key.public_key, algorithms=["RS256"],
+                                options={"verify_aud": False, "require": ["exp", "iss", "sub", "aud"]})
+        except jwt.ExpiredSignatureError as error:
+            raise EntraError("invalid_client", 700024, "Client assertion is not within its valid time range.",
+                             401) from error
+        except jwt.PyJWTError as error:
+            raise EntraError("invalid_client", 50027, "JWT token is invalid or malformed.", 401) from error
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if not any((claims["iss"], claims["sub"]) == (trusted.issuer, trusted.subject) and trusted.audience in audiences
+                   for trusted in app.federated_credentials):
+            raise EntraError("invalid_client", 70021, "No matching federated identity record found for presented "
+                             f"assertion. Assertion Issuer: '{claims['iss']}'. Assertion Subject: '{claims['sub']}'. "
+                             f"Assertion Audience: '{','.join(audiences)}'.", 401)
         return app
 
     def grant(self, request: web.Request, form: MultiDictProxy[str]) -> Access:
