@@ -621,6 +621,13 @@ def create_ui_app(cloud: Cloud) -> web.Application:
             entra.resource(scopes.resource)
         except EntraError as error:
             return _redirect_error(redirect_uri, state, error.error, f"AADSTS{error.code}: {error.message}")
+        blocked = directory.needs_admin(client.client_id, set(scopes.names)) if scopes.resource == GRAPH_RESOURCE \
+            else set()
+        if blocked:
+            # "Need admin approval": no user may grant these (tenant.ADMIN_ONLY_GRAPH_SCOPES).
+            return _error_page(90094, f"{client.display_name} needs permission to access resources in your "
+                               "organization that only an admin can grant. Please ask an admin to grant permission "
+                               f"to this app before you can use it ({', '.join(sorted(map(_canonical, blocked)))}).")
         pending = AuthorizeRequest(
             client=client,
             redirect_uri=redirect_uri,

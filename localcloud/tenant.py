@@ -65,6 +65,9 @@ TENANT_ID = stable_id("tenant")
 SCRIPTS_CLIENT_ID = stable_id("app:scripts")
 """The public client that scripts and tests sign in with (ROPC, or auth code at `SCRIPTS_REDIRECT_URI`)."""
 SCRIPTS_REDIRECT_URI = "http://localhost/auth-test"
+UNCONSENTED_CLIENT_ID = stable_id("app:unconsented")
+"""A public client no admin granted anything, redirecting to `SCRIPTS_REDIRECT_URI`: what the tenant's consent policy
+shows a user of an app like the agent before step 4 of docs/deploy.md."""
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,9 @@ class Directory:
             display_name="Local scripts (public client)",
             redirect_uris=[SCRIPTS_REDIRECT_URI],
         )
-        apps = {app.client_id: app for app in (agent, copilot, *clients, scripts)}
+        unconsented = App(client_id=UNCONSENTED_CLIENT_ID, display_name="Local scripts, no admin consent",
+                          redirect_uris=[SCRIPTS_REDIRECT_URI])
+        apps = {app.client_id: app for app in (agent, copilot, *clients, scripts, unconsented)}
         return cls(
             tenant_id=TENANT_ID,
             users={user.id: user for user in (*USERS, *generated_users(generated))},

@@ -28,6 +28,7 @@ from localcloud.tenant import (
     SCRIPTS_REDIRECT_URI,
     TEAMS_DESKTOP_CLIENT_ID,
     TENANT_ID,
+    UNCONSENTED_CLIENT_ID,
     Directory,
     stable_id,
 )
@@ -270,6 +271,28 @@ def test_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(login: str,
     assert response.status_code == 400
     assert "AADSTS50011" in response.text
     assert "Location" not in response.headers
+
+
+def test_a_user_cannot_consent_to_files_read_all_and_is_told_to_ask_an_admin(
+        login: str, http: requests.Session, ca_file: Path) -> None:
+    """Microsoft's managed user consent policy (the default since 2025) lets no user grant file access to an app."""
+    app = public_client(login, http, UNCONSENTED_CLIENT_ID)
+    flow = app.initiate_auth_code_flow(["User.Read", "Files.Read.All"], redirect_uri=SCRIPTS_REDIRECT_URI)
+
+    page = requests.get(flow["auth_uri"], allow_redirects=False, timeout=10, verify=str(ca_file))
+
+    assert "AADSTS90094" in page.text and "only an admin can grant" in page.text and "Files.Read.All" in page.text
+    assert "Location" not in page.headers and 'name="request"' not in page.text
+
+
+def test_a_user_may_still_consent_to_user_read_for_an_app_no_admin_consented(
+        login: str, http: requests.Session, verify: Any, ca_file: Path) -> None:
+    app = public_client(login, http, UNCONSENTED_CLIENT_ID)
+    flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=SCRIPTS_REDIRECT_URI)
+
+    result = app.acquire_token_by_auth_code_flow(flow, _sign_in(flow, "diego", ca_file))
+
+    assert verify(result["access_token"], GRAPH)["scp"] == "User.Read"
 
 
 class _Server:
