@@ -8,11 +8,13 @@ connection name in the wrong case fails on the first Copilot Studio request. The
 
 from __future__ import annotations
 
+import base64
 import difflib
 import logging
 import re
 import ssl
 import textwrap
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,23 +94,27 @@ class Step:
 
 _SERVICE = f"{CONNECTIONS}{SERVICE_CONNECTION}__SETTINGS__"
 CHECKLIST = (
-    Step("Register the app in Entra ID (single tenant, Bot Service redirect URI)", "1-register-the-app-in-entra-id",
+    Step("Register the app in Entra ID (single tenant, redirect URI, v2 tokens, home page URL)",
+         "1-register-the-app-in-entra-id",
          (f"{_SERVICE}CLIENTID", f"{_SERVICE}TENANTID", f"{CONNECTIONS}{SERVICE_CONNECTION}")),
     Step("Give the agent a credential: managed identity through FederatedCredentials",
          "2-give-the-agent-a-credential-managed-identity-first",
          tuple(f"{_SERVICE}{key}" for key in ("AUTHTYPE", "CLIENTSECRET", "CERTPFXFILE", "FEDERATEDCLIENTID",
                                               "FEDERATEDTOKENFILE", "AUTHORITY"))),
-    Step("Expose api://botid-{CLIENTID} with access_as_user, pre-authorize the Teams clients",
-         "3-expose-an-api-for-teams-sso"),
+    Step("Expose api://botid-{CLIENTID} with access_as_user, pre-authorize the Microsoft 365 clients",
+         "3-expose-an-api-for-sso-in-teams-microsoft-365-and-outlook"),
     Step("Graph delegated permissions and admin consent", "4-graph-permissions-and-admin-consent"),
     Step("The Azure Bot resource and its messaging endpoint", "5-the-azure-bot-resource"),
-    Step("The OAuth connection (name, scopes, token exchange URL)", "6-the-oauth-connection",
-         (f"{HANDLERS}{TEAMS_HANDLER}__", AUTO_SIGN_IN)),
-    Step("The Teams channel and the app package (make package)", "7-the-teams-channel-and-the-app-package"),
-    Step("Copilot Studio: connected agent (on-behalf-of) and skill", "8-copilot-studio",
-         (f"{HANDLERS}{CONNECTOR_HANDLER}__", "SKILL_ENDPOINT_URL")),
-    Step("Hosting: the container, health probes, shared state", "9-hosting",
-         ("STORAGE", STORAGE_CONNECTION_STRING, STORAGE_CONTAINER, PORT_KEY, DRAIN_KEY, "LOG_LEVEL")),
+    Step("The OAuth connection with a federated credential (name, scopes, token exchange URL)",
+         "6-the-oauth-connection-with-a-federated-credential",
+         (f"{HANDLERS}{TEAMS_HANDLER}__", AUTO_SIGN_IN, "TOKEN_SERVICE_ENDPOINT")),
+    Step("The channels and the app package (make package)", "7-the-channels-and-the-app-package"),
+    Step("Copilot Studio: skill and connected agent (on-behalf-of)", "8-copilot-studio",
+         (f"{HANDLERS}{CONNECTOR_HANDLER}__", "SKILL_ENDPOINT_URL", SKILL_CALLERS_KEY, CONNECTOR_CALLERS_KEY,
+          TENANTS_KEY, REPLY_HOSTS_KEY)),
+    Step("Hosting: the container, replicas, health probes, shared state without a key", "9-hosting",
+         ("STORAGE", STORAGE_ACCOUNT_URL, "AZURE_CLIENT_ID", STORAGE_CONNECTION_STRING, STORAGE_CONTAINER, PORT_KEY,
+          DRAIN_KEY, "LOG_LEVEL")),
 )
 
 
@@ -554,9 +560,8 @@ def summary(settings: Mapping[str, str]) -> list[str]:
 
 def hints(settings: Mapping[str, str]) -> list[str]:
     """What the doctor cannot check but the portal must match: each is a value to paste, computed from .env."""
-    found = [hint for hint in (sso_hint(settings), consent_hint(settings), redirect_hint(settings),
-                               skill_hint(settings)) if hint]
-    return found
+    return [hint for hint in (sso_hint(settings), consent_hint(settings), redirect_hint(settings),
+                              federation_hint(settings), skill_hint(settings)) if hint]
 
 
 def _service(settings: Mapping[str, str], key: str) -> str:
@@ -608,12 +613,36 @@ def redirect_hint(settings: Mapping[str, str]) -> str | None:
     return f"Redirect URI (step 1): {parts.scheme}://{host}/.auth/web/redirect on the app registration (platform Web)."
 
 
+BOT_SERVICE_TOKEN_STORE = "9ExAW52n_ky4ZiS_jhpJIQ"
+"""Bot Service's token store in a federated credential's subject, as Microsoft gives it (base64url of its app id)."""
+
+
+def federation_hint(settings: Mapping[str, str]) -> str | None:
+    """The subject of the federated credential that the OAuth connection "AAD v2 with Federated Credentials" presents:
+    `/eid1/c/pub/t/{tenant}/a/{token store}/{unique identifier}`, the tenant id as its GUID byte array in base64url
+    (https://learn.microsoft.com/azure/bot-service/bot-builder-authentication-federated-credential)."""
+    tenant = _service(settings, "TENANTID")
+    if TEAMS_HANDLER not in handlers(settings) or not _valid_id(tenant):
+        return None
+    encoded = base64.urlsafe_b64encode(uuid.UUID(tenant).bytes_le).decode().rstrip("=")
+    return (f"OAuth connection with a federated credential (step 6): issuer {_login(settings)}/{tenant}/v2.0, subject "
+            f"/eid1/c/pub/t/{encoded}/a/{BOT_SERVICE_TOKEN_STORE}/{{the connection's Unique Identifier}}, audience "
+            "api://AzureADTokenExchange.")
+
+
+def _login(settings: Mapping[str, str]) -> str:
+    try:
+        return cloud_from_settings(settings).login_endpoint.rstrip("/")
+    except ValueError:
+        return "https://login.microsoftonline.com"
+
+
 def skill_hint(settings: Mapping[str, str]) -> str | None:
     """The skill answers 401 to everyone until SKILL_ALLOWED_CALLERS names the Copilot Studio agent's app id."""
     if setting_list(settings, SKILL_CALLERS_KEY):
         return None
     return (f"Copilot Studio skill (step 8): closed, {SKILL_CALLERS_KEY} is empty; to open it, set it to the Copilot "
-            "Studio agent's app id (Copilot Studio > Settings > Advanced > Metadata, Agent app ID).")
+            "Studio agent's id, which its Settings > Skills > Add a skill window shows.")
 
 
 def table(findings: list[Finding], widths: tuple[int, int, int] = (36, 42, 42)) -> str:
@@ -658,6 +687,10 @@ def checklist(findings: list[Finding]) -> list[str]:
         mark = "fix" if problems else "env ok" if step.keys else "portal"
         lines.append(f"  [{mark:<6}] {number}. {step.title}")
         lines.append(f"             {DEPLOY_DOC}#{step.anchor}")
+        if step.keys:
+            lines.append(textwrap.fill(", ".join(f"{key}…" if key.endswith("__") else key for key in step.keys), 120,
+                                       initial_indent="             settings: ", subsequent_indent=" " * 23,
+                                       break_on_hyphens=False, break_long_words=False))
     return lines
 
 

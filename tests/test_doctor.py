@@ -248,3 +248,11 @@ def test_output_says_the_skill_is_closed_until_the_copilot_studio_agent_is_named
 
     assert "Copilot Studio skill (step 8): closed" in closed
     assert "Copilot Studio skill" not in open_
+
+
+def test_output_gives_the_subject_of_the_oauth_connections_federated_credential(tmp_path: Path) -> None:
+    """Microsoft's own tenant id encodes as v4j5cvGGr0GRqy180BHbRw (its GUID byte array, base64url)."""
+    settings = {**example_settings(), f"{SERVICE}TENANTID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}
+    _, output = doctor(write_env(tmp_path / ".env", settings))
+
+    assert "subject /eid1/c/pub/t/v4j5cvGGr0GRqy180BHbRw/a/9ExAW52n_ky4ZiS_jhpJIQ/" in " ".join(output.split())
