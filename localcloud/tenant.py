@@ -89,6 +89,8 @@ class User:
     availability: str
     activity: str
     calendar_empty: bool = False
+    admin: bool = False
+    """Holds an Entra role that may grant tenant-wide admin consent (Cloud Application Administrator)."""
 
     @cached_property
     def id(self) -> str:
@@ -129,7 +131,7 @@ USERS: tuple[User, ...] = (
     User(
         "patti", "Patti Fernandez", "Patti", "Fernandez", "President", "Executive Management", "15/1102",
         "+91 80 4567 8900", "+91 98450 12345", "India Standard Time", "Asia/Kolkata", None, True,
-        "Available", "Available",
+        "Available", "Available", admin=True,
     ),
     User(
         "diego", "Diego Siciliani", "Diego", "Siciliani", "HR Manager", "Human Resources", "14/1108",
@@ -193,6 +195,8 @@ class App:
     pre_authorized_clients: tuple[str, ...] = ()
     """Clients that may get a token for this app's `access_as_user` scope without consent (Teams SSO)."""
     federated_credentials: tuple[FederatedCredential, ...] = ()
+    required_graph_scopes: tuple[str, ...] = ()
+    """API permissions > Microsoft Graph: the delegated permissions listed, which admin consent grants."""
 
     def is_audience(self, value: str) -> bool:
         return value == self.client_id or value in self.identifier_uris
@@ -229,6 +233,7 @@ class Directory:
             secret=agent_secret or secrets.token_urlsafe(32),
             identifier_uris=(f"api://botid-{agent_id}", f"api://{agent_id}"),
             pre_authorized_clients=tuple(SSO_CLIENTS),
+            required_graph_scopes=("openid", "profile", "offline_access", *AGENT_GRAPH_SCOPES),
             # docs/deploy.md step 2: the registration trusts the host's managed identity, so no secret is needed.
             federated_credentials=(FederatedCredential(entra_issuer(TENANT_ID), host_identity.object_id),),
         )
@@ -243,7 +248,7 @@ class Directory:
             redirect_uris=[SCRIPTS_REDIRECT_URI],
         )
         unconsented = App(client_id=UNCONSENTED_CLIENT_ID, display_name="Local scripts, no admin consent",
-                          redirect_uris=[SCRIPTS_REDIRECT_URI])
+                          redirect_uris=[SCRIPTS_REDIRECT_URI], required_graph_scopes=("User.Read", "Files.Read.All"))
         apps = {app.client_id: app for app in (agent, copilot, *clients, scripts, unconsented)}
         return cls(
             tenant_id=TENANT_ID,
@@ -266,6 +271,14 @@ class Directory:
         granted = {scope.lower() for scope in self.admin_consent.get(client_id, frozenset())}
         blocked = {scope.lower() for scope in ADMIN_ONLY_GRAPH_SCOPES}
         return {scope for scope in scopes if scope.lower() in blocked and scope.lower() not in granted}
+
+    def grant_tenant_wide(self, client_id: str) -> frozenset[str]:
+        """Admin consent: every Graph permission the app's registration lists, for every user; returns them."""
+        app = self.apps[client_id]
+        granted = self.admin_consent.get(client_id, frozenset()) | {
+            scope for scope in app.required_graph_scopes if scope not in OIDC_SCOPES}
+        self.admin_consent[client_id] = frozenset(granted)
+        return self.admin_consent[client_id]
 
     def grant(self, user_id: str, client_id: str, scopes: set[str]) -> None:
         self.user_consent.setdefault((user_id, client_id), set()).update(scopes)
