@@ -271,6 +271,12 @@ class Doctor:
                 self.add(f"{prefix}{key}", f"{settings[key].strip()} does not exist", f"set it to {what}")
             elif key == "FEDERATEDCLIENTID":
                 self.check_guid(f"{prefix}{key}", settings[key].strip(), what)
+        if auth_type != "ClientSecret" and settings.get("CLIENTSECRET", "").strip():
+            self.add(f"{prefix}CLIENTSECRET", f"a secret left in .env that AUTHTYPE={auth_type} never uses",
+                     "delete it here, and the secret itself in the app registration (Certificates & secrets)")
+        elif auth_type == "ClientSecret" and self.cloud_name != "local":
+            self.warn(f"{prefix}AUTHTYPE", "ClientSecret: a secret to store and rotate, fine for a dev tunnel",
+                      "on Azure use FederatedCredentials with the host's managed identity (docs/deploy.md step 2)")
         self.check_unknown_keys(prefix, settings, sorted(_RECOGNIZED_CONFIG_KEYS))
 
     def check_guid(self, key: str, value: str, what: str) -> None:
