@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import ssl
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import aiohttp
 import pytest
 from dotenv import dotenv_values
 
@@ -274,3 +277,14 @@ def test_output_gives_the_subject_of_the_oauth_connections_federated_credential(
     _, output = doctor(write_env(tmp_path / ".env", settings))
 
     assert "subject /eid1/c/pub/t/v4j5cvGGr0GRqy180BHbRw/a/9ExAW52n_ky4ZiS_jhpJIQ/" in " ".join(output.split())
+
+
+async def test_the_admin_consent_url_it_prints_for_the_local_cloud_opens_that_tenants_admin_consent_page(
+        cloud: CloudProcess, client_ssl: ssl.SSLContext) -> None:
+    """The doctor and the local cloud agree on step 4: the URL it prints is one an administrator can open."""
+    found = re.search(r"https://\S+/adminconsent\?client_id=\S+", doctor(cloud.env_file)[1])
+    assert found, "no admin-consent URL"
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=client_ssl)) as browser, \
+            browser.get(found.group(0)) as page:
+        assert page.status == 200 and "everyone in your organization" in await page.text()
