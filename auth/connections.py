@@ -36,7 +36,7 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase, UserTok
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.mcs import MCSConnectorClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
-from msal import ConfidentialClientApplication
+from msal import ConfidentialClientApplication, ManagedIdentityClient, UserAssignedManagedIdentity
 from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 from msal.exceptions import MsalServiceError
 from urllib3.util import parse_url
@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 OWN_TOKEN_WARM_UP_SECONDS = 5.0
 """How long readiness waits for the agent's own token at start before it serves anyway (Entra may be slow)."""
 
+FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
+"""The resource a managed identity's token is asked for when it serves as an app registration's credential."""
 OWN_TOKENS = 16
 """The agent's own tokens kept, one per audience and scopes (Bot Service, the token service, a skill's caller)."""
 
@@ -66,8 +68,10 @@ class CloudMsalAuth(MsalAuth):
     (`auth.token_cache`), as MSAL Python does not.
 
     The SDK builds `ConfidentialClientApplication` without `http_client`, `http_cache` or `instance_discovery`, and
-    MSAL then asks login.microsoftonline.com about any unknown authority host. Only secret and certificate credentials
-    are built here: the others (managed identities, federation) exist only in Azure and are left to the SDK.
+    MSAL then asks login.microsoftonline.com about any unknown authority host. Secret, certificate and federated
+    credentials are built here; with `FederatedCredentials` the assertion is the managed identity's token for
+    `api://AzureADTokenExchange`, asked of the host's identity endpoint as the SDK asks it (a local cloud serves one,
+    `localcloud.identity`). Managed identities as the agent's own identity are left to the SDK.
     """
 
     def __init__(self, configuration: AgentAuthConfiguration, cloud: Cloud) -> None:
@@ -82,6 +86,8 @@ class CloudMsalAuth(MsalAuth):
             credential: Any = config.CLIENT_SECRET
         elif AuthTypes.certificate == config.AUTH_TYPE:
             credential = {"private_key_pfx_path": config.CERT_PFX_FILE, "public_certificate": bool(config.SEND_X5C)}
+        elif AuthTypes.federated_credentials == config.AUTH_TYPE:
+            credential = {"client_assertion": _managed_identity_assertion(config.FEDERATED_CLIENT_ID or "")}
         else:
             return super()._create_client_application(tenant_id)
         authority = MsalAuth._resolve_authority(config, tenant_id)
@@ -127,6 +133,22 @@ class CloudMsalAuth(MsalAuth):
                 raise _fault(call, error) from None
         self._on_behalf_of.put(key, token, call.expires_in)
         return token
+
+
+def _managed_identity_assertion(client_id: str) -> Callable[[], str]:
+    """What MSAL calls for a fresh client assertion: the user-assigned managed identity's token for the federation
+    audience, which the app registration's federated credential trusts (the SDK's own FederatedCredentials flow;
+    https://learn.microsoft.com/microsoft-365/agents-sdk/azure-bot-create-federated-credentials)."""
+    identity = ManagedIdentityClient(UserAssignedManagedIdentity(client_id=client_id), http_client=requests.Session())
+
+    def assertion() -> str:
+        result = identity.acquire_token_for_client(resource=FEDERATION_AUDIENCE)
+        if "access_token" not in result:
+            raise ValueError(f"The managed identity {client_id} got no token for {FEDERATION_AUDIENCE}: "
+                             f"{result.get('error_description') or result.get('error')}")
+        return result["access_token"]
+
+    return assertion
 
 
 class _ConfidentialClient(ConfidentialClientApplication):

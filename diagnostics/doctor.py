@@ -8,11 +8,13 @@ connection name in the wrong case fails on the first Copilot Studio request. The
 
 from __future__ import annotations
 
+import base64
 import difflib
 import logging
 import re
 import ssl
 import textwrap
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,7 @@ USER_AUTHORIZATION = "AGENTAPPLICATION__USERAUTHORIZATION__"
 HANDLERS = f"{USER_AUTHORIZATION}HANDLERS__"
 AUTO_SIGN_IN = f"{USER_AUTHORIZATION}AUTO_SIGN_IN"
 STORAGE_CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
+STORAGE_ACCOUNT_URL = "AZURE_STORAGE_ACCOUNT_URL"
 STORAGE_CONTAINER = "AZURE_STORAGE_CONTAINER"
 
 AUTH_TYPES = [auth_type.value for auth_type in AuthTypes]
@@ -43,8 +46,14 @@ HANDLER_TYPES = {name.lower(): name for name in ("UserAuthorization", "Connector
 HANDLER_SETTINGS = ["TITLE", "TEXT", "AZUREBOTOAUTHCONNECTIONNAME", "OBOCONNECTIONNAME", "SCOPES", "ALT_BLUEPRINT_NAME"]
 # The agent's routes name these handlers (skills/commands.py); each must exist, with this type.
 REQUIRED_HANDLERS = {TEAMS_HANDLER: "UserAuthorization", CONNECTOR_HANDLER: "ConnectorUserAuthorization"}
+# Copilot Studio only (docs/deploy.md): the connector needs no Azure Bot, so the Teams handler may be left out.
+OPTIONAL_HANDLERS = {TEAMS_HANDLER}
 HANDLER_PURPOSE = {TEAMS_HANDLER: "Teams users sign in through it", CONNECTOR_HANDLER: "Copilot Studio's requests get "
                    "their Graph token through it"}
+# Auth types SDK 1.9's MSAL connection names but does not build: it raises NotImplementedError on the first token.
+UNBUILT_AUTH_TYPES = {"CertificateSubjectName", "EntraAuthSideCar"}
+# Auth types whose connection is a managed identity itself: the SDK refuses on-behalf-of with them.
+NO_OBO_AUTH_TYPES = {"UserManagedIdentity", "SystemManagedIdentity", "IdentityProxyManager"}
 # Auth types that get the agent's own token from Entra with a credential, so need a tenant to ask.
 TENANTED_AUTH_TYPES = {"ClientSecret", "certificate", "CertificateSubjectName", "FederatedCredentials",
                        "WorkloadIdentity"}
@@ -60,7 +69,13 @@ CLOUD_DOMAINS = {
     "usgov": ("microsoftonline.us", "microsoft.us", "azure.us", "usgovcloudapi.net"),
     "china": ("microsoftonline.cn", "chinacloudapi.cn", "azure.cn"),
 }
-SECRET_KEY = re.compile(r"SECRET|PASSWORD|CONNECTION_STRING|(^|_)KEY$|(^|_)TOKEN$", re.IGNORECASE)
+TOKEN_SERVICE_REDIRECT_HOSTS = {"api.botframework.com": "token.botframework.com",
+                                "tokengcch.botframework.azure.us": "token.botframework.azure.us",
+                                "apidod.botframework.azure.us": "token.botframework.azure.us"}
+"""The SDK's default token service hosts, and where Bot Service's OAuth redirect URI is for them; a regional token
+service (europe., india., unitedstates.token.botframework.com) redirects to itself
+(https://learn.microsoft.com/azure/bot-service/ref-oauth-redirect-urls)."""
+SECRET_KEY = re.compile(r"SECRET|PASSWORD|CONNECTION_STRING|IDENTITY_HEADER|(^|_)KEY$|(^|_)TOKEN$", re.IGNORECASE)
 TRUE_WORDS = {"1", "true", "t", "yes", "y"}
 
 
@@ -79,23 +94,27 @@ class Step:
 
 _SERVICE = f"{CONNECTIONS}{SERVICE_CONNECTION}__SETTINGS__"
 CHECKLIST = (
-    Step("Register the app in Entra ID (single tenant, Bot Service redirect URI)", "1-register-the-app-in-entra-id",
+    Step("Register the app in Entra ID (single tenant, redirect URI, v2 tokens, home page URL)",
+         "1-register-the-app-in-entra-id",
          (f"{_SERVICE}CLIENTID", f"{_SERVICE}TENANTID", f"{CONNECTIONS}{SERVICE_CONNECTION}")),
     Step("Give the agent a credential: managed identity through FederatedCredentials",
          "2-give-the-agent-a-credential-managed-identity-first",
          tuple(f"{_SERVICE}{key}" for key in ("AUTHTYPE", "CLIENTSECRET", "CERTPFXFILE", "FEDERATEDCLIENTID",
                                               "FEDERATEDTOKENFILE", "AUTHORITY"))),
-    Step("Expose api://botid-{CLIENTID} with access_as_user, pre-authorize the Teams clients",
-         "3-expose-an-api-for-teams-sso"),
+    Step("Expose api://botid-{CLIENTID} with access_as_user, pre-authorize the Microsoft 365 clients",
+         "3-expose-an-api-for-sso-in-teams-microsoft-365-and-outlook"),
     Step("Graph delegated permissions and admin consent", "4-graph-permissions-and-admin-consent"),
     Step("The Azure Bot resource and its messaging endpoint", "5-the-azure-bot-resource"),
-    Step("The OAuth connection (name, scopes, token exchange URL)", "6-the-oauth-connection",
-         (f"{HANDLERS}{TEAMS_HANDLER}__", AUTO_SIGN_IN)),
-    Step("The Teams channel and the app package (make package)", "7-the-teams-channel-and-the-app-package"),
-    Step("Copilot Studio: connected agent (on-behalf-of) and skill", "8-copilot-studio",
-         (f"{HANDLERS}{CONNECTOR_HANDLER}__", "SKILL_ENDPOINT_URL")),
-    Step("Hosting: the container, health probes, shared state", "9-hosting",
-         ("STORAGE", STORAGE_CONNECTION_STRING, STORAGE_CONTAINER, PORT_KEY, DRAIN_KEY, "LOG_LEVEL")),
+    Step("The OAuth connection with a federated credential (name, scopes, token exchange URL)",
+         "6-the-oauth-connection-with-a-federated-credential",
+         (f"{HANDLERS}{TEAMS_HANDLER}__", AUTO_SIGN_IN, "TOKEN_SERVICE_ENDPOINT")),
+    Step("The channels and the app package (make package)", "7-the-channels-and-the-app-package"),
+    Step("Copilot Studio: skill and connected agent (on-behalf-of)", "8-copilot-studio",
+         (f"{HANDLERS}{CONNECTOR_HANDLER}__", "SKILL_ENDPOINT_URL", SKILL_CALLERS_KEY, CONNECTOR_CALLERS_KEY,
+          TENANTS_KEY, REPLY_HOSTS_KEY)),
+    Step("Hosting: the container, replicas, health probes, shared state without a key", "9-hosting",
+         ("STORAGE", STORAGE_ACCOUNT_URL, "AZURE_CLIENT_ID", STORAGE_CONNECTION_STRING, STORAGE_CONTAINER, PORT_KEY,
+          DRAIN_KEY, "LOG_LEVEL")),
 )
 
 
@@ -166,12 +185,17 @@ class Doctor:
     def __init__(self, settings: Mapping[str, str]) -> None:
         self.settings = settings
         self.findings: list[Finding] = []
+        self.warnings: list[Finding] = []
+        """What works but will fail in production (the exit status stays 0)."""
         self.connections = connections(settings)
         self.handlers = handlers(settings)
         self.cloud_name = (settings.get("AGENT_CLOUD") or "public").strip().lower()
 
     def add(self, key: str, problem: str, fix: str) -> None:
         self.findings.append(Finding(key, problem, fix))
+
+    def warn(self, key: str, problem: str, fix: str) -> None:
+        self.warnings.append(Finding(key, problem, fix))
 
     def value(self, key: str) -> str:
         return self.settings.get(key, "").strip()
@@ -217,6 +241,9 @@ class Doctor:
                      f"{auth_type!r} is not an auth type (exact and case-sensitive)" if auth_type else "empty",
                      f"use {meant}" if meant else f"use one of: {', '.join(AUTH_TYPES)}")
             auth_type = meant or auth_type
+        if auth_type in UNBUILT_AUTH_TYPES:
+            self.add(f"{prefix}AUTHTYPE", f"{auth_type}: SDK 1.9 raises NotImplementedError on the first token",
+                     "use FederatedCredentials on Azure, or certificate (an unencrypted PFX file)")
         client_id = settings.get("CLIENTID", "").strip()
         if not client_id:
             self.add(f"{prefix}CLIENTID", "not set", "the Application (client) ID of the agent's app registration")
@@ -242,6 +269,14 @@ class Doctor:
                 self.add(f"{prefix}{key}", f"not set: AUTHTYPE={auth_type} needs it", f"set it to {what}")
             elif key.endswith("FILE") and not Path(settings[key].strip()).is_file():
                 self.add(f"{prefix}{key}", f"{settings[key].strip()} does not exist", f"set it to {what}")
+            elif key == "FEDERATEDCLIENTID":
+                self.check_guid(f"{prefix}{key}", settings[key].strip(), what)
+        if auth_type != "ClientSecret" and settings.get("CLIENTSECRET", "").strip():
+            self.add(f"{prefix}CLIENTSECRET", f"a secret left in .env that AUTHTYPE={auth_type} never uses",
+                     "delete it here, and the secret itself in the app registration (Certificates & secrets)")
+        elif auth_type == "ClientSecret" and self.cloud_name != "local":
+            self.warn(f"{prefix}AUTHTYPE", "ClientSecret: a secret to store and rotate, fine for a dev tunnel",
+                      "on Azure use FederatedCredentials with the host's managed identity (docs/deploy.md step 2)")
         self.check_unknown_keys(prefix, settings, sorted(_RECOGNIZED_CONFIG_KEYS))
 
     def check_guid(self, key: str, value: str, what: str) -> None:
@@ -278,6 +313,8 @@ class Doctor:
             if handler_id in self.handlers:
                 continue
             near = next((name for name in self.handlers if name.upper() == handler_id.upper()), None)
+            if not near and handler_id in OPTIONAL_HANDLERS and CONNECTOR_HANDLER in self.handlers:
+                continue  # Copilot Studio only: no Azure Bot, no Teams sign-in
             if near:
                 self.add(f"{HANDLERS}{near}__TYPE", f"the agent's routes use handler {handler_id} (case-sensitive)",
                          f"rename the keys to {HANDLERS}{handler_id}__…")
@@ -316,6 +353,11 @@ class Doctor:
                 self.add(f"{setting}SCOPES", "not set: no on-behalf-of exchange happens without scopes",
                          "set it to the Graph scopes, e.g. https://graph.microsoft.com/.default")
         obo = settings.get("OBOCONNECTIONNAME", "").strip()
+        obo_type = self.connections.get(obo, {}).get("AUTHTYPE", "").strip()
+        if handler_type == "ConnectorUserAuthorization" and obo_type in NO_OBO_AUTH_TYPES:
+            self.add(f"{CONNECTIONS}{obo}__SETTINGS__AUTHTYPE", f"{obo_type} cannot do on-behalf-of (the SDK "
+                     "refuses it), so Copilot Studio's users never reach Graph",
+                     "use FederatedCredentials with the managed identity's client id as FEDERATEDCLIENTID")
         if obo and obo not in self.connections:
             near = next((name for name in self.connections if name.upper() == obo.upper()), None)
             self.add(f"{setting}OBOCONNECTIONNAME", f"no connection is named {obo!r} (case-sensitive)",
@@ -387,17 +429,44 @@ class Doctor:
             self.add("STORAGE", f"{self.value('STORAGE')!r} is not a storage", "use memory or blob")
             return
         if kind != "blob":
+            if self.cloud_name != "local":
+                self.warn("STORAGE", "memory: sign-ins are lost on every restart and scale-to-zero, and split between "
+                          "replicas (Container Apps runs 0-10 by default)",
+                          f"STORAGE=blob with {STORAGE_ACCOUNT_URL} (docs/deploy.md step 9)")
             return
+        account_url = self.value(STORAGE_ACCOUNT_URL)
         connection_string = self.value(STORAGE_CONNECTION_STRING)
-        if not connection_string:
-            self.add(STORAGE_CONNECTION_STRING, "not set: STORAGE=blob needs it",
-                     "the storage account's connection string, or UseDevelopmentStorage=true for Azurite")
-        else:
+        if account_url and connection_string:
+            self.add(STORAGE_CONNECTION_STRING, f"set together with {STORAGE_ACCOUNT_URL}: the agent takes only one",
+                     f"empty it: {STORAGE_ACCOUNT_URL} needs no key")
+        elif account_url:
+            self.check_storage_account_url(account_url)
+        elif connection_string:
             self.check_storage_connection_string(connection_string)
+        else:
+            self.add(STORAGE_ACCOUNT_URL, "not set: STORAGE=blob needs it (or a connection string)",
+                     "the account's blob endpoint, https://ACCOUNT.blob.core.windows.net, reached through Entra ID "
+                     "with no key")
         container = self.value(STORAGE_CONTAINER)  # empty means the state package's default, agent-state
         if container and not CONTAINER_NAME.match(container):
             self.add(STORAGE_CONTAINER, f"{container!r} is not a container name",
                      "3-63 lowercase letters, digits and single hyphens, starting with a letter or digit")
+
+    def check_storage_account_url(self, value: str) -> None:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            self.add(STORAGE_ACCOUNT_URL, f"{value!r} is not an absolute URL",
+                     "write https://ACCOUNT.blob.core.windows.net")
+        elif parts.scheme == "http":
+            self.add(STORAGE_ACCOUNT_URL, "plain http: Entra ID tokens are sent over https only (Azurite too)",
+                     f"use https://{parts.netloc}{parts.path}")
+        elif ".blob." not in host and host not in LOOPBACK_HOSTS:
+            self.add(STORAGE_ACCOUNT_URL, f"{host} is not a blob endpoint",
+                     "the account's Blob service endpoint (Endpoints > Blob service), ACCOUNT.blob.core.windows.net")
+        client_id = self.value("AZURE_CLIENT_ID")
+        if client_id:
+            self.check_guid("AZURE_CLIENT_ID", client_id, "the user-assigned managed identity's Client ID")
 
     def check_storage_connection_string(self, value: str) -> None:
         pairs = [part.split("=", 1) for part in value.split(";") if part.strip()]
@@ -477,7 +546,8 @@ def summary(settings: Mapping[str, str]) -> list[str]:
     lines = [f"Cloud: {cloud.name} (Graph {cloud.graph_endpoint}, sign-in {cloud.login_endpoint}, "
              f"token service {cloud.token_service_endpoint})"]
     described = []
-    for handler_id, handler in handlers(settings).items():
+    found = handlers(settings)
+    for handler_id, handler in found.items():
         handler_type = HANDLER_TYPES[(handler.type or "UserAuthorization").strip().lower()]
         via = (f"OAuth connection {handler.settings['AZUREBOTOAUTHCONNECTIONNAME']}"
                if handler.settings.get("AZUREBOTOAUTHCONNECTIONNAME") else "")
@@ -485,13 +555,32 @@ def summary(settings: Mapping[str, str]) -> list[str]:
             via = ", ".join(filter(None, [via, f"on-behalf-of through {handler.settings['OBOCONNECTIONNAME']}"]))
         described.append(f"{handler_id} ({handler_type}{', ' + via if via else ''})")
     lines.append(f"Handlers: {', '.join(described) or 'none'}")
-    lines.append(f"Storage: {(settings.get('STORAGE') or 'memory').strip().lower()}")
+    if TEAMS_HANDLER not in found:
+        lines.append("Route: Copilot Studio only (no Azure Bot, no Teams): docs/deploy.md#copilot-studio-only")
+    storage = (settings.get("STORAGE") or "memory").strip().lower()
+    if storage == "blob" and settings.get(STORAGE_ACCOUNT_URL, "").strip():
+        storage = f"blob through Entra ID at {settings[STORAGE_ACCOUNT_URL].strip()} (no key)"
+    lines.append(f"Storage: {storage}")
     return lines
+
+
+def hints(settings: Mapping[str, str]) -> list[str]:
+    """What the doctor cannot check but the portal must match: each is a value to paste, computed from .env."""
+    return [hint for hint in (sso_hint(settings), consent_hint(settings), redirect_hint(settings),
+                              federation_hint(settings), skill_hint(settings)) if hint]
+
+
+def _service(settings: Mapping[str, str], key: str) -> str:
+    return settings.get(f"{CONNECTIONS}{SERVICE_CONNECTION}__SETTINGS__{key}", "").strip()
+
+
+def _valid_id(value: str) -> bool:
+    return bool(GUID.match(value)) and value != NIL_GUID
 
 
 def sso_hint(settings: Mapping[str, str]) -> str | None:
     """Teams SSO fails silently without the token exchange URL; the doctor cannot see the Azure Bot, so it says it."""
-    client_id = settings.get(f"{CONNECTIONS}{SERVICE_CONNECTION}__SETTINGS__CLIENTID", "").strip()
+    client_id = _service(settings, "CLIENTID")
     oauth = [handler.settings.get("AZUREBOTOAUTHCONNECTIONNAME", "") for handler in handlers(settings).values()
              if (handler.type or "UserAuthorization").strip().lower() == "userauthorization"]
     if not client_id or not any(oauth):
@@ -499,6 +588,67 @@ def sso_hint(settings: Mapping[str, str]) -> str | None:
     return (f"Teams SSO: the Azure Bot's OAuth connection {', '.join(filter(None, oauth))} needs the Token Exchange "
             f"URL api://botid-{client_id}, the Application ID URI the app registration exposes (and "
             "webApplicationInfo.resource in the Teams manifest).")
+
+
+def consent_hint(settings: Mapping[str, str]) -> str | None:
+    """Users may not consent to Files.Read.All under Microsoft's default policy, and on-behalf-of cannot prompt:
+    an admin grants the permissions once, at this URL."""
+    client_id, tenant = _service(settings, "CLIENTID"), _service(settings, "TENANTID")
+    if not (_valid_id(client_id) and tenant and tenant != NIL_GUID):
+        return None
+    try:
+        login = cloud_from_settings(settings).login_endpoint.rstrip("/")
+    except ValueError:
+        return None
+    return (f"Admin consent (step 4): a Global, Application or Cloud Application Administrator opens "
+            f"{login}/{tenant}/adminconsent?client_id={client_id} and accepts, which grants the Graph permissions "
+            "the registration lists (openid, profile, offline_access among them) for every user.")
+
+
+def redirect_hint(settings: Mapping[str, str]) -> str | None:
+    """The OAuth connection finishes sign-in at its token service's own redirect URI; a regional token service
+    (Europe, India, US government) needs its own URI on the app registration."""
+    if TEAMS_HANDLER not in handlers(settings):
+        return None
+    try:
+        token_service = cloud_from_settings(settings).token_service_endpoint.rstrip("/")
+    except ValueError:
+        return None
+    parts = urlsplit(token_service)
+    host = TOKEN_SERVICE_REDIRECT_HOSTS.get(parts.netloc.lower(), parts.netloc)
+    return f"Redirect URI (step 1): {parts.scheme}://{host}/.auth/web/redirect on the app registration (platform Web)."
+
+
+BOT_SERVICE_TOKEN_STORE = "9ExAW52n_ky4ZiS_jhpJIQ"
+"""Bot Service's token store in a federated credential's subject, as Microsoft gives it (base64url of its app id)."""
+
+
+def federation_hint(settings: Mapping[str, str]) -> str | None:
+    """The subject of the federated credential that the OAuth connection "AAD v2 with Federated Credentials" presents:
+    `/eid1/c/pub/t/{tenant}/a/{token store}/{unique identifier}`, the tenant id as its GUID byte array in base64url
+    (https://learn.microsoft.com/azure/bot-service/bot-builder-authentication-federated-credential)."""
+    tenant = _service(settings, "TENANTID")
+    if TEAMS_HANDLER not in handlers(settings) or not _valid_id(tenant):
+        return None
+    encoded = base64.urlsafe_b64encode(uuid.UUID(tenant).bytes_le).decode().rstrip("=")
+    return (f"OAuth connection with a federated credential (step 6): issuer {_login(settings)}/{tenant}/v2.0, subject "
+            f"/eid1/c/pub/t/{encoded}/a/{BOT_SERVICE_TOKEN_STORE}/{{the connection's Unique Identifier}}, audience "
+            "api://AzureADTokenExchange.")
+
+
+def _login(settings: Mapping[str, str]) -> str:
+    try:
+        return cloud_from_settings(settings).login_endpoint.rstrip("/")
+    except ValueError:
+        return "https://login.microsoftonline.com"
+
+
+def skill_hint(settings: Mapping[str, str]) -> str | None:
+    """The skill answers 401 to everyone until SKILL_ALLOWED_CALLERS names the Copilot Studio agent's app id."""
+    if setting_list(settings, SKILL_CALLERS_KEY):
+        return None
+    return (f"Copilot Studio skill (step 8): closed, {SKILL_CALLERS_KEY} is empty; to open it, set it to the Copilot "
+            "Studio agent's id, which its Settings > Skills > Add a skill window shows.")
 
 
 def table(findings: list[Finding], widths: tuple[int, int, int] = (36, 42, 42)) -> str:
@@ -543,22 +693,30 @@ def checklist(findings: list[Finding]) -> list[str]:
         mark = "fix" if problems else "env ok" if step.keys else "portal"
         lines.append(f"  [{mark:<6}] {number}. {step.title}")
         lines.append(f"             {DEPLOY_DOC}#{step.anchor}")
+        if step.keys:
+            lines.append(textwrap.fill(", ".join(f"{key}…" if key.endswith("__") else key for key in step.keys), 120,
+                                       initial_indent="             settings: ", subsequent_indent=" " * 23,
+                                       break_on_hyphens=False, break_long_words=False))
     return lines
 
 
 def run(env_file: Path, environ: Mapping[str, str], out: TextIO, explain: bool = False) -> int:
-    """Report on the settings `bot.py --env-file env_file` would run with; 0 when clean, 1 with findings. With
-    `explain`, docs/deploy.md's checklist follows."""
+    """Report on the settings `bot.py --env-file env_file` would run with; 0 when clean (warnings allowed), 1 with
+    findings. With `explain`, docs/deploy.md's checklist follows."""
     settings = effective_settings(env_file, environ)
     source = f"{env_file} and the environment" if env_file.is_file() else f"the environment ({env_file} not found)"
     report = [f"Config doctor: {source}; the environment wins over the file.", ""]
-    findings = diagnose(settings)
+    doctor = Doctor(settings)
+    findings = doctor.run()
     if findings:
         report += [table(findings), "", f"{len(findings)} problem{'s' if len(findings) > 1 else ''} found."]
     else:
         report += ["No problems found.", *summary(settings)]
-    hint = sso_hint(settings)
-    if hint:
+    if doctor.warnings:
+        count = len(doctor.warnings)
+        report += ["", table(doctor.warnings), f"{count} warning{'s' if count > 1 else ''}: fine for a trial, not "
+                   "for production."]
+    for hint in hints(settings):
         report += ["", textwrap.fill(hint, 120, break_on_hyphens=False, break_long_words=False)]
     if explain:
         report += ["", *checklist(findings)]

@@ -568,7 +568,10 @@ async def copilot_callback(request: web.Request) -> web.Response:
 
 def _copilot_headers(request: web.Request, user: User, azp_mismatch: bool = False,
                      held_token: bool = False) -> dict[str, str]:
-    """What Copilot Studio's connector sends: the user's token for the agent."""
+    """What Copilot Studio's connector sends: the user's token for the agent. Microsoft documents the connected
+    agent's screens (https://learn.microsoft.com/microsoft-copilot-studio/add-agent-microsoft-365-agents-sdk-agent) but
+    not the token; this is what the connection of docs/deploy.md step 8 produces (the agent's client id, scope
+    `access_as_user`): a v2 token with `aud` and `azp` the agent's id, the user's `oid` and `scp access_as_user`."""
     cloud = request.app[CLOUD]
     agent = cloud.directory.agent
     azp = stable_id("app:copilot-studio") if azp_mismatch else agent.client_id

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import socket
 import ssl
@@ -39,6 +40,8 @@ log = logging.getLogger("localcloud")
 DEFAULT_AGENT_ENDPOINT = "http://127.0.0.1:3978/api/messages"
 OAUTH_CONNECTION_NAME = "graph"
 """The Azure Bot OAuth connection the local Bot Service knows, as a bot registration would."""
+IDENTITY_TOKEN_PATH = "/msi/token"
+"""Where `localcloud.identity` hands out the managed identity's tokens."""
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Endpoints:
     """Microsoft Graph (https); versions live under it (`/v1.0`)."""
     channels: str
     """The channels (http): the serviceUrl the agent replies to, and the control API under `/_localcloud`."""
+    identity: str = ""
+    """The host's managed-identity endpoint (http, as App Service's `IDENTITY_ENDPOINT` is), `localcloud.identity`."""
 
 
 @dataclass
@@ -70,6 +75,8 @@ class Cloud:
     traffic: Traffic = field(default_factory=Traffic)
     agent_endpoint: str = DEFAULT_AGENT_ENDPOINT
     client_ssl: ssl.SSLContext | None = None
+    identity_header: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    """`IDENTITY_HEADER`: the value the identity endpoint requires in `X-IDENTITY-HEADER`, new on every run."""
     _http: aiohttp.ClientSession | None = None
     entra: Entra = field(init=False, repr=False)
     """Entra ID's state (codes, refresh tokens, open sign-in pages), shared by its token app and its sign-in app."""
@@ -115,6 +122,11 @@ class Cloud:
             f"{handlers}CONNECTOR__TYPE": "ConnectorUserAuthorization",
             f"{handlers}CONNECTOR__SETTINGS__OBOCONNECTIONNAME": "SERVICE_CONNECTION",
             f"{handlers}CONNECTOR__SETTINGS__SCOPES": "https://graph.microsoft.com/.default",
+            # The host's managed identity, as App Service and Container Apps set it (localcloud.identity): read by
+            # azure-identity (Blob storage through Entra ID) and by MSAL (AUTHTYPE=FederatedCredentials).
+            "IDENTITY_ENDPOINT": f"{self.endpoints.identity}{IDENTITY_TOKEN_PATH}",
+            "IDENTITY_HEADER": self.identity_header,
+            "LOCALCLOUD_MANAGED_IDENTITY_CLIENT_ID": self.directory.managed_identity.client_id,
             # Where the local Copilot Studio connector takes replies sent with normal delivery.
             "COPILOT_STUDIO_REPLY_HOSTS": urlsplit(self.endpoints.channels).netloc,
             "LOCALCLOUD_URL": self.endpoints.channels,
@@ -141,7 +153,7 @@ class Service(NamedTuple):
 
 def _services() -> dict[str, Service]:
     """Each service by its `Endpoints` name."""
-    from . import botframework, channels, entra, graph, tokenservice
+    from . import botframework, channels, entra, graph, identity, tokenservice
     from .faults import plain_reply
 
     return {
@@ -151,6 +163,7 @@ def _services() -> dict[str, Service]:
         "token_service": Service(tokenservice.create_app, "tokenservice", tokenservice.fault_reply),
         "graph": Service(graph.create_app, "graph", graph.fault_reply),
         "channels": Service(channels.create_app, "channels", channels.fault_reply),
+        "identity": Service(identity.create_app, "login", plain_reply),
     }
 
 

@@ -36,7 +36,11 @@ CODE_LIFETIME = 600
 """Authorization codes and pending sign-in pages live ten minutes, as Entra's codes do."""
 TENANT_ALIASES = ("common", "organizations", DOMAIN)
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 PERMISSION_TEXT = {
+    "openid": "Sign users in",
+    "profile": "View users' basic profile",
+    "offline_access": "Maintain access to data you have given it access to",
     "User.Read": "Sign you in and read your profile",
     "User.ReadBasic.All": "Read the basic profiles of all users",
     "User.Read.All": "Read all users' full profiles",
@@ -244,8 +248,11 @@ class Entra:
     # Token endpoint
 
     def authenticate(self, request: web.Request, form: MultiDictProxy[str]) -> App:
-        """Client authentication: a secret in the form or HTTP Basic for confidential clients, nothing for public."""
+        """Client authentication: a secret in the form or HTTP Basic, or a federated assertion, for confidential
+        clients; nothing for public ones."""
         client_id, secret = form.get("client_id", ""), form.get("client_secret")
+        if form.get("client_assertion_type") == CLIENT_ASSERTION_TYPE:
+            return self.federated_client(client_id, _required(form, "client_assertion"))
         header = request.headers.get("Authorization", "")
         if header.lower().startswith("basic "):
             try:
@@ -268,6 +275,28 @@ class Entra:
             raise EntraError("invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent "
                              "in the request is the client secret value, not the client secret ID, for a secret added "
                              f"to app '{app.client_id}'.", 401)
+        return app
+
+    def federated_client(self, client_id: str, assertion: str) -> App:
+        """An app that presents another issuer's token as its credential: it must match one of the app's federated
+        credentials by issuer, subject and audience (workload identity federation,
+        https://learn.microsoft.com/entra/workload-id/workload-identity-federation). Only this cloud's own issuer is
+        known here, so the managed identity's token is the only assertion that can match."""
+        app = self.app(client_id)
+        try:
+            claims = jwt.decode(assertion, self.cloud.issuer.entra_key.public_key, algorithms=["RS256"],
+                                options={"verify_aud": False, "require": ["exp", "iss", "sub", "aud"]})
+        except jwt.ExpiredSignatureError as error:
+            raise EntraError("invalid_client", 700024, "Client assertion is not within its valid time range.",
+                             401) from error
+        except jwt.PyJWTError as error:
+            raise EntraError("invalid_client", 50027, "JWT token is invalid or malformed.", 401) from error
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if not any((claims["iss"], claims["sub"]) == (trusted.issuer, trusted.subject) and trusted.audience in audiences
+                   for trusted in app.federated_credentials):
+            raise EntraError("invalid_client", 70021, "No matching federated identity record found for presented "
+                             f"assertion. Assertion Issuer: '{claims['iss']}'. Assertion Subject: '{claims['sub']}'. "
+                             f"Assertion Audience: '{','.join(audiences)}'.", 401)
         return app
 
     def grant(self, request: web.Request, form: MultiDictProxy[str]) -> Access:
@@ -501,6 +530,10 @@ def create_app(cloud: Cloud) -> web.Application:
             }
         )
 
+    async def to_sign_in_pages(request: web.Request) -> web.Response:
+        """One host serves both at login.microsoftonline.com; here the pages live on their own port."""
+        raise web.HTTPFound(f"{cloud.endpoints.login_ui}{request.path_qs}")
+
     async def token(request: web.Request) -> web.Response:
         try:
             entra.tenant_id(request.match_info["tenant"])
@@ -519,6 +552,7 @@ def create_app(cloud: Cloud) -> web.Application:
             web.get("/common/discovery/instance", instance_discovery),
             web.get("/common/userrealm/{username}", user_realm),
             web.post("/{tenant}/oauth2/v2.0/token", token),
+            web.get("/{tenant}/adminconsent", to_sign_in_pages),
         ]
     )
     return app
@@ -596,6 +630,13 @@ def create_ui_app(cloud: Cloud) -> web.Application:
             entra.resource(scopes.resource)
         except EntraError as error:
             return _redirect_error(redirect_uri, state, error.error, f"AADSTS{error.code}: {error.message}")
+        blocked = directory.needs_admin(client.client_id, set(scopes.names)) if scopes.resource == GRAPH_RESOURCE \
+            else set()
+        if blocked:
+            # "Need admin approval": no user may grant these (tenant.ADMIN_ONLY_GRAPH_SCOPES).
+            return _error_page(90094, f"{client.display_name} needs permission to access resources in your "
+                               "organization that only an admin can grant. Please ask an admin to grant permission "
+                               f"to this app before you can use it ({', '.join(sorted(map(_canonical, blocked)))}).")
         pending = AuthorizeRequest(
             client=client,
             redirect_uri=redirect_uri,
@@ -642,11 +683,36 @@ def create_ui_app(cloud: Cloud) -> web.Application:
                                      pending.code_challenge_method, time.time() + CODE_LIFETIME)
         return _redirect(pending.redirect_uri, {"code": code, "state": pending.state})
 
+    async def admin_consent(request: web.Request) -> web.Response:
+        """Tenant-wide admin consent (https://learn.microsoft.com/entra/identity/enterprise-apps/grant-admin-consent):
+        `/{tenant}/adminconsent?client_id=…` lists what the registration asks for; an admin accepts for everyone."""
+        try:
+            entra.tenant_id(request.match_info["tenant"])
+            client = entra.app(request.query.get("client_id", ""))
+        except EntraError as error:
+            return _error_page(error.code, error.message)
+        if request.method == "GET":
+            return _admin_consent_page(entra, client)
+        form = await request.post()
+        user = directory.user_by_name(str(form.get("user", "")))
+        if user is None:
+            return _admin_consent_page(entra, client, problem="Pick an account to continue.")
+        if not user.admin:
+            return _error_page(90094, f"Granting consent for the organization needs an administrator's role; "
+                               f"{user.display_name} has none. Ask a Cloud Application Administrator.", status=403)
+        granted = directory.grant_tenant_wide(client.client_id)
+        body = (f'<h1>Permissions granted</h1><p data-testid="granted">{html.escape(client.display_name)} may now '
+                f"use these permissions for every user of the organization: "
+                f"{html.escape(', '.join(sorted(granted)) or 'none')}.</p>")
+        return _html("Permissions granted", body)
+
     app = web.Application()
     app.add_routes(
         [
             web.get("/{tenant}/oauth2/v2.0/authorize", authorize),
             web.post("/{tenant}/oauth2/v2.0/authorize", answer),
+            web.get("/{tenant}/adminconsent", admin_consent),
+            web.post("/{tenant}/adminconsent", admin_consent),
         ]
     )
     return app
@@ -704,6 +770,26 @@ def _error_page(code: int, message: str, status: int = 400) -> web.Response:
     body = (f'<h1>Sorry, but we\'re having trouble signing you in.</h1><p class="problem" data-testid="error">'
             f"AADSTS{code}: {html.escape(message)}</p>")
     return _html("Sign in error", body, status=status)
+
+
+def _admin_consent_page(entra: Entra, client: App, problem: str | None = None) -> web.Response:
+    names = [_canonical(name) for name in client.required_graph_scopes] or ["User.Read"]
+    permissions = "".join(
+        f"<li>{html.escape(PERMISSION_TEXT.get(name, name))} <code>{html.escape(name)}</code></li>" for name in names)
+    users = "".join(
+        f'<label class="user" data-testid="user-{html.escape(user.username)}"><input type="radio" name="user" '
+        f'value="{html.escape(user.username)}" required><span>{html.escape(user.display_name)}<small>'
+        f"{html.escape(user.user_principal_name)}</small></span></label>" for user in entra.directory.users.values())
+    problem_html = f'<p class="problem" data-testid="problem">{html.escape(problem)}</p>' if problem else ""
+    name = html.escape(client.display_name)
+    body = (
+        f'<h1>Permissions requested</h1><p><strong data-testid="app-name">{name}</strong> would like to, for '
+        f'everyone in your organization:</p><ul data-testid="permissions">{permissions}</ul>{problem_html}'
+        f'<form method="post"><fieldset><legend>Pick an administrator account</legend>{users}</fieldset>'
+        '<p class="muted">Accepting consents on behalf of your organization.</p>'
+        '<div class="actions"><button class="primary" type="submit" data-testid="accept">Accept</button></div></form>'
+    )
+    return _html(f"Admin consent for {client.display_name}", body, status=400 if problem else 200)
 
 
 def _consent_page(entra: Entra, request_id: str, pending: AuthorizeRequest, problem: str | None = None

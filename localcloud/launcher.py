@@ -131,16 +131,25 @@ def blob_connection_string(port: int) -> str:
 @dataclass
 class AzuriteProcess(ChildProcess):
     port: int
+    https: bool = False
 
     @property
     def connection_string(self) -> str:
         return blob_connection_string(self.port)
 
+    @property
+    def account_url(self) -> str:
+        """The development account's blob endpoint, for clients that authenticate with Entra ID tokens (https)."""
+        return f"{'https' if self.https else 'http'}://127.0.0.1:{self.port}/{AZURITE_ACCOUNT}"
 
-def start_azurite(port: int, location: Path | None = None, log_file: Path | None = None) -> AzuriteProcess:
+
+def start_azurite(port: int, location: Path | None = None, log_file: Path | None = None,
+                  tls: tuple[Path, Path] | None = None) -> AzuriteProcess:
     """Run Azurite's Blob service on 127.0.0.1:`port`, in memory unless given a `location` folder.
 
-    `--skipApiVersionCheck` is needed because azure-storage-blob speaks a newer API version than Azurite knows.
+    `--skipApiVersionCheck` is needed because azure-storage-blob speaks a newer API version than Azurite knows. With
+    `tls` (a certificate chain and its key, PEM) it serves https and accepts Entra ID bearer tokens (`--oauth basic`:
+    issuer, audience and lifetime are checked, the signature is not; Azurite takes bearer tokens only over https).
     """
     main = ROOT / "node_modules" / "azurite" / "dist" / "src" / "blob" / "main.js"
     if not main.exists():
@@ -148,8 +157,10 @@ def start_azurite(port: int, location: Path | None = None, log_file: Path | None
     storage = ["--location", str(location)] if location else ["--inMemoryPersistence"]
     command = ["node", str(main), "--blobHost", "127.0.0.1", "--blobPort", str(port), *storage,
                "--skipApiVersionCheck", "--disableTelemetry", "--silent"]
+    if tls:
+        command += ["--cert", str(tls[0]), "--key", str(tls[1]), "--oauth", "basic"]
     child = start_server("azurite", command, port, log_file=log_file)
-    return AzuriteProcess(process=child.process, name=child.name, port=port)
+    return AzuriteProcess(process=child.process, name=child.name, port=port, https=tls is not None)
 
 
 @dataclass

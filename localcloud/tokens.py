@@ -97,6 +97,10 @@ class TokenIssuer:
         claims |= extra or {}
         return self._sign(claims, self.entra_key)
 
+    def sign_entra(self, claims: dict[str, Any]) -> str:
+        """Claims as given, signed with Entra's key (a managed identity's tokens)."""
+        return self._sign(claims, self.entra_key)
+
     def id_token(self, *, client_id: str, user: Any, nonce: str | None = None) -> str:
         now = int(time.time())
         claims = {

@@ -49,7 +49,8 @@ _PERSONAL_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # An e-mail address or UPN.
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"), MASK),
 ]
-SECRET_KEY = re.compile(r"(?i)(secret|password|connection_?string|account_?key|private_?key|otlp\w*_headers)")
+SECRET_KEY = re.compile(
+    r"(?i)(secret|password|connection_?string|account_?key|private_?key|identity_?header|otlp\w*_headers)")
 """Setting names whose values are secrets."""
 MIN_SECRET_LENGTH = 8
 """Shorter values (`true`, `0`) would mask ordinary words."""

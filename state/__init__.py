@@ -107,20 +107,30 @@ class MemoryStateStorage(ConcurrentStorage):
         remember_etag(item, etag)
 
 
+ACCOUNT_URL = "AZURE_STORAGE_ACCOUNT_URL"
+CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
+
+
 def build_storage(settings: Mapping[str, str]) -> ConcurrentStorage:
-    """`STORAGE=memory` (default) or `blob` with `AZURE_STORAGE_CONNECTION_STRING` and `AZURE_STORAGE_CONTAINER`."""
+    """`STORAGE=memory` (default) or `blob`, in `AZURE_STORAGE_CONTAINER`, reached either through Entra ID at
+    `AZURE_STORAGE_ACCOUNT_URL` (no key: the host's managed identity, or the developer's sign-in) or with
+    `AZURE_STORAGE_CONNECTION_STRING` (an account key or SAS, for Azurite or where shared keys are allowed)."""
     kind = (settings.get("STORAGE") or "memory").strip().lower()
     if kind == "memory":
         return MemoryStateStorage()
     if kind == "blob":
-        connection_string = settings.get("AZURE_STORAGE_CONNECTION_STRING", "").strip()
-        if not connection_string:
-            raise ValueError("STORAGE=blob needs AZURE_STORAGE_CONNECTION_STRING.")
+        account_url = settings.get(ACCOUNT_URL, "").strip()
+        connection_string = settings.get(CONNECTION_STRING, "").strip()
+        if bool(account_url) == bool(connection_string):
+            raise ValueError(f"STORAGE=blob needs exactly one of {ACCOUNT_URL} (through Entra ID, no key) and "
+                             f"{CONNECTION_STRING}.")
         container = settings.get("AZURE_STORAGE_CONTAINER", "").strip() or DEFAULT_CONTAINER
         if not CONTAINER_NAME.match(container):
             raise ValueError(f"AZURE_STORAGE_CONTAINER {container!r} is no container name: 3-63 lowercase letters, "
                              "digits and single hyphens, starting and ending with a letter or digit.")
         from state.blob import BlobStateStorage  # only a blob deployment pays for the Azure SDK's imports
 
-        return BlobStateStorage(connection_string, container)
+        if connection_string:
+            return BlobStateStorage(connection_string, container)
+        return BlobStateStorage.through_entra(account_url, container, settings.get("EXTRA_CA_FILE", "").strip())
     raise ValueError(f"STORAGE must be memory or blob, not {kind!r}.")

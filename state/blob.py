@@ -18,6 +18,7 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar, cast
 
 from azure.core import MatchConditions
+from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
     AzureError,
     HttpResponseError,
@@ -48,19 +49,40 @@ PROBE_TIMEOUT = 2.0
 class BlobStateStorage(BlobStorage, ConcurrentStorage):
     """One blob per key (JSON); the blob's ETag is the item's version."""
 
-    def __init__(self, connection_string: str, container: str) -> None:
-        super().__init__(BlobStorageConfig(container_name=container, connection_string=connection_string))
+    def __init__(self, connection_string: str, container: str, *, account_url: str = "",
+                 credential: AsyncTokenCredential | None = None, ca_file: str = "") -> None:
+        self._ca_file = ca_file
+        super().__init__(BlobStorageConfig(container_name=container, connection_string=connection_string,
+                                           url=account_url, credential=credential))
         logging.getLogger(AZURE_REQUEST_LOG).setLevel(logging.WARNING)  # one INFO record per blob call drowns ours
         self._healthy: bool | None = None
         self._checked_at = float("-inf")
         self._probing = asyncio.Lock()
 
+    @classmethod
+    def through_entra(cls, account_url: str, container: str, ca_file: str = "") -> BlobStateStorage:
+        """Blob storage with no key: Entra ID tokens from `DefaultAzureCredential`, which is the host's managed
+        identity in Azure (a user-assigned one named by `AZURE_CLIENT_ID`) and the developer's Azure CLI or editor
+        sign-in on a workstation; the identity needs the *Storage Blob Data Contributor* role on the account
+        (https://learn.microsoft.com/azure/storage/blobs/authorize-access-azure-active-directory). `ca_file` is
+        trusted for the account's certificate (EXTRA_CA_FILE)."""
+        from azure.identity.aio import DefaultAzureCredential
+
+        return cls("", container, account_url=account_url, credential=DefaultAzureCredential(), ca_file=ca_file)
+
     def _create_client(self) -> BlobServiceClient:
-        return BlobServiceClient.from_connection_string(
-            self.config.connection_string, retry_policy=LinearRetry(backoff=0, random_jitter_range=0, retry_total=1))
+        retry = LinearRetry(backoff=0, random_jitter_range=0, retry_total=1)
+        if self.config.url:
+            # azure-core takes one CA file as the whole trust (connection_verify), so EXTRA_CA_FILE replaces the
+            # system's store for storage: enough for a local cloud or a TLS-inspecting proxy, which sign every host.
+            return BlobServiceClient(self.config.url, credential=self.config.credential, retry_policy=retry,
+                                     connection_verify=self._ca_file or True)
+        return BlobServiceClient.from_connection_string(self.config.connection_string, retry_policy=retry)
 
     async def close(self) -> None:
         await self._close()
+        if self.config.credential is not None:
+            await self.config.credential.close()
 
     async def read(self, keys: list[str], *, target_cls: type[StoreItemT], **kwargs: Any) -> dict[str, StoreItemT]:
         return await self._bounded(super().read(keys, target_cls=target_cls, **kwargs))

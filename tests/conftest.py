@@ -218,3 +218,16 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteProcess
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite_with_entra(cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteProcess]:
+    """Azurite over https with the local cloud's certificate, taking Entra ID bearer tokens (`--oauth basic`), as a
+    storage account whose shared keys are disabled is reached."""
+    state = Path(cloud.settings["EXTRA_CA_FILE"]).parent
+    process = start_azurite(free_port(), log_file=tmp_path_factory.mktemp("azurite-entra") / "azurite.log",
+                            tls=(state / "server.pem", state / "server-key.pem"))
+    try:
+        yield process
+    finally:
+        process.stop()

@@ -13,7 +13,8 @@ from microsoft_agents.hosting.core import ConversationState, StoreItem, TurnCont
 from microsoft_agents.hosting.core.app.oauth._sign_in_state import _SignInState
 from microsoft_agents.hosting.core.storage._type_aliases import JSON
 
-from localcloud.launcher import AzuriteProcess
+from hosting.faults import ServiceUnavailable
+from localcloud.launcher import AzuriteProcess, CloudProcess
 from state import ConcurrentStorage, MemoryStateStorage, StorageConflict, build_storage
 from state.blob import BlobStateStorage
 
@@ -30,21 +31,42 @@ class Note(StoreItem):
         return Note(json_data["text"])
 
 
-@pytest.fixture(params=["blob", "memory"])
+@pytest.fixture
+def on_a_host_with_a_managed_identity(cloud: CloudProcess, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment App Service or Container Apps gives a host with a user-assigned managed identity (the local
+    cloud's identity endpoint), with `AZURE_CLIENT_ID` naming the identity as azure-identity reads it."""
+    for key in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER"):
+        monkeypatch.setenv(key, cloud.settings[key])
+    monkeypatch.setenv("AZURE_CLIENT_ID", cloud.settings["LOCALCLOUD_MANAGED_IDENTITY_CLIENT_ID"])
+    return {"EXTRA_CA_FILE": cloud.settings["EXTRA_CA_FILE"]}
+
+
+def _through_entra(azurite: AzuriteProcess, host: dict[str, str], container: str) -> ConcurrentStorage:
+    return build_storage({"STORAGE": "blob", "AZURE_STORAGE_ACCOUNT_URL": azurite.account_url,
+                          "AZURE_STORAGE_CONTAINER": container, **host})
+
+
+@pytest.fixture(params=["blob", "blob-through-entra", "memory"])
 async def clients(request: pytest.FixtureRequest) -> AsyncIterator[tuple[ConcurrentStorage, ConcurrentStorage]]:
-    """Two clients of one store: two connections to one blob container, or one shared in-memory store."""
+    """Two clients of one store: two connections to one blob container (with the account key, or with the host's
+    managed identity and no key), or one shared in-memory store."""
     if request.param == "memory":
         shared = MemoryStateStorage()
         yield shared, shared
         return
-    azurite: AzuriteProcess = request.getfixturevalue("azurite")
     container = f"state-{uuid.uuid4().hex}"
-    first, second = (BlobStateStorage(azurite.connection_string, container) for _ in range(2))
+    if request.param == "blob-through-entra":
+        azurite: AzuriteProcess = request.getfixturevalue("azurite_with_entra")
+        host = request.getfixturevalue("on_a_host_with_a_managed_identity")
+        first, second = (_through_entra(azurite, host, container) for _ in range(2))
+    else:
+        azurite = request.getfixturevalue("azurite")
+        first, second = (BlobStateStorage(azurite.connection_string, container) for _ in range(2))
     try:
         yield first, second
     finally:
-        await first._close()
-        await second._close()
+        await first.close()
+        await second.close()
 
 
 async def _read_note(storage: ConcurrentStorage, key: str) -> Note:
@@ -160,8 +182,35 @@ async def test_storage_setting_picks_memory_by_default_and_blob_on_request(azuri
     await blob._close()
 
 
+async def test_blob_storage_through_entra_uses_the_hosts_managed_identity_and_no_key(
+        azurite_with_entra: AzuriteProcess, on_a_host_with_a_managed_identity: dict[str, str]) -> None:
+    storage = _through_entra(azurite_with_entra, on_a_host_with_a_managed_identity, f"state-{uuid.uuid4().hex}")
+    try:
+        await storage.write({"note": Note("no key")})
+
+        assert (await _read_note(storage, "note")).text == "no key"
+        assert isinstance(storage, BlobStateStorage) and not storage.config.connection_string
+    finally:
+        await storage.close()
+
+
+async def test_blob_storage_through_entra_fails_as_unavailable_without_an_identity_that_may_sign_in(
+        azurite_with_entra: AzuriteProcess, on_a_host_with_a_managed_identity: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_CLIENT_ID", str(uuid.uuid4()))  # not the identity attached to the host
+    storage = _through_entra(azurite_with_entra, on_a_host_with_a_managed_identity, f"state-{uuid.uuid4().hex}")
+    try:
+        with pytest.raises(ServiceUnavailable):
+            await storage.read(["note"], target_cls=Note)
+    finally:
+        await storage.close()
+
+
 @pytest.mark.parametrize(("settings", "named"), [({"STORAGE": "cosmos"}, "memory or blob"),
-                                                  ({"STORAGE": "blob"}, "AZURE_STORAGE_CONNECTION_STRING"),
+                                                  ({"STORAGE": "blob"}, "AZURE_STORAGE_ACCOUNT_URL"),
+                                                  ({"STORAGE": "blob", "AZURE_STORAGE_CONNECTION_STRING": "x=y",
+                                                    "AZURE_STORAGE_ACCOUNT_URL": "https://a.blob.core.windows.net"},
+                                                   "exactly one"),
                                                   ({"STORAGE": "blob", "AZURE_STORAGE_CONNECTION_STRING": "x=y",
                                                     "AZURE_STORAGE_CONTAINER": "Agent_State"}, "no container name")])
 def test_a_bad_storage_setting_is_named(settings: dict[str, str], named: str) -> None:

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from diagnostics.doctor import CHECKLIST, DEPLOY_DOC, run
+from localcloud.tenant import Directory
 
 ROOT = Path(__file__).parents[1]
 DOC = ROOT / DEPLOY_DOC
 SETTING = re.compile(r"`([A-Z][A-Z0-9]*(?:_{1,2}[A-Z0-9]+)*)`")
 """A backticked name in capitals, as the doc writes a setting (`STORAGE`, `CONNECTIONS__…__CLIENTID`)."""
-NOT_SETTINGS = {"WEBSITES_PORT"}
-"""Capitalised names in the doc that are App Service's settings, not the agent's."""
+NOT_SETTINGS = {"WEBSITES_PORT", "MANIFEST_ENDPOINT_ORIGIN_MISMATCH"}
+"""Capitalised names in the doc that are not the agent's settings: App Service's, and a Copilot Studio error code."""
 
 
 def anchors(markdown: str) -> set[str]:
@@ -96,3 +97,62 @@ def test_explain_without_doctor_is_refused() -> None:
                           timeout=60)
 
     assert done.returncode == 2 and "--explain goes with doctor" in done.stderr
+
+
+def section(number: str) -> str:
+    """The text of the guide's step `number` (or of a named section), up to the next heading of its level."""
+    text = DOC.read_text(encoding="utf-8")
+    start = re.search(rf"^## {re.escape(number)}", text, flags=re.MULTILINE)
+    assert start, number
+    end = re.search(r"^## ", text[start.end():], flags=re.MULTILINE)
+    return text[start.start():start.end() + end.start() if end else len(text)]
+
+
+def test_the_guide_pre_authorizes_exactly_the_clients_the_local_cloud_pre_authorizes() -> None:
+    """Teams, Microsoft 365 (and its Copilot) and Outlook each sign in silently only as a pre-authorized client."""
+    listed = set(re.findall(r"`([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`", section("3.")))
+
+    assert listed == set(Directory.create().agent.pre_authorized_clients)
+
+
+def test_the_guide_has_the_admin_grant_the_permissions_including_the_sign_in_scopes() -> None:
+    step = section("4.")
+
+    assert "/adminconsent?client_id={CLIENTID}" in step
+    assert all(f"`{scope}`" in step for scope in ("openid", "profile", "offline_access", "Files.Read.All"))
+    assert "openid profile offline_access" in section("6.")
+
+
+def test_the_guide_gives_the_federated_oauth_connection_its_own_credential_and_fields() -> None:
+    step = section("6.")
+
+    assert "AAD v2 with Federated Credentials" in step and "Unique Identifier" in step
+    assert "/eid1/c/pub/t/" in step and "api://AzureADTokenExchange" in step
+    assert "CLIENTSECRET" not in step
+
+
+def test_the_guide_opens_the_skill_to_its_copilot_studio_agent_and_matches_its_home_page() -> None:
+    assert "Home page URL" in section("1.") and "MANIFEST_ENDPOINT_ORIGIN_MISMATCH" in section("1.")
+    assert all(key in section("8.") for key in ("SKILL_ALLOWED_CALLERS", "COPILOT_STUDIO_REPLY_HOSTS"))
+
+
+def test_the_guide_sets_replicas_and_keeps_state_in_blob_storage_without_a_key() -> None:
+    step = section("9.")
+
+    assert "min replicas 1" in step and "Storage Blob Data Contributor" in step
+    assert "`AZURE_STORAGE_ACCOUNT_URL=https://{account}.blob.core.windows.net`" in step
+
+
+def test_the_guide_has_a_copilot_studio_only_route_without_an_azure_bot() -> None:
+    route = section("Copilot Studio only")
+
+    assert "https://github.com/microsoft/Agents/issues/219" in route
+    assert all(f"step {number}" in route for number in (5, 6, 7))
+    assert "copilot-studio-only" in anchors(DOC.read_text(encoding="utf-8"))
+
+
+def test_doctor_explain_names_the_settings_of_each_step() -> None:
+    lines = explained().splitlines()
+    settings = " ".join(line for line in lines if line.strip().startswith("settings:") or line.startswith(" " * 23))
+
+    assert all(key.rstrip("_") in settings for step in CHECKLIST for key in step.keys)

@@ -69,6 +69,13 @@ def test_redact_masks_the_values_of_secret_settings_only() -> None:
     assert redact(f"app app-id-0000 secret {SECRET}.", secrets) == f"app app-id-0000 secret {MASK}."
 
 
+def test_redact_masks_the_hosts_managed_identity_header() -> None:
+    """IDENTITY_HEADER guards the host's identity endpoint against request forgery: whoever has it gets its tokens."""
+    header = "kF9x0Qm2Lr7TzY4w"
+
+    assert redact(f"header {header}", secret_values({"IDENTITY_HEADER": header})) == f"header {MASK}"
+
+
 PERSONAL = [
     ("params: {'userId': '29:1Xa-b_c', 'connectionName': 'graph', 'state': 'eyJjb25uZWN0aW9uTmFtZSI6ICJncmFwaCJ9'}",
      "params: {'userId': '***', 'connectionName': 'graph', 'state': '***'}"),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import aiohttp
 import jwt
 import msal
 import pytest
@@ -20,7 +21,7 @@ from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest, Response
 
 from localcloud import botframework
-from localcloud.cloud import Cloud, Endpoints
+from localcloud.cloud import Cloud, Endpoints, run_cloud
 from localcloud.launcher import CloudProcess
 from localcloud.pki import CertificateAuthority, SigningKey
 from localcloud.tenant import (
@@ -28,6 +29,7 @@ from localcloud.tenant import (
     SCRIPTS_REDIRECT_URI,
     TEAMS_DESKTOP_CLIENT_ID,
     TENANT_ID,
+    UNCONSENTED_CLIENT_ID,
     Directory,
     stable_id,
 )
@@ -270,6 +272,51 @@ def test_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(login: str,
     assert response.status_code == 400
     assert "AADSTS50011" in response.text
     assert "Location" not in response.headers
+
+
+def test_a_user_cannot_consent_to_files_read_all_and_is_told_to_ask_an_admin(
+        login: str, http: requests.Session, ca_file: Path) -> None:
+    """Microsoft's managed user consent policy (the default since 2025) lets no user grant file access to an app."""
+    app = public_client(login, http, UNCONSENTED_CLIENT_ID)
+    flow = app.initiate_auth_code_flow(["User.Read", "Files.Read.All"], redirect_uri=SCRIPTS_REDIRECT_URI)
+
+    page = requests.get(flow["auth_uri"], allow_redirects=False, timeout=10, verify=str(ca_file))
+
+    assert "AADSTS90094" in page.text and "only an admin can grant" in page.text and "Files.Read.All" in page.text
+    assert "Location" not in page.headers and 'name="request"' not in page.text
+
+
+def test_a_user_may_still_consent_to_user_read_for_an_app_no_admin_consented(
+        login: str, http: requests.Session, verify: Any, ca_file: Path) -> None:
+    app = public_client(login, http, UNCONSENTED_CLIENT_ID)
+    flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=SCRIPTS_REDIRECT_URI)
+
+    result = app.acquire_token_by_auth_code_flow(flow, _sign_in(flow, "diego", ca_file))
+
+    assert verify(result["access_token"], GRAPH)["scp"] == "User.Read"
+
+
+async def test_an_admin_grants_consent_at_the_admin_consent_url_and_then_users_may_sign_in(tmp_path: Path) -> None:
+    """docs/deploy.md step 4: the URL the doctor prints; only an administrator may accept it, for everyone."""
+    async with run_cloud(tmp_path) as cloud, aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=cloud.client_ssl or True)) as browser:
+        tenant = f"{cloud.endpoints.login_ui}/{cloud.tenant_id}"
+        async with browser.get(f"{cloud.endpoints.login}/{cloud.tenant_id}/adminconsent",
+                               params={"client_id": UNCONSENTED_CLIENT_ID}) as page:
+            asked, consent_url = await page.text(), str(page.url)
+        async with browser.post(consent_url, data={"user": "adele"}) as refused:
+            not_an_admin = (refused.status, await refused.text())
+        async with browser.post(consent_url, data={"user": "patti"}) as accepted:
+            granted = await accepted.text()
+        async with browser.get(f"{tenant}/oauth2/v2.0/authorize", params={
+                "client_id": UNCONSENTED_CLIENT_ID, "redirect_uri": SCRIPTS_REDIRECT_URI, "response_type": "code",
+                "scope": "User.Read Files.Read.All"}) as sign_in:
+            afterwards = await sign_in.text()
+
+    assert "Files.Read.All" in asked and "everyone in your organization" in asked
+    assert not_an_admin[0] == 403 and "AADSTS90094" in not_an_admin[1]
+    assert 'data-testid="granted"' in granted and "Files.Read.All" in granted
+    assert "AADSTS90094" not in afterwards and 'name="request"' in afterwards
 
 
 class _Server:

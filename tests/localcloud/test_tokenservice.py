@@ -22,7 +22,7 @@ from microsoft_agents.hosting.core.connector.client import UserTokenClient
 
 from localcloud.browser import magic_code, sign_in_over_http
 from localcloud.launcher import CloudProcess
-from localcloud.tenant import GRAPH_APP_ID, GRAPH_RESOURCE, TEAMS_DESKTOP_CLIENT_ID, USERS
+from localcloud.tenant import GRAPH_APP_ID, GRAPH_RESOURCE, SSO_CLIENTS, TEAMS_DESKTOP_CLIENT_ID, USERS
 from localcloud.tokenservice import CONSENT_REQUIRED
 from tests.support import chromium_trusting
 
@@ -85,9 +85,13 @@ def user_id() -> str:
 async def teams_sso_token(cloud: CloudProcess, client_ssl: ssl.SSLContext) -> str:
     """What Teams gets for Adele by `getAuthToken`: a token for the agent's `access_as_user`, by ROPC as the Teams
     client. A plain OAuth request: MSAL's ROPC first asks `https://{host}/common/userrealm/…`, without the port."""
+    return await _sso_token(cloud, client_ssl, TEAMS_DESKTOP_CLIENT_ID)
+
+
+async def _sso_token(cloud: CloudProcess, client_ssl: ssl.SSLContext, client_id: str) -> str:
     form = {
         "grant_type": "password",
-        "client_id": TEAMS_DESKTOP_CLIENT_ID,
+        "client_id": client_id,
         "username": ADELE.user_principal_name,
         "password": ADELE.password,
         "scope": f"api://botid-{cloud.settings[SETTING + 'CLIENTID']}/access_as_user",
@@ -225,6 +229,17 @@ async def test_sso_token_exchange_returns_a_graph_token(client: UserTokenClient,
     assert claims["aud"] in (GRAPH_RESOURCE, GRAPH_APP_ID)
     assert claims["oid"] == ADELE.id
     assert (await client.get_user_token(user_id, CONNECTION, CHANNEL)).token == token.token
+
+
+@pytest.mark.parametrize("client_id", sorted(SSO_CLIENTS), ids=[SSO_CLIENTS[key] for key in sorted(SSO_CLIENTS)])
+async def test_every_microsoft_365_client_the_guide_pre_authorizes_gets_its_sso_token_exchanged(
+        client: UserTokenClient, cloud: CloudProcess, client_ssl: ssl.SSLContext, user_id: str, client_id: str) -> None:
+    """Teams, Microsoft 365 (where Copilot runs) and Outlook each ask for the SSO token as their own client."""
+    request = TokenExchangeRequest(token=await _sso_token(cloud, client_ssl, client_id))
+
+    token = await client.exchange_token(user_id, CONNECTION, CHANNEL, request)
+
+    assert jwt.decode(token.token, options={"verify_signature": False})["oid"] == ADELE.id
 
 
 async def test_exchanging_a_token_not_for_the_agent_is_a_bad_argument(client: UserTokenClient, bot_token: str,
