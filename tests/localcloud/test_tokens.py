@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from localcloud.pki import SigningKey
-from localcloud.tenant import USERS, Directory, generated_users
+from localcloud.tenant import USERS, WITHOUT_MAILBOX, Directory, generated_users
 from localcloud.tokens import REUSE_MARGIN, HeldTokens, TokenIssuer, TokenRejected
 
 AUDIENCE = "https://api.botframework.com"
@@ -69,7 +69,7 @@ def test_generated_users_are_distinct_and_shaped_like_the_seeded_ones() -> None:
     directory = Directory.create(generated=10)
     generated = generated_users(10)
 
-    assert len(directory.users) == len(USERS) + 10 and len({user.id for user in generated}) == 10
+    assert len(directory.users) == len(USERS) + len(WITHOUT_MAILBOX) + 10 and len({user.id for user in generated}) == 10
     assert [user.username for user in generated[:2]] == [f"{USERS[0].username}001", f"{USERS[1].username}002"]
     assert all(user.manager in (None, *(seeded.username for seeded in USERS)) for user in generated)
     assert directory.user_by_name(generated[3].user_principal_name.upper()) == generated[3]
@@ -77,4 +77,4 @@ def test_generated_users_are_distinct_and_shaped_like_the_seeded_ones() -> None:
 
 
 def test_the_tenant_has_only_its_seeded_users_unless_asked() -> None:
-    assert list(Directory.create().users.values()) == list(USERS)
+    assert list(Directory.create().users.values()) == [*USERS, *WITHOUT_MAILBOX]
