@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 
 from localcloud.browser import magic_code_for
 from localcloud.client import LocalCloudClient, Recorded, TeamsResult
+from localcloud.launcher import free_port, start_agent
 from localcloud.tenant import USERS, WITHOUT_MAILBOX
 
 OAUTH_CARD = "application/vnd.microsoft.card.oauth"
@@ -45,6 +46,19 @@ class RunningAgent:
 
     def failed_turns(self) -> int:
         return self.log_file.read_text(errors="replace").count("turn failed")
+
+
+@contextmanager
+def agent_with_settings(settings: Mapping[str, str], directory: Path) -> Iterator[RunningAgent]:
+    """`python bot.py` on exactly `settings` (written as its env file in `directory`), stopped by PID afterwards."""
+    env_file = directory / "agent.env"
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
+    port = free_port()
+    process = start_agent(env_file, port, log_file=directory / "agent.log")
+    try:
+        yield RunningAgent(f"http://127.0.0.1:{port}/api/messages", directory / "agent.log")
+    finally:
+        process.stop()
 
 
 def oauth_links(replies: Iterable[Recorded]) -> list[str]:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 from dotenv import dotenv_values
 
 from diagnostics.doctor import run
 from localcloud.client import LocalCloudClient
-from localcloud.launcher import CloudProcess, free_port, start_agent
-from tests.support import RunningAgent
+from localcloud.launcher import CloudProcess
+from tests.support import RunningAgent, agent_with_settings
 
 TEAMS_HANDLER = "AGENTAPPLICATION__USERAUTHORIZATION__HANDLERS__GRAPH__"
 
@@ -23,29 +23,17 @@ def connector_only(cloud: CloudProcess, tmp_path_factory: pytest.TempPathFactory
     directory = tmp_path_factory.mktemp("copilot-studio-only")
     settings = {key: value or "" for key, value in dotenv_values(cloud.env_file).items()
                 if not key.startswith(TEAMS_HANDLER)}
-    env_file = directory / "agent.env"
-    env_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
-    port = free_port()
-    process = start_agent(env_file, port, log_file=directory / "agent.log")
-    try:
-        yield RunningAgent(f"http://127.0.0.1:{port}/api/messages", directory / "agent.log")
-    finally:
-        process.stop()
-
-
-@pytest.fixture
-async def local(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
-    async with LocalCloudClient(cloud.url) as client:
-        yield client
+    with agent_with_settings(settings, directory) as agent:
+        yield agent
 
 
 async def test_settings_without_a_teams_handler_pass_the_doctor_and_serve_copilot_studios_user(
-        local: LocalCloudClient, connector_only: RunningAgent) -> None:
+        client: LocalCloudClient, connector_only: RunningAgent) -> None:
     """One behaviour, two sides: what the doctor accepts for this route is what the agent serves Copilot Studio with."""
     out = io.StringIO()
     status = run(connector_only.log_file.parent / "agent.env", {}, out)
 
-    result = await local.copilot("isaiah", "/me", delivery="expectReplies", agent_endpoint=connector_only.endpoint)
+    result = await client.copilot("isaiah", "/me", delivery="expectReplies", agent_endpoint=connector_only.endpoint)
 
     assert status == 0 and "Route: Copilot Studio only" in out.getvalue(), out.getvalue()
     assert result.status == 200 and "Sales Rep" in json.dumps(result.replies)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 from dotenv import dotenv_values
 
 from localcloud.client import LocalCloudClient
-from localcloud.launcher import AzuriteProcess, CloudProcess, free_port, start_agent
-from tests.support import RunningAgent
+from localcloud.launcher import AzuriteProcess, CloudProcess
+from tests.support import RunningAgent, agent_with_settings
 
 SERVICE = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 
@@ -30,25 +30,13 @@ def secretless_agent(cloud: CloudProcess, azurite_with_entra: AzuriteProcess,
                  f"{SERVICE}FEDERATEDCLIENTID": identity,
                  "STORAGE": "blob", "AZURE_STORAGE_ACCOUNT_URL": azurite_with_entra.account_url,
                  "AZURE_STORAGE_CONTAINER": f"secretless-{uuid.uuid4().hex[:12]}", "AZURE_CLIENT_ID": identity}
-    env_file = directory / "agent.env"
-    env_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
-    port = free_port()
-    process = start_agent(env_file, port, log_file=directory / "agent.log")
-    try:
-        yield RunningAgent(f"http://127.0.0.1:{port}/api/messages", directory / "agent.log")
-    finally:
-        process.stop()
-
-
-@pytest.fixture
-async def local(cloud: CloudProcess) -> AsyncIterator[LocalCloudClient]:
-    async with LocalCloudClient(cloud.url) as client:
-        yield client
+    with agent_with_settings(settings, directory) as agent:
+        yield agent
 
 
 async def test_with_no_secret_the_agent_gets_copilot_studios_user_a_graph_token_on_behalf_of_them(
-        local: LocalCloudClient, secretless_agent: RunningAgent) -> None:
-    result = await local.copilot("megan", "/me", delivery="expectReplies", agent_endpoint=secretless_agent.endpoint)
+        client: LocalCloudClient, secretless_agent: RunningAgent) -> None:
+    result = await client.copilot("megan", "/me", delivery="expectReplies", agent_endpoint=secretless_agent.endpoint)
 
     assert result.status == 200
     assert "Marketing Manager" in json.dumps(result.replies)
@@ -56,10 +44,10 @@ async def test_with_no_secret_the_agent_gets_copilot_studios_user_a_graph_token_
 
 
 async def test_with_no_secret_and_no_storage_key_a_teams_user_gets_the_sign_in_card(
-        local: LocalCloudClient, secretless_agent: RunningAgent) -> None:
+        client: LocalCloudClient, secretless_agent: RunningAgent) -> None:
     """The reply goes through Bot Service with the agent's own token, and the pending sign-in is written to Blob."""
-    await local.teams("adele", "/logout", agent_endpoint=secretless_agent.endpoint)
-    sent = await local.teams("adele", "/me", agent_endpoint=secretless_agent.endpoint)
+    await client.teams("adele", "/logout", agent_endpoint=secretless_agent.endpoint)
+    sent = await client.teams("adele", "/me", agent_endpoint=secretless_agent.endpoint)
 
     assert any(attachment.get("contentType") == "application/vnd.microsoft.card.oauth"
                for reply in sent.replies for attachment in reply.attachments)
