@@ -17,6 +17,7 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -772,14 +773,24 @@ def _error_page(code: int, message: str, status: int = 400) -> web.Response:
     return _html("Sign in error", body, status=status)
 
 
+def _permission_items(names: Iterable[str]) -> str:
+    return "".join(f"<li>{html.escape(PERMISSION_TEXT.get(name, name))} <code>{html.escape(name)}</code></li>"
+                   for name in names)
+
+
+def _user_choices(users: Iterable[User], checked: User | None = None) -> str:
+    """One radio button per user (no password: the local tenant's sign-in is a pick)."""
+    return "".join(
+        f'<label class="user" data-testid="user-{html.escape(user.username)}"><input type="radio" name="user" '
+        f'value="{html.escape(user.username)}" required{" checked" if user == checked else ""}><span>'
+        f"{html.escape(user.display_name)}<small>{html.escape(user.user_principal_name)}</small></span></label>"
+        for user in users)
+
+
 def _admin_consent_page(entra: Entra, client: App, problem: str | None = None) -> web.Response:
     names = [_canonical(name) for name in client.required_graph_scopes] or ["User.Read"]
-    permissions = "".join(
-        f"<li>{html.escape(PERMISSION_TEXT.get(name, name))} <code>{html.escape(name)}</code></li>" for name in names)
-    users = "".join(
-        f'<label class="user" data-testid="user-{html.escape(user.username)}"><input type="radio" name="user" '
-        f'value="{html.escape(user.username)}" required><span>{html.escape(user.display_name)}<small>'
-        f"{html.escape(user.user_principal_name)}</small></span></label>" for user in entra.directory.users.values())
+    permissions = _permission_items(names)
+    users = _user_choices(entra.directory.users.values())
     problem_html = f'<p class="problem" data-testid="problem">{html.escape(problem)}</p>' if problem else ""
     name = html.escape(client.display_name)
     body = (
@@ -799,16 +810,9 @@ def _consent_page(entra: Entra, request_id: str, pending: AuthorizeRequest, prob
         names = sorted(entra.directory.admin_consent.get(client.client_id, frozenset())) or ["User.Read"]
     else:
         names = [_canonical(name) for name in scopes.names if name != ".default"] or ["access_as_user"]
-    permissions = "".join(
-        f"<li>{html.escape(PERMISSION_TEXT.get(name, name))} <code>{html.escape(name)}</code></li>" for name in names
-    )
+    permissions = _permission_items(names)
     hint = entra.directory.user_by_name(pending.login_hint) if pending.login_hint else None
-    users = "".join(
-        f'<label class="user" data-testid="user-{html.escape(user.username)}"><input type="radio" name="user" '
-        f'value="{html.escape(user.username)}" required{" checked" if user == hint else ""}><span>'
-        f"{html.escape(user.display_name)}<small>{html.escape(user.user_principal_name)}</small></span></label>"
-        for user in entra.directory.users.values()
-    )
+    users = _user_choices(entra.directory.users.values(), checked=hint)
     problem_html = f'<p class="problem" data-testid="problem">{html.escape(problem)}</p>' if problem else ""
     name = html.escape(client.display_name)
     body = (
