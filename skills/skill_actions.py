@@ -92,13 +92,8 @@ async def _run(context: TurnContext, services: Services, action: SkillAction) ->
 
 
 async def _user_token(context: TurnContext, services: Services, connector: bool) -> str | None:
-    """The SDK handler's `get_refreshed_token`: a stored or exchanged token, never a sign-in prompt."""
-    handler = services.auth._resolve_handler(CONNECTOR_HANDLER if connector else TEAMS_HANDLER)
-    try:
-        return (await handler.get_refreshed_token(context)).token or None
-    except ValueError as error:  # the SDK's words for an expired, not exchangeable or refused connector token
-        log.info("no user token for a skill action: %s", type(error).__name__)
-        return None
+    """A stored or exchanged token, never a sign-in prompt."""
+    return await services.auth.stored_token(context, CONNECTOR_HANDLER if connector else TEAMS_HANDLER)
 
 
 def invalid_value(action: SkillAction, value: dict[str, Any]) -> str | None:
