@@ -483,8 +483,9 @@ class AgentAuthorization:
         log.info("%s with no sign-in in progress", activity.name)
         if activity.name == TOKEN_EXCHANGE:
             request = _token_exchange_request(activity.value)
-            ours = {self._handlers[handler_id].abs_oauth_connection_name for handler_id in self.teams_handler_ids}
-            connection = request.connection_name if request and request.connection_name in ours else ""
+            ours = [self._handlers[handler_id].abs_oauth_connection_name for handler_id in self.teams_handler_ids]
+            named = request.connection_name if request and request.connection_name in ours else None
+            connection = named or next(iter(ours), "")
             await _answer_exchange(context, 412, connection, request.id if request else None, NO_SIGN_IN)
         else:
             await answer_invoke(context, 404 if activity.name == VERIFY_STATE else 200)
@@ -560,7 +561,11 @@ async def answer_invoke(context: TurnContext, status: int, body: Any = None) -> 
 
 async def _answer_exchange(context: TurnContext, status: int, connection: str, request_id: str | None,
                            detail: str) -> None:
-    """A `TokenExchangeInvokeResponse` body as Teams reads it (camelCase)."""
+    """A `TokenExchangeInvokeResponse` body as Teams reads it (camelCase); none without a connection to name (the agent
+    has no Teams handler)."""
+    if not connection:
+        await answer_invoke(context, status)
+        return
     body = TokenExchangeInvokeResponse(connection_name=connection, failure_detail=detail)
     if request_id:
         body.id = request_id
