@@ -189,6 +189,12 @@ class AgentAuthorization:
         self._handlers = {name: AuthHandler(name=name, auth_type=settings.get("TYPE", ""),
                                             **settings.get("SETTINGS", {}))
                           for name, settings in handlers.items()}
+        for name, handler in self._handlers.items():
+            if handler.auth_type not in (TEAMS_HANDLER_TYPE, CONNECTOR_HANDLER_TYPE):
+                raise ValueError(f"Sign-in handler {name} has TYPE {handler.auth_type!r}: the agent signs users in "
+                                 "with UserAuthorization (Teams) or ConnectorUserAuthorization (Copilot Studio).")
+        # the handlers that sign a user in through Bot Service: a pending sign-in and sign-out concern these
+        self._teams = [handler for handler in self._handlers.values() if handler.auth_type == TEAMS_HANDLER_TYPE]
         self._run_turn: Callable[[TurnContext], Coroutine[Any, Any, None]] | None = None
         self._replays: set[asyncio.Task[None]] = set()
 
@@ -196,15 +202,6 @@ class AgentAuthorization:
         """Answer sign-in input before `app`'s routes, and run each signed-in command as a turn of `app`."""
         app.before_turn(self._before_turn)
         self._run_turn = app.on_turn
-
-    @property
-    def teams_handler_ids(self) -> list[str]:
-        """Handlers that sign a user in through Bot Service (everything but Copilot Studio's connector)."""
-        return [name for name, handler in self._handlers.items() if handler.auth_type != CONNECTOR_HANDLER_TYPE]
-
-    def is_connector_handler(self, handler_id: str) -> bool:
-        handler = self._handlers.get(handler_id)
-        return handler is not None and handler.auth_type == CONNECTOR_HANDLER_TYPE
 
     # ── a route's token ─────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -295,21 +292,21 @@ class AgentAuthorization:
         """Every Teams handler's token dropped at the token service, and any pending sign-in ended."""
         activity = context.activity
         client = _token_client(context)
-        for handler_id in self.teams_handler_ids:
-            context.turn_state.pop(_TOKEN + handler_id, None)
-            await client.sign_out_user(activity.from_property.id, self._handlers[handler_id].abs_oauth_connection_name,
+        for handler in self._teams:
+            context.turn_state.pop(_TOKEN + handler.name, None)
+            await client.sign_out_user(activity.from_property.id, handler.abs_oauth_connection_name,
                                        activity.channel_id or "")
         await self._delete_sign_in_state(context)
 
     # ── the pending sign-in, read from storage once a turn ──────────────────────────────────────────────────────────
 
     def _pending_keys(self, context: TurnContext) -> list[str]:
-        return [_pending_key(context, handler_id) for handler_id in self.teams_handler_ids]
+        return [_pending_key(context, handler.name) for handler in self._teams]
 
     async def _load_sign_in_state(self, context: TurnContext) -> PendingSignIn | None:
         """The user's pending sign-in. A turn that found none does not ask storage again (with Blob storage each ask is
         a round trip) until it saves one."""
-        if context.turn_state.get(_NO_SIGN_IN_STATE) or not self.teams_handler_ids:
+        if context.turn_state.get(_NO_SIGN_IN_STATE) or not self._teams:
             return None
         found = await self._storage.read(self._pending_keys(context), target_cls=PendingSignIn)
         pending = next(iter(found.values()), None)
@@ -326,7 +323,7 @@ class AgentAuthorization:
         await self._storage.write({_pending_key(context, pending.active_handler_id): pending})
 
     async def _delete_sign_in_state(self, context: TurnContext) -> None:
-        if context.turn_state.get(_NO_SIGN_IN_STATE) or not self.teams_handler_ids:
+        if context.turn_state.get(_NO_SIGN_IN_STATE) or not self._teams:
             return
         await self._storage.delete(self._pending_keys(context))
         context.turn_state[_NO_SIGN_IN_STATE] = True
@@ -483,7 +480,7 @@ class AgentAuthorization:
         log.info("%s with no sign-in in progress", activity.name)
         if activity.name == TOKEN_EXCHANGE:
             request = _token_exchange_request(activity.value)
-            ours = [self._handlers[handler_id].abs_oauth_connection_name for handler_id in self.teams_handler_ids]
+            ours = [handler.abs_oauth_connection_name for handler in self._teams]
             named = request.connection_name if request and request.connection_name in ours else None
             connection = named or next(iter(ours), "")
             await _answer_exchange(context, 412, connection, request.id if request else None, NO_SIGN_IN)
