@@ -1,8 +1,8 @@
 """Copilot Studio's skill actions: `GetProfile`, `GetCalendar` and `GetFiles` events, each answered with exactly one
 `endOfConversation` whose `value` is the result (or `{"error", "message"}`), as `skills/manifest.py` describes.
 
-A skill's caller cannot show an OAuthCard, so no sign-in is started here. The token is the one the SDK's own handlers
-get without prompting: the Bot Service token service's stored token for the user (`GRAPH`: signed in through Teams
+A skill's caller cannot show an OAuthCard, so no sign-in is started here. The token is one had without prompting
+(`auth.stored_token`): the Bot Service token service's stored token for the user (`GRAPH`: signed in through Teams
 before), or for Copilot Studio's connector the caller's bearer exchanged on-behalf-of (`CONNECTOR`).
 """
 
