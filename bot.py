@@ -22,13 +22,14 @@ from aiohttp import web
 from dotenv import load_dotenv
 from microsoft_agents.activity import load_configuration_from_env
 from microsoft_agents.hosting.aiohttp import start_agent_process
-from microsoft_agents.hosting.core import AgentApplication, TurnState
+from microsoft_agents.hosting.core import AgentApplication, Authorization, TurnState
 
 import skills
 from auth.cloud import cloud_from_settings
 from auth.connections import build_adapter, build_connections
 from auth.incoming import ADMITTED_ACTIVITY, authenticated, caller_rules
 from auth.sign_in import AgentAuthorization
+from cards.sign_in import sign_in_activity
 from graph.client import GraphClient, SharedHttp
 from hosting import settings as hosting_settings
 from hosting.application import FaultAwareApplication
@@ -56,8 +57,11 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     connections = build_connections(config, cloud)
     adapter = build_adapter(connections, cloud, hosting_settings.turn_seconds(settings))
     storage = build_storage(settings)
-    authorization = AgentAuthorization(storage, connections, **config)
-    agent = FaultAwareApplication[TurnState](storage=storage, authorization=authorization, **config)
+    authorization = AgentAuthorization(storage, connections, sign_in_card=sign_in_activity, **config)
+    # The SDK's own sign-in, given no handlers, never intercepts a turn: `authorization` holds the conversation.
+    agent = FaultAwareApplication[TurnState](storage=storage, authorization=Authorization(storage, connections),
+                                             **config)
+    authorization.attach(agent)
     graph = GraphClient(cloud, SharedHttp(cloud))
     skills.register_all(agent, Services(graph=graph, auth=authorization))
     identity = connections.get_default_connection_configuration()

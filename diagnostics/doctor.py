@@ -41,8 +41,8 @@ STORAGE_ACCOUNT_URL = "AZURE_STORAGE_ACCOUNT_URL"
 STORAGE_CONTAINER = "AZURE_STORAGE_CONTAINER"
 
 AUTH_TYPES = [auth_type.value for auth_type in AuthTypes]
-HANDLER_TYPES = {name.lower(): name for name in ("UserAuthorization", "ConnectorUserAuthorization",
-                                                  "AgenticUserAuthorization") if name.lower() in AUTHORIZATION_TYPE_MAP}
+HANDLER_TYPES = {name.lower(): name for name in ("UserAuthorization", "ConnectorUserAuthorization")
+                 if name.lower() in AUTHORIZATION_TYPE_MAP}  # the two auth/sign_in.py signs users in with
 HANDLER_SETTINGS = ["TITLE", "TEXT", "AZUREBOTOAUTHCONNECTIONNAME", "OBOCONNECTIONNAME", "SCOPES", "ALT_BLUEPRINT_NAME"]
 # The agent's routes name these handlers (skills/commands.py); each must exist, with this type.
 REQUIRED_HANDLERS = {TEAMS_HANDLER: "UserAuthorization", CONNECTOR_HANDLER: "ConnectorUserAuthorization"}

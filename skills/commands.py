@@ -1,9 +1,9 @@
 """How a command reaches its skill: parsing what the user typed (a command or plain words) or clicked, the two auth
 routes, the progress shown while the skill works (`skills/progress.py`), and error replies.
 
-The SDK's `auth_handlers` is an AND list, and one route cannot choose per request between Teams sign-in and Copilot
-Studio's connector token. So every command is registered twice from one definition: a connector route (selected by the
-recipient role `connectoruser`, ranked first, handler `CONNECTOR`) and a Teams route (handler `GRAPH`).
+Every command is registered twice from one definition: a connector route (selected by the recipient role
+`connectoruser`, ranked first, handler `CONNECTOR`) and a Teams route (handler `GRAPH`); each asks `auth.sign_in` for
+the user's token with its handler.
 """
 
 from __future__ import annotations
@@ -109,10 +109,9 @@ def register_command(app: AgentApplication[TurnState], services: Services, name:
             command = parse_command(context)
             assert command is not None  # the selector matched
             with command_span(command.name, str(context.activity.channel_id or "")):
-                token = (await services.auth.get_token(context, handler_id)).token
-                if not token:
-                    await reply_with_error(context, services, SignInRequired(), command, handler_id)
-                    return
+                token = await services.auth.sign_in(context, handler_id)
+                if token is None:
+                    return  # the user was answered: a sign-in card, the pending hint, or why a token is unusable
                 progress.start_progress(context, working)
                 try:
                     reply = await handler(context, command, token)
@@ -125,10 +124,8 @@ def register_command(app: AgentApplication[TurnState], services: Services, name:
 
     # Routes of equal rank come in no set order: a service principal's call is left to its own answer explicitly.
     app.add_route(lambda context: is_connector_request(context) and not is_service_principal_call(context)
-                  and selects(context), run_with(CONNECTOR_HANDLER), rank=RouteRank.FIRST,
-                  auth_handlers=[CONNECTOR_HANDLER])
-    app.add_route(lambda context: not is_connector_request(context) and selects(context), run_with(TEAMS_HANDLER),
-                  auth_handlers=[TEAMS_HANDLER])
+                  and selects(context), run_with(CONNECTOR_HANDLER), rank=RouteRank.FIRST)
+    app.add_route(lambda context: not is_connector_request(context) and selects(context), run_with(TEAMS_HANDLER))
 
 
 def register_service_principal_answer(app: AgentApplication[TurnState]) -> None:

@@ -1,8 +1,8 @@
 """Copilot Studio's skill actions: `GetProfile`, `GetCalendar` and `GetFiles` events, each answered with exactly one
 `endOfConversation` whose `value` is the result (or `{"error", "message"}`), as `skills/manifest.py` describes.
 
-A skill's caller cannot show an OAuthCard, so no sign-in is started here. The token is the one the SDK's own handlers
-get without prompting: the Bot Service token service's stored token for the user (`GRAPH`: signed in through Teams
+A skill's caller cannot show an OAuthCard, so no sign-in is started here. The token is one had without prompting
+(`auth.stored_token`): the Bot Service token service's stored token for the user (`GRAPH`: signed in through Teams
 before), or for Copilot Studio's connector the caller's bearer exchanged on-behalf-of (`CONNECTOR`).
 """
 
@@ -92,13 +92,8 @@ async def _run(context: TurnContext, services: Services, action: SkillAction) ->
 
 
 async def _user_token(context: TurnContext, services: Services, connector: bool) -> str | None:
-    """The SDK handler's `get_refreshed_token`: a stored or exchanged token, never a sign-in prompt."""
-    handler = services.auth._resolve_handler(CONNECTOR_HANDLER if connector else TEAMS_HANDLER)
-    try:
-        return (await handler.get_refreshed_token(context)).token or None
-    except ValueError as error:  # the SDK's words for an expired, not exchangeable or refused connector token
-        log.info("no user token for a skill action: %s", type(error).__name__)
-        return None
+    """A stored or exchanged token, never a sign-in prompt."""
+    return await services.auth.stored_token(context, CONNECTOR_HANDLER if connector else TEAMS_HANDLER)
 
 
 def invalid_value(action: SkillAction, value: dict[str, Any]) -> str | None:

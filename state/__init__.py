@@ -1,7 +1,7 @@
 """The agent's state storage: in memory for the demo, or Azure Blob shared by several instances.
 
-Both speak the SDK's `Storage` interface, so the SDK's `Authorization` and `TurnState` use them unchanged, and both
-keep the same optimistic-concurrency contract, which the SDK's own `MemoryStorage` and `BlobStorage` do not:
+Both speak the SDK's `Storage` interface, so the sign-in (`auth/sign_in.py`) and the SDK's `TurnState` use them, and
+both keep the same optimistic-concurrency contract, which the SDK's own `MemoryStorage` and `BlobStorage` do not:
 - every item read carries the ETag of the version it came from (it survives the SDK's `model_copy` of its states);
 - writing an item read before succeeds only if the stored version is still that one (If-Match), writing a new
   item only if the key is still absent (If-None-Match: *); otherwise `StorageConflict` is raised, nothing is
@@ -15,11 +15,10 @@ import asyncio
 import copy
 import itertools
 import re
-from collections.abc import Mapping
-from typing import TypeVar, cast
+from collections.abc import Mapping, MutableMapping
+from typing import Any, TypeVar, cast
 
 from microsoft_agents.hosting.core import Storage, StoreItem
-from microsoft_agents.hosting.core.storage._type_aliases import JSON
 from pydantic import BaseModel
 
 StoreItemT = TypeVar("StoreItemT", bound=StoreItem)
@@ -68,7 +67,7 @@ class MemoryStateStorage(ConcurrentStorage):
     """The concurrency contract in one process: the demo's storage, and the reference the blob storage matches."""
 
     def __init__(self) -> None:
-        self._items: dict[str, tuple[str, JSON]] = {}
+        self._items: dict[str, tuple[str, MutableMapping[str, Any]]] = {}
         self._versions = itertools.count(1)
         self._lock = asyncio.Lock()
 
