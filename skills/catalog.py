@@ -30,12 +30,12 @@ from graph.profile import get_profile
 @dataclass(frozen=True)
 class Command:
     """What the user asked: `name` without slash, lower case; `args` as typed; `value` a card button's data;
-    `time_zone` the chat's own (Teams' `localTimezone`), when it sent one."""
+    `chat_zone` the chat's own time zone (Teams' `localTimezone`), when it sent one."""
 
     name: str
     args: str
     value: dict[str, Any]
-    time_zone: str | None = None
+    chat_zone: str | None = None
 
 
 class NotTaken(Exception):
@@ -79,15 +79,18 @@ class CommandRecord:
     working: str = ""
     """Shown while Graph takes more than a moment (`skills/progress.py`)."""
     fetch: Fetch | None = None
+    """Its Graph work when typed or clicked; a `NotTaken` it raises is the answer."""
     card: Callable[[Any], Activity] | None = None
     """The answer (a card with its fallback text) made from what `fetch` returned."""
     action: SkillAction | None = None
+    """The Copilot Studio skill action that returns the same data, if it has one."""
     cues: Mapping[str, int] = field(default_factory=dict)
     """Plain-words phrases that point to it, with their weight (`skills/phrases.py` says how they are matched)."""
     when_alone: frozenset[str] = frozenset()
     """Cues that count only when no other command has one (`phrases.WHEN_ALONE`)."""
     ranges: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Arguments that plain words name, with the phrases that name each (`phrases.RANGES`)."""
+    """Arguments that plain words name, with the phrases that name each (`phrases.RANGES`). Only the calendar has them:
+    the matcher's rules for a named day are the calendar's (`skills/intents.py`)."""
 
     @property
     def command(self) -> str:
@@ -141,7 +144,7 @@ async def _calendar(graph: GraphClient, token: str, command: Command) -> Calenda
     more = next_page_from(command.value)
     if more is not None:
         return await next_calendar_page(graph, token, more)
-    return await get_calendar(graph, token, day_range, chat_zone=command.time_zone)
+    return await get_calendar(graph, token, day_range, chat_zone=command.chat_zone)
 
 
 def _calendar_answer(page: CalendarPage) -> Activity:

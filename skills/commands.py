@@ -66,7 +66,7 @@ def parse_command(context: TurnContext) -> Command | None:
     if button is not None or text.startswith("/"):
         words = text.split(maxsplit=1)
         return Command(name=words[0].lstrip("/").lower(), args=words[1].strip() if len(words) > 1 else "", value=value,
-                       time_zone=zone)
+                       chat_zone=zone)
     meaning = understand(text)
     return Command(meaning.name, meaning.args, value, zone) if isinstance(meaning, Understood) else None
 

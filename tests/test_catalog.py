@@ -1,6 +1,6 @@
-"""The hand-written documents say what the command records say: the Graph permissions the README, `.env.example` and
-the deployment guide ask an admin to grant are exactly those the commands need, and each is granted for the command
-that needs it."""
+"""The hand-written documents say what the command records say: the README's command table lists every command, and
+the Graph permissions the README, `.env.example` and the deployment guide ask an admin to grant are exactly those the
+commands need, each granted for the command that needs it."""
 
 from __future__ import annotations
 
@@ -22,6 +22,14 @@ LISTS = {
     "the OAuth connection's scopes": ("docs/deploy.md", "| Scopes |", "(spaces between)"),
 }
 """Where each document lists the permissions: the file, and the text just before and just after the list."""
+
+
+def test_the_readmes_command_table_lists_every_command() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("| command | answer |")
+    table = text[start:text.index("\n\n", start)]
+
+    assert re.findall(r"^\| `(/\w+)", table, re.MULTILINE) == [record.command for record in COMMANDS]
 
 
 def listed(document: str, before: str, after: str) -> list[str]:
