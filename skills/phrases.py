@@ -1,8 +1,7 @@
-"""Every word and phrase the plain-language matcher (`skills/intents.py`) knows: the phrases that point to one
-command are in its record (`skills/catalog.py`: `cues`, `when_alone`, `ranges`) and gathered here, the rest is here.
-To teach the agent a new way of asking, change those tables and add the phrasing to the corpus in
-`tests/test_intents.py` (never to a held-out corpus, `tests/corpora/held_out*.tsv`, which measures what was not
-taught).
+"""Every word and phrase the plain-language matcher (`skills/intents.py`) knows: the tables shared by all commands,
+and those of each command, written in its record (`skills/catalog.py`: `cues`, `when_alone`, `ranges`). To teach the
+agent a new way of asking, change those tables and add the phrasing to the corpus in `tests/test_intents.py` (never to
+a held-out corpus, `tests/corpora/held_out*.tsv`, which measures what was not taught).
 
 Words are matched lower case, without punctuation. A word of five letters or more that is one typo (a letter
 missing, extra, wrong or two letters swapped, the first or the last letter kept) away from a word listed here is read
