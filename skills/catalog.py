@@ -114,7 +114,7 @@ def _profile_answer(profile: Profile) -> Activity:
 ME = CommandRecord(
     name="me",
     help="Your profile: title, contact details, manager and presence.",
-    permissions=("User.Read", "User.ReadBasic.All", "Presence.Read"),
+    permissions=("User.Read", "User.Read.All", "Presence.Read"),
     working="Reading your profile…",
     fetch=lambda graph, token, _command: get_profile(graph, token),
     card=_profile_answer,

@@ -14,11 +14,12 @@ from skills.catalog import COMMANDS
 ROOT = Path(__file__).resolve().parent.parent
 NEEDED = [permission for record in COMMANDS for permission in record.permissions]
 PERMISSION = re.compile(r"\b[A-Z][A-Za-z]+(?:\.[A-Z][A-Za-z]*)+\b")
-"""A Graph permission's name (`User.ReadBasic.All`)."""
+"""A Graph permission's name (`User.Read.All`); the sign-in's own scopes (`openid`, `offline_access`) are no
+command's."""
 
 LISTS = {
-    "README": ("README.md", "none of which needs an administrator:", "the Microsoft Search API"),
-    ".env.example": (".env.example", "delegated Graph permissions:", "(the Microsoft Search API"),
+    "README": ("README.md", "Delegated Microsoft Graph permissions", "Search API does not search with"),
+    ".env.example": (".env.example", "delegated Graph permissions:", "(the manager needs"),
     "the OAuth connection's scopes": ("docs/deploy.md", "| Scopes |", "(spaces between)"),
 }
 """Where each document lists the permissions: the file, and the text just before and just after the list."""
