@@ -21,7 +21,7 @@ from localcloud.cloud import Cloud
 from localcloud.tenant import USERS
 from skills.catalog import COMMANDS, CommandRecord, SkillAction
 from tests.support import ADAPTIVE_CARD
-from tools.package import CLIENTID_KEY, fill_manifest, schema_errors
+from tools.package import CLIENTID_KEY, fill_manifest, schema_errors, starter_errors
 
 ADELE = USERS[0]
 
@@ -120,5 +120,6 @@ def test_the_teams_command_menu_lists_it() -> None:
                              WITH_PRESENCE)
 
     (menu,) = [listing for listing in manifest["bots"][0]["commandLists"] if "personal" in listing["scopes"]]
-    assert menu["commands"][-1] == {"title": "/presence", "description": PRESENCE.help}
-    assert schema_errors(manifest) == []
+    assert menu["commands"][-1] == {"title": "/presence", "description": PRESENCE.help, "type": "prompt",
+                                    "prompt": "/presence"}
+    assert schema_errors(manifest) == [] and starter_errors(manifest) == []
