@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from hosting.heap import freeze_start_up_heap
 from hosting.stream import is_stream_request, stream_agent_process
 from observability import setup_tracing
 from observability.logs import setup_logging
+from skills.catalog import COMMANDS, CommandRecord
 from skills.commands import Services
 from skills.manifest import manifest_handler as skill_manifest
 from state import build_storage
@@ -50,8 +51,9 @@ SHUTDOWN_SECONDS = 20.0
 """Then stop accepting and let in-flight turns finish for at most this long."""
 
 
-def create_app(settings: Mapping[str, str]) -> web.Application:
-    """Build the whole agent from `settings` (the environment, or a test's own). No network happens here."""
+def create_app(settings: Mapping[str, str], commands: Sequence[CommandRecord] = COMMANDS) -> web.Application:
+    """Build the whole agent from `settings` (the environment, or a test's own) with `commands`. No network happens
+    here."""
     cloud = cloud_from_settings(settings)
     config = load_configuration_from_env(settings)
     connections = build_connections(config, cloud)
@@ -63,7 +65,7 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
                                              **config)
     authorization.attach(agent)
     graph = GraphClient(cloud, SharedHttp(cloud))
-    skills.register_all(agent, Services(graph=graph, auth=authorization))
+    skills.register_all(agent, Services(graph=graph, auth=authorization), commands)
     identity = connections.get_default_connection_configuration()
     app_id = identity.CLIENT_ID or ""
     callers = caller_rules(settings, cloud, app_id, identity.TENANT_ID or "")
@@ -108,7 +110,7 @@ def create_app(settings: Mapping[str, str]) -> web.Application:
     app.router.add_post("/api/messages", authenticated(messages, callers))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/manifest.json", skill_manifest(settings, app_id))
+    app.router.add_get("/manifest.json", skill_manifest(settings, app_id, commands))
     app.cleanup_ctx.append(warm_up_in_background)
     app.on_cleanup.append(lambda _: graph.aclose())
     app.on_cleanup.append(lambda _: adapter.aclose())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .common import Card, Element, adaptive_card, command_button, text_block
@@ -9,6 +10,8 @@ from .common import Card, Element, adaptive_card, command_button, text_block
 
 @dataclass(frozen=True)
 class CommandHelp:
+    """A command's line on the card: `/calendar`, what it does, and how it is typed (`/calendar tomorrow`)."""
+
     command: str
     summary: str
     example: str | None = None
@@ -22,15 +25,6 @@ class Suggestion:
     command: str
 
 
-COMMANDS: tuple[CommandHelp, ...] = (
-    CommandHelp("/me", "Your profile: title, contact details, manager and presence."),
-    CommandHelp("/calendar", "Your meetings, in your time zone.", "/calendar tomorrow · /calendar week"),
-    CommandHelp("/files", "Your recently changed files, or a search.", "/files budget"),
-    CommandHelp("/logout", "Sign out of Microsoft 365 in this chat."),
-    CommandHelp("/help", "This list."),
-)
-
-
 PLAIN_WORDS = (
     "Or just ask, for example: “am I free this afternoon?”, “meetings next week”, “find the budget spreadsheet”, "
     "“files I changed recently”, “who's my manager?” or “sign me out”. For your calendar I understand today (also "
@@ -40,11 +34,12 @@ PLAIN_WORDS = (
 """What `skills/intents.py` understands, said to the user."""
 
 
-def help_card(intro: str = "Here is what I can do:", suggestion: Suggestion | None = None) -> Card:
+def help_card(intro: str = "Here is what I can do:", suggestion: Suggestion | None = None, *,
+              commands: Sequence[CommandHelp]) -> Card:
     """The command list; with a `suggestion`, the one thing the agent guesses the user meant, first."""
     facts = [
         {"title": entry.command, "value": entry.summary + (f" ({entry.example})" if entry.example else "")}
-        for entry in COMMANDS
+        for entry in commands
     ]
     body: list[Element] = [{"type": "TextBlock", "text": intro, "wrap": True, "weight": "Bolder", "size": "Medium"}]
     if suggestion:
@@ -57,9 +52,10 @@ def help_card(intro: str = "Here is what I can do:", suggestion: Suggestion | No
     return adaptive_card(body, [command_button(title, command) for title, command in offered])
 
 
-def help_text(intro: str = "Here is what I can do:", suggestion: Suggestion | None = None) -> str:
+def help_text(intro: str = "Here is what I can do:", suggestion: Suggestion | None = None, *,
+              commands: Sequence[CommandHelp]) -> str:
     lines = [intro, *([f"Did you mean “{suggestion.label}” ({suggestion.command})?"] if suggestion else []),
-             *(f"- {entry.command}: {entry.summary}" for entry in COMMANDS), PLAIN_WORDS]
+             *(f"- {entry.command}: {entry.summary}" for entry in commands), PLAIN_WORDS]
     return "\n".join(lines)
 
 

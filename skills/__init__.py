@@ -1,22 +1,27 @@
-"""The agent's commands: one module each, with a `register(app, services)` that adds its routes."""
+"""The agent's commands: one record each (`skills/catalog.py`), routed from their records; `/logout`, `/help` and
+Copilot Studio's skill actions have a `register(app, …)` of their own."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from microsoft_agents.hosting.core import AgentApplication, TurnState
 
-from . import calendar, files, logout, me, skill_actions, unhandled
 from . import help as help_skill
-from .commands import Services, on_turn_error, register_service_principal_answer
+from . import logout, skill_actions, unhandled
+from .catalog import COMMANDS, CommandRecord
+from .commands import Services, on_turn_error, register_command, register_service_principal_answer
 
 
-def register_all(app: AgentApplication[TurnState], services: Services) -> None:
+def register_all(app: AgentApplication[TurnState], services: Services,
+                 commands: Sequence[CommandRecord] = COMMANDS) -> None:
     """Register every command; help answers any message no other command took, and `unhandled` the rest."""
     register_service_principal_answer(app)
-    me.register(app, services)
-    calendar.register(app, services)
-    files.register(app, services)
+    for record in commands:
+        if record.fetch is not None:
+            register_command(app, services, record)
     logout.register(app, services)
-    skill_actions.register(app, services)
-    help_skill.register(app)
+    skill_actions.register(app, services, commands)
+    help_skill.register(app, commands)
     unhandled.register(app)
     app.error(on_turn_error)

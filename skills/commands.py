@@ -27,6 +27,7 @@ from hosting.faults import ReplyUndelivered, ServiceFault
 from observability import command_span
 
 from . import progress
+from .catalog import Command, CommandRecord, NotTaken
 from .intents import Understood, understand
 
 log = logging.getLogger(__name__)
@@ -49,15 +50,6 @@ _LEADING_MENTIONS = re.compile(r"^\s*(?:<at>.*?</at>\s*)+", re.IGNORECASE | re.D
 later in the text (`/files <at>Megan</at>`) is the user's argument and stays."""
 
 
-@dataclass(frozen=True)
-class Command:
-    """What the user asked: `name` without slash, lower case; `args` as typed; `value` a card button's data."""
-
-    name: str
-    args: str
-    value: dict[str, Any]
-
-
 def parse_command(context: TurnContext) -> Command | None:
     """The command in a message: a slash command as typed (`/calendar tomorrow`, `<at>Agent</at> /files budget`) or
     sent by a card button (`value.command`, with the button's other data), else what plain words ask for
@@ -70,11 +62,13 @@ def parse_command(context: TurnContext) -> Command | None:
     text = _LEADING_MENTIONS.sub("", button or activity.text or "").strip()
     if not text:
         return None
+    zone = activity.local_timezone
     if button is not None or text.startswith("/"):
         words = text.split(maxsplit=1)
-        return Command(name=words[0].lstrip("/").lower(), args=words[1].strip() if len(words) > 1 else "", value=value)
+        return Command(name=words[0].lstrip("/").lower(), args=words[1].strip() if len(words) > 1 else "", value=value,
+                       chat_zone=zone)
     meaning = understand(text)
-    return Command(meaning.name, meaning.args, value) if isinstance(meaning, Understood) else None
+    return Command(meaning.name, meaning.args, value, zone) if isinstance(meaning, Understood) else None
 
 
 def typed_text(context: TurnContext) -> str:
@@ -90,19 +84,16 @@ class Services:
     auth: AgentAuthorization
 
 
-SkillHandler = Callable[[TurnContext, Command, str], Awaitable[Activity]]
-"""A command's work: from the turn, the command and a Graph token for the user, the answer to send."""
-
-
-def register_command(app: AgentApplication[TurnState], services: Services, name: str, handler: SkillHandler,
-                     working: str) -> None:
-    """Route `name` on both paths (see the module docstring); `handler` gets a Graph token for the user, and while it
-    works for more than a moment the user sees `working` (`Reading your calendar…`) or a typing indicator
-    (`skills/progress.py`)."""
+def register_command(app: AgentApplication[TurnState], services: Services, record: CommandRecord) -> None:
+    """Route the record's command on both paths (see the module docstring): its `fetch` gets a Graph token for the
+    user, and while it works for more than a moment the user sees its `working` text (`Reading your calendar…`) or a
+    typing indicator (`skills/progress.py`); its `card` makes the answer."""
+    fetch, card = record.fetch, record.card
+    assert fetch is not None and card is not None, f"/{record.name} reads no Graph data: it has a route of its own"
 
     def selects(context: TurnContext) -> bool:
         command = parse_command(context)
-        return command is not None and command.name == name
+        return command is not None and command.name == record.name
 
     def run_with(handler_id: str) -> Callable[[TurnContext, TurnState], Awaitable[None]]:
         async def route(context: TurnContext, _state: TurnState) -> None:
@@ -112,9 +103,11 @@ def register_command(app: AgentApplication[TurnState], services: Services, name:
                 token = await services.auth.sign_in(context, handler_id)
                 if token is None:
                     return  # the user was answered: a sign-in card, the pending hint, or why a token is unusable
-                progress.start_progress(context, working)
+                progress.start_progress(context, record.working)
                 try:
-                    reply = await handler(context, command, token)
+                    reply = card(await fetch(services.graph, token, command))
+                except NotTaken as refusal:
+                    reply = Activity(type=ActivityTypes.message, text=str(refusal))
                 except GraphError as error:
                     await reply_with_error(context, services, error, command, handler_id)
                     return

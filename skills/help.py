@@ -4,12 +4,16 @@ help card, with one suggestion of what the user may have meant, or a question wh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
 from cards.common import card_activity
 from cards.help import Suggestion, help_card, help_text, question_card, question_text
 
 from . import phrases
+from .catalog import CommandRecord
 from .commands import typed_text
 from .intents import NotUnderstood, Unclear, Understood, understand
 
@@ -21,7 +25,10 @@ STARTER_CONVERSATION = "personal"
 """Where the prompt starters show as cards, and no welcome is sent: a one-on-one chat."""
 
 
-def register(app: AgentApplication[TurnState]) -> None:
+def register(app: AgentApplication[TurnState], commands: Sequence[CommandRecord]) -> None:
+    lines = [record.help_line for record in commands]
+    listed_card, listed_text = partial(help_card, commands=lines), partial(help_text, commands=lines)
+
     @app.conversation_update("membersAdded")
     async def welcome(context: TurnContext, _state: TurnState) -> None:
         """Once, when the agent is added to a team or group chat, where it introduces itself to everyone ("Designing
@@ -39,7 +46,7 @@ def register(app: AgentApplication[TurnState]) -> None:
         agent_added = activity.recipient is not None and activity.recipient.id in added
         kind = activity.conversation.conversation_type if activity.conversation else None
         if agent_added and kind != STARTER_CONVERSATION:
-            await context.send_activity(card_activity(help_card(WELCOME), help_text(WELCOME)))
+            await context.send_activity(card_activity(listed_card(WELCOME), listed_text(WELCOME)))
 
     @app.message()
     async def help_reply(context: TurnContext, _state: TurnState) -> None:
@@ -50,13 +57,13 @@ def register(app: AgentApplication[TurnState]) -> None:
             await context.send_activity(card_activity(question_card(WHICH, choices), question_text(WHICH, choices)))
             return
         if meaning == Understood(phrases.HELP):
-            await context.send_activity(card_activity(help_card(), help_text()))
+            await context.send_activity(card_activity(listed_card(), listed_text()))
             return
         # not understood, or an unknown slash command that plain words would have run
         guess = meaning.suggestion if isinstance(meaning, NotUnderstood) else meaning
         offered = suggestion(guess) if guess and guess.name != phrases.HELP else None
         intro = CANNOT if isinstance(meaning, NotUnderstood) and meaning.unsupported else NOT_UNDERSTOOD
-        await context.send_activity(card_activity(help_card(intro, offered), help_text(intro, offered)))
+        await context.send_activity(card_activity(listed_card(intro, offered), listed_text(intro, offered)))
 
 
 def suggestion(meaning: Understood) -> Suggestion:

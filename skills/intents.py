@@ -1,7 +1,7 @@
 """Plain words to commands: "what's on my calendar tomorrow?" is `/calendar tomorrow`, "sign me out" is `/logout`.
 
-No language model: the message's words are scored against the cue phrases in `skills/phrases.py` (the one file that
-says what the agent understands), and the result is one of
+No language model: the message's words are scored against the cue phrases `skills/phrases.py` gathers (each command's
+from its record, `skills/catalog.py`), and the result is one of
 - `Understood`: a command with its arguments, run as if typed;
 - `Unclear`: two readings close to each other, so the user is asked which one;
 - `NotUnderstood`: nothing clear, or something the agent must not do (a negation, someone else's calendar, deleting a

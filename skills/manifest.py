@@ -1,22 +1,21 @@
 """`GET /manifest.json`: the Bot Framework skill manifest (v2.2) with which Copilot Studio adds this agent as a skill.
 
-The event actions' `resultValue` schemas are derived from the `graph.models` dataclasses that `to_json` serializes, so
-the manifest describes exactly what `skills/skill_actions.py` returns.
+The event actions are the commands' (`skills/catalog.py`); their `resultValue` schemas are derived from the
+`graph.models` dataclasses that `to_json` serializes, so the manifest describes exactly what `skills/skill_actions.py`
+returns.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import types
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from aiohttp import web
 
-from graph.calendar import DayRange
-from graph.models import CalendarPage, FilesPage, Profile
+from .catalog import COMMANDS, CommandRecord, SkillAction
 
 SCHEMA_URL = "https://schemas.botframework.com/schemas/skills/v2.2/skill-manifest.json"
 SKILL_ID = "graph-productivity-agent"
@@ -34,35 +33,6 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
     "required": ["error", "message"],
     "additionalProperties": False,
-}
-
-
-@dataclass(frozen=True)
-class SkillAction:
-    """An event the skill answers: its input (`value` schema) and the `graph.models` type its result serializes."""
-
-    name: str
-    description: str
-    value: dict[str, Any]
-    result: type
-
-
-ACTIONS: dict[str, SkillAction] = {
-    action.name: action
-    for action in (
-        SkillAction("GetProfile", "The user's profile: name, job, contact details, photo, manager and presence.",
-                    {"type": "object", "additionalProperties": False}, Profile),
-        SkillAction("GetCalendar", "The user's events in a day range, in the given time zone (else the mailbox's).",
-                    {"type": "object",
-                     "properties": {"range": {"enum": list(get_args(DayRange))},
-                                    "timeZone": {"type": "string", "description": "IANA or Windows time zone name."}},
-                     "required": ["range"], "additionalProperties": False},
-                    CalendarPage),
-        SkillAction("GetFiles", "The user's most recently modified OneDrive files, or those matching `query`.",
-                    {"type": "object", "properties": {"query": {"type": "string", "minLength": 1}},
-                     "additionalProperties": False},
-                    FilesPage),
-    )
 }
 
 
@@ -107,14 +77,19 @@ def _type_schema(hint: Any) -> dict[str, Any]:
     return dict(simple[hint])
 
 
-def manifest(endpoint_url: str, app_id: str) -> dict[str, Any]:
+def actions(commands: Iterable[CommandRecord]) -> dict[str, SkillAction]:
+    """The skill's event actions by name: every command's that has one."""
+    return {record.action.name: record.action for record in commands if record.action is not None}
+
+
+def manifest(endpoint_url: str, app_id: str, commands: Sequence[CommandRecord] = COMMANDS) -> dict[str, Any]:
     activities: dict[str, Any] = {
         action.name: {"type": "event", "name": action.name, "description": action.description, "value": action.value,
                       "resultValue": {"oneOf": [json_schema(action.result), ERROR_SCHEMA]}}
-        for action in ACTIONS.values()
+        for action in actions(commands).values()
     }
-    activities["message"] = {"type": "message",
-                             "description": "A command as a user types it: /me, /calendar [range], /files [query]."}
+    typed = ", ".join(record.usage for record in commands if record.fetch is not None)
+    activities["message"] = {"type": "message", "description": f"A command as a user types it: {typed}."}
     return {
         "$schema": SCHEMA_URL,
         "$id": SKILL_ID,
@@ -128,13 +103,14 @@ def manifest(endpoint_url: str, app_id: str) -> dict[str, Any]:
     }
 
 
-def manifest_handler(settings: Mapping[str, str], app_id: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+def manifest_handler(settings: Mapping[str, str], app_id: str, commands: Sequence[CommandRecord] = COMMANDS,
+                     ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Served without auth, as skill manifests are. The endpoint is `SKILL_ENDPOINT_URL`, else this host's
     /api/messages (behind a proxy, set `SKILL_ENDPOINT_URL`)."""
     configured = settings.get("SKILL_ENDPOINT_URL", "").strip()
 
     async def serve(request: web.Request) -> web.Response:
         endpoint = configured or f"{request.url.origin()}/api/messages"
-        return web.json_response(manifest(endpoint, app_id))
+        return web.json_response(manifest(endpoint, app_id, commands))
 
     return serve

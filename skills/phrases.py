@@ -1,6 +1,7 @@
-"""Every word and phrase the plain-language matcher (`skills/intents.py`) knows. To teach the agent a new way of
-asking, change this file and add the phrasing to the corpus in `tests/test_intents.py` (never to a held-out corpus,
-`tests/corpora/held_out*.tsv`, which measures what was not taught).
+"""Every word and phrase the plain-language matcher (`skills/intents.py`) knows: the tables shared by all commands,
+and those of each command, written in its record (`skills/catalog.py`: `cues`, `when_alone`, `ranges`). To teach the
+agent a new way of asking, change those tables and add the phrasing to the corpus in `tests/test_intents.py` (never to
+a held-out corpus, `tests/corpora/held_out*.tsv`, which measures what was not taught).
 
 Words are matched lower case, without punctuation. A word of five letters or more that is one typo (a letter
 missing, extra, wrong or two letters swapped, the first or the last letter kept) away from a word listed here is read
@@ -13,6 +14,8 @@ is never read as another.
 """
 
 from __future__ import annotations
+
+from . import catalog
 
 SPELLINGS: dict[str, str] = {
     # contractions, as typed with or without the apostrophe
@@ -36,53 +39,26 @@ SPELLINGS: dict[str, str] = {
 }
 """Rewritten before matching: shorthand and contractions become the words the cues below use."""
 
-LOGOUT = "logout"
-ME = "me"
-CALENDAR = "calendar"
-FILES = "files"
-HELP = "help"
+LOGOUT = catalog.LOGOUT.name
+ME = catalog.ME.name
+CALENDAR = catalog.CALENDAR.name
+FILES = catalog.FILES.name
+HELP = catalog.HELP.name
+"""The commands the rules below and in `skills/intents.py` name."""
+
+FIRST_ON_A_TIE: tuple[str, ...] = (LOGOUT,)
+"""Commands that rank first among equal scores; the others follow in the catalog's order."""
 
 CUES: dict[str, dict[str, int]] = {
-    LOGOUT: {
-        "sign out": 5, "sign me out": 5, "log out": 5, "log me out": 5, "logout": 5, "signout": 5, "log off": 5,
-        "log me off": 5, "sign off": 5, "sign me off": 5, "signing out": 5, "logging out": 5, "disconnect": 4,
-        "switch account": 4, "switch accounts": 4,
-    },
-    ME: {
-        "my profile": 4, "profile": 3, "who am i": 4, "whoami": 4, "about me": 3, "about myself": 3, "myself": 2,
-        "my manager": 4, "manager": 2, "my boss": 4, "boss": 2, "report to": 3, "my title": 4, "job title": 4,
-        "my job": 3, "my role": 3, "my department": 4, "department": 2, "my email": 3, "email address": 3,
-        "my phone": 4, "phone number": 3, "my contact": 4, "contact details": 3, "contact information": 3,
-        "contact card": 3, "my details": 4, "my information": 3, "my presence": 4, "presence": 2, "my status": 3,
-        "my office": 3, "office location": 3,
-    },
-    CALENDAR: {
-        "calendar": 4, "meeting": 3, "meetings": 3, "schedule": 3, "agenda": 3, "appointment": 3,
-        "appointments": 3, "event": 2, "events": 3, "am i free": 4, "am i busy": 4, "am i available": 4,
-        "how busy": 3, "free time": 3, "my day": 3, "what is on": 3, "anything on": 3, "what do i have": 3,
-        "do i have anything": 3, "what is happening": 2, "booked": 2, "busy": 1, "free": 1, "a call": 3,
-        "any calls": 3, "calls": 2, "what time is my": 3,
-    },
-    FILES: {
-        "file": 3, "files": 3, "document": 3, "documents": 3, "spreadsheet": 3, "spreadsheets": 3, "sheet": 2,
-        "deck": 3, "decks": 3, "presentation": 3, "presentations": 3, "slides": 3, "pdf": 3, "excel": 3,
-        "powerpoint": 3, "word document": 3, "workbook": 3, "onedrive": 3, "sharepoint": 3, "meeting notes": 3,
-        "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
-        "pull up": 3, "open": 1, "working on": 3, "worked on": 3, "work on": 3, "changed": 1, "edited": 1,
-        "modified": 1, "updated": 1, "saved": 1,
-    },
-    HELP: {
-        "help": 3, "what can you do": 5, "what do you do": 5, "how does this work": 5, "commands": 4,
-        "options": 3, "how do i use": 4, "hi": 2, "hello": 2, "hey": 1, "thanks": 2, "thank you": 2,
-        "good morning": 2,
-    },
+    record.name: dict(record.cues)
+    for record in sorted(catalog.COMMANDS, key=lambda record: record.name not in FIRST_ON_A_TIE) if record.cues
 }
-"""Per command: phrases that point to it and how strongly. Phrases are matched longest first and a word counts for one
-phrase only, so `meeting notes` is about files, not meetings. A command wins when it scores 2 or more and leads the
-next best by 2 or more; two commands both at 2 or more within 1 of each other are ambiguous, and the user is asked."""
+"""Per command: phrases that point to it and how strongly (each record's `cues`). Phrases are matched longest first
+and a word counts for one phrase only, so `meeting notes` is about files, not meetings. A command wins when it scores
+2 or more and leads the next best by 2 or more; two commands both at 2 or more within 1 of each other are ambiguous,
+and the user is asked."""
 
-WHEN_ALONE: frozenset[str] = frozenset({"pull up", "look up", "open", "hi", "hello", "hey", "thanks", "thank you",
-                                        "good morning"})
+WHEN_ALONE: frozenset[str] = frozenset(phrase for record in catalog.COMMANDS for phrase in record.when_alone)
 """Cues that count only when no other command has one: a verb that only fetches points to the files when nothing
 else is named (`pull up the sales report`, not `pull up my profile`), a greeting to help (`hey`, not `hey today`)."""
 
@@ -90,20 +66,11 @@ EXACT: dict[str, str] = {"me": ME, "/": HELP, "?": HELP}
 """Whole messages that are a command by themselves, after any `COURTESY` words (`me`, `hey me`: `me` is a command
 only so, never inside a sentence)."""
 
-RANGES: dict[str, tuple[str, ...]] = {
-    "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night"),
-    "today": ("today", "tonight", "this morning", "this afternoon", "this evening", "my morning", "my afternoon",
-              "my evening", "right now", "later today", "rest of the day", "at the moment"),
-    "week": ("this week", "week", "rest of the week", "week ahead", "weekly", "this weekend", "monday", "tuesday",
-             "wednesday", "thursday", "friday", "saturday", "sunday"),
-    "next": ("next week", "next meeting", "next meetings", "upcoming", "coming up", "what is next", "next few days",
-             "next 7 days", "next seven days", "next few", "next couple", "next appointment", "next appointments",
-             "next call", "next calls", "next event", "next events", "next one"),
-}
-"""The calendar's day ranges and the words that ask for each. `today` is the default; a weekday means `week` (the
-seven days from today, which include it); `next week` means `next` (the seven days from now). A time on its own
-(`tomorrow?`) asks for the calendar, and so does a day with the `s` of a possessive and no apostrophe
-(`tomorrows agenda`, `fridays meetings`)."""
+RANGES: dict[str, tuple[str, ...]] = dict(catalog.CALENDAR.ranges)
+"""The calendar's day ranges and the words that ask for each (its record's `ranges`). `today` is the default; a
+weekday means `week` (the seven days from today, which include it); `next week` means `next` (the seven days from
+now). A time on its own (`tomorrow?`) asks for the calendar, and so does a day with the `s` of a possessive and no
+apostrophe (`tomorrows agenda`, `fridays meetings`)."""
 
 UNPLACED_DATES: tuple[str, ...] = (
     "yesterday", "last", "ago", "past", "day after", "after tomorrow", "month", "months", "year", "fortnight",

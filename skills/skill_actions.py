@@ -9,7 +9,7 @@ before), or for Copilot Studio's connector the caller's bearer exchanged on-beha
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import ClientError
@@ -20,14 +20,11 @@ from microsoft_agents.hosting.core import AgentApplication, RouteRank, TurnConte
 
 from auth import sign_in
 from auth.connections import is_connector_request
-from graph.calendar import get_calendar
-from graph.client import GraphClient
 from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermission, SignInRequired
-from graph.files import recent_files, search_files
-from graph.profile import get_profile
 
+from .catalog import CommandRecord, SkillAction
 from .commands import CONNECTOR_HANDLER, TEAMS_HANDLER, Services, end_of_conversation
-from .manifest import ACTIONS, SkillAction, to_json
+from .manifest import actions, to_json
 
 log = logging.getLogger(__name__)
 
@@ -36,27 +33,17 @@ CONNECTOR_TOKEN_REFUSED = {"error": "signInRequired", "message": sign_in.CONNECT
 TEAMS_EVENT_PREFIX = "application/vnd.microsoft."
 """Teams' own events (meeting start, read receipts, …): not skill calls, left to other routes or unanswered."""
 
-Fetch = Callable[[GraphClient, str, dict[str, Any]], Awaitable[Any]]
-"""An action's Graph work: (graph, the user's token, the event's checked value) → a `graph.models` result."""
 
-FETCHES: dict[str, Fetch] = {
-    "GetProfile": lambda graph, token, _value: get_profile(graph, token),
-    "GetCalendar": lambda graph, token, value: get_calendar(graph, token, value["range"],
-                                                            time_zone=value.get("timeZone")),
-    "GetFiles": lambda graph, token, value: (search_files(graph, token, value["query"]) if "query" in value
-                                             else recent_files(graph, token)),
-}
-
-
-def register(app: AgentApplication[TurnState], services: Services) -> None:
+def register(app: AgentApplication[TurnState], services: Services, commands: Iterable[CommandRecord]) -> None:
     """Answer every event but Teams' own, last, so any more specific event route registered elsewhere wins."""
+    by_name = actions(commands)
 
     async def answer(context: TurnContext, _state: TurnState) -> None:
         name = context.activity.name or ""
-        action = ACTIONS.get(name)
+        action = by_name.get(name)
         if action is None:
             value = {"error": "unknownAction", "message": f"This skill has no action {name!r}; "
-                                                          f"it answers {', '.join(ACTIONS)}."}
+                                                          f"it answers {', '.join(by_name)}."}
         else:
             value = await _run(context, services, action)
         await context.send_activity(end_of_conversation(value))
@@ -83,7 +70,7 @@ async def _run(context: TurnContext, services: Services, action: SkillAction) ->
     if not token:
         return CONNECTOR_TOKEN_REFUSED if connector else SIGN_IN_REQUIRED
     try:
-        return to_json(await FETCHES[action.name](services.graph, token, value))
+        return to_json(await action.fetch(services.graph, token, value))
     except GraphError as error:
         log.info("%s failed: %s", action.name, type(error).__name__)
         if isinstance(error, SignInRequired) and not connector:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from auth.cloud import OVERRIDE_KEYS
-from cards.help import COMMANDS
+from skills.catalog import COMMANDS
 from tools.package import (
     CLIENTID_KEY,
     ROOT,

@@ -2,7 +2,8 @@
 
     python -m tools.package [--env-file .env] [--out dist/appPackage.zip]
 
-Settings are read as the agent reads them (the environment wins over the env file). The filled manifest is checked
+Settings are read as the agent reads them (the environment wins over the env file), and the command menu of chats and
+channels is made from the agent's commands (`skills/catalog.py`). The filled manifest is checked
 against the official schema from npm `@microsoft/app-manifest` (its `copilotAgents` section declares the agent to
 Microsoft 365 Copilot as a custom engine agent) before anything is written; the icons are drawn here, so no binary
 file lives in git.
@@ -19,7 +20,7 @@ import re
 import sys
 import tomllib
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +31,7 @@ from jsonschema.validators import extend
 
 from auth.cloud import CloudConfigurationError, cloud_from_settings
 from cards.png import Rgba, encode_png
+from skills.catalog import COMMANDS, CommandRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "appPackage" / "manifest.template.json"
@@ -55,8 +57,9 @@ def load_settings(env_file: Path, environ: Mapping[str, str]) -> dict[str, str]:
     return {**from_file, **environ}
 
 
-def fill_manifest(settings: Mapping[str, str]) -> dict[str, Any]:
-    """The template with the app id, the project version and the cloud's token service host filled in."""
+def fill_manifest(settings: Mapping[str, str], commands: Sequence[CommandRecord] = COMMANDS) -> dict[str, Any]:
+    """The template with the app id, the project version, the cloud's token service host and the command menu filled
+    in."""
     client_id = settings.get(CLIENTID_KEY, "").strip()
     if not client_id:
         raise PackageError(f"{CLIENTID_KEY} is not set: put the agent's app registration (bot) id in .env or the "
@@ -80,6 +83,10 @@ def fill_manifest(settings: Mapping[str, str]) -> dict[str, Any]:
 
     manifest = json.loads(_PLACEHOLDER.sub(fill, TEMPLATE.read_text(encoding="utf-8")))
     manifest["validDomains"] = list(dict.fromkeys(manifest["validDomains"]))  # public's hosts may repeat
+    for listing in manifest["bots"][0]["commandLists"]:
+        if "personal" in listing["scopes"]:
+            listing["commands"] = [{"title": record.command, "description": record.menu or record.help,
+                                    "type": "prompt", "prompt": record.command} for record in commands]
     return manifest
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cards.common import adaptive_card, text_block
 from cards.help import help_card, help_text
+from skills.catalog import COMMANDS
 from tests.cards.harness import none_leaks, schema_problems, sent, submits_without_command
 
 
@@ -35,4 +36,5 @@ def test_a_submit_without_a_command_is_caught() -> None:
 
 
 def test_the_help_card_is_valid() -> None:
-    sent(help_card(), help_text())
+    lines = [record.help_line for record in COMMANDS]
+    sent(help_card(commands=lines), help_text(commands=lines))

@@ -28,6 +28,7 @@ from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermiss
 from graph.models import CalendarEvent, DriveItem, Presence
 from localcloud import seed
 from localcloud.tenant import USERS
+from skills.catalog import COMMANDS
 from skills.help import WELCOME
 from tests.cards.harness import sent, walk
 from tests.cards.test_calendar import BARE as BARE_EVENT
@@ -68,6 +69,7 @@ DECK = DriveItem(id="4", name="Offsite.pptx", kind="powerpoint", size=48_000_000
 
 TOMORROW = Suggestion("What's on my calendar tomorrow?", "/calendar tomorrow")
 BUDGET_SEARCH = Suggestion("Find “budget”", "/files budget")
+LINES = [record.help_line for record in COMMANDS]
 
 ERRORS: list[tuple[GraphError, str]] = [
     (SignInRequired(), "/me"), (MissingPermission("Calendars.Read"), "/calendar"), (GraphBusy(30), "/files budget"),
@@ -87,9 +89,10 @@ def _cards() -> dict[str, Card]:
              "empty": files_page(), "empty search": files_page(query="budget"),
              "more": files_page(BUDGET, query="budget", next_from=FILES_NEXT)}
     return {
-        "help": sent(help_card(), help_text()),
-        "welcome": sent(help_card(WELCOME), help_text(WELCOME)),
-        "help with a suggestion": sent(help_card("Sorry, I didn't get that.", TOMORROW), help_text("?", TOMORROW)),
+        "help": sent(help_card(commands=LINES), help_text(commands=LINES)),
+        "welcome": sent(help_card(WELCOME, commands=LINES), help_text(WELCOME, commands=LINES)),
+        "help with a suggestion": sent(help_card("Sorry, I didn't get that.", TOMORROW, commands=LINES),
+                                       help_text("?", TOMORROW, commands=LINES)),
         "question": sent(question_card("Which did you mean?", [TOMORROW, BUDGET_SEARCH]),
                          question_text("Which did you mean?", [TOMORROW, BUDGET_SEARCH])),
         **{f"profile {name}": sent(profile_card(p), profile_text(p)) for name, p in profiles.items()},

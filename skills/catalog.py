@@ -1,0 +1,258 @@
+"""Every command the agent has, one record each: what it is called, what it needs and says, how it reads Graph and
+shows the result, and how Copilot Studio and plain words reach it. The routes, the help card, the skill manifest and
+its actions, the matcher's per-command phrase tables and the Teams app's command menu are all made from `COMMANDS`;
+a new command is one record here plus its `graph/` call and its `cards/` function.
+
+This module imports no other skill module, so `skills/phrases.py` can read the records without a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, get_args
+
+from microsoft_agents.activity import Activity
+
+from cards.calendar import calendar_card, calendar_text
+from cards.common import card_activity
+from cards.files import files_card, files_text
+from cards.help import CommandHelp
+from cards.profile import profile_card, profile_text
+from graph.calendar import DAY_RANGES, DayRange, get_calendar, next_calendar_page, next_page_from
+from graph.client import GraphClient
+from graph.files import page_start, recent_files, search_files
+from graph.models import CalendarPage, FilesPage, Profile
+from graph.profile import get_profile
+
+
+@dataclass(frozen=True)
+class Command:
+    """What the user asked: `name` without slash, lower case; `args` as typed; `value` a card button's data;
+    `chat_zone` the chat's own time zone (Teams' `localTimezone`), when it sent one."""
+
+    name: str
+    args: str
+    value: dict[str, Any]
+    chat_zone: str | None = None
+
+
+class NotTaken(Exception):
+    """The command's arguments are not ones it takes: the message, sent as the answer, says which it does take."""
+
+
+Fetch = Callable[[GraphClient, str, Command], Awaitable[Any]]
+"""A typed or clicked command's Graph work: (graph, the user's token, the command) → a `graph.models` result."""
+ActionFetch = Callable[[GraphClient, str, dict[str, Any]], Awaitable[Any]]
+"""A skill action's Graph work: (graph, the user's token, the event's checked value) → a `graph.models` result."""
+
+
+@dataclass(frozen=True)
+class SkillAction:
+    """An event Copilot Studio may send the skill: its input (`value`, a JSON schema the manifest publishes and every
+    event is checked against), the `graph.models` type its result serializes, and the Graph work that makes it."""
+
+    name: str
+    description: str
+    value: dict[str, Any]
+    result: type
+    fetch: ActionFetch
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    """One command. Without `fetch` it reads no Graph data and has a route of its own (`/logout`, `/help`)."""
+
+    name: str
+    """Typed after the slash; also the name the matcher, the spans and the logs use."""
+    help: str
+    """Its line on the help card, and in the Teams command menu unless `menu` says otherwise."""
+    example: str | None = None
+    """Shown after the help line."""
+    arguments: str = ""
+    """How its arguments are written in a usage line (`[range]`)."""
+    menu: str = ""
+    """The Teams command menu's description, where the help line would not read right."""
+    permissions: tuple[str, ...] = ()
+    """The delegated Graph permissions it needs, as the README, `.env.example` and `docs/deploy.md` list them."""
+    working: str = ""
+    """Shown while Graph takes more than a moment (`skills/progress.py`)."""
+    fetch: Fetch | None = None
+    """Its Graph work when typed or clicked; a `NotTaken` it raises is the answer."""
+    card: Callable[[Any], Activity] | None = None
+    """The answer (a card with its fallback text) made from what `fetch` returned."""
+    action: SkillAction | None = None
+    """The Copilot Studio skill action that returns the same data, if it has one."""
+    cues: Mapping[str, int] = field(default_factory=dict)
+    """Plain-words phrases that point to it, with their weight (`skills/phrases.py` says how they are matched)."""
+    when_alone: frozenset[str] = frozenset()
+    """Cues that count only when no other command has one (`phrases.WHEN_ALONE`)."""
+    ranges: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Arguments that plain words name, with the phrases that name each (`phrases.RANGES`). Only the calendar has them:
+    the matcher's rules for a named day are the calendar's (`skills/intents.py`)."""
+
+    @property
+    def command(self) -> str:
+        return f"/{self.name}"
+
+    @property
+    def usage(self) -> str:
+        return f"{self.command} {self.arguments}".strip()
+
+    @property
+    def help_line(self) -> CommandHelp:
+        return CommandHelp(self.command, self.help, self.example)
+
+
+# ── /me ──────────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+def _profile_answer(profile: Profile) -> Activity:
+    return card_activity(profile_card(profile), profile_text(profile))
+
+
+ME = CommandRecord(
+    name="me",
+    help="Your profile: title, contact details, manager and presence.",
+    permissions=("User.Read", "User.Read.All", "Presence.Read"),
+    working="Reading your profile…",
+    fetch=lambda graph, token, _command: get_profile(graph, token),
+    card=_profile_answer,
+    action=SkillAction("GetProfile", "The user's profile: name, job, contact details, photo, manager and presence.",
+                       {"type": "object", "additionalProperties": False}, Profile,
+                       lambda graph, token, _value: get_profile(graph, token)),
+    cues={
+        "my profile": 4, "profile": 3, "who am i": 4, "whoami": 4, "about me": 3, "about myself": 3, "myself": 2,
+        "my manager": 4, "manager": 2, "my boss": 4, "boss": 2, "report to": 3, "my title": 4, "job title": 4,
+        "my job": 3, "my role": 3, "my department": 4, "department": 2, "my email": 3, "email address": 3,
+        "my phone": 4, "phone number": 3, "my contact": 4, "contact details": 3, "contact information": 3,
+        "contact card": 3, "my details": 4, "my information": 3, "my presence": 4, "presence": 2, "my status": 3,
+        "my office": 3, "office location": 3,
+    },
+)
+
+
+# ── /calendar ────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+_DAY_RANGES: dict[str, DayRange] = {day_range: day_range for day_range in DAY_RANGES}
+
+
+async def _calendar(graph: GraphClient, token: str, command: Command) -> CalendarPage:
+    day_range = _DAY_RANGES.get(command.args.lower() or "today")
+    if day_range is None:
+        raise NotTaken(f"I can show your calendar for {', '.join(_DAY_RANGES)}: try `/calendar tomorrow`.")
+    more = next_page_from(command.value)
+    if more is not None:
+        return await next_calendar_page(graph, token, more)
+    return await get_calendar(graph, token, day_range, chat_zone=command.chat_zone)
+
+
+def _calendar_answer(page: CalendarPage) -> Activity:
+    return card_activity(calendar_card(page), calendar_text(page))
+
+
+CALENDAR = CommandRecord(
+    name="calendar",
+    help="Your meetings, in your time zone.",
+    example="/calendar tomorrow · /calendar week",
+    arguments="[range]",
+    permissions=("MailboxSettings.Read", "Calendars.ReadBasic"),
+    working="Reading your calendar…",
+    fetch=_calendar,
+    card=_calendar_answer,
+    action=SkillAction("GetCalendar", "The user's events in a day range, in the given time zone (else the mailbox's).",
+                       {"type": "object",
+                        "properties": {"range": {"enum": list(get_args(DayRange))},
+                                       "timeZone": {"type": "string",
+                                                    "description": "IANA or Windows time zone name."}},
+                        "required": ["range"], "additionalProperties": False},
+                       CalendarPage,
+                       lambda graph, token, value: get_calendar(graph, token, value["range"],
+                                                                time_zone=value.get("timeZone"))),
+    cues={
+        "calendar": 4, "meeting": 3, "meetings": 3, "schedule": 3, "agenda": 3, "appointment": 3,
+        "appointments": 3, "event": 2, "events": 3, "am i free": 4, "am i busy": 4, "am i available": 4,
+        "how busy": 3, "free time": 3, "my day": 3, "what is on": 3, "anything on": 3, "what do i have": 3,
+        "do i have anything": 3, "what is happening": 2, "booked": 2, "busy": 1, "free": 1, "a call": 3,
+        "any calls": 3, "calls": 2, "what time is my": 3,
+    },
+    ranges={
+        "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night"),
+        "today": ("today", "tonight", "this morning", "this afternoon", "this evening", "my morning", "my afternoon",
+                  "my evening", "right now", "later today", "rest of the day", "at the moment"),
+        "week": ("this week", "week", "rest of the week", "week ahead", "weekly", "this weekend", "monday", "tuesday",
+                 "wednesday", "thursday", "friday", "saturday", "sunday"),
+        "next": ("next week", "next meeting", "next meetings", "upcoming", "coming up", "what is next",
+                 "next few days", "next 7 days", "next seven days", "next few", "next couple", "next appointment",
+                 "next appointments", "next call", "next calls", "next event", "next events", "next one"),
+    },
+)
+
+
+# ── /files ───────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+async def _files(graph: GraphClient, token: str, command: Command) -> FilesPage:
+    start = page_start(command.value)
+    if command.args:
+        return await search_files(graph, token, command.args, start)
+    return await recent_files(graph, token, start)
+
+
+def _files_answer(page: FilesPage) -> Activity:
+    now = datetime.now(UTC)
+    return card_activity(files_card(page, now), files_text(page, now))
+
+
+FILES = CommandRecord(
+    name="files",
+    help="Your recently changed files, or a search.",
+    example="/files budget",
+    arguments="[query]",
+    permissions=("Files.Read.All",),
+    working="Looking through your files…",
+    fetch=_files,
+    card=_files_answer,
+    action=SkillAction("GetFiles", "The user's most recently modified OneDrive files, or those matching `query`.",
+                       {"type": "object", "properties": {"query": {"type": "string", "minLength": 1}},
+                        "additionalProperties": False},
+                       FilesPage,
+                       lambda graph, token, value: (search_files(graph, token, value["query"]) if "query" in value
+                                                    else recent_files(graph, token))),
+    cues={
+        "file": 3, "files": 3, "document": 3, "documents": 3, "spreadsheet": 3, "spreadsheets": 3, "sheet": 2,
+        "deck": 3, "decks": 3, "presentation": 3, "presentations": 3, "slides": 3, "pdf": 3, "excel": 3,
+        "powerpoint": 3, "word document": 3, "workbook": 3, "onedrive": 3, "sharepoint": 3, "meeting notes": 3,
+        "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
+        "pull up": 3, "open": 1, "working on": 3, "worked on": 3, "work on": 3, "changed": 1, "edited": 1,
+        "modified": 1, "updated": 1, "saved": 1,
+    },
+    when_alone=frozenset({"pull up", "look up", "open"}),
+)
+
+
+# ── /logout and /help: no Graph data, a route of their own (`skills/logout.py`, `skills/help.py`) ───────────────────
+
+LOGOUT = CommandRecord(
+    name="logout",
+    help="Sign out of Microsoft 365 in this chat.",
+    cues={
+        "sign out": 5, "sign me out": 5, "log out": 5, "log me out": 5, "logout": 5, "signout": 5, "log off": 5,
+        "log me off": 5, "sign off": 5, "sign me off": 5, "signing out": 5, "logging out": 5, "disconnect": 4,
+        "switch account": 4, "switch accounts": 4,
+    },
+)
+
+HELP = CommandRecord(
+    name="help",
+    help="This list.",
+    menu="What I can do, with examples.",
+    cues={
+        "help": 3, "what can you do": 5, "what do you do": 5, "how does this work": 5, "commands": 4,
+        "options": 3, "how do i use": 4, "hi": 2, "hello": 2, "hey": 1, "thanks": 2, "thank you": 2,
+        "good morning": 2,
+    },
+    when_alone=frozenset({"hi", "hello", "hey", "thanks", "thank you", "good morning"}),
+)
+
+COMMANDS: tuple[CommandRecord, ...] = (ME, CALENDAR, FILES, LOGOUT, HELP)
+"""In the order the help card and the Teams command menu list them."""
