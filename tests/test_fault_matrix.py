@@ -41,7 +41,6 @@ ENDED_WITHIN = TURN_SECONDS + 1.5
 """The deadline, the cut-off grace and the channel's own round trip."""
 TEAMS_USERS = ("megan", "isaiah")
 COPILOT_USERS = ("patti", "lidia")
-THROTTLED_USERS = ("alex", "diego")
 KEYS_COPILOT_USER = "adele"
 """Copilot users no other test here throttles (MSAL keeps a user's throttling for the `Retry-After`)."""
 FAULTS: dict[str, dict[str, Any]] = {

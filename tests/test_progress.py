@@ -51,9 +51,12 @@ def streamed(replies: list[Recorded]) -> list[tuple[str, str, int | None, str]]:
             for reply in replies if (info := stream_info(reply)) is not None]
 
 
-async def no_refusals(client: LocalCloudClient, conversation: str) -> dict[str, Any]:
-    report = await client.streams(conversation)
-    assert report["refused"] == [] and report["dropped"] == [], report
+async def no_refusals(client: LocalCloudClient, sent: TeamsResult) -> dict[str, Any]:
+    """The conversation's stream report, once no request of `sent`'s turn was refused or dropped (a personal chat is
+    one per user, so the report also holds what earlier tests' turns left there)."""
+    report = await client.streams(sent.conversation)
+    dropped = [activity for activity in report["dropped"] if activity.get("replyToId") == sent.activity["id"]]
+    assert refused_in_turn(report, sent) == [] and dropped == [], report
     return report
 
 
@@ -78,7 +81,7 @@ async def test_a_calendar_command_in_a_personal_chat_streams_an_informative_upda
     assert final.activity["id"] == first.activity["id"], "the final message is the streamed message"
     (card,) = adaptive_cards([final])
     assert "Lunch with the team" in json.dumps(card)
-    report = await no_refusals(client, sent.conversation)
+    report = await no_refusals(client, sent)
     turn = [stream for stream in report["streams"] if stream["replyToId"] == sent.activity["id"]]
     assert len(turn) == 1 and turn[0]["completed"], "one stream per turn, finished"
 
@@ -93,7 +96,7 @@ async def test_every_command_closes_its_stream_with_its_answer(
         kinds = [(kind, stream_type) for kind, stream_type, _, _ in streamed(sent.replies)]
         assert kinds == [("typing", "informative"), ("message", "final")], (text, kinds)
         assert shown in json.dumps(sent.replies[-1].activity), text
-    await no_refusals(client, sent.conversation)
+    await no_refusals(client, sent)
 
 
 async def test_a_graph_failure_ends_the_stream_with_its_error_card(
@@ -107,7 +110,7 @@ async def test_a_graph_failure_ends_the_stream_with_its_error_card(
 
     assert [step[:2] for step in streamed(sent.replies)] == [("typing", "informative"), ("message", "final")]
     assert "Permission missing" in json.dumps(adaptive_cards(sent.replies[-1:]))
-    await no_refusals(client, sent.conversation)
+    await no_refusals(client, sent)
 
 
 async def test_a_progress_update_the_channel_refuses_leaves_the_answer_and_the_turn_alone(
@@ -265,7 +268,7 @@ async def test_in_m365_copilot_sign_in_is_single_sign_on_first_then_every_comman
         steps = streamed(sent.replies)
         assert [step[:2] for step in steps] == [("typing", "informative"), ("message", "final")], text
         assert shown in json.dumps(sent.replies[-1].activity), text
-    await no_refusals(client, asked.conversation)
+    await no_refusals(client, asked)
 
 
 async def test_in_m365_copilot_the_sign_in_card_is_the_fallback_when_sso_needs_consent(
