@@ -33,7 +33,7 @@ from cards.sign_in import sign_in_activity
 from graph.client import GraphClient, SharedHttp
 from hosting import settings as hosting_settings
 from hosting.application import FaultAwareApplication
-from hosting.heap import freeze_start_up_heap
+from hosting.heap import freeze_start_up_heap, map_large_blocks
 from hosting.stream import is_stream_request, stream_agent_process
 from observability import setup_tracing
 from observability.logs import setup_logging
@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         hosting_settings.turn_seconds(os.environ)
     except ValueError as error:
         raise SystemExit(str(error)) from None
+    map_large_blocks()
     app = create_app(os.environ)
     asyncio.run(serve(app, os.environ.get("HOST", "localhost"), port, drain))
     if stop_tracing:

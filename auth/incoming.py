@@ -250,6 +250,7 @@ class VerifiedTokens:
     whose signature was checked are kept, so a caller cannot fill this with tokens of its own making."""
 
     SIZE = 1024
+    """Tokens kept at most (about 5 KB each, with their header and claims); the least recently used goes first."""
 
     def __init__(self) -> None:
         self._checked: OrderedDict[str, _Checked] = OrderedDict()

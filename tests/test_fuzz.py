@@ -34,7 +34,8 @@ WARM_UP = max(200, CASES // 5)
 """Cases sent before memory and descriptors are first measured: the first of each kind imports and caches code, and
 the first huge bodies raise the allocator's high-water mark (RSS then steps up a few times and levels off)."""
 RSS_SLACK_MB = 24
-"""How much the agent's resident memory may grow after the warm-up, whatever the number of cases."""
+"""How much the agent's resident memory may grow after the warm-up, whatever the number of cases: bounded caches
+still filling (the README says which, and what a run measured)."""
 FD_SLACK = 8
 """How many more descriptors may be open at the end than after the warm-up (pooled connections come and go)."""
 TURN_SECONDS = 15

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from localcloud.launcher import ROOT
 
 FREEZE = """
@@ -53,3 +55,34 @@ def test_dead_cycles_in_the_old_generation_wait_at_most_two_middle_collections()
     ran = subprocess.run([sys.executable, "-c", OLD_CYCLES], cwd=ROOT, capture_output=True, text=True, check=True)
 
     assert int(ran.stdout) <= 2
+
+
+
+LARGE_BLOCKS = """
+import ctypes
+from hosting.heap import map_large_blocks
+
+class Mallinfo(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = Mallinfo
+{set_up}
+refused = b"x" * (4 << 20)  # a body past the limit, read and let go
+del refused
+mapped_before = libc.mallinfo2().hblkhd
+body = b"x" * (1 << 20)
+print(libc.mallinfo2().hblkhd - mapped_before >= 1 << 20)
+"""
+
+
+@pytest.mark.parametrize(("set_up", "mapped"), [("", "False"), ("map_large_blocks()", "True")])
+def test_a_huge_body_after_a_larger_one_has_a_mapping_of_its_own_once_large_blocks_are_mapped(
+        set_up: str, mapped: str) -> None:
+    """glibc's default serves it from the heap, which then keeps its high-water mark; a mapping of its own goes back
+    to the system when the body is freed."""
+    ran = subprocess.run([sys.executable, "-c", LARGE_BLOCKS.format(set_up=set_up)], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+
+    assert ran.stdout.split() == [mapped]
