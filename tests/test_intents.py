@@ -313,7 +313,10 @@ measured before, and its misses were seen while the rules were made."""
 HELD_OUT_OTHER_WORDS = held_out("held_out_3.tsv")
 """Written after those rules and before the vocabulary was: other words for the same things, negations, emoji,
 other people's things."""
-HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS]}
+HELD_OUT_UNSEEN = held_out("held_out_4.tsv")
+"""Written after that vocabulary: the first three corpora's misses were seen before it was written, this one's were
+not."""
+HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -465,6 +468,18 @@ def test_the_held_out_corpus_of_other_words_maps_with_at_least_97_percent_accura
 @pytest.mark.xfail(strict=True, reason=f"two requests in one message run the one with more cues; {NOT_TUNED_ON}")
 def test_no_phrasing_in_the_held_out_corpus_of_other_words_runs_another_command_than_asked() -> None:
     assert wrong_commands(HELD_OUT_OTHER_WORDS) == []
+
+
+@pytest.mark.xfail(strict=True, reason=f"short of the goal (typos of short words: profil, fnd, logoff); {NOT_TUNED_ON}")
+def test_the_held_out_corpus_written_after_the_vocabulary_maps_with_at_least_97_percent_accuracy(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        assert accuracy("held-out corpus written after the vocabulary", HELD_OUT_UNSEEN, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+
+
+@pytest.mark.xfail(strict=True, reason=f"'new' is left out of a file search ('new hires'); {NOT_TUNED_ON}")
+def test_no_phrasing_in_the_held_out_corpus_written_after_the_vocabulary_runs_another_command_than_asked() -> None:
+    assert wrong_commands(HELD_OUT_UNSEEN) == []
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL)
