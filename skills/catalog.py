@@ -128,6 +128,14 @@ ME = CommandRecord(
         "my phone": 4, "phone number": 3, "my contact": 4, "contact details": 3, "contact information": 3,
         "contact card": 3, "my details": 4, "my information": 3, "my presence": 4, "presence": 2, "my status": 3,
         "my office": 3, "office location": 3,
+        # what people call these things in Microsoft 365 and in their companies
+        "supervisor": 2, "my supervisor": 4, "superior": 2, "my superior": 4, "reporting manager": 3,
+        "reporting line": 3, "reporting to": 3, "designation": 2, "my designation": 4, "my position": 3,
+        "job role": 3, "my mobile": 4, "mobile number": 3, "my cell": 4, "cell number": 3, "cell phone": 3,
+        "my telephone": 4, "work phone": 3, "desk phone": 3, "my number": 3, "work email": 3, "email id": 3,
+        "mail id": 3, "account details": 3, "account information": 3, "user details": 3, "user profile": 4,
+        "personal details": 3, "personal information": 3, "profile details": 3, "current status": 3,
+        "showing as": 3, "appear as": 3, "appearing as": 3,
     },
 )
 
@@ -175,16 +183,21 @@ CALENDAR = CommandRecord(
         "how busy": 3, "free time": 3, "my day": 3, "what is on": 3, "anything on": 3, "what do i have": 3,
         "do i have anything": 3, "what is happening": 2, "booked": 2, "busy": 1, "free": 1, "a call": 3,
         "any calls": 3, "calls": 2, "what time is my": 3,
+        # what people call these things in Microsoft 365 and in their companies
+        "diary": 3, "timetable": 3, "itinerary": 2, "engagements": 2, "commitments": 2, "my plans": 3,
+        "on my plate": 3, "have i got": 3, "what is planned": 3, "scheduled": 2, "in a meeting": 3,
+        "on a call": 3,
     },
     ranges={
         "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night"),
         "today": ("today", "tonight", "this morning", "this afternoon", "this evening", "my morning", "my afternoon",
-                  "my evening", "right now", "later today", "rest of the day", "at the moment"),
+                  "my evening", "right now", "later today", "rest of the day", "at the moment", "day ahead"),
         "week": ("this week", "week", "rest of the week", "week ahead", "weekly", "this weekend", "monday", "tuesday",
                  "wednesday", "thursday", "friday", "saturday", "sunday"),
         "next": ("next week", "next meeting", "next meetings", "upcoming", "coming up", "what is next",
                  "next few days", "next 7 days", "next seven days", "next few", "next couple", "next appointment",
-                 "next appointments", "next call", "next calls", "next event", "next events", "next one"),
+                 "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
+                 "coming", "coming next", "soon"),
     },
 )
 
@@ -225,6 +238,10 @@ FILES = CommandRecord(
         "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
         "pull up": 3, "open": 1, "working on": 3, "worked on": 3, "work on": 3, "changed": 1, "edited": 1,
         "modified": 1, "updated": 1, "saved": 1,
+        # what people call these things and how they ask for one
+        "cv": 2, "resume": 2, "csv": 2, "folder": 2, "folders": 2, "looking for": 4, "searching for": 4,
+        "where did i put": 4, "where did i save": 4, "where did i store": 4, "opened": 1,
+        "touched": 1, "viewed": 1, "accessed": 1, "created": 1,
     },
     when_alone=frozenset({"pull up", "look up", "open"}),
 )
@@ -239,6 +256,7 @@ LOGOUT = CommandRecord(
         "sign out": 5, "sign me out": 5, "log out": 5, "log me out": 5, "logout": 5, "signout": 5, "log off": 5,
         "log me off": 5, "sign off": 5, "sign me off": 5, "signing out": 5, "logging out": 5, "disconnect": 4,
         "switch account": 4, "switch accounts": 4,
+        "end my session": 5, "end session": 5, "end the session": 5,
     },
 )
 

@@ -114,11 +114,12 @@ def _as_typed(words: list[_Word]) -> bool:
 
 def _names_someone(texts: list[str]) -> bool:
     """A name before a thing a person has (`diego email address`) or after `for`/`of` (`calendar for megan`): a name
-    is a word of letters `phrases.KNOWN` does not hold."""
+    is a word of letters `phrases.KNOWN` does not hold; or a word that makes the thing someone else's (`your
+    schedule`)."""
     known = _known()
-    return any(text.isalpha() and text not in known
-               and ((i + 1 < len(texts) and texts[i + 1] in phrases.PERSONAL)
-                    or (i > 0 and texts[i - 1] in phrases.NAME_AFTER))
+    return any((i + 1 < len(texts) and texts[i + 1] in phrases.PERSONAL
+                and (text in phrases.OTHERS_BEFORE_PERSONAL or (text.isalpha() and text not in known)))
+               or (text.isalpha() and text not in known and i > 0 and texts[i - 1] in phrases.NAME_AFTER)
                for i, text in enumerate(texts))
 
 
@@ -143,10 +144,20 @@ def _reading(name: str, words: list[_Word], ranges: list[str]) -> Understood:
     """The command `name` with the arguments the words give it."""
     if name == phrases.CALENDAR:
         return Understood(name, ranges[0] if ranges else "today")
-    if name == phrases.FILES:  # a suggestion's search leaves out what was not to be done (`delete the budget file`)
-        return Understood(name, " ".join(word.typed for word in words if word.text not in phrases.FILE_QUERY_IGNORES
-                                         and word.text not in phrases.ACTIONS and word.text not in phrases.NEGATIONS))
+    if name == phrases.FILES:
+        return Understood(name, " ".join(_search_terms(words)))
     return Understood(name)
+
+
+def _search_terms(words: list[_Word]) -> list[str]:
+    """The words a file search looks for, as typed: a suggestion's search leaves out what was not to be done (`delete
+    the budget file`), and a word of `phrases.FILE_QUERY_NOUNS` counts once a term is there (`the price list`)."""
+    terms: list[str] = []
+    for word in words:
+        ignored = word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
+        if not ignored and word.text not in phrases.ACTIONS and word.text not in phrases.NEGATIONS:
+            terms.append(word.typed)
+    return terms
 
 
 def _scores(texts: list[str], ranges: list[str]) -> Counter[str]:
@@ -195,7 +206,11 @@ def _matches(texts: list[str], table: Mapping[str, object]) -> list[tuple[int, s
 def _not_to_run(texts: list[str], bare: list[str]) -> bool:
     """A negation, something the agent cannot do, or someone else's availability (`phrases.NOT_TO_RUN`), or a
     request that starts with something the agent cannot do (`phrases.NOT_TO_RUN_FIRST`)."""
-    return _contains(texts, phrases.NOT_TO_RUN) or any(_starts(bare, phrase) for phrase in phrases.NOT_TO_RUN_FIRST)
+    line = f" {' '.join(texts)} "
+    for phrase in phrases.NOT_NEGATING:
+        line = line.replace(f" {phrase} ", " ")
+    return _contains(line.split(), phrases.NOT_TO_RUN) or any(_starts(bare, phrase)
+                                                             for phrase in phrases.NOT_TO_RUN_FIRST)
 
 
 def _without_courtesy(words: list[_Word]) -> list[_Word]:
@@ -271,14 +286,15 @@ def _known() -> frozenset[str]:
     """Every word `phrases` holds: never a name, never a typo."""
     tables = [_cue_table(), _range_table(), phrases.NOT_TO_RUN, phrases.NOT_TO_RUN_FIRST, phrases.COURTESY,
               phrases.UNPLACED_DATES, phrases.SPELLINGS.values(), phrases.ACTIONS, phrases.ACTIONS_NOT_ASKED_AFTER,
-              phrases.OTHERS_POSSESSIVE_EXCEPT, phrases.OTHERS, phrases.PERSONAL, phrases.NAME_AFTER,
+              phrases.OTHERS_POSSESSIVE_EXCEPT, phrases.OTHERS, phrases.OTHERS_BEFORE_PERSONAL, phrases.PERSONAL,
+              phrases.NAME_AFTER, phrases.NOT_NEGATING, phrases.POSSESSIVE_AFTER,
               phrases.FILE_QUERY_IGNORES, phrases.KNOWN]
     return frozenset(word for table in tables for phrase in table for word in phrase.split())
 
 
 _SHORT = 3
 """Letters: one of two words split from one cue by a typo is this short (`log ot`, `one drive`)."""
-_EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`'
+_EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
 _MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
 
 
@@ -300,9 +316,10 @@ def _words(message: str) -> tuple[list[_Word], bool]:
         if lower.endswith("'s"):
             token, lower = token[:-2], lower[:-2]
             someone_elses |= lower not in phrases.OTHERS_POSSESSIVE_EXCEPT
-        if token:
+        if any(letter.isalnum() for letter in token):
             text = _fix_typo(lower)
-            if text not in _known() and text.endswith("s") and _fix_typo(text[:-1]) in phrases.OTHERS_POSSESSIVE_EXCEPT:
+            if text.endswith("s") and _fix_typo(text[:-1]) in phrases.OTHERS_POSSESSIVE_EXCEPT and (
+                    text not in _known() or (words and words[-1].text in phrases.POSSESSIVE_AFTER)):
                 text = _fix_typo(text[:-1])  # `tomorrows agenda`: a possessive without its apostrophe
             someone_elses |= text in phrases.OTHERS
             words.append(_Word(token, text))

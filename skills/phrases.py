@@ -35,9 +35,12 @@ SPELLINGS: dict[str, str] = {
     "doc": "document", "docs": "documents", "pdfs": "pdf", "ppt": "powerpoint", "pptx": "powerpoint",
     "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
     "sign-out": "sign out", "log-out": "log out", "log-off": "log off", "sign-off": "sign off", "e-mail": "email",
-    "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting",
+    "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting", "nevermind": "never mind",
+    # pictures that name a command
+    "📅": "calendar", "📆": "calendar", "🗓": "calendar", "🗓️": "calendar", "📁": "files", "📂": "files",
 }
-"""Rewritten before matching: shorthand and contractions become the words the cues below use."""
+"""Rewritten before matching: shorthand and contractions become the words the cues below use. Any other word
+without a letter or a digit (an emoji, `...`, `-`) is left out: it is never a cue nor a search term."""
 
 LOGOUT = catalog.LOGOUT.name
 ME = catalog.ME.name
@@ -73,7 +76,9 @@ now). A time on its own (`tomorrow?`) asks for the calendar, and so does a day w
 apostrophe (`tomorrows agenda`, `fridays meetings`)."""
 
 UNPLACED_DATES: tuple[str, ...] = (
-    "yesterday", "last", "ago", "past", "day after", "after tomorrow", "month", "months", "year", "fortnight",
+    "yesterday", "last", "ago", "past", "day after", "after tomorrow", "two weeks", "three weeks", "few weeks",
+    "couple of weeks", "couple weeks", "several weeks", "2 weeks", "3 weeks", "month", "months", "year", "years",
+    "fortnight",
     "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 )
@@ -83,15 +88,20 @@ wrong answer), and the calendar is suggested. `may` is left out: it is more ofte
 UNPLACED_DATE_PATTERNS: tuple[str, ...] = (r"\d+(st|nd|rd|th)", r"\d{1,4}[/.-]\d{1,2}([/.-]\d{1,4})?")
 """Dates written as numbers (`the 14th`, `12/14`), whole words only."""
 
-NEGATIONS: frozenset[str] = frozenset({"not", "never"})
-"""Never run what the user said not to do (contractions are spelled out above)."""
+NEGATIONS: frozenset[str] = frozenset({"not", "never", "skip", "forget", "stop"})
+"""Never run what the user said not to do (contractions are spelled out above), nor what they said to skip. `not`
+closing a question (`am i free or not`) is not one."""
+
+NOT_NEGATING: tuple[str, ...] = ("or not",)
+"""Phrases with a negation in them that negate nothing."""
 
 NOT_TO_RUN: tuple[str, ...] = (
-    *sorted(NEGATIONS),
+    *sorted(NEGATIONS), "no need", "no thanks", "not needed",
     # things the agent cannot do, wherever they stand: showing the calendar instead would be a command nobody asked for
     "schedule a", "schedule an", "schedule new", "set up a", "find time", "find a time",
     # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
-    "is * free", "is * busy", "is * available", "is * doing", "does * have", "someone else", "other people",
+    "is * free", "is * busy", "is * available", "is * doing", "does *", "is * in a", "is * in the", "is * on a",
+    "is * online", "is * away", "is * around", "is * out", "someone else", "other people",
 )
 """A message with one of these anywhere is not run: it gets the help card instead, with a suggestion if a cue of the
 message points to one."""
@@ -107,7 +117,9 @@ the `COURTESY` words (`can you cancel my 3pm`). Inside a sentence these words ar
 ACTIONS: frozenset[str] = frozenset({
     "set", "mark", "block", "book", "cancel", "delete", "remove", "rename", "upload", "download", "reschedule",
     "decline", "accept", "forward", "invite", "send", "share", "create", "move", "change", "update", "add", "edit",
-    "log", "clear", "remind", "print", "join",
+    "log", "clear", "remind", "print", "join", "put", "save", "organize", "organise", "arrange", "reserve",
+    "approve", "reply", "respond", "assign", "mute", "snooze", "notify", "restore", "transfer", "attach",
+    "summarize", "summarise", "translate",
 })
 """Verbs of things the agent does not do (it only reads): wherever they stand, the message is not run (`please block
 my calendar tomorrow`) and the answer says what the agent can do. Not a request after a word that makes them a
@@ -129,6 +141,14 @@ OTHERS_POSSESSIVE_EXCEPT: frozenset[str] = frozenset(
      "how", "everyone"})
 """`X's` is someone else's (`megan's calendar`) unless X is one of these (`tomorrow's meetings`, `it's`)."""
 
+POSSESSIVE_AFTER: frozenset[str] = frozenset({"this", "next"})
+"""Words after which a day with an `s` is its possessive even where the plural is a word too (`this weeks
+calendar`, not `weeks`)."""
+
+OTHERS_BEFORE_PERSONAL: frozenset[str] = frozenset({"your"})
+"""Words that make the thing a person has after them someone else's (`what's your schedule`: the agent has none,
+so it is asked of the person mentioned)."""
+
 OTHERS: frozenset[str] = frozenset({"his", "her", "hers", "their", "theirs", "someone", "somebody", "colleague",
                                     "colleagues", "coworker", "coworkers"})
 """Words that speak of someone else's things wherever they stand (`what's her email`)."""
@@ -136,7 +156,8 @@ OTHERS: frozenset[str] = frozenset({"his", "her", "hers", "their", "theirs", "so
 PERSONAL: frozenset[str] = frozenset({
     "calendar", "schedule", "agenda", "diary", "availability", "day", "email", "mail", "address", "profile",
     "manager", "boss", "phone", "number", "title", "contact", "details", "status", "presence", "office", "info",
-    "information", "department", "role", "job", "picture", "photo",
+    "information", "department", "role", "job", "picture", "photo", "supervisor", "superior", "designation",
+    "position", "mobile", "cell", "telephone", "timetable", "plans",
 })
 """Things a person has: a word `KNOWN` does not hold just before one is a name (`diego email address`, `megans
 schedule`), and a name after `for` or `of` with the profile or the calendar is too (`calendar for megan`)."""
@@ -156,6 +177,9 @@ KNOWN: frozenset[str] = frozenset({
     "today", "too", "up", "us", "very", "want", "was", "we", "were", "what", "when", "where", "which", "while", "who",
     "whom", "why", "will", "with", "would", "yes", "yet", "you", "your", "work", "mobile", "cell", "direct", "line",
     "team", "teams", "outlook", "current", "whole", "daily", "main", "personal", "business", "home", "desk",
+    # words people put before a thing they have, which are not names
+    "official", "primary", "registered", "exact", "correct", "company", "corporate", "immediate", "reporting",
+    "account", "user", "actual", "complete", "entire",
 })
 """Everyday words, besides every word in the tables above: never a name, and never read as a typo of another word."""
 
@@ -170,10 +194,15 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "pdf", "excel", "word", "powerpoint", "workbook", "workbooks", "onedrive", "sharepoint", "stuff", "things", "what",
     "hey", "hi", "just", "quickly", "now", "today", "yesterday", "tomorrow", "this", "week", "month", "and", "or",
     "it", "at", "need", "want", "like", "let", "lets", "us", "help", "by", "ok", "okay", "so", "kindly", "hello",
-    "thanks",
+    "thanks", "am", "looking", "searching", "touch", "opened", "viewed", "accessed", "created", "store",
+    "stored", "no",
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""
+
+FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list"})
+"""Words left out of a search before what it looks for, but part of it after (`list my files`, `the price
+list`)."""
 
 SUGGESTIONS: dict[tuple[str, str], str] = {
     (CALENDAR, "today"): "What's on my calendar today?",
