@@ -1,8 +1,8 @@
 """How a command reaches its skill: parsing what the user typed (a command or plain words) or clicked, the two auth
 routes, the progress shown while the skill works (`skills/progress.py`), and error replies.
 
-Every command is registered twice from one definition: a connector route (selected by the recipient role
-`connectoruser`, ranked first, handler `CONNECTOR`) and a Teams route (handler `GRAPH`); each asks `auth.sign_in` for
+Every command is registered twice from one definition: a connector route (for a request admitted on Copilot Studio's
+connector path, ranked first, handler `CONNECTOR`) and a Teams route (handler `GRAPH`); each asks `auth.sign_in` for
 the user's token with its handler.
 """
 
