@@ -41,8 +41,9 @@ from microsoft_agents.activity import Activity, ChannelAccount, DeliveryModes, R
 from microsoft_agents.hosting.core.authorization import AuthenticationConstants, ClaimsIdentity
 from pydantic import ValidationError
 
-from .cloud import Cloud
+from .cloud import LOOPBACK_HOSTS, Cloud
 from .keys import KeySets, KeysUnavailable, SigningKey
+from .unverified import unverified_claims
 
 log = logging.getLogger(__name__)
 
@@ -305,9 +306,6 @@ class VerifiedTokens:
             self._checked.popitem(last=False)
 
 
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
 def caller_rules(settings: Mapping[str, str], cloud: Cloud, app_id: str, tenant_id: str) -> CallerRules:
     """The rules from the settings documented in `.env.example`.
 
@@ -395,11 +393,10 @@ def _header(token: str) -> dict[str, Any]:
 
 def _unverified(token: str) -> dict[str, Any]:
     """Claims read only to pick the key set and issuer to check against; nothing is trusted before the signature."""
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        raise Refused(401, "the bearer token is not a JWT") from None
-    return claims if isinstance(claims, dict) else {}
+    claims = unverified_claims(token)
+    if claims is None:
+        raise Refused(401, "the bearer token is not a JWT")
+    return claims
 
 
 async def _admitted_activity(request: web.Request) -> Activity:

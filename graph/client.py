@@ -8,7 +8,6 @@ Every failure leaves this module as one of the domain errors of `graph.errors`.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
 import logging
@@ -50,6 +49,7 @@ from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 from yarl import URL
 
 from auth.cloud import Cloud
+from auth.unverified import unverified_claims
 from graph.errors import (
     GraphBusy,
     GraphError,
@@ -374,13 +374,9 @@ def user_key(token: str) -> str:
     """Who a Graph token is for, as a cache key: its tenant and object id (`tid`, `oid`), read without checking the
     signature, so used only after Graph has accepted the token and only to key a hint Graph re-checks. A token that
     is not a readable JWT is keyed by its own hash (never by the token itself)."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        if isinstance(claims, dict) and claims.get("oid") and claims.get("tid"):
-            return f"{claims['tid']}/{claims['oid']}"
-    except (IndexError, ValueError):  # not a JWT (binascii.Error and JSONDecodeError are ValueErrors)
-        pass
+    claims = unverified_claims(token) or {}
+    if claims.get("oid") and claims.get("tid"):
+        return f"{claims['tid']}/{claims['oid']}"
     return hashlib.sha256(token.encode()).hexdigest()
 
 

@@ -37,7 +37,7 @@ async def _teams_turn_claiming_the_connector_role(cloud: Cloud, text: str) -> li
                                                   activity, agent.on_turn)
     finally:
         await adapter.aclose()
-    assert response is not None and response.status == 200
+    assert response is not None and response.status == 200 and isinstance(response.body, dict)
     return response.body["activities"]
 
 
