@@ -62,8 +62,9 @@ class Cloud:
 
 @functools.cache
 def _ssl_context(extra_ca_file: str | None) -> ssl.SSLContext:
-    """One context per trust, shared by every client (an `SSLContext` may serve many connections and threads): reading
-    the system's trust store takes 50-70 ms, which each client used to pay at start-up or on its first turn."""
+    """One context per trust, shared by every client (an `SSLContext` may serve many connections and threads):
+    reading the system's trust store is slow enough to be felt, so it is read once rather than by each client at
+    start-up or on its first turn."""
     context = ssl.create_default_context()
     if extra_ca_file:
         context.load_verify_locations(cafile=extra_ca_file)

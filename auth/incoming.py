@@ -264,12 +264,13 @@ class VerifiedTokens:
     """Tokens that passed `_decode`, with their header and claims, until they expire.
 
     Bot Service and Copilot Studio present the same bearer token request after request until it nears expiry (as any
-    OAuth client keeps its access token); parsing it and checking its RSA signature again took ~0.3 ms of a ~8 ms turn.
-    A kept token counts as checked only against the same key object (after the key set is refetched or the key is
-    gone, it is checked in full again), the same issuers and required claims, and while `exp` is within the clock
-    skew PyJWT allows: exactly when checking it again would pass. The audience is the agent's for every check. The
-    rest (the key's endorsement, the serviceurl, the tenant and caller lists) is checked on every request. Only tokens
-    whose signature was checked are kept, so a caller cannot fill this with tokens of its own making."""
+    OAuth client keeps its access token); parsing it and checking its RSA signature each time would be a noticeable
+    share of every turn's CPU, spent on an answer already known. A kept token counts as checked only against the same
+    key object (after the key set is refetched or the key is gone, it is checked in full again), the same issuers and
+    required claims, and while `exp` is within the clock skew PyJWT allows: exactly when checking it again would pass.
+    The audience is the agent's for every check. The rest (the key's endorsement, the serviceurl, the tenant and
+    caller lists) is checked on every request. Only tokens whose signature was checked are kept, so a caller cannot
+    fill this with tokens of its own making."""
 
     SIZE = 1024
     """Tokens kept at most (about 5 KB each, with their header and claims); the least recently used goes first."""
@@ -457,9 +458,9 @@ the SDK fails to serialize a reply whose recipient (the activity's `from`) nests
 MAX_VALUES = 2_000
 """How many JSON values (objects, arrays, strings, numbers...) a body may hold. Teams limits a message to about 100 KB
 (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/format-your-bot-messages), and the activity it makes
-of one holds about a hundred values, a card's data a few hundred more. Past that, validation is what costs, and it
-blocks every conversation meanwhile: in a 230 KB body, 75,000 list items the SDK's `Activity` refuses take pydantic
-0.8 s and 100 MB to list, 10,000 entities it accepts 0.2 s; at this limit, about 20 ms at most."""
+of one holds about a hundred values, a card's data a few hundred more. Past that, validation is what costs: its time
+and memory grow with the values (pydantic lists every refused one), and it blocks every conversation meanwhile. The
+limit keeps one body's validation short and small (measured: `docs/performance.md`)."""
 
 
 def _shape(value: Any, most: int) -> tuple[int, int]:

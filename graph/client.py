@@ -1,7 +1,7 @@
 """One HTTP client per process, a cheap msgraph-sdk client per user, and one deadline per command.
 
 Requests are built with msgraph-sdk's request builders and sent through its adapter and middleware, but read as
-raw bytes and decoded by us (`graph-facts.md`: its typed models cost milliseconds per object on the event loop).
+raw bytes and decoded by us (`docs/sdk-seams.md`: its typed models cost milliseconds per object on the event loop).
 Every failure leaves this module as one of the domain errors of `graph.errors`.
 """
 
@@ -201,7 +201,8 @@ class GraphClient:
         return me
 
     def session(self, token: str) -> GraphSession:
-        """A per-user msgraph-sdk client (≈ 20 µs to build) whose calls share one deadline from now."""
+        """A per-user msgraph-sdk client (cheap: it shares the process's adapter) whose calls share one deadline from
+        now."""
         return self._session(BaseBearerTokenAuthenticationProvider(_UserToken(token, self._hosts)))
 
     def _session(self, auth: AuthenticationProvider) -> GraphSession:
