@@ -62,8 +62,9 @@ class Cloud:
 
 @functools.cache
 def _ssl_context(extra_ca_file: str | None) -> ssl.SSLContext:
-    """One context per trust, shared by every client (an `SSLContext` may serve many connections and threads): reading
-    the system's trust store takes 50-70 ms, which each client used to pay at start-up or on its first turn."""
+    """One context per trust, shared by every client (an `SSLContext` may serve many connections and threads):
+    reading the system's trust store is slow enough to be felt, so it is read once rather than by each client at
+    start-up or on its first turn."""
     context = ssl.create_default_context()
     if extra_ca_file:
         context.load_verify_locations(cafile=extra_ca_file)
@@ -115,7 +116,8 @@ OVERRIDE_KEYS = {
     "GRAPH_ENDPOINT": "graph_endpoint",
     "EXTRA_CA_FILE": "extra_ca_file",
 }
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+"""Host names that stay on this machine: the only ones plain http, a local cloud and a token-less reply may use."""
 
 
 def cloud_from_settings(settings: Mapping[str, str]) -> Cloud:
@@ -146,7 +148,7 @@ def _checked_url(key: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise CloudConfigurationError(f"{key} must be an absolute http(s) URL, got {value!r}.")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise CloudConfigurationError(f"{key} may use plain http only on loopback; use https for {parts.hostname}.")
     return value
 
@@ -156,5 +158,5 @@ def _require_loopback(cloud: Cloud) -> None:
     for field in ("login_endpoint", "token_service_endpoint", "botframework_jwks_url", "entra_jwks_url",
                   "graph_endpoint"):
         host = urlsplit(getattr(cloud, field)).hostname
-        if host not in _LOOPBACK_HOSTS:
+        if host not in LOOPBACK_HOSTS:
             raise CloudConfigurationError(f"AGENT_CLOUD=local endpoints must be on loopback; {field} is on {host}.")

@@ -41,13 +41,12 @@ from microsoft_agents.activity import Activity, ChannelAccount, DeliveryModes, R
 from microsoft_agents.hosting.core.authorization import AuthenticationConstants, ClaimsIdentity
 from pydantic import ValidationError
 
-from .cloud import Cloud
+from .cloud import LOOPBACK_HOSTS, Cloud
 from .keys import KeySets, KeysUnavailable, SigningKey
+from .unverified import unverified_claims
 
 log = logging.getLogger(__name__)
 
-LOOPBACK_AUTHENTICATION = "LocalCloudLoopback"
-"""`ClaimsIdentity.authentication_type` of an unauthenticated loopback request to an agent on a local cloud."""
 CLOCK_SKEW = 300
 """Seconds of leeway on `exp` and `nbf`: "industry-standard clock-skew is 5 minutes" (the Bot Connector page above)."""
 ADMITTED_ACTIVITY = web.RequestKey("admitted_activity", Activity)
@@ -57,10 +56,26 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Path(Enum):
+    """The way a request was admitted, decided once by `CallerRules.admit`. It travels with the turn as the claims
+    identity's `authentication_type` (the SDK hands that identity to the turn's `TurnContext.identity`, and to the
+    command run after sign-in), and is read back only through `admitted_path`: nothing after admission asks the body
+    again (its `recipient.role` chose the path, but it is the path's credential that was checked)."""
+
     BOT_SERVICE = "BotService"
     CONNECTOR = "CopilotStudioConnector"
     SKILL = "CopilotStudioSkill"
-    LOOPBACK = LOOPBACK_AUTHENTICATION
+    LOOPBACK = "LocalCloudLoopback"
+    """An unauthenticated loopback request to an agent on a local cloud (the Agents Playground)."""
+
+
+def admitted_path(identity: ClaimsIdentity | None) -> Path | None:
+    """The path the turn's request was admitted on, from the identity `Admitted.identity` made; None for any other
+    identity (one a test or the SDK made), which then counts as no path in particular."""
+    kind = identity.authentication_type if identity is not None else None
+    return _PATHS.get(kind) if kind else None
+
+
+_PATHS = {path.value: path for path in Path}
 
 
 class Refused(Exception):
@@ -86,8 +101,14 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Admitted:
     path: Path
-    identity: ClaimsIdentity
+    claims: dict[str, Any]
     activity: Activity
+    token: str | None = None
+
+    @property
+    def identity(self) -> ClaimsIdentity:
+        """The claims as the SDK reads them, carrying the path for the rest of the turn (`admitted_path`)."""
+        return ClaimsIdentity(self.claims, self.path.value, self.token)
 
 
 @dataclass(frozen=True)
@@ -119,7 +140,10 @@ class CallerRules:
         if len(authorizations) > 1:
             raise Refused(401, "more than one Authorization header")
         activity = await _admitted_activity(request)
+        # The one place the body is asked which path it takes; that path's credential is what is checked next.
         connector = activity.recipient is not None and activity.recipient.role == RoleTypes.connector_user
+        if not connector:  # on the connector the token's user becomes `from`
+            _require("from.id", activity.from_property and activity.from_property.id)
         if not authorizations:
             return self._loopback(request, activity, connector)
         token = _bearer(authorizations[0])
@@ -137,9 +161,7 @@ class CallerRules:
             raise Refused(401, "a connector activity without a token")
         if urlsplit(activity.service_url or "").hostname not in LOOPBACK_HOSTS:
             raise Refused(403, "an unauthenticated loopback request whose serviceUrl is not on loopback")
-        identity = ClaimsIdentity({AuthenticationConstants.AUDIENCE_CLAIM: self.app_id},
-                                  authentication_type=LOOPBACK_AUTHENTICATION)
-        return Admitted(Path.LOOPBACK, identity, activity)
+        return Admitted(Path.LOOPBACK, {AuthenticationConstants.AUDIENCE_CLAIM: self.app_id}, activity)
 
     async def _bot_service(self, token: str, header: Mapping[str, Any], activity: Activity) -> Admitted:
         key = await self._signing_key(self.cloud.botframework_jwks_url, header)
@@ -151,7 +173,7 @@ class CallerRules:
             raise Refused(401, f"the signing key is not endorsed for channel {channel!r}")
         if not same_url(str(claims["serviceurl"]), activity.service_url or ""):
             raise Refused(401, "the serviceurl claim does not match the activity's serviceUrl")
-        return Admitted(Path.BOT_SERVICE, ClaimsIdentity(claims, Path.BOT_SERVICE.value, token), activity)
+        return Admitted(Path.BOT_SERVICE, claims, activity, token)
 
     async def _connector(self, token: str, header: Mapping[str, Any], activity: Activity) -> Admitted:
         claims = await self._entra_claims(token, header, self.connector_callers)
@@ -162,14 +184,14 @@ class CallerRules:
         # The token's user (or service principal), never the body's: sign-in state and replies key on `from.id`.
         activity.from_property = ChannelAccount(id=user_id, aad_object_id=user_id, name=str(claims.get("name") or ""),
                                                 role=RoleTypes.user)
-        return Admitted(Path.CONNECTOR, ClaimsIdentity(claims, Path.CONNECTOR.value, token), activity)
+        return Admitted(Path.CONNECTOR, claims, activity, token)
 
     async def _skill(self, token: str, header: Mapping[str, Any], activity: Activity) -> Admitted:
         claims = await self._entra_claims(token, header, self.skill_callers)
         if "scp" in claims:
             raise Refused(401, "a user token on the skill path (a skill consumer calls with its app token)")
         self._check_reply_address(activity)
-        return Admitted(Path.SKILL, ClaimsIdentity(claims, Path.SKILL.value, token), activity)
+        return Admitted(Path.SKILL, claims, activity, token)
 
     async def _entra_claims(self, token: str, header: Mapping[str, Any], callers: frozenset[str]) -> dict[str, Any]:
         """An Entra access token of an accepted tenant (checked before any key is fetched for it), for the agent,
@@ -242,12 +264,13 @@ class VerifiedTokens:
     """Tokens that passed `_decode`, with their header and claims, until they expire.
 
     Bot Service and Copilot Studio present the same bearer token request after request until it nears expiry (as any
-    OAuth client keeps its access token); parsing it and checking its RSA signature again took ~0.3 ms of a ~8 ms turn.
-    A kept token counts as checked only against the same key object (after the key set is refetched or the key is
-    gone, it is checked in full again), the same issuers and required claims, and while `exp` is within the clock
-    skew PyJWT allows: exactly when checking it again would pass. The audience is the agent's for every check. The
-    rest (the key's endorsement, the serviceurl, the tenant and caller lists) is checked on every request. Only tokens
-    whose signature was checked are kept, so a caller cannot fill this with tokens of its own making."""
+    OAuth client keeps its access token); parsing it and checking its RSA signature each time would be a noticeable
+    share of every turn's CPU, spent on an answer already known. A kept token counts as checked only against the same
+    key object (after the key set is refetched or the key is gone, it is checked in full again), the same issuers and
+    required claims, and while `exp` is within the clock skew PyJWT allows: exactly when checking it again would pass.
+    The audience is the agent's for every check. The rest (the key's endorsement, the serviceurl, the tenant and
+    caller lists) is checked on every request. Only tokens whose signature was checked are kept, so a caller cannot
+    fill this with tokens of its own making."""
 
     SIZE = 1024
     """Tokens kept at most (about 5 KB each, with their header and claims); the least recently used goes first."""
@@ -282,9 +305,6 @@ class VerifiedTokens:
         self._checked.move_to_end(token)
         while len(self._checked) > self.SIZE:
             self._checked.popitem(last=False)
-
-
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def caller_rules(settings: Mapping[str, str], cloud: Cloud, app_id: str, tenant_id: str) -> CallerRules:
@@ -374,15 +394,15 @@ def _header(token: str) -> dict[str, Any]:
 
 def _unverified(token: str) -> dict[str, Any]:
     """Claims read only to pick the key set and issuer to check against; nothing is trusted before the signature."""
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        raise Refused(401, "the bearer token is not a JWT") from None
-    return claims if isinstance(claims, dict) else {}
+    claims = unverified_claims(token)
+    if claims is None:
+        raise Refused(401, "the bearer token is not a JWT")
+    return claims
 
 
 async def _admitted_activity(request: web.Request) -> Activity:
-    """The body as the activity the SDK reads, with the fields every path needs; else 400 naming what is wrong."""
+    """The body as the activity the SDK reads, with the fields every path needs (`from.id` is the Bot Service's and
+    the skill's, checked by `admit`); else 400 naming what is wrong."""
     if request.content_type != "application/json":
         raise Refused(400, f"Content-Type {request.content_type!r} is not application/json")
     raw = await request.read()
@@ -409,11 +429,8 @@ async def _admitted_activity(request: web.Request) -> Activity:
     conversation_id = activity.conversation.id if activity.conversation else None
     required = [("type", activity.type), ("conversation.id", conversation_id), ("serviceUrl", activity.service_url),
                 ("channelId", activity.channel_id), ("recipient.id", activity.recipient and activity.recipient.id)]
-    if not (activity.recipient and activity.recipient.role == RoleTypes.connector_user):  # there the token's user
-        required.append(("from.id", activity.from_property and activity.from_property.id))  # becomes `from`
     for name, value in required:
-        if not isinstance(value, str) or not value.strip():
-            raise Refused(400, f"the activity has no {name}")
+        _require(name, value)
     if urlsplit(activity.service_url or "").scheme not in ("https", "http"):
         raise Refused(400, "the activity's serviceUrl is not an http(s) URL")
     ids = [("id", activity.id), ("conversation.id", conversation_id),
@@ -423,6 +440,11 @@ async def _admitted_activity(request: web.Request) -> Activity:
         if isinstance(value, str) and (len(value) > MAX_ID_LENGTH or not value.isprintable()):
             raise Refused(400, f"the activity's {name} is not an id")
     return activity
+
+
+def _require(name: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise Refused(400, f"the activity has no {name}")
 
 
 MAX_ID_LENGTH = 512
@@ -436,9 +458,9 @@ the SDK fails to serialize a reply whose recipient (the activity's `from`) nests
 MAX_VALUES = 2_000
 """How many JSON values (objects, arrays, strings, numbers...) a body may hold. Teams limits a message to about 100 KB
 (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/format-your-bot-messages), and the activity it makes
-of one holds about a hundred values, a card's data a few hundred more. Past that, validation is what costs, and it
-blocks every conversation meanwhile: in a 230 KB body, 75,000 list items the SDK's `Activity` refuses take pydantic
-0.8 s and 100 MB to list, 10,000 entities it accepts 0.2 s; at this limit, about 20 ms at most."""
+of one holds about a hundred values, a card's data a few hundred more. Past that, validation is what costs: its time
+and memory grow with the values (pydantic lists every refused one), and it blocks every conversation meanwhile. The
+limit keeps one body's validation short and small (measured: `docs/performance.md`)."""
 
 
 def _shape(value: Any, most: int) -> tuple[int, int]:

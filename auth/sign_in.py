@@ -94,10 +94,12 @@ CANCELLED = "Sign-in cancelled. Ask again whenever you're ready."
 FAILED = "Sign-in didn't complete{reason}. Type your command again to retry."
 TOO_MANY_CODES = ": three codes didn't work"
 CONNECTOR_TOKEN_REFUSED = (
-    "I can't use the Microsoft 365 token Copilot Studio sent for you: it has expired, was not issued for this agent, "
-    "or could not be exchanged for Microsoft Graph. Reconnect your Microsoft 365 connection in Copilot Studio, or ask "
-    "your admin to check the agent's consent."
+    "I can't use the Microsoft 365 token Copilot Studio sent for you: it has expired or been revoked, was not issued "
+    "for this agent, or could not be exchanged for Microsoft Graph. Reconnect your Microsoft 365 connection in Copilot "
+    "Studio, or ask your admin to check the agent's consent."
 )
+"""What a Copilot Studio connector user is told when their token cannot serve: Entra would not exchange it, or
+Microsoft Graph rejected what it was exchanged for."""
 
 VERIFY_STATE = SignInConstants.verify_state_operation_name.value
 TOKEN_EXCHANGE = SignInConstants.token_exchange_operation_name.value

@@ -57,8 +57,8 @@ def initials_avatar(initials: str, name: str) -> Element:
 @cache
 def circle_png(color: str) -> str:
     """A filled, anti-aliased circle of `color` (`#rrggbb`) on transparency, as a PNG data URI. Drawn on the event
-    loop while a card is built, so a row at a time from the disc's alpha (`_disc_alpha`): pixel by pixel, each new
-    colour held every conversation up for 40 ms."""
+    loop while a card is built, so a row at a time from the disc's alpha (`_disc_alpha`): drawn pixel by pixel in
+    Python, each new colour would hold every conversation up."""
     red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
 
     def row(alpha: bytes) -> bytes:

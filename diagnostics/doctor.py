@@ -26,10 +26,11 @@ from microsoft_agents.hosting.core.app.oauth.authorization import AUTHORIZATION_
 from microsoft_agents.hosting.core.authorization.agent_auth_configuration import _RECOGNIZED_CONFIG_KEYS
 from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
 
-from auth.cloud import KNOWN_CLOUDS, OVERRIDE_KEYS, cloud_from_settings
+from auth.cloud import KNOWN_CLOUDS, LOOPBACK_HOSTS, OVERRIDE_KEYS, cloud_from_settings
 from auth.incoming import CONNECTOR_CALLERS_KEY, REPLY_HOSTS_KEY, SKILL_CALLERS_KEY, TENANTS_KEY, setting_list
 from hosting.settings import DEFAULT_PORT, DRAIN_KEY, PORT_KEY, TURN_DEADLINE_KEY, drain_seconds, port, turn_seconds
 from skills.commands import CONNECTOR_HANDLER, TEAMS_HANDLER
+from state import CONTAINER_NAME, CONTAINER_NAME_RULE, DEFAULT_CONTAINER
 
 CONNECTIONS = "CONNECTIONS__"
 SERVICE_CONNECTION = "SERVICE_CONNECTION"
@@ -61,8 +62,6 @@ TENANTED_AUTH_TYPES = {"ClientSecret", "certificate", "CertificateSubjectName", 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 NIL_GUID = "00000000-0000-0000-0000-000000000000"
 DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.IGNORECASE)
-CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$")
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # Which cloud a host belongs to, by domain: an endpoint of one cloud used with another is a mix-up.
 CLOUD_DOMAINS = {
     "public": ("microsoftonline.com", "microsoft.com", "botframework.com", "windows.net"),
@@ -447,10 +446,9 @@ class Doctor:
             self.add(STORAGE_ACCOUNT_URL, "not set: STORAGE=blob needs it (or a connection string)",
                      "the account's blob endpoint, https://ACCOUNT.blob.core.windows.net, reached through Entra ID "
                      "with no key")
-        container = self.value(STORAGE_CONTAINER)  # empty means the state package's default, agent-state
-        if container and not CONTAINER_NAME.match(container):
-            self.add(STORAGE_CONTAINER, f"{container!r} is not a container name",
-                     "3-63 lowercase letters, digits and single hyphens, starting with a letter or digit")
+        container = self.value(STORAGE_CONTAINER) or DEFAULT_CONTAINER
+        if not CONTAINER_NAME.match(container):
+            self.add(STORAGE_CONTAINER, f"{container!r} is not a container name", CONTAINER_NAME_RULE)
 
     def check_storage_account_url(self, value: str) -> None:
         parts = urlsplit(value)

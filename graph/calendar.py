@@ -9,7 +9,7 @@ One round trip: a `$batch` asks the mailbox's zone and the events together, the 
 user's zone as last seen, else the chat's). Only when the mailbox says otherwise is the page asked again.
 
 The zone goes in `Prefer: outlook.timezone` as a Windows name (`graph.timezones`), re-sent on every page: msgraph-sdk's
-PageIterator drops it after page 1 (`graph-facts.md`), so paging is done here. A next page follows Graph's
+PageIterator drops it after page 1 (`docs/sdk-seams.md`), so paging is done here. A next page follows Graph's
 `@odata.nextLink` whole, only ever to the Graph host (the paging page: "Do not try to extract the $skiptoken or $skip
 value"); the window and zone it belongs to travel beside it in the More button's data, never read out of the link.
 Each behaviour and its Microsoft Learn page: GRAPH_BEHAVIOUR.md.

@@ -1,14 +1,13 @@
 """One HTTP client per process, a cheap msgraph-sdk client per user, and one deadline per command.
 
 Requests are built with msgraph-sdk's request builders and sent through its adapter and middleware, but read as
-raw bytes and decoded by us (`graph-facts.md`: its typed models cost milliseconds per object on the event loop).
+raw bytes and decoded by us (`docs/sdk-seams.md`: its typed models cost milliseconds per object on the event loop).
 Every failure leaves this module as one of the domain errors of `graph.errors`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
 import logging
@@ -50,6 +49,7 @@ from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 from yarl import URL
 
 from auth.cloud import Cloud
+from auth.unverified import unverified_claims
 from graph.errors import (
     GraphBusy,
     GraphError,
@@ -201,7 +201,8 @@ class GraphClient:
         return me
 
     def session(self, token: str) -> GraphSession:
-        """A per-user msgraph-sdk client (≈ 20 µs to build) whose calls share one deadline from now."""
+        """A per-user msgraph-sdk client (cheap: it shares the process's adapter) whose calls share one deadline from
+        now."""
         return self._session(BaseBearerTokenAuthenticationProvider(_UserToken(token, self._hosts)))
 
     def _session(self, auth: AuthenticationProvider) -> GraphSession:
@@ -374,13 +375,9 @@ def user_key(token: str) -> str:
     """Who a Graph token is for, as a cache key: its tenant and object id (`tid`, `oid`), read without checking the
     signature, so used only after Graph has accepted the token and only to key a hint Graph re-checks. A token that
     is not a readable JWT is keyed by its own hash (never by the token itself)."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        if isinstance(claims, dict) and claims.get("oid") and claims.get("tid"):
-            return f"{claims['tid']}/{claims['oid']}"
-    except (IndexError, ValueError):  # not a JWT (binascii.Error and JSONDecodeError are ValueErrors)
-        pass
+    claims = unverified_claims(token) or {}
+    if claims.get("oid") and claims.get("tid"):
+        return f"{claims['tid']}/{claims['oid']}"
     return hashlib.sha256(token.encode()).hexdigest()
 
 

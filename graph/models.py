@@ -1,7 +1,7 @@
 """What the Graph layer returns: small frozen dataclasses decoded from Graph's JSON.
 
 Not msgraph-sdk's models: their deserialization costs milliseconds per object on the event loop
-(`../shared/notes/graph-facts.md`). Optional fields are `None` (or empty) when Graph leaves them out,
+(`docs/sdk-seams.md`, `GraphSession.send`). Optional fields are `None` (or empty) when Graph leaves them out,
 so cards can omit them instead of showing "None".
 """
 

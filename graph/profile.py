@@ -1,6 +1,6 @@
 """`/me`: profile, photo, manager and presence in ONE `$batch` round trip.
 
-`client.batch` is broken in msgraph-sdk 1.65 (`graph-facts.md`), so `GraphSession.batch` builds the body and sends it
+`client.batch` is broken in msgraph-sdk 1.65 (`docs/sdk-seams.md`), so `GraphSession.batch` builds the body and sends it
 through the SDK's adapter as raw bytes. Only the profile item must succeed; a missing photo, manager or presence is
 left out.
 """

@@ -2,9 +2,10 @@
 memory goes back to the system.
 
 Start-up imports about 1,250 modules (the SDK, msgraph-sdk, MSAL): several hundred thousand objects that live as long
-as the process. Every full collection walked them all again, pausing every conversation for 50-100 ms a few times a
-minute under load (`make bench`'s event-loop window). Once the warm-up has imported what a turn needs, they are moved
-out of the collector's sight (`gc.freeze`), so a full collection walks only what turns since have kept.
+as the process. Every full collection would walk them all again, pausing every conversation while it does, several
+times a minute under load (`make bench` shows the longest pause). Once the warm-up has imported what a turn needs,
+they are moved out of the collector's sight (`gc.freeze`), so a full collection walks only what turns since have
+kept.
 """
 
 from __future__ import annotations
@@ -25,13 +26,12 @@ def freeze_start_up_heap() -> None:
     """Exempt everything alive now from later collections, and collect the old generation in smaller bites; call it
     once the warm-up is done, before the agent says it is ready.
 
-    No collection first: it found ~200 objects of garbage (a few KB, then kept for good) and would add ~60 ms to the
-    start. With the start-up heap frozen, a full collection walks what is alive since (turns in flight, caches:
-    ~10,000 objects at concurrency 16, 4-6 ms) and frees what turns left in cycles. A warm turn leaves almost none
-    (`hosting.turn_context`), but a failing one often leaves its exception, traceback and frames in one: collected
-    as soon as CPython's quarter rule allows, such garbage never piles up into one long pause. That costs ~20 full
-    collections per 2,000 turns at concurrency 16 where CPython's default makes ~5, each as long (~0.04 ms of a warm
-    turn's ~7)."""
+    No collection first: start-up leaves little garbage, and a full walk of the whole heap would only delay the start.
+    With the start-up heap frozen, a full collection walks what is alive since (turns in flight, caches), which is
+    short, and frees what turns left in cycles. A warm turn leaves almost none (`hosting.turn_context`), but a failing
+    one often leaves its exception, traceback and frames in one: collected as soon as CPython's quarter rule allows,
+    such garbage never piles up into one long pause. That makes full collections more frequent than CPython's default
+    but no longer each, a small steady cost traded for no long pause (figures: `docs/performance.md`)."""
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)

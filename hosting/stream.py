@@ -28,7 +28,8 @@ from microsoft_agents.hosting.core.connector.mcs.mcs_connector_client import MCS
 log = logging.getLogger(__name__)
 
 EVENT_STREAM = "text/event-stream"
-APOLOGY = "Sorry, something went wrong on my side. Please try again."
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+"""What the user is told when a turn failed for a reason of the agent's own (one the user cannot act on)."""
 
 
 def is_stream_request(activity: Activity) -> bool:

@@ -2,9 +2,9 @@
 
 The SDK's `TurnContext` leaves every turn in reference cycles: `_emit` (run for each send, update and delete) builds a
 closure that refers to itself, and the `TypingIndicator`'s handlers and the turn's `StreamingResponse` point back at
-the context that holds them. So a finished turn's whole graph (context, activities, state, clients, ~90 objects) stayed
-in memory until the collector found it, and the collector's full passes over those turns were the agent's longest
-event-loop pauses under load (issue #9). Here `_emit` chains the handlers with partials, which refer to nothing that
+the context that holds them. So a finished turn's whole graph (context, activities, state, clients) would stay in
+memory until the collector found it, and the collector's full passes over such turns are long event-loop pauses under
+load. Here `_emit` chains the handlers with partials, which refer to nothing that
 refers back, and closing the context drops its handlers and streaming response, so reference counting frees the turn.
 """
 

@@ -20,8 +20,8 @@ from .tenant import users_as_json
 
 try:
     # The cloud serves every agent of a benchmark and sits inside each turn's chain of calls, so its own CPU per turn
-    # must stay well under an agent's (issue #9): on uvloop it is ~20% less than on asyncio's loop (measured side by
-    # side, /me turns at concurrency 1). The set-up installs it (the `dev` extra); an image with the agent's runtime
+    # must stay well under an agent's, so a benchmark measures the agent: uvloop's is the cheaper loop
+    # (`docs/performance.md`). The set-up installs it (the `dev` extra); an image with the agent's runtime
     # dependencies only runs the cloud on asyncio's loop.
     from uvloop import run as run_loop
 except ImportError:

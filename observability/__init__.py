@@ -2,9 +2,9 @@
 
 Tracing is off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Only then is `observability.tracing` imported, with the
 OpenTelemetry SDK's tracer provider and the OTLP exporter. Until then our one span a command goes to the OpenTelemetry
-API's no-op tracer, and the libraries' are not started at all: the Agents SDK's (`skip_agents_sdk_spans`), whose
-wrapper around each span (about twenty a turn) cost 40 us even with the no-op tracer, 3 us without; and kiota's, the
-HTTP layer of msgraph-sdk (`skip_graph_sdk_spans`), about nine a Graph request, 3-5% of a warm turn's CPU.
+API's no-op tracer, and the libraries' are not started at all: the Agents SDK's (`skip_agents_sdk_spans`), about
+twenty a turn, whose wrapper around each span costs CPU even with the no-op tracer; and kiota's, the HTTP layer of
+msgraph-sdk (`skip_graph_sdk_spans`), about nine a Graph request. Spans nobody exports are work for nothing.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ def skip_graph_sdk_spans() -> None:
     """kiota (msgraph-sdk's HTTP layer) starts its spans through three helpers: the adapter's span for a request (which
     also decodes the URI template into its name), its steps' spans, and each middleware handler's. With nothing to
     export them to, each hands back the API's invalid span, which kiota's later calls on it (attributes, status, end,
-    a child's context) already treat as a no-op. Measured side by side (`bench/`, a warm `/me` turn): CPU per turn -3
-    to -7%."""
+    a child's context) already treat as a no-op; spans nobody exports would cost every Graph request CPU
+    (`docs/performance.md`)."""
     HttpxRequestAdapter.start_tracing_span = _invalid_span  # type: ignore[method-assign]
     HttpxRequestAdapter._start_local_tracing_span = _invalid_span  # type: ignore[method-assign]
     BaseMiddleware._create_observability_span = _invalid_span  # type: ignore[method-assign]

@@ -148,8 +148,8 @@ def keeps_personal_data(settings: Mapping[str, str]) -> bool:
 
 CHATTY_LIBRARIES = ("microsoft_agents", "msal", "httpx", "aiohttp.access", "azure", "urllib3")
 """Libraries that log each request or OAuth step at INFO (the SDK's flow state, MSAL, httpx per Graph call, aiohttp's
-access log): five lines a warm turn, most of what INFO logging cost (`make bench`), saying nothing the agent's own
-lines and faults do not. Below DEBUG they log warnings and errors only."""
+access log): five lines a warm turn, each formatted, redacted and written, saying nothing the agent's own lines and
+faults do not (`make bench` prints what INFO logging costs). Below DEBUG they log warnings and errors only."""
 
 
 def setup_logging(settings: Mapping[str, str]) -> None:

@@ -1,8 +1,8 @@
 """How a command reaches its skill: parsing what the user typed (a command or plain words) or clicked, the two auth
 routes, the progress shown while the skill works (`skills/progress.py`), and error replies.
 
-Every command is registered twice from one definition: a connector route (selected by the recipient role
-`connectoruser`, ranked first, handler `CONNECTOR`) and a Teams route (handler `GRAPH`); each asks `auth.sign_in` for
+Every command is registered twice from one definition: a connector route (for a request admitted on Copilot Studio's
+connector path, ranked first, handler `CONNECTOR`) and a Teams route (handler `GRAPH`); each asks `auth.sign_in` for
 the user's token with its handler.
 """
 
@@ -18,12 +18,13 @@ from microsoft_agents.activity import Activity, ActivityTypes, EndOfConversation
 from microsoft_agents.hosting.core import AgentApplication, RouteRank, TurnContext, TurnState
 
 from auth.connections import is_connector_request, is_service_principal_call
-from auth.sign_in import AgentAuthorization
+from auth.sign_in import CONNECTOR_TOKEN_REFUSED, AgentAuthorization
 from cards.common import card_activity
 from cards.errors import error_card, error_text
 from graph.client import GraphClient
 from graph.errors import GraphError, SignInRequired
 from hosting.faults import ReplyUndelivered, ServiceFault
+from hosting.stream import APOLOGY
 from observability import command_span
 
 from . import progress
@@ -35,14 +36,9 @@ log = logging.getLogger(__name__)
 TEAMS_HANDLER = "GRAPH"
 CONNECTOR_HANDLER = "CONNECTOR"
 
-UNEXPECTED = "Sorry, something went wrong on my side. Please try again in a moment."
 SERVICE_PRINCIPAL = (
     "This Copilot Studio connection calls me as an app, not as a signed-in person, so there is nobody's Microsoft 365 "
     "data I could show. Ask the agent's maker to set up the connection so that it signs in as the user."
-)
-CONNECTOR_TOKEN_REJECTED = (
-    "Microsoft 365 rejected the token Copilot Studio passed me for you (it may have expired or been revoked). "
-    "Reconnect your Microsoft 365 connection in Copilot Studio, then ask again."
 )
 
 _LEADING_MENTIONS = re.compile(r"^\s*(?:<at>.*?</at>\s*)+", re.IGNORECASE | re.DOTALL)
@@ -148,7 +144,7 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
         message = str(error)
     else:
         log.error("turn failed: %s", type(error).__name__, exc_info=error)
-        message = UNEXPECTED
+        message = APOLOGY
     try:
         if context.activity.type == ActivityTypes.event:
             await context.send_activity(end_of_conversation({"error": "unavailable", "message": message}))
@@ -169,7 +165,7 @@ async def reply_with_error(context: TurnContext, services: Services, error: Grap
     """The one place a Graph failure becomes a reply. A rejected Teams token is signed out, so asking again signs in."""
     log.info("%s failed: %s", command.name, type(error).__name__)
     if isinstance(error, SignInRequired) and handler_id == CONNECTOR_HANDLER:
-        await progress.answer(context, Activity(type=ActivityTypes.message, text=CONNECTOR_TOKEN_REJECTED))
+        await progress.answer(context, Activity(type=ActivityTypes.message, text=CONNECTOR_TOKEN_REFUSED))
         return
     if isinstance(error, SignInRequired):
         await services.auth.sign_out_everywhere(context)

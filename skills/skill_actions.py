@@ -73,7 +73,9 @@ async def _run(context: TurnContext, services: Services, action: SkillAction) ->
         return to_json(await action.fetch(services.graph, token, value))
     except GraphError as error:
         log.info("%s failed: %s", action.name, type(error).__name__)
-        if isinstance(error, SignInRequired) and not connector:
+        if isinstance(error, SignInRequired) and connector:
+            return CONNECTOR_TOKEN_REFUSED  # nothing of ours to sign out: Copilot Studio holds the connection
+        if isinstance(error, SignInRequired):
             await services.auth.sign_out_everywhere(context)  # the stored token is dead: the next /me signs in again
         return error_value(error)
 

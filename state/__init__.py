@@ -26,6 +26,8 @@ StoreItemT = TypeVar("StoreItemT", bound=StoreItem)
 _ETAG = "_storage_etag"
 DEFAULT_CONTAINER = "agent-state"
 CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
+"""Azure Blob Storage's rule for a container name, checked before any request so a bad one is named at start-up."""
+CONTAINER_NAME_RULE = "3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit"
 
 
 class StorageConflict(Exception):
@@ -125,8 +127,7 @@ def build_storage(settings: Mapping[str, str]) -> ConcurrentStorage:
                              f"{CONNECTION_STRING}.")
         container = settings.get("AZURE_STORAGE_CONTAINER", "").strip() or DEFAULT_CONTAINER
         if not CONTAINER_NAME.match(container):
-            raise ValueError(f"AZURE_STORAGE_CONTAINER {container!r} is no container name: 3-63 lowercase letters, "
-                             "digits and single hyphens, starting and ending with a letter or digit.")
+            raise ValueError(f"AZURE_STORAGE_CONTAINER {container!r} is no container name: {CONTAINER_NAME_RULE}.")
         from state.blob import BlobStateStorage  # only a blob deployment pays for the Azure SDK's imports
 
         if connection_string:

@@ -4,8 +4,9 @@ The SDK's `BlobStorage` supplies the client, the container set-up, the bulk oper
 last-writer-wins read and write with the conditional ones described in `state`.
 
 Every call is bounded by the turn's deadline and fails as `ServiceUnavailable` / `ServiceBusy` (the user is told);
-the Azure SDK's own storage retries (3, from 15 s apart: a turn took 80 s when Azurite was down) are cut to one at
-once. The outcome of the calls, and a probe at most every `PROBE_INTERVAL` s, tell readiness whether storage works.
+the Azure SDK's own storage retries (3, from 15 s apart, far past any turn's deadline while storage is down) are cut
+to one at once. The outcome of the calls, and a probe at most every `PROBE_INTERVAL` s, tell readiness whether
+storage works.
 """
 
 from __future__ import annotations

@@ -12,8 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from jsonschema import Draft7Validator
 
+from auth.sign_in import CONNECTOR_TOKEN_REFUSED
 from bot import create_app
 from localcloud.cloud import Cloud
+from localcloud.faults import Fault
 from localcloud.tenant import USERS, stable_id
 
 pytestmark = pytest.mark.asyncio
@@ -137,6 +139,18 @@ async def test_connector_token_that_cannot_be_exchanged_ends_with_sign_in_requir
 
     assert end["value"]["error"] == "signInRequired" and "Copilot Studio" in end["value"]["message"]
     assert token not in json.dumps(end)
+
+
+async def test_connector_token_graph_rejects_ends_with_the_same_answer_as_one_that_cannot_be_exchanged(
+    skill: TestClient, threaded_cloud: Cloud
+) -> None:
+    threaded_cloud.faults.add(Fault(service="graph", path="/v1.0/$batch", status=401, count=1))
+    try:
+        end = await _end_of_conversation(skill, _event("GetProfile", connector=True), _connector_token(threaded_cloud))
+    finally:
+        threaded_cloud.faults.clear()
+
+    assert end["value"] == {"error": "signInRequired", "message": CONNECTOR_TOKEN_REFUSED}
 
 
 async def test_unknown_action_ends_with_unknown_action(skill: TestClient) -> None:
