@@ -24,7 +24,7 @@ SDK's own error text, or the channel got a 500. The sessions built here carry th
 
 They are `ChannelHttp`'s, which lasts as long as the app: every session shares one connection pool, so a turn reuses
 an open connection (and TLS session) instead of opening its own, and keeps no cookies, since one session serves every
-user. The deadline is read per request from the turn that makes it (`hosting.deadline`), never from the session.
+user. The deadline is read per request from the turn that makes it (`turn.deadline`), never from the session.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ import stamina
 from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, ClientSession
 from yarl import URL
 
-from hosting import deadline
-from hosting.faults import TOKEN_SERVICE, ReplyUndelivered, ServiceUnavailable, fault_for, is_fault_status, retry_after
+from turn import deadline
+from turn.faults import TOKEN_SERVICE, ReplyUndelivered, ServiceUnavailable, fault_for, is_fault_status, retry_after
 
 CALL_TIMEOUT = 10.0
 """Seconds for one call outside a turn (inside one, the turn's deadline decides)."""

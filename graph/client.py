@@ -62,8 +62,8 @@ from graph.errors import (
 from graph.hints import KnownHints
 from graph.models import SignedInUser
 from graph.timezones import Zone
-from hosting import deadline as turn_deadline
-from hosting.faults import retry_after
+from turn import deadline as turn_deadline
+from turn.faults import is_busy, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -412,7 +412,7 @@ def error_for(status: int, wait: int | None, permission: str, code: str | None =
         return SignInRequired() if code is None or code in BAD_TOKEN_CODES else GraphRefused(status, code)
     if status == 403:
         return MissingPermission(permission)
-    if status == 429 or (status == 503 and wait is not None):
+    if is_busy(status, wait):
         return GraphBusy(wait)
     if status >= 500 or status < 400:
         return GraphUnavailable(f"Microsoft Graph answered {status}.")
