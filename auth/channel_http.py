@@ -24,7 +24,7 @@ SDK's own error text, or the channel got a 500. The sessions built here carry th
 
 They are `ChannelHttp`'s, which lasts as long as the app: every session shares one connection pool, so a turn reuses
 an open connection (and TLS session) instead of opening its own, and keeps no cookies, since one session serves every
-user. The deadline is read per request from the turn that makes it (`hosting.deadline`), never from the session.
+user. The deadline is read per request from the turn that makes it (`turn.deadline`), never from the session.
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 import aiohttp
-import stamina
 from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, ClientSession
 from yarl import URL
 
-from hosting import deadline
-from hosting.faults import TOKEN_SERVICE, ReplyUndelivered, ServiceUnavailable, fault_for, is_fault_status, retry_after
+from turn import deadline
+from turn.faults import TOKEN_SERVICE, ReplyUndelivered, ServiceUnavailable, fault_for, is_fault_status, retry_after
+from turn.retry import Backoff, Decision, retried
 
 CALL_TIMEOUT = 10.0
 """Seconds for one call outside a turn (inside one, the turn's deadline decides)."""
@@ -52,6 +52,7 @@ CONNECTOR_QUERY = frozenset({"isTargetedActivity"})
 """The only query parameter the SDK's Bot Connector client sends."""
 BACKOFF_MAX = 1.0
 """The longest backoff between two attempts at a reply (without `Retry-After`): a turn has seconds, not minutes."""
+REPLY_BACKOFF = Backoff(REPLY_ATTEMPTS, wait_initial=0.2, wait_max=BACKOFF_MAX, wait_jitter=0.2)
 RETIRED_SESSION_SECONDS = 120.0
 """A session no longer handed out is closed this long after, when no turn can still be using it (a turn is cut off
 after at most a minute)."""
@@ -174,43 +175,25 @@ class _Refused(Exception):
         self.wait = wait
 
 
-def _retry_reply(error: BaseException) -> bool | float:
-    """stamina's backoff hook: retry what the reply's `Retries` allow, while another attempt, after its wait, still
-    fits in the turn."""
-    retries, left = _retries.get(), deadline.reply_left(CALL_TIMEOUT)
+def _retry_reply(error: BaseException) -> Decision:
+    """Whether a reply goes again, and when: as the reply's `Retries` allow (`retried` keeps it within the turn)."""
+    retries = _retries.get()
     if isinstance(error, _Refused):
         if error.status not in retries.statuses:
             return False
-        wait = max(float(error.wait or 0), retries.min_wait)
-    elif isinstance(error, aiohttp.ClientConnectionError) and retries.dropped:
-        wait = retries.min_wait
-    else:
-        return False
-    if wait:
-        return wait if wait + 0.5 < left else False
-    return left > BACKOFF_MAX + 0.5
+        return max(float(error.wait or 0), retries.min_wait) or True
+    if isinstance(error, aiohttp.ClientConnectionError) and retries.dropped:
+        return retries.min_wait or True
+    return False
 
 
 async def _retried_reply(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
-    """The reply, retried as Teams asks. Nearly every reply lands at once, so the first attempt runs on its own:
-    stamina's retry context costs ~65 µs and leaves ~45 objects in reference cycles for the garbage collector, per
-    reply. A first failure is raised again inside stamina's first attempt, so its backoff hook, waits and attempt count
-    are what they would have been."""
+    """The reply, retried as Teams asks while the turn's reply time lasts."""
     try:
-        try:
-            return await _reply_attempt(request, handler)
-        except (_Refused, TimeoutError, aiohttp.ClientConnectionError) as error:
-            first_failure: Exception | None = error
-        async for attempt in stamina.retry_context(on=_retry_reply, attempts=REPLY_ATTEMPTS, timeout=None,
-                                                   wait_initial=0.2, wait_max=BACKOFF_MAX, wait_jitter=0.2):
-            with attempt:
-                if first_failure is not None:
-                    failure, first_failure = first_failure, None
-                    raise failure
-                return await _reply_attempt(request, handler)
+        return await retried(lambda: _reply_attempt(request, handler), when=_retry_reply,
+                             left=lambda: deadline.reply_left(CALL_TIMEOUT), backoff=REPLY_BACKOFF)
     except (_Refused, TimeoutError, aiohttp.ClientConnectionError) as error:
         raise ReplyUndelivered(f"{request.method} {request.url.host}: {type(error).__name__} {error}") from None
-    raise AssertionError("unreachable: stamina returns, or raises the last error")
 
 
 async def _reply_attempt(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:

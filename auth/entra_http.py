@@ -19,8 +19,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from hosting import deadline
-from hosting.faults import ENTRA, ServiceFault, ServiceUnavailable, fault_for, is_fault_status
+from turn import deadline
+from turn.faults import ENTRA, ServiceFault, ServiceUnavailable, fault_for, is_fault_status
 
 ENTRA_TIMEOUT = 10.0
 """Seconds for one call to Entra outside a turn (never more than the turn's deadline inside one)."""

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import ssl
 import time
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ import aiohttp
 from jwt import PyJWK
 from jwt.exceptions import PyJWKError
 
+from turn.retry import Backoff, retried
+
 log = logging.getLogger(__name__)
 
 MAX_AGE = 24 * 3600.0
@@ -30,7 +33,8 @@ MAX_AGE = 24 * 3600.0
 REFRESH_FLOOR = 300.0
 """At most one refresh per key set in this many seconds for an unknown kid."""
 FETCH_TIMEOUT = 5.0
-BACKOFF_START, BACKOFF_MAX = 0.5, 30.0
+UNTIL_LOADED = Backoff(None, wait_initial=0.5, wait_max=30.0)
+"""Start-up has no turn's deadline: as many attempts as it takes, from 0.5 s apart to 30 s."""
 
 
 class KeysUnavailable(Exception):
@@ -78,12 +82,14 @@ class KeySets:
     async def keep_loaded(self, url: str) -> None:
         """Fetch `url` until it succeeds, backing off from 0.5 s to 30 s; run at start-up so `/readyz` can say when the
         agent can check tokens, and so a key endpoint that is down at start does not fail requests once it is back."""
-        delay = BACKOFF_START
-        while not self.loaded(url):
+
+        async def load() -> None:
             await self._refresh(url, None)
             if not self.loaded(url):
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, BACKOFF_MAX)
+                raise KeysUnavailable(url)
+
+        await retried(load, when=lambda error: isinstance(error, KeysUnavailable), left=lambda: math.inf,
+                      backoff=UNTIL_LOADED)
 
     async def _refresh(self, url: str, seen: _KeySet | None) -> None:
         """Join the download of `url` in progress, else start one unless another request refreshed it meanwhile. The

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Coroutine, Mapping, MutableMapping
@@ -65,6 +66,8 @@ from msal.exceptions import MsalServiceError
 from pydantic import AliasChoices, BaseModel, Field, ValidationError
 
 from state import ConcurrentStorage, StorageConflict
+from turn import deadline
+from turn.retry import Backoff, retried
 
 from .connections import is_connector_request
 
@@ -75,7 +78,8 @@ CANCEL_WORDS = {"cancel", "/cancel", "stop"}
 SIGN_OUT_COMMANDS = ("logout", "signout", "sign-out")
 CONNECTOR_HANDLER_TYPE = "connectoruserauthorization"
 TEAMS_HANDLER_TYPE = "userauthorization"
-CLAIM_ATTEMPTS = 3
+CLAIM_BACKOFF = Backoff(3, wait_initial=0.0, wait_max=0.0)
+"""An exchange is claimed in three tries at most, each straight after the conflict that ended the one before."""
 CODE_ATTEMPTS = 3
 """Wrong codes a sign-in takes before it ends, as the SDK's flow allowed: a code is six digits, so guessing is slow."""
 CARD_SECONDS = 10 * 60
@@ -500,19 +504,20 @@ class AgentAuthorization:
         """True for the first caller with this exchange id: a conditional write in storage, so every instance sharing
         it agrees. The user's one claim item holds the latest id, so claims do not pile up."""
         key, exchange_id = _exchange_claim_key(context), _exchange_id(context)
-        for _ in range(CLAIM_ATTEMPTS):
+
+        async def claim_once() -> bool:
             claim = (await self._storage.read([key], target_cls=_ExchangeClaim)).get(key)
             if claim is None:
                 claim = _ExchangeClaim(exchange_id)
             elif claim.exchange_id == exchange_id:
                 return False
             claim.exchange_id = exchange_id  # written over the version read, or only if still absent
-            try:
-                await self._storage.write({key: claim})
-                return True
-            except StorageConflict:
-                continue  # another instance claimed at the same moment: see which exchange it took
-        raise StorageConflict(key)
+            await self._storage.write({key: claim})
+            return True
+
+        # A conflict is another instance claiming at the same moment: read again at once to see which exchange it took.
+        return await retried(claim_once, when=lambda error: isinstance(error, StorageConflict),
+                             left=lambda: deadline.work_left(math.inf), backoff=CLAIM_BACKOFF)
 
 
 def _token_client(context: TurnContext) -> UserTokenClientBase:

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from graph.errors import (
-    GraphBusy,
     GraphError,
     GraphRefused,
     MailboxUnavailable,
@@ -13,6 +12,7 @@ from graph.errors import (
     NotAGraphLink,
     SignInRequired,
 )
+from turn.faults import ServiceBusy, try_again_in
 
 from .common import Card, Element, adaptive_card, command_button, text_block
 
@@ -36,9 +36,8 @@ def _explain(error: GraphError, command: str) -> tuple[str, str, list[Element]]:
                     f"I can't show {command}: your account has no mailbox in Exchange Online, where your calendar "
                     "would be (it may be unlicensed, inactive, or kept on your organisation's own servers). "
                     "/me and /files still work. Ask your Microsoft 365 admin if you expected a calendar here.", [])
-        case GraphBusy(retry_after=seconds):
-            when = f"in {seconds} s" if seconds is not None else "in a moment"
-            return "Microsoft 365 is busy", f"Microsoft 365 is busy right now. Try again {when}.", []
+        case ServiceBusy(service=service, retry_after=seconds):
+            return f"{service} is busy", f"{service} is busy right now. Try again {try_again_in(seconds)}.", []
         case GraphRefused(status=404):
             return ("Nothing to show",
                     f"Microsoft 365 has nothing for {command} for your account: it may have no mailbox or OneDrive "

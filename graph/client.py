@@ -8,6 +8,7 @@ Every failure leaves this module as one of the domain errors of `graph.errors`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -62,8 +63,9 @@ from graph.errors import (
 from graph.hints import KnownHints
 from graph.models import SignedInUser
 from graph.timezones import Zone
-from hosting import deadline as turn_deadline
-from hosting.faults import retry_after
+from turn import deadline as turn_deadline
+from turn.faults import is_busy, retry_after
+from turn.retry import Backoff, Decision, retried
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ WARM_UP_SECONDS = 5.0
 """At most this long for the start-up warm-up (imports, TLS handshake); past it the agent serves anyway."""
 MAX_ATTEMPTS = 3
 RETRYABLE = {429, 503, 504}
+BACKOFF = Backoff(MAX_ATTEMPTS, wait_initial=0.5, wait_max=1.0)
+"""Without `Retry-After`, 0.5 s before the second attempt and 1 s before the third."""
 _ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
 
 
@@ -260,23 +264,19 @@ class GraphSession:
         named when Graph answers 403."""
         self.adapter.set_base_url_for_request_information(request)
         request.url = request.url  # expand kiota's URL template once, not once per reader (auth, adapter, httpx)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                async with asyncio.timeout(max(self.remaining(), 0)):
-                    return await self.adapter.send_primitive_async(request, "bytes", _ERROR_MAP) or b""
-            except APIError as error:
-                status = error.response_status_code or 0
-                wait = retry_after(error.response_headers)
-                if status in RETRYABLE and attempt < MAX_ATTEMPTS:
-                    delay = wait if wait is not None else 0.5 * attempt
-                    if delay < self.remaining() - 0.5:
-                        await asyncio.sleep(delay)
-                        continue
-                raise error_for(status, wait, permission, _odata_code(error),
-                                _challenge(error.response_headers)) from None
-            except (TimeoutError, httpx.TransportError):
-                raise GraphUnavailable() from None
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        try:
+            return await retried(lambda: self._send_once(request), when=_retry_request, left=self.remaining,
+                                 backoff=BACKOFF)
+        except APIError as error:
+            status = error.response_status_code or 0
+            raise error_for(status, retry_after(error.response_headers), permission, _odata_code(error),
+                            _challenge(error.response_headers)) from None
+        except (TimeoutError, httpx.TransportError):
+            raise GraphUnavailable() from None
+
+    async def _send_once(self, request: RequestInformation) -> bytes:
+        async with asyncio.timeout(max(self.remaining(), 0)):
+            return await self.adapter.send_primitive_async(request, "bytes", _ERROR_MAP) or b""
 
     async def send_json(self, request: RequestInformation, permission: str) -> dict[str, Any]:
         body = json.loads(await self.send(request, permission) or b"{}")
@@ -301,20 +301,21 @@ class GraphSession:
         again, and only while the wait fits in this command's deadline; otherwise their failure is answered."""
         answers: dict[str, BatchAnswer] = {}
         pending = list(requests)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+
+        async def send_pending() -> None:
+            nonlocal pending
             body = await self.post_json("/$batch", {"requests": [item.as_json() for item in pending]}, permission)
             responses = [item for item in body.get("responses") or [] if isinstance(item, dict)]
             by_id = {str(item.get("id")).lower(): item for item in responses}
             for item in pending:
                 answers[item.id] = BatchAnswer.from_json(by_id.get(item.id.lower()))
             pending = [item for item in pending if answers[item.id].status in RETRYABLE]
-            if not pending or attempt == MAX_ATTEMPTS:
-                break
-            waits = [wait for item in pending if (wait := retry_after(answers[item.id].headers)) is not None]
-            delay = max(waits, default=0.5 * attempt)
-            if delay >= self.remaining() - 0.5:
-                break
-            await asyncio.sleep(delay)
+            if pending:
+                waits = [wait for item in pending if (wait := retry_after(answers[item.id].headers)) is not None]
+                raise _ItemsThrottled(max(waits, default=None))
+
+        with contextlib.suppress(_ItemsThrottled):
+            await retried(send_pending, when=_retry_items, left=self.remaining, backoff=BACKOFF)
         return answers
 
 
@@ -409,11 +410,31 @@ def error_for(status: int, wait: int | None, permission: str, code: str | None =
         return SignInRequired() if code is None or code in BAD_TOKEN_CODES else GraphRefused(status, code)
     if status == 403:
         return MissingPermission(permission)
-    if status == 429 or (status == 503 and wait is not None):
+    if is_busy(status, wait):
         return GraphBusy(wait)
     if status >= 500 or status < 400:
         return GraphUnavailable(f"Microsoft Graph answered {status}.")
     return GraphRefused(status, code)
+
+
+def _retry_request(error: BaseException) -> Decision:
+    """A throttled or failing request (429, 503, 504) goes again, after its `Retry-After` when Graph sent one."""
+    if isinstance(error, APIError) and (error.response_status_code or 0) in RETRYABLE:
+        return retry_after(error.response_headers) or True
+    return False
+
+
+class _ItemsThrottled(Exception):
+    """Items of a `$batch` were throttled or failed; Graph asked to wait `wait` s, when it said."""
+
+    def __init__(self, wait: int | None) -> None:
+        super().__init__(f"throttled items, Retry-After {wait}")
+        self.wait = wait
+
+
+def _retry_items(error: BaseException) -> Decision:
+    """A `$batch`'s throttled items go again in a new batch, after the longest `Retry-After` among them."""
+    return (error.wait or True) if isinstance(error, _ItemsThrottled) else False
 
 
 def _odata_code(error: APIError) -> str | None:

@@ -1,6 +1,14 @@
-"""Domain errors of the Graph layer: each one is something the user can act on, turned into a reply in one place."""
+"""Domain errors of the Graph layer: each one is something the user can act on, turned into a reply in one place.
+
+Graph being busy or unavailable is the turn's one fault type (`turn.faults`) naming Microsoft 365; it is a
+`GraphError` too, so a caller of Graph handles every failure of a Graph call in one place."""
 
 from __future__ import annotations
+
+from turn.faults import ServiceBusy, ServiceUnavailable, try_again_in
+
+GRAPH = "Microsoft 365"
+"""The service the user knows Graph as."""
 
 
 class GraphError(Exception):
@@ -34,20 +42,18 @@ class MailboxUnavailable(GraphError):
         self.code = code
 
 
-class GraphBusy(GraphError):
+class GraphBusy(ServiceBusy, GraphError):
     """429, or 503 with Retry-After: Microsoft 365 is throttling; try again in `retry_after` s, when Graph said."""
 
     def __init__(self, retry_after: int | None) -> None:
-        when = f"in {retry_after} s" if retry_after is not None else "in a moment"
-        super().__init__(f"Microsoft 365 is busy, try again {when}.")
-        self.retry_after = retry_after
+        super().__init__(GRAPH, retry_after, f"{GRAPH} is busy, try again {try_again_in(retry_after)}.")
 
 
-class GraphUnavailable(GraphError):
+class GraphUnavailable(ServiceUnavailable, GraphError):
     """5xx, a network error, or the command's deadline ran out."""
 
-    def __init__(self, message: str = "Microsoft 365 did not answer in time.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str = f"{GRAPH} did not answer in time.") -> None:
+        super().__init__(GRAPH, message)
 
 
 class GraphRefused(GraphError):

@@ -1,6 +1,6 @@
 """The SDK's `CloudAdapter` with one deadline per turn, and no error text of its own.
 
-Every turn (an incoming activity, or a replayed one after sign-in) runs under `hosting.deadline.turn`, so all its
+Every turn (an incoming activity, or a replayed one after sign-in) runs under `turn.deadline.turn`, so all its
 outbound calls share one deadline, and is cut off shortly after it as a last resort. When a turn's own error handling
 fails too, the SDK's adapter would show the user "Exception caught : …" (its internal exception) and print a
 traceback, or let the request end in a 500; here that is one log line, and the channel gets its normal answer.
@@ -18,8 +18,9 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
-from . import deadline
-from .faults import ReplyUndelivered, ServiceFault
+from turn import deadline
+from turn.faults import ReplyUndelivered, ServiceFault
+
 from .turn_context import FreedTurnContext
 
 log = logging.getLogger(__name__)

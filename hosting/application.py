@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
-from .faults import ReplyUndelivered, ServiceFault
+from turn.faults import ReplyUndelivered, ServiceFault
 
 StateT = TypeVar("StateT", bound=TurnState)
 

@@ -12,7 +12,7 @@ DEFAULT_DRAIN_SECONDS = 5.0
 MAX_DRAIN_SECONDS = 300.0
 TURN_DEADLINE_KEY = "TURN_DEADLINE_SECONDS"
 DEFAULT_TURN_SECONDS = 10.0
-"""Below the 15 s Bot Service gives a Teams turn, with room for the HTTP round trips around it (`hosting.deadline`)."""
+"""Below the 15 s Bot Service gives a Teams turn, with room for the HTTP round trips around it (`turn.deadline`)."""
 MIN_TURN_SECONDS, MAX_TURN_SECONDS = 1.0, 60.0
 
 

@@ -23,9 +23,9 @@ from cards.common import card_activity
 from cards.errors import error_card, error_text
 from graph.client import GraphClient
 from graph.errors import GraphError, SignInRequired
-from hosting.faults import ReplyUndelivered, ServiceFault
 from hosting.stream import APOLOGY
 from observability import command_span
+from turn.faults import ReplyUndelivered, ServiceFault
 
 from . import progress
 from .catalog import Command, CommandRecord, NotTaken

@@ -38,7 +38,7 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.app.streaming import StreamingResponse
 
 from auth.channel_http import REPLY, STREAM_START, STREAM_UPDATE, Retries, retrying
-from hosting.faults import ReplyUndelivered
+from turn.faults import ReplyUndelivered
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from microsoft_agents.hosting.core import AgentApplication, RouteRank, TurnConte
 
 from auth import sign_in
 from auth.connections import is_connector_request
-from graph.errors import GraphBusy, GraphError, GraphUnavailable, MissingPermission, SignInRequired
+from graph.errors import GraphError, MissingPermission, SignInRequired
+from turn.faults import ServiceBusy, ServiceUnavailable
 
 from .catalog import CommandRecord, SkillAction
 from .commands import CONNECTOR_HANDLER, TEAMS_HANDLER, Services, end_of_conversation
@@ -100,9 +101,9 @@ def error_value(error: GraphError) -> dict[str, Any]:
         return SIGN_IN_REQUIRED
     if isinstance(error, MissingPermission):
         return {"error": "missingPermission", "message": str(error), "permission": error.permission}
-    if isinstance(error, GraphBusy):
+    if isinstance(error, ServiceBusy):
         return {"error": "busy", "message": str(error)} | (
             {"retryAfter": error.retry_after} if error.retry_after is not None else {})
-    if isinstance(error, GraphUnavailable):
+    if isinstance(error, ServiceUnavailable):
         return {"error": "unavailable", "message": str(error)}
     return {"error": "graphError", "message": str(error)}

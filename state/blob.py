@@ -31,9 +31,9 @@ from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 from microsoft_agents.hosting.core import StoreItem
 from microsoft_agents.storage.blob import BlobStorage, BlobStorageConfig
 
-from hosting import deadline
-from hosting.faults import STORAGE, ServiceBusy, ServiceFault, ServiceUnavailable, fault_for, is_fault_status
 from state import ConcurrentStorage, StorageConflict, etag_of, remember_etag
+from turn import deadline
+from turn.faults import STORAGE, ServiceBusy, ServiceFault, ServiceUnavailable, fault_for, is_fault_status
 
 T = TypeVar("T")
 

@@ -13,10 +13,10 @@ from microsoft_agents.hosting.core import ConversationState, StoreItem, TurnCont
 from microsoft_agents.hosting.core.app.oauth._sign_in_state import _SignInState
 from microsoft_agents.hosting.core.storage._type_aliases import JSON
 
-from hosting.faults import ServiceUnavailable
 from localcloud.launcher import AzuriteProcess, CloudProcess
 from state import ConcurrentStorage, MemoryStateStorage, StorageConflict, build_storage
 from state.blob import BlobStateStorage
+from turn.faults import ServiceUnavailable
 
 
 class Note(StoreItem):

@@ -1,5 +1,5 @@
-"""The commands sit on top: nothing below them (sign-in, Graph, state, hosting, observability) imports a command or a
-card, so a command's record is the one place that joins its Graph call to its card."""
+"""The commands sit on top: nothing below them (sign-in, Graph, state, hosting, observability, the turn's budget and
+faults) imports a command or a card, so a command's record is the one place that joins its Graph call to its card."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BELOW_THE_COMMANDS = ("auth", "graph", "state", "hosting", "observability")
+BELOW_THE_COMMANDS = ("auth", "graph", "state", "hosting", "observability", "turn")
 ABOVE = {"skills", "cards"}
 
 

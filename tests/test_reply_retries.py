@@ -21,7 +21,7 @@ from auth.channel_http import (
     _retry_reply,
     retrying,
 )
-from hosting.faults import ReplyUndelivered
+from turn.faults import ReplyUndelivered
 
 REQUEST = cast(Any, type("Request", (), {"method": "POST",
                                         "url": URL("https://smba.example/teams/v3/conversations/a/activities/1")}))
