@@ -57,7 +57,7 @@ class GraphUnavailable(ServiceUnavailable, GraphError):
 
 
 class GraphRefused(GraphError):
-    """Another 4xx: Graph understood and said no (e.g. 404 for a user without a mailbox or OneDrive yet)."""
+    """Another 4xx: Graph understood and said no (e.g. 404 for a user without a OneDrive yet)."""
 
     def __init__(self, status: int, code: str | None = None) -> None:
         super().__init__(f"Microsoft Graph refused the request ({status}{f' {code}' if code else ''}).")
