@@ -32,7 +32,6 @@ from auth.sign_in import AgentAuthorization
 from cards.sign_in import sign_in_activity
 from graph.client import GraphClient, SharedHttp
 from hosting import settings as hosting_settings
-from hosting.application import FaultAwareApplication
 from hosting.heap import freeze_start_up_heap, map_large_blocks
 from hosting.stream import is_stream_request, stream_agent_process
 from observability import setup_tracing
@@ -61,8 +60,8 @@ def create_app(settings: Mapping[str, str], commands: Sequence[CommandRecord] = 
     storage = build_storage(settings)
     authorization = AgentAuthorization(storage, connections, sign_in_card=sign_in_activity, **config)
     # The SDK's own sign-in, given no handlers, never intercepts a turn: `authorization` holds the conversation.
-    agent = FaultAwareApplication[TurnState](storage=storage, authorization=Authorization(storage, connections),
-                                             **config)
+    agent = AgentApplication[TurnState](storage=storage, authorization=Authorization(storage, connections),
+                                          **config)
     authorization.attach(agent)
     graph = GraphClient(cloud, SharedHttp(cloud))
     skills.register_all(agent, Services(graph=graph, auth=authorization), commands)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import difflib
+import inspect
 import logging
 import re
 import ssl
@@ -18,12 +19,12 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+from microsoft_agents.hosting.core import AgentAuthConfiguration
 from microsoft_agents.hosting.core.app.oauth.authorization import AUTHORIZATION_TYPE_MAP
-from microsoft_agents.hosting.core.authorization.agent_auth_configuration import _RECOGNIZED_CONFIG_KEYS
 from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
 
 from auth.cloud import KNOWN_CLOUDS, LOOPBACK_HOSTS, OVERRIDE_KEYS, cloud_from_settings
@@ -45,6 +46,25 @@ AUTH_TYPES = [auth_type.value for auth_type in AuthTypes]
 HANDLER_TYPES = {name.lower(): name for name in ("UserAuthorization", "ConnectorUserAuthorization")
                  if name.lower() in AUTHORIZATION_TYPE_MAP}  # the two auth/sign_in.py signs users in with
 HANDLER_SETTINGS = ["TITLE", "TEXT", "AZUREBOTOAUTHCONNECTIONNAME", "OBOCONNECTIONNAME", "SCOPES", "ALT_BLUEPRINT_NAME"]
+
+
+def sdk_reads(key: str) -> bool:
+    """Whether a connection's `SETTINGS__{key}` is read by the SDK: a value there changes the `AgentAuthConfiguration`
+    it builds (the SDK names its keys only in a private table, so its own constructor is asked)."""
+    setting: dict[str, Any] = {key: "true"}  # as `load_configuration_from_env` passes it: text
+    return _settings_of(AgentAuthConfiguration(**setting)) != _DEFAULT_CONNECTION
+
+
+def _settings_of(connection: AgentAuthConfiguration) -> dict[str, object]:
+    """What a connection's configuration holds: its upper-case fields (`CLIENT_ID`, `ISSUERS`...)."""
+    return {name: getattr(connection, name) for name in dir(connection) if name.isupper()}
+
+
+_DEFAULT_CONNECTION = _settings_of(AgentAuthConfiguration())
+CONNECTION_KEYS = sorted({key for parameter in inspect.signature(AgentAuthConfiguration).parameters
+                         for key in (parameter.upper().replace("_", ""), parameter.upper()) if sdk_reads(key)})
+"""The keys of a connection's settings the SDK reads, spelt as its `AgentAuthConfiguration`'s parameters are named:
+what a misspelt key is compared with."""
 # The agent's routes name these handlers (skills/commands.py); each must exist, with this type.
 REQUIRED_HANDLERS = {TEAMS_HANDLER: "UserAuthorization", CONNECTOR_HANDLER: "ConnectorUserAuthorization"}
 # Copilot Studio only (docs/deploy.md): the connector needs no Azure Bot, so the Teams handler may be left out.
@@ -276,7 +296,7 @@ class Doctor:
         elif auth_type == "ClientSecret" and self.cloud_name != "local":
             self.warn(f"{prefix}AUTHTYPE", "ClientSecret: a secret to store and rotate, fine for a dev tunnel",
                       "on Azure use FederatedCredentials with the host's managed identity (docs/deploy.md step 2)")
-        self.check_unknown_keys(prefix, settings, sorted(_RECOGNIZED_CONFIG_KEYS))
+        self.check_unknown_keys(prefix, [key for key in settings if not sdk_reads(key)], CONNECTION_KEYS)
 
     def check_guid(self, key: str, value: str, what: str) -> None:
         if value == NIL_GUID:

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import ValidationError
 
+from turn.faults import ReplyUndelivered, ServiceFault
+
 MASK = "***"
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -105,6 +107,18 @@ class UnreadableActivityFilter(logging.Filter):
         return not (record.name == self.SDK_LOGGER and isinstance(error, ValidationError))
 
 
+class OutsideFaultFilter(logging.Filter):
+    """Drops the record `AgentApplication` writes for every error a turn raises (an ERROR with a traceback) when the
+    error is an outside fault: a `ServiceFault` (a service busy, failing or slow) or a `ReplyUndelivered`. Such a turn
+    is no bug of the agent's; the application's error handler, which the SDK calls next, logs it in one line."""
+
+    SDK_LOGGER = "microsoft_agents.hosting.core.app.agent_application"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (record.name == self.SDK_LOGGER and isinstance(error, ServiceFault | ReplyUndelivered))
+
+
 class UnreadableHttpFilter(logging.Filter):
     """Turns aiohttp's record of a request its HTTP parser refuses (a 400 before any handler runs: a header past 8 KB,
     a malformed request line) from an ERROR with a traceback into one WARNING line naming the fault. Such a request is
@@ -164,5 +178,6 @@ def setup_logging(settings: Mapping[str, str]) -> None:
     redacting = RedactingFilter(secret_values(settings), keeps_personal_data(settings))
     for root_handler in logging.getLogger().handlers:
         root_handler.addFilter(UnreadableActivityFilter())
+        root_handler.addFilter(OutsideFaultFilter())
         root_handler.addFilter(UnreadableHttpFilter())
         root_handler.addFilter(redacting)

@@ -32,12 +32,14 @@ from localcloud.launcher import ROOT, CloudProcess, free_port, start_agent
 from observability.logs import (
     MASK,
     JsonFormatter,
+    OutsideFaultFilter,
     RedactingFilter,
     UnreadableActivityFilter,
     keeps_personal_data,
     redact,
     secret_values,
 )
+from turn.faults import ServiceBusy
 
 # Shaped like tokens and secrets, issued by nobody.
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZGVsZSJ9.c2lnbmF0dXJlLW5vdC1yZWFs"
@@ -125,6 +127,7 @@ def log_stream() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(UnreadableActivityFilter())
+    handler.addFilter(OutsideFaultFilter())
     handler.addFilter(RedactingFilter([SECRET]))
     logger = logging.getLogger(f"test.observability.{id(stream)}")
     logger.propagate = False
@@ -176,6 +179,27 @@ def test_the_sdks_own_record_of_a_body_it_cannot_read_is_dropped_for_the_callers
 
     assert [json.loads(line)["message"] for line in stream.getvalue().splitlines()] == [
         "Activity serialization failed"]
+
+
+def test_the_sdks_traceback_of_an_outside_fault_is_dropped_and_of_a_bug_kept(
+    log_stream: tuple[logging.Logger, io.StringIO]
+) -> None:
+    """`AgentApplication` logs every error a turn raises with its traceback; a busy service is no bug of ours, and the
+    turn's error handler says it in one line."""
+    logger, stream = log_stream
+    sdk = logging.getLogger(OutsideFaultFilter.SDK_LOGGER)
+    sdk.addHandler(logger.handlers[0])
+    try:
+        for error in (ServiceBusy("Microsoft Graph", 30), RuntimeError("a bug")):
+            try:
+                raise error
+            except Exception as raised:
+                sdk.error(f"An error occurred in the AgentApplication: {raised}", exc_info=True)
+    finally:
+        sdk.removeHandler(logger.handlers[0])
+
+    assert [json.loads(line)["message"] for line in stream.getvalue().splitlines()] == [
+        "An error occurred in the AgentApplication: a bug"]
 
 
 async def test_readyz_is_503_while_the_graph_warm_up_runs_then_200(cloud: CloudProcess) -> None:
