@@ -1,7 +1,10 @@
 """State on Azure Blob Storage with ETag concurrency, shared by every instance of the agent.
 
-The SDK's `BlobStorage` supplies the client, the container set-up, the bulk operations and delete; this replaces its
-last-writer-wins read and write with the conditional ones described in `state`.
+The SDK's public `Storage` interface, spoken straight to azure-storage-blob's async client with the conditional reads
+and writes described in `state`. The blobs are the ones the SDK's `BlobStorage` keeps
+(`microsoft_agents/storage/blob/blob_storage.py`, 1.9), so either reads what the other wrote: one blob per key, named
+by the key as it is (no escaping), holding `json.dumps(item.store_item_to_json())` in UTF-8, in a container created on
+first use.
 
 Every call is bounded by the turn's deadline and fails as `ServiceUnavailable` / `ServiceBusy` (the user is told);
 the Azure SDK's own storage retries (3, from 15 s apart, far past any turn's deadline while storage is down) are cut
@@ -12,10 +15,13 @@ storage works.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from azure.core import MatchConditions
@@ -27,9 +33,9 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.storage.blob.aio import BlobServiceClient, LinearRetry
+from azure.storage.blob.aio import ContainerClient, LinearRetry
 from microsoft_agents.hosting.core import StoreItem
-from microsoft_agents.storage.blob import BlobStorage, BlobStorageConfig
+from microsoft_agents.hosting.core.storage.telemetry import spans
 
 from state import ConcurrentStorage, StorageConflict, etag_of, remember_etag
 from turn import deadline
@@ -45,16 +51,36 @@ CALL_TIMEOUT = 5.0
 PROBE_INTERVAL = 5.0
 """Readiness asks storage itself at most this often; in between it goes by the last call's outcome."""
 PROBE_TIMEOUT = 2.0
+SERVER_TIMEOUT = 5
+"""Seconds the service may take over one read, as the SDK's `BlobStorage` asks."""
 
 
-class BlobStateStorage(BlobStorage, ConcurrentStorage):
+@dataclass(frozen=True)
+class BlobConfig:
+    """Where the state is and how it is reached, as the SDK's `BlobStorageConfig` says it: a connection string, or an
+    account URL with a token credential."""
+
+    container_name: str
+    connection_string: str = ""
+    url: str = ""
+    credential: AsyncTokenCredential | None = None
+
+
+class BlobStateStorage(ConcurrentStorage):
     """One blob per key (JSON); the blob's ETag is the item's version."""
 
     def __init__(self, connection_string: str, container: str, *, account_url: str = "",
                  credential: AsyncTokenCredential | None = None, ca_file: str = "") -> None:
-        self._ca_file = ca_file
-        super().__init__(BlobStorageConfig(container_name=container, connection_string=connection_string,
-                                           url=account_url, credential=credential))
+        self.config = BlobConfig(container, connection_string, account_url, credential)
+        retry = LinearRetry(backoff=0, random_jitter_range=0, retry_total=1)
+        if account_url:
+            # azure-core takes one CA file as the whole trust (connection_verify), so EXTRA_CA_FILE replaces the
+            # system's store for storage: enough for a local cloud or a TLS-inspecting proxy, which sign every host.
+            self._container = ContainerClient(account_url, container, credential=credential, retry_policy=retry,
+                                              connection_verify=ca_file or True)
+        else:
+            self._container = ContainerClient.from_connection_string(connection_string, container, retry_policy=retry)
+        self._container_exists = False
         logging.getLogger(AZURE_REQUEST_LOG).setLevel(logging.WARNING)  # one INFO record per blob call drowns ours
         self._healthy: bool | None = None
         self._checked_at = float("-inf")
@@ -71,34 +97,44 @@ class BlobStateStorage(BlobStorage, ConcurrentStorage):
 
         return cls("", container, account_url=account_url, credential=DefaultAzureCredential(), ca_file=ca_file)
 
-    def _create_client(self) -> BlobServiceClient:
-        retry = LinearRetry(backoff=0, random_jitter_range=0, retry_total=1)
-        if self.config.url:
-            # azure-core takes one CA file as the whole trust (connection_verify), so EXTRA_CA_FILE replaces the
-            # system's store for storage: enough for a local cloud or a TLS-inspecting proxy, which sign every host.
-            return BlobServiceClient(self.config.url, credential=self.config.credential, retry_policy=retry,
-                                     connection_verify=self._ca_file or True)
-        return BlobServiceClient.from_connection_string(self.config.connection_string, retry_policy=retry)
-
     async def close(self) -> None:
         await self._close()
         if self.config.credential is not None:
             await self.config.credential.close()
 
+    async def _close(self) -> None:
+        """The client's connections only: a credential may outlive them."""
+        await self._container.close()
+
+    # The empty-argument errors and the spans (with their metrics) are those of the SDK's `AsyncStorageBase`
+    # (microsoft_agents/hosting/core/storage/storage.py, 1.9), which its `BlobStorage` answers with.
+
     async def read(self, keys: list[str], *, target_cls: type[StoreItemT], **kwargs: Any) -> dict[str, StoreItemT]:
-        return await self._bounded(super().read(keys, target_cls=target_cls, **kwargs))
+        if not keys:
+            raise ValueError("Storage.read(): Keys are required when reading.")
+        with spans.StorageRead(len(keys)):
+            items = await self._on_each(keys, functools.partial(self._read_item, target_cls=target_cls))
+        return {key: item for key, item in zip(keys, items, strict=True) if item is not None}
 
     async def write(self, changes: dict[str, StoreItem]) -> None:
-        await self._bounded(super().write(changes))
+        if not changes:
+            raise ValueError("Storage.write(): Changes are required when writing.")
+        with spans.StorageWrite(len(changes)):
+            await self._on_each(changes, lambda key: self._write_item(key, changes[key]))
 
     async def delete(self, keys: list[str]) -> None:
-        await self._bounded(super().delete(keys))
+        if not keys:
+            raise ValueError("Storage.delete(): Keys are required when deleting.")
+        with spans.StorageDelete(len(keys)):
+            await self._on_each(keys, self._delete_item)
 
-    async def _bounded(self, call: Awaitable[T]) -> T:
-        """`call` within the turn's deadline; a storage failure becomes the fault the user is told about."""
+    async def _on_each(self, keys: Iterable[str], call: Callable[[str], Awaitable[T]]) -> list[T]:
+        """`call` for every key at once, once the container exists, within the turn's deadline; a storage failure
+        becomes the fault the user is told about."""
         try:
             async with asyncio.timeout(deadline.work_left(CALL_TIMEOUT)):
-                result = await call
+                await self._create_container()
+                results = await asyncio.gather(*(call(key) for key in keys))
         except StorageConflict:
             self._observed(True)
             raise
@@ -107,7 +143,14 @@ class BlobStateStorage(BlobStorage, ConcurrentStorage):
             self._observed(isinstance(fault, ServiceBusy))  # throttled is still up
             raise fault from error
         self._observed(True)
-        return result
+        return results
+
+    async def _create_container(self) -> None:
+        """Once per process, and again after the probe found the container gone."""
+        if not self._container_exists:
+            with contextlib.suppress(ResourceExistsError):
+                await self._container.create_container()
+            self._container_exists = True
 
     def _observed(self, healthy: bool) -> None:
         self._healthy, self._checked_at = healthy, time.monotonic()
@@ -120,37 +163,38 @@ class BlobStateStorage(BlobStorage, ConcurrentStorage):
             if time.monotonic() - self._checked_at >= PROBE_INTERVAL:
                 try:
                     async with asyncio.timeout(PROBE_TIMEOUT):
-                        await self._container_client.get_container_properties()
+                        await self._container.get_container_properties()
                     self._observed(True)
                 except ResourceNotFoundError:  # reachable, but the container is gone: create it again on next use
-                    self._initialized = False
+                    self._container_exists = False
                     self._observed(True)
                 except (TimeoutError, AzureError):
                     self._observed(False)
         return bool(self._healthy)
 
-    async def _read_item(self, key: str, *, target_cls: type[StoreItemT], **kwargs: Any
-                         ) -> tuple[str | None, StoreItemT | None]:
+    async def _read_item(self, key: str, *, target_cls: type[StoreItemT]) -> StoreItemT | None:
         try:
-            download = await self._container_client.download_blob(blob=key, timeout=5)
+            download = await self._container.download_blob(key, timeout=SERVER_TIMEOUT)
         except ResourceNotFoundError:
-            return None, None
+            return None
         item = cast(StoreItemT, target_cls.from_json_to_store_item(json.loads(await download.readall())))
         remember_etag(item, download.properties.etag)
-        return key, item
+        return item
 
     async def _write_item(self, key: str, item: StoreItem) -> None:
         etag = etag_of(item)
         condition = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
-        try:
-            await self._upload(key, item, overwrite=bool(etag), **condition)  # overwrite=False: If-None-Match: *
+        data = json.dumps(item.store_item_to_json()).encode("utf-8")
+        try:  # overwrite=False: If-None-Match: *
+            uploaded = await self._container.get_blob_client(key).upload_blob(data, length=len(data),
+                                                                               overwrite=bool(etag), **condition)
         except (ResourceExistsError, ResourceModifiedError) as error:  # 409 BlobAlreadyExists, 412 ConditionNotMet
             raise StorageConflict(key) from error
-
-    async def _upload(self, key: str, item: StoreItem, **conditions: Any) -> None:
-        data = json.dumps(item.store_item_to_json()).encode("utf-8")
-        uploaded = await self._container_client.get_blob_client(key).upload_blob(data, length=len(data), **conditions)
         remember_etag(item, uploaded["etag"])
+
+    async def _delete_item(self, key: str) -> None:
+        with contextlib.suppress(ResourceNotFoundError):
+            await self._container.delete_blob(key)
 
 
 def _fault(error: Exception) -> ServiceFault:
