@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -278,7 +278,15 @@ def _vocabulary() -> frozenset[str]:
     everything = [*_cue_table(), *_range_table(), *phrases.NOT_TO_RUN, *phrases.NOT_TO_RUN_FIRST, *phrases.ACTIONS,
                   *phrases.UNPLACED_DATES]
     return frozenset({*(word for phrase in everything for word in phrase.split() if len(word) >= 4 and word.isalpha()),
-                      *(word for word in phrases.FILE_QUERY_IGNORES if len(word) >= 6)})
+                      *(word for word in phrases.FILE_QUERY_IGNORES if len(word) >= 6), *_run_together()})
+
+
+@cache
+def _run_together() -> dict[str, str]:
+    """Cues and ranges of two words or more, of three letters or more each, by how they are written run together
+    (`logoff`: `log off`)."""
+    return {phrase.replace(" ", ""): phrase for phrase in [*_cue_table(), *_range_table()]
+            if " " in phrase and all(len(word) >= 3 and word.isalpha() for word in phrase.split())}
 
 
 @cache
@@ -315,13 +323,16 @@ def _words(message: str) -> tuple[list[_Word], bool]:
             continue
         if lower.endswith("'s"):
             token, lower = token[:-2], lower[:-2]
-            someone_elses |= lower not in phrases.OTHERS_POSSESSIVE_EXCEPT
+            someone_elses |= _fix_typo(lower) not in phrases.OTHERS_POSSESSIVE_EXCEPT  # `tomorow's`
         if any(letter.isalnum() for letter in token):
             text = _fix_typo(lower)
             if text.endswith("s") and _fix_typo(text[:-1]) in phrases.OTHERS_POSSESSIVE_EXCEPT and (
                     text not in _known() or (words and words[-1].text in phrases.POSSESSIVE_AFTER)):
                 text = _fix_typo(text[:-1])  # `tomorrows agenda`: a possessive without its apostrophe
             someone_elses |= text in phrases.OTHERS
+            if text in _run_together():  # `logoff`, `signout`: a cue of two words typed as one
+                words += [_Word(token, part) for part in _run_together()[text].split()]
+                continue
             words.append(_Word(token, text))
     return _joined(words), someone_elses
 
@@ -344,9 +355,18 @@ def _joined(words: list[_Word]) -> list[_Word]:
 
 @lru_cache(maxsize=4096)
 def _fix_typo(word: str) -> str:
-    """The word a typo was meant as (which typos: `phrases`), or the word itself."""
-    if len(word) < 3 or word in _known() or not word.isalpha():
+    """The word a typo was meant as (which typos: `phrases`), or the word itself. A word this module knows, or a form
+    of one (`booking`, `updates`), is a word of its own, never a typo of another."""
+    if len(word) < 3 or word in _known() or word in _run_together() or not word.isalpha():
         return word
+    if len(word) >= 5 and word[-1] == word[-2] and word[:-1] in _vocabulary():
+        return word[:-1]  # the last letter doubled: `filess`, `bosss`
+    if _a_form_of_known(word):
+        return word
+    if not any(letter in _VOWELS for letter in word) and len(word) <= 4:
+        return _only(known for known in _vocabulary_near(len(word) + 1, word[0], word[-1])
+                     if len(known) == len(word) + 1 and any(known[:i] + known[i + 1:] == word
+                                                            for i in range(1, len(known) - 1))) or word
     if len(word) == 3:
         return next((swapped for swapped in _swaps(word) if swapped in _known()), word)
     if len(word) == 4:
@@ -354,14 +374,57 @@ def _fix_typo(word: str) -> str:
     return _nearest(word, _vocabulary_near(len(word), word[0], word[-1]))
 
 
+_VOWELS = frozenset("aeiouy")
+"""A word without one of these is no English word (`fnd`): a letter of a word was dropped."""
+_ENDINGS = ("s", "es", "ed", "ing", "ings", "er", "ers", "ly")
+"""What makes another form of a word (`shares`, `shared`, `sharing`, `booking`, `manager`, `clearly`)."""
+
+
+@lru_cache(maxsize=8192)
+def _stems(word: str) -> frozenset[str]:
+    """The words `word` may be another form of: without one of `_ENDINGS`; before an ending that starts with a vowel,
+    with its `e` back (`shar-ed`) or, after one vowel, its doubled last letter single (`plann-ing`, not `meett-ing`)."""
+    stems: set[str] = set()
+    for ending in _ENDINGS:
+        stem = word[:-len(ending)]
+        if word.endswith(ending) and len(stem) >= 3:
+            stems.add(stem)
+            if ending[0] in _VOWELS:
+                stems.add(stem + "e")
+                single = stem[:-1]
+                if stem[-1] == single[-1] not in _VOWELS and single[-2] in _VOWELS and single[-3:-2] not in _VOWELS:
+                    stems.add(single)
+    return frozenset(stems)
+
+
+def _a_form_of(word: str, other: str) -> bool:
+    """Whether one of the two words is another form of the other (`shared`, `share`; `manager`, `manage`)."""
+    return other in _stems(word) or word in _stems(other)
+
+
+def _a_form_of_known(word: str) -> bool:
+    return any(stem in _known() for stem in _stems(word))
+
+
+def _only(candidates: Iterable[str]) -> str:
+    """The one candidate, if there is exactly one; else nothing (`""`)."""
+    found = set(candidates)
+    return found.pop() if len(found) == 1 else ""
+
+
 def _nearest(word: str, candidates: tuple[str, ...]) -> str:
-    """The candidate one typo from `word`, else one two typos from it if `word` has eight letters or more (`channged`
-    is `changed`, not `change`), else `word`. Another form of a word is not a typo of it (`shared` is not `share`)."""
-    candidates = tuple(known for known in candidates if not (known.startswith(word) or word.startswith(known)))
+    """The one candidate one typo from `word` (a letter dropped, doubled, swapped or wrong, the last one too:
+    `profil`, `findd`), else the one two typos from it if `word` has eight letters or more (`channged` is `changed`,
+    not `change`), else `word`: a typo as near to two words is neither, unless they are forms of one (`filez`:
+    `files`, not `file`). Another form of a word is not a typo of it
+    (`shared` is not `share`)."""
     for allowed in range(1, (2 if len(word) >= 8 else 1) + 1):
-        for known in candidates:
-            if _letters_apart(word, known) <= allowed and _distance(word, known, allowed) <= allowed:
-                return known
+        near = [known for known in candidates
+                if _letters_apart(word, known) <= allowed and known != word
+                and _distance(word, known, allowed) <= allowed and not _a_form_of(word, known)]
+        if near:
+            same = [known for known in near if len(known) == len(word)] or near
+            return same[0] if all(known == near[0] or _a_form_of(known, near[0]) for known in near) else word
     return word
 
 

@@ -4,13 +4,15 @@ agent a new way of asking, change those tables and add the phrasing to the corpu
 a held-out corpus, `tests/corpora/held_out*.tsv`, which measures what was not taught).
 
 Words are matched lower case, without punctuation. A word of five letters or more that is one typo (a letter
-missing, extra, wrong or two letters swapped, the first or the last letter kept) away from a word listed here is read
-as that word (`calnedar`, `meetigns`, `tomorow`, `manger`); from eight letters on, two typos (`schedual`). A word of
-four letters that is a word listed here with one letter dropped or two swapped is read as it (`fils`, `sing`), one of
-three letters only with two swapped (`teh`), and a short word and its neighbour that are a one-word cue with a typo
-are read as it (`log ot`, `on drive`). Otherwise short words would turn too many real words into cues (`fine` is not
-`find`); another form of a word is not a typo of it (`shared` is not `share`), and a word this file knows (`KNOWN`)
-is never read as another.
+missing, extra, wrong or two letters swapped, the first or the last letter kept) away from exactly one word listed
+here is read as that word (`calnedar`, `meetigns`, `tomorow`, `manger`, `profil`, `filess`); from eight letters on,
+two typos (`schedual`). A word of four letters that is a word listed here with one letter dropped or two swapped is
+read as it (`fils`, `sing`), one of three letters only with two swapped (`teh`), one of three or four letters without
+a vowel, which no word is, as the one word listed here it is with a letter dropped (`fnd`, `bss`); a short word and
+its neighbour that are a one-word cue with a typo are read as it (`log ot`, `on drive`), and a cue of two words typed
+as one is that cue (`logoff`, `signoff`). Otherwise short words would turn too many real words into cues (`fine` is
+not `find`); another form of a word is not a typo of it (`shared` is not `share`), a word this file knows (`KNOWN`)
+is never read as another, nor is another form of one (`booking` is not `looking`).
 """
 
 from __future__ import annotations
