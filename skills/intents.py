@@ -177,9 +177,46 @@ def _scores(texts: list[str], ranges: list[str]) -> Counter[str]:
 
 
 def _ranges(texts: list[str]) -> list[str]:
-    """The calendar day ranges the words name, in order."""
+    """The calendar day ranges the words name, in order: a window of the clock is today (`phrases.WINDOW_LEADS`), and
+    so is a time of the day when no day is named (`phrases.CLOCK_TIMES`); what comes next on a day named is on that
+    day (`the next call today`, `coming up in the next hour`), but for a period after it (`next week`,
+    `phrases.PERIODS`)."""
     table = _range_table()
-    return [table[phrase] for phrase in _longest_matches(texts, table)]
+    named = [(phrase, table[phrase]) for phrase in _longest_matches(_windows_as_today(texts), table)]
+    if {day_range for _, day_range in named} - {"next"} in ({"today"}, {"tomorrow"}):
+        named = [(phrase, day_range) for phrase, day_range in named  # `my next call today`: today's next call
+                 if day_range != "next" or any(word in phrases.PERIODS for word in phrase.split())]
+    return [day_range for _, day_range in named] or (["today"] if _names_a_time(texts) else [])
+
+
+def _windows_as_today(texts: list[str]) -> list[str]:
+    """`texts` with each window of the clock (`the next couple of hours`) one word, `today`; a window of more than
+    twelve hours (`the next 48 hours`) is what is coming up, `upcoming`."""
+    found, end = list(texts), len(texts)
+    for i in range(len(texts) - 1, -1, -1):
+        if texts[i] not in phrases.CLOCK_UNITS or i >= end:
+            continue
+        start, lead, hours = i, False, 0
+        while start > 0 and (texts[start - 1] in phrases.WINDOW_LEADS or texts[start - 1] in phrases.WINDOW_COUNTS
+                             or texts[start - 1].isdigit()):
+            start -= 1
+            lead |= texts[start] in phrases.WINDOW_LEADS
+            hours = int(texts[start]) if texts[start].isdigit() else hours
+        if lead:
+            after = next((len(phrase.split()) for phrase in phrases.WINDOW_AFTER
+                          if _starts(texts[i + 1:], phrase)), 0)
+            found[start:i + 1 + after] = ["upcoming" if hours > 12 and texts[i].startswith("h") else "today"]
+            end = start
+    return found
+
+
+def _names_a_time(texts: list[str]) -> bool:
+    """Whether the words name a time of the day (`phrases.CLOCK_TIMES`)."""
+    return any(any(pattern.fullmatch(text) for pattern in _clock_patterns())
+               or (text.isdigit() and int(text) <= 24 and (
+                   (i > 0 and texts[i - 1] in phrases.CLOCK_TIME_AFTER)
+                   or (i + 1 < len(texts) and texts[i + 1] in phrases.CLOCK_TIME_CLOSERS)))
+               for i, text in enumerate(texts))
 
 
 def _longest_matches(texts: list[str], table: Mapping[str, object]) -> list[str]:
@@ -252,6 +289,11 @@ def _table_patterns(table: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[re.P
 
 
 @cache
+def _clock_patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(pattern) for pattern in phrases.CLOCK_TIMES)
+
+
+@cache
 def _date_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(pattern) for pattern in phrases.UNPLACED_DATE_PATTERNS)
 
@@ -273,10 +315,11 @@ def _range_table() -> dict[str, str]:
 @cache
 def _vocabulary() -> frozenset[str]:
     """The words typos are fixed towards: every word of four letters or more in a cue, a range, a phrase not to run,
-    an action or a day the calendar cannot show (a typo of `cancel` or `yesterday` must not slip through), and the
-    longer words a file search leaves out (`recnt files` is not a search)."""
+    an action, a day the calendar cannot show (a typo of `cancel` or `yesterday` must not slip through) or a unit of
+    the clock, the longer words a file search leaves out (`recnt files` is not a search), and cues of two words typed
+    as one (`logoff`)."""
     everything = [*_cue_table(), *_range_table(), *phrases.NOT_TO_RUN, *phrases.NOT_TO_RUN_FIRST, *phrases.ACTIONS,
-                  *phrases.UNPLACED_DATES]
+                  *phrases.UNPLACED_DATES, *phrases.CLOCK_UNITS]
     return frozenset({*(word for phrase in everything for word in phrase.split() if len(word) >= 4 and word.isalpha()),
                       *(word for word in phrases.FILE_QUERY_IGNORES if len(word) >= 6), *_run_together()})
 
@@ -296,7 +339,8 @@ def _known() -> frozenset[str]:
               phrases.UNPLACED_DATES, phrases.SPELLINGS.values(), phrases.ACTIONS, phrases.ACTIONS_NOT_ASKED_AFTER,
               phrases.OTHERS_POSSESSIVE_EXCEPT, phrases.OTHERS, phrases.OTHERS_BEFORE_PERSONAL, phrases.PERSONAL,
               phrases.NAME_AFTER, phrases.NOT_NEGATING, phrases.POSSESSIVE_AFTER,
-              phrases.FILE_QUERY_IGNORES, phrases.KNOWN]
+              phrases.FILE_QUERY_IGNORES, phrases.KNOWN, phrases.CLOCK_UNITS, phrases.WINDOW_LEADS,
+              phrases.WINDOW_COUNTS, phrases.WINDOW_AFTER, phrases.CLOCK_TIME_AFTER, phrases.CLOCK_TIME_CLOSERS]
     return frozenset(word for table in tables for phrase in table for word in phrase.split())
 
 

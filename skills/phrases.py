@@ -74,8 +74,30 @@ only so, never inside a sentence)."""
 RANGES: dict[str, tuple[str, ...]] = dict(catalog.CALENDAR.ranges)
 """The calendar's day ranges and the words that ask for each (its record's `ranges`). `today` is the default; a
 weekday means `week` (the seven days from today, which include it); `next week` means `next` (the seven days from
-now). A time on its own (`tomorrow?`) asks for the calendar, and so does a day with the `s` of a possessive and no
-apostrophe (`tomorrows agenda`, `fridays meetings`)."""
+now); a window of the clock (`the next couple of hours`) or a time of the day (`at 3pm`) is today (`WINDOW_LEADS`,
+`CLOCK_TIMES`). A time on its own (`tomorrow?`) asks for the calendar, and so does a day with the `s` of a possessive
+and no apostrophe (`tomorrows agenda`, `fridays meetings`)."""
+
+CLOCK_UNITS: frozenset[str] = frozenset({"hour", "hours", "minute", "minutes", "mins", "hr", "hrs"})
+WINDOW_LEADS: frozenset[str] = frozenset({"next", "coming", "upcoming", "in", "within", "this"})
+WINDOW_COUNTS: frozenset[str] = frozenset({
+    "a", "an", "the", "few", "couple", "of", "half", "several", "one", "two", "three", "four", "five", "six",
+    "seven", "eight", "nine", "ten", "eleven", "twelve"})
+WINDOW_AFTER: tuple[str, ...] = ("ahead", "or so", "from now")
+"""A window of the clock is today (`the next hour`, `in the next couple of hours`, `within 30 minutes`): a unit of the
+clock with only counts (`WINDOW_COUNTS`, a number of twelve or less) between it and a word that leads a window, and
+maybe words that close one (`WINDOW_AFTER`); not a `next` range, which is the next seven days. Without a lead word
+(`office hours`, `log my hours`) it is no window."""
+
+PERIODS: frozenset[str] = frozenset({"week", "days", "few", "couple"})
+"""Words that make a `next` range a period after a day (`next week`, `the next few days`), not the next thing on it
+(`next meeting`, `coming up`)."""
+
+CLOCK_TIMES: tuple[str, ...] = (r"\d{1,2}(:\d\d)?(am|pm)", r"\d{1,2}:\d\d", "noon", "midday")
+CLOCK_TIME_AFTER: frozenset[str] = frozenset({"at", "by", "around", "before", "after", "until", "till"})
+CLOCK_TIME_CLOSERS: frozenset[str] = frozenset({"am", "pm", "oclock", "o'clock"})
+"""A time of the day (`3pm`, `14:30`, `noon`; a number of 24 or less after `at` and the like, or before `pm`) names
+today, when no other day is named (`tomorrow at 3pm` is tomorrow)."""
 
 UNPLACED_DATES: tuple[str, ...] = (
     "yesterday", "last", "ago", "past", "day after", "after tomorrow", "two weeks", "three weeks", "few weeks",

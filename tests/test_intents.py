@@ -67,6 +67,14 @@ CORPUS: list[tuple[str, str]] = [
     ("is my afternoon free", "calendar today"),
     ("agendaa for today", "calendar today"),
     ("calendarr", "calendar today"),
+    ("anything in the next hour", "calendar today"),
+    ("am i busy over the next few hours", "calendar today"),
+    ("what's coming up in the next 30 minutes", "calendar today"),
+    ("any calls within the hour", "calendar today"),
+    ("what do i have at 11am", "calendar today"),
+    ("is my 2pm still on", "calendar today"),
+    ("what's my next meeting today", "calendar today"),
+    ("free for an hour at 3", "calendar today"),
     # the calendar, tomorrow
     ("what's on my calendar tomorrow?", "calendar tomorrow"),
     ("meetings tomorrow", "calendar tomorrow"),
@@ -94,6 +102,8 @@ CORPUS: list[tuple[str, str]] = [
     ("when do i start tomorrow", "calendar tomorrow"),
     ("appointments tomorrow", "calendar tomorrow"),
     ("tommorow's meetings", "calendar tomorrow"),
+    ("meetings tomorrow at 9", "calendar tomorrow"),
+    ("coming up tomorrow", "calendar tomorrow"),
     # the calendar, this week
     ("this week", "calendar week"),
     ("what's on this week", "calendar week"),
@@ -125,6 +135,7 @@ CORPUS: list[tuple[str, str]] = [
     ("whats coming up", "calendar next"),
     ("next mtg?", "calendar next"),
     ("my calendar for next week pls", "calendar next"),
+    ("whats on over the next 48 hours", "calendar next"),
     # the profile
     ("who's my manager", "me"),
     ("who is my manager?", "me"),
@@ -502,12 +513,14 @@ def test_an_adversarial_phrasing_never_runs_a_command(text: str) -> None:
 
 
 def shares_a_word(text: str, suggestion: Understood) -> bool:
-    """Whether `text` holds a cue of the suggested command, a range it names, or one of its arguments."""
+    """Whether `text` holds a cue of the suggested command, a range it names (a time of the day names today), or one
+    of its arguments."""
     words = re.findall(r"[a-z0-9']+(?::[a-z0-9']+)*", text.lower().replace("’", "'"))
     spelled = (phrases.SPELLINGS.get(word) or word.removesuffix("'s") for word in words)
     line = f" {' '.join(spelled)} "
     said = [*phrases.CUES[suggestion.name], *phrases.RANGES.get(suggestion.args, ()), *suggestion.args.lower().split()]
-    return any(f" {phrase} " in line for phrase in said)
+    a_time = suggestion.args == "today" and re.search(r" \d{1,2}(:\d\d)?(am|pm) ", line) is not None
+    return a_time or any(f" {phrase} " in line for phrase in said)
 
 
 def test_a_suggestion_shares_a_command_word_or_an_argument_with_what_was_typed() -> None:
@@ -693,3 +706,17 @@ def test_a_short_word_with_a_letter_dropped_doubled_or_a_space_left_out_is_still
         text: str, expected: str) -> None:
     """`booking` is a form of `book`, a word of its own, not a typo of `looking`."""
     assert outcome(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [("anything in the next couple of hours", "calendar today"),
+                                                ("the next hour or so", "calendar today"),
+                                                ("what have i got at 4:30", "calendar today"),
+                                                ("next meeting at 3", "calendar next"),
+                                                ("meetings next week and tomorrow", "ask")])
+def test_a_window_of_the_clock_or_a_time_is_today_unless_a_day_is_named(text: str, expected: str) -> None:
+    assert outcome(text) == expected
+
+
+@pytest.mark.parametrize("text", ["log my hours for the next 2 hours", "office hours", "move my 3pm to 4pm"])
+def test_hours_without_a_window_or_a_time_with_an_action_runs_nothing(text: str) -> None:
+    assert outcome(text) in ("help", "ask")
