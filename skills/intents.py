@@ -3,7 +3,8 @@
 No language model: the message's words are scored against the cue phrases `skills/phrases.py` gathers (each command's
 from its record, `skills/catalog.py`), and the result is one of
 - `Understood`: a command with its arguments, run as if typed;
-- `Unclear`: two readings close to each other, so the user is asked which one;
+- `Unclear`: two readings close to each other, or two requests in one message (`my profile and my calendar`), so
+  the user is asked which one;
 - `NotUnderstood`: nothing clear, or something the agent must not do (a negation, someone else's calendar, deleting a
   file, a day the calendar cannot show), answered with the help card and, when something in the message points to a
   command, that command as a suggestion.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from . import phrases
@@ -59,6 +60,8 @@ class _Word:
     """As the user wrote it (kept for a file search)."""
     text: str
     """Lower case, spelling and typos fixed: what cues match."""
+    ends_clause: bool = False
+    """Typed with a comma, a semicolon or a full stop after it: another request may follow."""
 
 
 def understand(message: str) -> Meaning:
@@ -92,6 +95,8 @@ def _understand(message: str) -> Meaning:
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
+    if len(requests := _requests(words)) > 1:
+        return Unclear((requests[0], requests[1]))
     if second >= THRESHOLD and top - second < LEAD:
         return Unclear((best[0], best[1]))
     if first in (phrases.ME, phrases.CALENDAR) and _names_someone(texts):
@@ -104,6 +109,29 @@ def _understand(message: str) -> Meaning:
         days = list(dict.fromkeys(ranges))
         return Unclear((Understood(phrases.CALENDAR, days[0]), Understood(phrases.CALENDAR, days[1])))
     return best[0]
+
+
+def _requests(words: list[_Word]) -> list[Understood]:
+    """The different commands the message's parts ask for, each clearly (`show my profile and my calendar`): the parts
+    are what is between the words that join two requests (`phrases.JOINING`) or after a comma or a full stop. Help is
+    none (`thanks, and my calendar`)."""
+    if not any(word.ends_clause or word.text in phrases.JOINING for word in words[:-1]):
+        return []  # one part
+    found: dict[str, Understood] = {}
+    start = 0
+    for end in range(len(words) + 1):
+        if end < len(words) and not words[end].ends_clause and words[end].text not in phrases.JOINING:
+            continue
+        part = words[start:end + (end < len(words) and words[end].ends_clause)]
+        start = end + 1
+        texts = [word.text for word in part]
+        scores = _scores(texts, ranges := _ranges(texts))
+        if ranges:
+            scores[phrases.CALENDAR] = max(scores[phrases.CALENDAR] + 1, THRESHOLD)
+        (name, top), (_, second) = scores.most_common(2)
+        if top >= THRESHOLD and top - second >= LEAD and name != phrases.HELP and name not in found:
+            found[name] = _reading(name, part, ranges)
+    return list(found.values())
 
 
 def _as_typed(words: list[_Word]) -> bool:
@@ -347,6 +375,8 @@ def _known() -> frozenset[str]:
 _SHORT = 3
 """Letters: one of two words split from one cue by a typo is this short (`log ot`, `one drive`)."""
 _EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
+_CLOSING = '"\')]}»”'
+_CLAUSE_ENDS = (",", ";", ".", "?", "!")
 _MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
 
 
@@ -355,7 +385,11 @@ def _words(message: str) -> tuple[list[_Word], bool]:
     mention of a person: the agent's own leading mention is gone by now, or typed as `@agent` first)."""
     words: list[_Word] = []
     someone_elses = _MENTION.search(message) is not None
+    ends_clause = False
     for token in _MENTION.sub(" ", message).replace("’", "'").replace("‘", "'").split():
+        if ends_clause and words:
+            words[-1] = replace(words[-1], ends_clause=True)
+        ends_clause = token.rstrip(_CLOSING).endswith(_CLAUSE_ENDS)
         if token.startswith("@"):
             someone_elses |= bool(words)
             continue
@@ -391,7 +425,7 @@ def _joined(words: list[_Word]) -> list[_Word]:
             together = _nearest(typed := previous.text + word.text, tuple(
                 cue for cue in _one_word_cues() if cue[0] == typed[0] or cue[-1] == typed[-1]))
             if together in _cue_table():
-                joined[-1] = _Word(f"{previous.typed} {word.typed}", together)
+                joined[-1] = _Word(f"{previous.typed} {word.typed}", together, word.ends_clause)
                 continue
         joined.append(word)
     return joined
@@ -459,8 +493,8 @@ def _only(candidates: Iterable[str]) -> str:
 def _nearest(word: str, candidates: tuple[str, ...]) -> str:
     """The one candidate one typo from `word` (a letter dropped, doubled, swapped or wrong, the last one too:
     `profil`, `findd`), else the one two typos from it if `word` has eight letters or more (`channged` is `changed`,
-    not `change`), else `word`: a typo as near to two words is neither, unless they are forms of one (`filez`:
-    `files`, not `file`). Another form of a word is not a typo of it
+    not `change`), else `word`: a typo as near to two words is neither, unless they mean the same (`_alike`: `filez`
+    is `files`, not `file`). Another form of a word is not a typo of it
     (`shared` is not `share`)."""
     for allowed in range(1, (2 if len(word) >= 8 else 1) + 1):
         near = [known for known in candidates
@@ -468,8 +502,16 @@ def _nearest(word: str, candidates: tuple[str, ...]) -> str:
                 and _distance(word, known, allowed) <= allowed and not _a_form_of(word, known)]
         if near:
             same = [known for known in near if len(known) == len(word)] or near
-            return same[0] if all(known == near[0] or _a_form_of(known, near[0]) for known in near) else word
+            return same[0] if all(_alike(known, near[0]) for known in near) else word
     return word
+
+
+def _alike(word: str, other: str) -> bool:
+    """Whether reading a typo as either word means the same: they are one word, forms of one (`files`, `file`), or
+    cues of one command alone (`superior`, `supervisor`)."""
+    table = _cue_table()
+    return word == other or _a_form_of(word, other) or (
+        word in table and other in table and {name for name, _ in table[word]} == {name for name, _ in table[other]})
 
 
 def _letters_apart(a: str, b: str) -> int:

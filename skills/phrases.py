@@ -37,7 +37,7 @@ SPELLINGS: dict[str, str] = {
     "doc": "document", "docs": "documents", "pdfs": "pdf", "ppt": "powerpoint", "pptx": "powerpoint",
     "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
     "sign-out": "sign out", "log-out": "log out", "log-off": "log off", "sign-off": "sign off", "e-mail": "email",
-    "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting", "nevermind": "never mind",
+    "&": "and", "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting", "nevermind": "never mind",
     # pictures that name a command
     "📅": "calendar", "📆": "calendar", "🗓": "calendar", "🗓️": "calendar", "📁": "files", "📂": "files",
 }
@@ -50,6 +50,10 @@ CALENDAR = catalog.CALENDAR.name
 FILES = catalog.FILES.name
 HELP = catalog.HELP.name
 """The commands the rules below and in `skills/intents.py` name."""
+
+JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "as well as"})
+"""Words that join two requests in one message: when the parts ask clearly for two different commands, the user is
+asked which (running one of them alone would leave the other unsaid)."""
 
 FIRST_ON_A_TIE: tuple[str, ...] = (LOGOUT,)
 """Commands that rank first among equal scores; the others follow in the catalog's order."""
