@@ -90,7 +90,7 @@ def _understand(message: str) -> Meaning:
         scores[phrases.CALENDAR] += 1
     (first, top), (_, second) = scores.most_common(2)
     best = [_reading(name, words, ranges) for name, score in scores.most_common() if score > 0]
-    unsupported = _unsupported(texts)
+    unsupported = bool(_actions(words))
     if someone_elses or unsupported or _not_to_run(texts, [word.text for word in bare]):
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
@@ -157,15 +157,28 @@ def _unplaced(texts: list[str]) -> bool:
             or any(pattern.fullmatch(text) for text in texts for pattern in _date_patterns()))
 
 
-def _unsupported(texts: list[str]) -> bool:
-    """An action the agent does not do, asked for (`phrases.ACTIONS`): not inside a cue (`log out`), nor after words
-    that make it a question about the past (`what files did i change`)."""
+def _actions(words: list[_Word]) -> set[int]:
+    """Where the message asks for an action the agent does not do: a verb of `phrases.ACTIONS` (`_verbs`) not inside
+    a cue (`log out`), nor after words that make it a question about the past (`what files did i change`)."""
+    texts = [word.text for word in words]
     inside_cues = {start + offset for start, phrase in _matches(texts, _cue_table()) for offset in
                    range(len(phrase.split()))}
-    return any(text in phrases.ACTIONS and i not in inside_cues
-               and " ".join(texts[max(i - 1, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
-               and " ".join(texts[max(i - 2, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
-               for i, text in enumerate(texts))
+    return {i for i in _verbs(words) if i not in inside_cues
+            and " ".join(texts[max(i - 1, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
+            and " ".join(texts[max(i - 2, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER}
+
+
+def _verbs(words: list[_Word]) -> set[int]:
+    """Where a word of `phrases.ACTIONS` stands as a verb: anywhere, but one that is a noun too
+    (`phrases.ACTION_NOUNS`: `the weekly update`) only first, after `phrases.VERB_BEFORE` (`can you`, `i want to`)
+    or a comma, or before what it acts on (`phrases.ACTED_ON`: `share the deck`)."""
+    texts = [word.text for word in words]
+    first = len(words) - len(_without_courtesy(words))
+    return {i for i, text in enumerate(texts)
+            if text in phrases.ACTIONS
+            and (text not in phrases.ACTION_NOUNS or i == first or words[i - 1].ends_clause
+                 or texts[i - 1] in phrases.VERB_BEFORE or " ".join(texts[max(i - 2, 0):i]) in phrases.VERB_BEFORE
+                 or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))}
 
 
 def _reading(name: str, words: list[_Word], ranges: list[str]) -> Understood:
@@ -179,11 +192,13 @@ def _reading(name: str, words: list[_Word], ranges: list[str]) -> Understood:
 
 def _search_terms(words: list[_Word]) -> list[str]:
     """The words a file search looks for, as typed: a suggestion's search leaves out what was not to be done (`delete
-    the budget file`), and a word of `phrases.FILE_QUERY_NOUNS` counts once a term is there (`the price list`)."""
+    the budget file`; an action's noun stays, `the weekly update`), and a word of `phrases.FILE_QUERY_NOUNS` counts
+    once a term is there (`the price list`)."""
     terms: list[str] = []
-    for word in words:
+    verbs = _verbs(words)
+    for i, word in enumerate(words):
         ignored = word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
-        if not ignored and word.text not in phrases.ACTIONS and word.text not in phrases.NEGATIONS:
+        if not ignored and i not in verbs and word.text not in phrases.NEGATIONS:
             terms.append(word.typed)
     return terms
 

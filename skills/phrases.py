@@ -149,9 +149,32 @@ ACTIONS: frozenset[str] = frozenset({
     "approve", "reply", "respond", "assign", "mute", "snooze", "notify", "restore", "transfer", "attach",
     "summarize", "summarise", "translate",
 })
-"""Verbs of things the agent does not do (it only reads): wherever they stand, the message is not run (`please block
-my calendar tomorrow`) and the answer says what the agent can do. Not a request after a word that makes them a
+"""Verbs of things the agent does not do (it only reads): asked for, the message is not run (`please block my calendar
+tomorrow`) and the answer says what the agent can do; those that are nouns too only where a verb stands
+(`ACTION_NOUNS`). Not a request after a word that makes them a
 question about the past (`ACTIONS_NOT_ASKED_AFTER`: `what files did i change`), nor inside a cue (`log out`)."""
+
+ACTION_NOUNS: frozenset[str] = frozenset({
+    "set", "mark", "block", "book", "log", "update", "change", "share", "move", "print", "save", "clear", "put",
+    "edit", "reply", "transfer", "invite", "upload", "download", "reserve", "decline", "forward", "add", "join",
+    "mute", "restore",
+})
+"""Verbs of `ACTIONS` that are nouns or adjectives too (`the weekly update`, `the share price report`, `the change
+log`, `a calendar invite`): an action only where a verb stands (`skills/intents.py`), else a word like any other, kept
+in a file search. The other actions are verbs wherever they stand (`cancel`, `delete`)."""
+
+VERB_BEFORE: frozenset[str] = frozenset({
+    "please", "kindly", "just", "to", "you", "i", "we", "can", "could", "would", "will", "should", "must", "and",
+    "then", "also", "let me", "help me", "let us", "lets",
+})
+"""Words after which a word stands where a verb does (`can you update`, `i want to share`, `and then change`)."""
+
+ACTED_ON: frozenset[str] = frozenset({
+    "it", "them", "this", "that", "these", "those", "my", "the", "a", "an", "all", "everything", "me", "him", "her",
+    "us", "our", "your", "his", "their",
+})
+"""Words that start what a verb acts on: before one, a verb that is a noun too is a verb (`update my number`,
+`share the deck`, `move it`)."""
 
 ACTIONS_NOT_ASKED_AFTER: frozenset[str] = frozenset({"did", "have", "has", "had", "did i", "have i", "did we",
                                                      "have we", "did you", "do i"})

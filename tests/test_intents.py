@@ -217,6 +217,12 @@ CORPUS: list[tuple[str, str]] = [
     ("where did i put the offsite agenda doc", "files offsite agenda"),
     ("files from this week", "files"),
     ("find the booking sheet", "files booking"),
+    # a verb that is a noun too, used as a noun, is searched for
+    ("look for the monthly update deck", "files monthly update"),
+    ("search for the change request form", "files change request form"),
+    ("find the book club notes", "files book club notes"),
+    ("where is the print layout doc", "files print layout"),
+    ("find the block diagram", "files block diagram"),
     # signing out
     ("sign me out", "logout"),
     ("log me out", "logout"),
