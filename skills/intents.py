@@ -75,6 +75,7 @@ def understand(message: str) -> Meaning:
 def _understand(message: str) -> Meaning:
     """Cached: every route's selector asks for the same message."""
     words, someone_elses = _words(message)
+    words = _shown_to_me(words)
     texts = [word.text for word in words]
     if not texts:
         return Understood(phrases.HELP)
@@ -109,6 +110,19 @@ def _understand(message: str) -> Meaning:
         days = list(dict.fromkeys(ranges))
         return Unclear((Understood(phrases.CALENDAR, days[0]), Understood(phrases.CALENDAR, days[1])))
     return best[0]
+
+
+def _shown_to_me(words: list[_Word]) -> list[_Word]:
+    """`share me`, `send me`, `share with me` (`phrases.GIVING`) is `show me` when nobody else is given anything
+    (`send me and megan`, `share the deck with megan`): the user asks to see, not to send."""
+    texts = [word.text for word in words]
+    for i, text in enumerate(texts):
+        me = i + 1 + (texts[i + 1:i + 2] == ["with"])
+        if text in phrases.GIVING and texts[me:me + 1] == ["me"] and texts[me + 1:me + 2] != ["and"] and not any(
+                texts[j] in phrases.GIVEN_TO and (texts[j + 1] in phrases.OTHERS or texts[j + 1] not in _known())
+                for j in range(me + 1, len(texts) - 1)):
+            return [*words[:i], replace(words[i], text="show"), *words[me:]]
+    return words
 
 
 def _requests(words: list[_Word]) -> list[Understood]:

@@ -154,6 +154,12 @@ tomorrow`) and the answer says what the agent can do; those that are nouns too o
 (`ACTION_NOUNS`). Not a request after a word that makes them a
 question about the past (`ACTIONS_NOT_ASKED_AFTER`: `what files did i change`), nor inside a cue (`log out`)."""
 
+GIVING: frozenset[str] = frozenset({"share", "send"})
+GIVEN_TO: frozenset[str] = frozenset({"to", "with"})
+"""Verbs of giving that, given to the user alone (`kindly share me today's schedule`, `send me my files`), ask to be
+shown (`show me`), as many say it; given to someone else after `GIVEN_TO` (`share the deck with megan`) they stay
+actions the agent does not do."""
+
 ACTION_NOUNS: frozenset[str] = frozenset({
     "set", "mark", "block", "book", "log", "update", "change", "share", "move", "print", "save", "clear", "put",
     "edit", "reply", "transfer", "invite", "upload", "download", "reserve", "decline", "forward", "add", "join",

@@ -40,6 +40,7 @@ CORPUS: list[tuple[str, str]] = [
     ("what do i have on this afternoon", "calendar today"),
     ("hey can you check my calendar for today please", "calendar today"),
     ("my schedule for today", "calendar today"),
+    ("share me this week's meetings", "calendar week"),
     ("do I have meetings tonight", "calendar today"),
     ("am i free at 3", "calendar today"),
     ("todays meetings", "calendar today"),
@@ -104,6 +105,7 @@ CORPUS: list[tuple[str, str]] = [
     ("tommorow's meetings", "calendar tomorrow"),
     ("meetings tomorrow at 9", "calendar tomorrow"),
     ("coming up tomorrow", "calendar tomorrow"),
+    ("pls send me my agenda for tomorrow", "calendar tomorrow"),
     # the calendar, this week
     ("this week", "calendar week"),
     ("what's on this week", "calendar week"),
@@ -169,6 +171,7 @@ CORPUS: list[tuple[str, str]] = [
     ("who's my line manager", "me"),
     ("who is my bss", "me"),
     ("my profil details", "me"),
+    ("can you share with me my contact details", "me"),
     ("show my org info", "me"),
     # files
     ("find the budget spreadsheet", "files budget"),
@@ -223,6 +226,8 @@ CORPUS: list[tuple[str, str]] = [
     ("find the book club notes", "files book club notes"),
     ("where is the print layout doc", "files print layout"),
     ("find the block diagram", "files block diagram"),
+    ("kindly share me the sales deck", "files sales"),
+    ("send me my recent files", "files"),
     # signing out
     ("sign me out", "logout"),
     ("log me out", "logout"),
