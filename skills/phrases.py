@@ -34,8 +34,8 @@ SPELLINGS: dict[str, str] = {
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2morrow": "tomorrow", "tomoro": "tomorrow",
     "tdy": "today", "2day": "today", "tonite": "tonight", "wk": "week", "nxt": "next",
     "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
-    "doc": "document", "docs": "documents", "pdfs": "pdf", "ppt": "powerpoint", "pptx": "powerpoint",
-    "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
+    "doc": "document", "docs": "documents", "docx": "document", "pdfs": "pdf", "ppt": "powerpoint",
+    "pptx": "powerpoint", "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
     "sign-out": "sign out", "log-out": "log out", "log-off": "log off", "sign-off": "sign off", "e-mail": "email",
     "&": "and", "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting", "nevermind": "never mind",
     # pictures that name a command
@@ -248,7 +248,8 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "recent", "recently", "latest", "last", "lately", "newest", "new", "changed", "edited", "modified", "updated",
     "save", "saved", "put", "touched", "working", "worked", "work", "file", "files", "document", "documents",
     "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks", "presentation", "presentations", "slides",
-    "pdf", "excel", "word", "powerpoint", "workbook", "workbooks", "onedrive", "sharepoint", "stuff", "things", "what",
+    "pdf", "csv", "excel", "word", "powerpoint", "workbook", "workbooks", "onedrive", "sharepoint", "folder", "folders",
+    "stuff", "things", "what",
     "hey", "hi", "just", "quickly", "now", "today", "yesterday", "tomorrow", "this", "week", "month", "and", "or",
     "it", "at", "need", "want", "like", "let", "lets", "us", "help", "by", "ok", "okay", "so", "kindly", "hello",
     "thanks", "am", "looking", "searching", "touch", "opened", "viewed", "accessed", "created", "store",
@@ -257,9 +258,10 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""
 
-FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list"})
-"""Words left out of a search before what it looks for, but part of it after (`list my files`, `the price
-list`)."""
+FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest", "store"})
+"""Words left out of a search before what it looks for, where they ask or say which (`list my files`, `any new
+files`, `the latest budget`, `where did i store`), but part of it after, where they are part of a name (`the price
+list`, `the deck for new hires`, `the app store screenshots`)."""
 
 SUGGESTIONS: dict[tuple[str, str], str] = {
     (CALENDAR, "today"): "What's on my calendar today?",
