@@ -481,6 +481,8 @@ def _fix_typo(word: str) -> str:
     return _nearest(word, _vocabulary_near(len(word), word[0], word[-1]))
 
 
+_LAST_LETTER = 6
+"""Letters a word needs before a last letter dropped or added is read as a typo (`profil`, not `frida`)."""
 _VOWELS = frozenset("aeiouy")
 """A word without one of these is no English word (`fnd`): a letter of a word was dropped."""
 _ENDINGS = ("s", "es", "ed", "ing", "ings", "er", "ers", "ly")
@@ -523,11 +525,12 @@ def _nearest(word: str, candidates: tuple[str, ...]) -> str:
     """The one candidate one typo from `word` (a letter dropped, doubled, swapped or wrong, the last one too:
     `profil`, `findd`), else the one two typos from it if `word` has eight letters or more (`channged` is `changed`,
     not `change`), else `word`: a typo as near to two words is neither, unless they mean the same (`_alike`: `filez`
-    is `files`, not `file`). Another form of a word is not a typo of it
-    (`shared` is not `share`)."""
+    is `files`, not `file`). Another form of a word is not a typo of it (`shared` is not `share`), and a word of five
+    letters is not one with its last letter dropped or added: too many of them are names (`frida`)."""
     for allowed in range(1, (2 if len(word) >= 8 else 1) + 1):
         near = [known for known in candidates
                 if _letters_apart(word, known) <= allowed and known != word
+                and (len(word) >= _LAST_LETTER or not (known.startswith(word) or word.startswith(known)))
                 and _distance(word, known, allowed) <= allowed and not _a_form_of(word, known)]
         if near:
             same = [known for known in near if len(known) == len(word)] or near

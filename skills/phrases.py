@@ -5,14 +5,15 @@ a held-out corpus, `tests/corpora/held_out*.tsv`, which measures what was not ta
 
 Words are matched lower case, without punctuation. A word of five letters or more that is one typo (a letter
 missing, extra, wrong or two letters swapped, the first or the last letter kept) away from exactly one word listed
-here is read as that word (`calnedar`, `meetigns`, `tomorow`, `manger`, `profil`, `filess`); from eight letters on,
-two typos (`schedual`). A word of four letters that is a word listed here with one letter dropped or two swapped is
-read as it (`fils`, `sing`), one of three letters only with two swapped (`teh`), one of three or four letters without
-a vowel, which no word is, as the one word listed here it is with a letter dropped (`fnd`, `bss`); a short word and
-its neighbour that are a one-word cue with a typo are read as it (`log ot`, `on drive`), and a cue of two words typed
-as one is that cue (`logoff`, `signoff`). Otherwise short words would turn too many real words into cues (`fine` is
-not `find`); another form of a word is not a typo of it (`shared` is not `share`), a word this file knows (`KNOWN`)
-is never read as another, nor is another form of one (`booking` is not `looking`).
+here is read as that word (`calnedar`, `meetigns`, `tomorow`, `manger`; from six letters on, the last letter dropped
+or added too: `profil`, `filess`); from eight letters on, two typos (`schedual`). A word of four letters that is a
+word listed here with one letter dropped or two swapped is read as it (`fils`, `sing`), one of three letters only
+with two swapped (`teh`), one of three or four letters without a vowel, which no word is, as the one word listed here
+it is with a letter dropped (`fnd`, `bss`); a short word and its neighbour that are a one-word cue with a typo are
+read as it (`log ot`, `on drive`), and a cue of two words typed as one is that cue (`logoff`, `signoff`). Otherwise
+short words would turn too many real words into cues (`fine` is not `find`, `frida` is not `friday`); another form
+of a word is not a typo of it (`shared` is not `share`), a word this file knows (`KNOWN`) is never read as another,
+nor is another form of one (`booking` is not `looking`).
 """
 
 from __future__ import annotations
@@ -237,6 +238,8 @@ KNOWN: frozenset[str] = frozenset({
     # words people put before a thing they have, which are not names
     "official", "primary", "registered", "exact", "correct", "company", "corporate", "immediate", "reporting",
     "account", "user", "actual", "complete", "entire",
+    # time zones, which a time of the day may be given in
+    "utc", "gmt", "bst", "cet", "cest", "ist", "est", "edt", "cst", "cdt", "pst", "pdt", "aest",
 })
 """Everyday words, besides every word in the tables above: never a name, and never read as a typo of another word."""
 

@@ -311,7 +311,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 def variants(text: str, expected: str, turn: int) -> list[str]:
     """`text` as others type it: without apostrophes, with filler words, with one typo in its longest command word
     of four letters or more (two letters swapped, one doubled, the last one doubled; from five letters on, one
-    dropped; from six, the last one dropped unless it is the `s` or `d` of another form), with another word for a
+    dropped; from seven, the last one dropped unless it is the `s` or `d` of another form), with another word for a
     thing it names (`SYNONYMS`), with a closing day put first."""
     found = [text.replace("'", "")]
     before, after = FILLERS[turn % len(FILLERS)]
@@ -326,7 +326,7 @@ def variants(text: str, expected: str, turn: int) -> list[str]:
                  word[:middle] + word[middle] + word[middle:], word + word[-1]]
         if len(word) >= 5:  # a letter dropped from a shorter word leaves one of three letters: too many are words
             typos.append(word[:middle] + word[middle + 1:])
-        if len(word) >= 6 and word[-1] not in "sd":  # without an `s` or `d`, another form of the word (`change`)
+        if len(word) >= 7 and word[-1] not in "sd":  # without an `s` or `d`, another form of the word (`change`)
             typos.append(word[:-1])
         for typo in typos:
             found.append(" ".join(typo if each is word else each for each in words))
@@ -722,7 +722,7 @@ def test_a_typo_as_near_two_words_is_read_as_neither(text: str) -> None:
     assert outcome(text) == "help"
 
 
-@pytest.mark.parametrize(("text", "expected"), [("logof", "logout"), ("signoff please", "logout"),
+@pytest.mark.parametrize(("text", "expected"), [("lgoff", "logout"), ("signoff please", "logout"),
                                                 ("fnd my notes", "files notes"), ("my profil details", "me"),
                                                 ("meetingss today", "calendar today"),
                                                 ("find the booking sheet", "files booking")])
