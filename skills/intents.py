@@ -116,6 +116,8 @@ def _shown_to_me(words: list[_Word]) -> list[_Word]:
     """`share me`, `send me`, `share with me` (`phrases.GIVING`) is `show me` when nobody else is given anything
     (`send me and megan`, `share the deck with megan`): the user asks to see, not to send."""
     texts = [word.text for word in words]
+    if phrases.GIVING.isdisjoint(texts):
+        return words
     for i, text in enumerate(texts):
         me = i + 1 + (texts[i + 1:i + 2] == ["with"])
         if text in phrases.GIVING and texts[me:me + 1] == ["me"] and texts[me + 1:me + 2] != ["and"] and not any(
@@ -174,10 +176,12 @@ def _unplaced(texts: list[str]) -> bool:
 def _actions(words: list[_Word]) -> set[int]:
     """Where the message asks for an action the agent does not do: a verb of `phrases.ACTIONS` (`_verbs`) not inside
     a cue (`log out`), nor after words that make it a question about the past (`what files did i change`)."""
+    if not (verbs := _verbs(words)):
+        return set()
     texts = [word.text for word in words]
     inside_cues = {start + offset for start, phrase in _matches(texts, _cue_table()) for offset in
                    range(len(phrase.split()))}
-    return {i for i in _verbs(words) if i not in inside_cues
+    return {i for i in verbs if i not in inside_cues
             and " ".join(texts[max(i - 1, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
             and " ".join(texts[max(i - 2, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER}
 
@@ -187,6 +191,8 @@ def _verbs(words: list[_Word]) -> set[int]:
     (`phrases.ACTION_NOUNS`: `the weekly update`) only first, after `phrases.VERB_BEFORE` (`can you`, `i want to`)
     or a comma, or before what it acts on (`phrases.ACTED_ON`: `share the deck`)."""
     texts = [word.text for word in words]
+    if phrases.ACTIONS.isdisjoint(texts):
+        return set()
     first = len(words) - len(_without_courtesy(words))
     return {i for i, text in enumerate(texts)
             if text in phrases.ACTIONS
@@ -249,6 +255,8 @@ def _ranges(texts: list[str]) -> list[str]:
 def _windows_as_today(texts: list[str]) -> list[str]:
     """`texts` with each window of the clock (`the next couple of hours`) one word, `today`; a window of more than
     twelve hours (`the next 48 hours`) is what is coming up, `upcoming`."""
+    if phrases.CLOCK_UNITS.isdisjoint(texts):
+        return texts
     found, end = list(texts), len(texts)
     for i in range(len(texts) - 1, -1, -1):
         if texts[i] not in phrases.CLOCK_UNITS or i >= end:
@@ -269,11 +277,14 @@ def _windows_as_today(texts: list[str]) -> list[str]:
 
 def _names_a_time(texts: list[str]) -> bool:
     """Whether the words name a time of the day (`phrases.CLOCK_TIMES`)."""
-    return any(any(pattern.fullmatch(text) for pattern in _clock_patterns())
-               or (text.isdigit() and int(text) <= 24 and (
-                   (i > 0 and texts[i - 1] in phrases.CLOCK_TIME_AFTER)
-                   or (i + 1 < len(texts) and texts[i + 1] in phrases.CLOCK_TIME_CLOSERS)))
-               for i, text in enumerate(texts))
+    for i, text in enumerate(texts):
+        if not (text[:1].isdigit() or text in phrases.CLOCK_TIMES):
+            continue
+        if _clock_pattern().fullmatch(text) or (text.isdigit() and int(text) <= 24 and (
+                (i > 0 and texts[i - 1] in phrases.CLOCK_TIME_AFTER)
+                or (i + 1 < len(texts) and texts[i + 1] in phrases.CLOCK_TIME_CLOSERS))):
+            return True
+    return False
 
 
 def _longest_matches(texts: list[str], table: Mapping[str, object]) -> list[str]:
@@ -346,8 +357,8 @@ def _table_patterns(table: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[re.P
 
 
 @cache
-def _clock_patterns() -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(pattern) for pattern in phrases.CLOCK_TIMES)
+def _clock_pattern() -> re.Pattern[str]:
+    return re.compile("|".join(phrases.CLOCK_TIMES))
 
 
 @cache
