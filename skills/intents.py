@@ -196,7 +196,7 @@ def _verbs(words: list[_Word]) -> set[int]:
     first = len(words) - len(_without_courtesy(words))
     return {i for i, text in enumerate(texts)
             if text in phrases.ACTIONS
-            and (text not in phrases.ACTION_NOUNS or i == first or words[i - 1].ends_clause
+            and (text not in phrases.ACTION_NOUNS or i == first or (i > 0 and words[i - 1].ends_clause)
                  or texts[i - 1] in phrases.VERB_BEFORE or " ".join(texts[max(i - 2, 0):i]) in phrases.VERB_BEFORE
                  or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))}
 
