@@ -114,13 +114,16 @@ def _understand(message: str) -> Meaning:
 
 def _shown_to_me(words: list[_Word]) -> list[_Word]:
     """`share me`, `send me`, `share with me` (`phrases.GIVING`) is `show me` when nobody else is given anything
-    (`send me and megan`, `share the deck with megan`): the user asks to see, not to send."""
+    (`send me and megan`, `share the deck with megan`) and what is given is something there is (`my calendar`, `the
+    budget file`), not something to make (`phrases.TO_MAKE`: `send me a reminder`): the user asks to see, not to
+    send."""
     texts = [word.text for word in words]
     if phrases.GIVING.isdisjoint(texts):
         return words
     for i, text in enumerate(texts):
         me = i + 1 + (texts[i + 1:i + 2] == ["with"])
-        if text in phrases.GIVING and texts[me:me + 1] == ["me"] and texts[me + 1:me + 2] != ["and"] and not any(
+        if text in phrases.GIVING and texts[me:me + 1] == ["me"] and not phrases.TO_MAKE.intersection(
+                texts[me + 1:me + 2]) and not any(
                 texts[j] in phrases.GIVEN_TO and (texts[j + 1] in phrases.OTHERS or texts[j + 1] not in _known())
                 for j in range(me + 1, len(texts) - 1)):
             return [*words[:i], replace(words[i], text="show"), *words[me:]]

@@ -161,6 +161,10 @@ GIVEN_TO: frozenset[str] = frozenset({"to", "with"})
 shown (`show me`), as many say it; given to someone else after `GIVEN_TO` (`share the deck with megan`) they stay
 actions the agent does not do."""
 
+TO_MAKE: frozenset[str] = frozenset({"a", "an", "and"})
+"""After `send me`: something to make and send (`a reminder`, `an invite`), or someone else given it too (`and
+diego`): an action still."""
+
 ACTION_NOUNS: frozenset[str] = frozenset({
     "set", "mark", "block", "book", "log", "update", "change", "share", "move", "print", "save", "clear", "put",
     "edit", "reply", "transfer", "invite", "upload", "download", "reserve", "decline", "forward", "add", "join",
