@@ -3,7 +3,8 @@
 No language model: the message's words are scored against the cue phrases `skills/phrases.py` gathers (each command's
 from its record, `skills/catalog.py`), and the result is one of
 - `Understood`: a command with its arguments, run as if typed;
-- `Unclear`: two readings close to each other, so the user is asked which one;
+- `Unclear`: two readings close to each other, or two requests in one message (`my profile and my calendar`), so
+  the user is asked which one;
 - `NotUnderstood`: nothing clear, or something the agent must not do (a negation, someone else's calendar, deleting a
   file, a day the calendar cannot show), answered with the help card and, when something in the message points to a
   command, that command as a suggestion.
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from . import phrases
@@ -59,6 +60,8 @@ class _Word:
     """As the user wrote it (kept for a file search)."""
     text: str
     """Lower case, spelling and typos fixed: what cues match."""
+    ends_clause: bool = False
+    """Typed with a comma, a semicolon or a full stop after it: another request may follow."""
 
 
 def understand(message: str) -> Meaning:
@@ -72,6 +75,7 @@ def understand(message: str) -> Meaning:
 def _understand(message: str) -> Meaning:
     """Cached: every route's selector asks for the same message."""
     words, someone_elses = _words(message)
+    words = _shown_to_me(words)
     texts = [word.text for word in words]
     if not texts:
         return Understood(phrases.HELP)
@@ -87,11 +91,13 @@ def _understand(message: str) -> Meaning:
         scores[phrases.CALENDAR] += 1
     (first, top), (_, second) = scores.most_common(2)
     best = [_reading(name, words, ranges) for name, score in scores.most_common() if score > 0]
-    unsupported = _unsupported(texts)
+    unsupported = bool(_actions(words))
     if someone_elses or unsupported or _not_to_run(texts, [word.text for word in bare]):
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
+    if len(requests := _requests(words)) > 1:
+        return Unclear((requests[0], requests[1]))
     if second >= THRESHOLD and top - second < LEAD:
         return Unclear((best[0], best[1]))
     if first in (phrases.ME, phrases.CALENDAR) and _names_someone(texts):
@@ -104,6 +110,47 @@ def _understand(message: str) -> Meaning:
         days = list(dict.fromkeys(ranges))
         return Unclear((Understood(phrases.CALENDAR, days[0]), Understood(phrases.CALENDAR, days[1])))
     return best[0]
+
+
+def _shown_to_me(words: list[_Word]) -> list[_Word]:
+    """`share me`, `send me`, `share with me` (`phrases.GIVING`) is `show me` when nobody else is given anything
+    (`send me and megan`, `share the deck with megan`) and what is given is something there is (`my calendar`, `the
+    budget file`), not something to make (`phrases.TO_MAKE`: `send me a reminder`): the user asks to see, not to
+    send."""
+    texts = [word.text for word in words]
+    if phrases.GIVING.isdisjoint(texts):
+        return words
+    for i, text in enumerate(texts):
+        me = i + 1 + (texts[i + 1:i + 2] == ["with"])
+        if text in phrases.GIVING and texts[me:me + 1] == ["me"] and not phrases.TO_MAKE.intersection(
+                texts[me + 1:me + 2]) and not any(
+                texts[j] in phrases.GIVEN_TO and (texts[j + 1] in phrases.OTHERS or texts[j + 1] not in _known())
+                for j in range(me + 1, len(texts) - 1)):
+            return [*words[:i], replace(words[i], text="show"), *words[me:]]
+    return words
+
+
+def _requests(words: list[_Word]) -> list[Understood]:
+    """The different commands the message's parts ask for, each clearly (`show my profile and my calendar`): the parts
+    are what is between the words that join two requests (`phrases.JOINING`) or after a comma or a full stop. Help is
+    none (`thanks, and my calendar`)."""
+    if not any(word.ends_clause or word.text in phrases.JOINING for word in words[:-1]):
+        return []  # one part
+    found: dict[str, Understood] = {}
+    start = 0
+    for end in range(len(words) + 1):
+        if end < len(words) and not words[end].ends_clause and words[end].text not in phrases.JOINING:
+            continue
+        part = words[start:end + (end < len(words) and words[end].ends_clause)]
+        start = end + 1
+        texts = [word.text for word in part]
+        scores = _scores(texts, ranges := _ranges(texts))
+        if ranges:
+            scores[phrases.CALENDAR] = max(scores[phrases.CALENDAR] + 1, THRESHOLD)
+        (name, top), (_, second) = scores.most_common(2)
+        if top >= THRESHOLD and top - second >= LEAD and name != phrases.HELP and name not in found:
+            found[name] = _reading(name, part, ranges)
+    return list(found.values())
 
 
 def _as_typed(words: list[_Word]) -> bool:
@@ -129,15 +176,32 @@ def _unplaced(texts: list[str]) -> bool:
             or any(pattern.fullmatch(text) for text in texts for pattern in _date_patterns()))
 
 
-def _unsupported(texts: list[str]) -> bool:
-    """An action the agent does not do, asked for (`phrases.ACTIONS`): not inside a cue (`log out`), nor after words
-    that make it a question about the past (`what files did i change`)."""
+def _actions(words: list[_Word]) -> set[int]:
+    """Where the message asks for an action the agent does not do: a verb of `phrases.ACTIONS` (`_verbs`) not inside
+    a cue (`log out`), nor after words that make it a question about the past (`what files did i change`)."""
+    if not (verbs := _verbs(words)):
+        return set()
+    texts = [word.text for word in words]
     inside_cues = {start + offset for start, phrase in _matches(texts, _cue_table()) for offset in
                    range(len(phrase.split()))}
-    return any(text in phrases.ACTIONS and i not in inside_cues
-               and " ".join(texts[max(i - 1, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
-               and " ".join(texts[max(i - 2, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
-               for i, text in enumerate(texts))
+    return {i for i in verbs if i not in inside_cues
+            and " ".join(texts[max(i - 1, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
+            and " ".join(texts[max(i - 2, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER}
+
+
+def _verbs(words: list[_Word]) -> set[int]:
+    """Where a word of `phrases.ACTIONS` stands as a verb: anywhere, but one that is a noun too
+    (`phrases.ACTION_NOUNS`: `the weekly update`) only first, after `phrases.VERB_BEFORE` (`can you`, `i want to`)
+    or a comma, or before what it acts on (`phrases.ACTED_ON`: `share the deck`)."""
+    texts = [word.text for word in words]
+    if phrases.ACTIONS.isdisjoint(texts):
+        return set()
+    first = len(words) - len(_without_courtesy(words))
+    return {i for i, text in enumerate(texts)
+            if text in phrases.ACTIONS
+            and (text not in phrases.ACTION_NOUNS or i == first or (i > 0 and words[i - 1].ends_clause)
+                 or texts[i - 1] in phrases.VERB_BEFORE or " ".join(texts[max(i - 2, 0):i]) in phrases.VERB_BEFORE
+                 or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))}
 
 
 def _reading(name: str, words: list[_Word], ranges: list[str]) -> Understood:
@@ -151,11 +215,13 @@ def _reading(name: str, words: list[_Word], ranges: list[str]) -> Understood:
 
 def _search_terms(words: list[_Word]) -> list[str]:
     """The words a file search looks for, as typed: a suggestion's search leaves out what was not to be done (`delete
-    the budget file`), and a word of `phrases.FILE_QUERY_NOUNS` counts once a term is there (`the price list`)."""
+    the budget file`; an action's noun stays, `the weekly update`), and a word of `phrases.FILE_QUERY_NOUNS` counts
+    once a term is there (`the price list`)."""
     terms: list[str] = []
-    for word in words:
+    verbs = _verbs(words)
+    for i, word in enumerate(words):
         ignored = word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
-        if not ignored and word.text not in phrases.ACTIONS and word.text not in phrases.NEGATIONS:
+        if not ignored and i not in verbs and word.text not in phrases.NEGATIONS:
             terms.append(word.typed)
     return terms
 
@@ -177,9 +243,51 @@ def _scores(texts: list[str], ranges: list[str]) -> Counter[str]:
 
 
 def _ranges(texts: list[str]) -> list[str]:
-    """The calendar day ranges the words name, in order."""
+    """The calendar day ranges the words name, in order: a window of the clock is today (`phrases.WINDOW_LEADS`), and
+    so is a time of the day when no day is named (`phrases.CLOCK_TIMES`); what comes next on a day named is on that
+    day (`the next call today`, `coming up in the next hour`), but for a period after it (`next week`,
+    `phrases.PERIODS`)."""
     table = _range_table()
-    return [table[phrase] for phrase in _longest_matches(texts, table)]
+    named = [(phrase, table[phrase]) for phrase in _longest_matches(_windows_as_today(texts), table)]
+    if {day_range for _, day_range in named} - {"next"} in ({"today"}, {"tomorrow"}):
+        named = [(phrase, day_range) for phrase, day_range in named  # `my next call today`: today's next call
+                 if day_range != "next" or any(word in phrases.PERIODS for word in phrase.split())]
+    return [day_range for _, day_range in named] or (["today"] if _names_a_time(texts) else [])
+
+
+def _windows_as_today(texts: list[str]) -> list[str]:
+    """`texts` with each window of the clock (`the next couple of hours`) one word, `today`; a window of more than
+    twelve hours (`the next 48 hours`) is what is coming up, `upcoming`."""
+    if phrases.CLOCK_UNITS.isdisjoint(texts):
+        return texts
+    found, end = list(texts), len(texts)
+    for i in range(len(texts) - 1, -1, -1):
+        if texts[i] not in phrases.CLOCK_UNITS or i >= end:
+            continue
+        start, lead, hours = i, False, 0
+        while start > 0 and (texts[start - 1] in phrases.WINDOW_LEADS or texts[start - 1] in phrases.WINDOW_COUNTS
+                             or texts[start - 1].isdigit()):
+            start -= 1
+            lead |= texts[start] in phrases.WINDOW_LEADS
+            hours = int(texts[start]) if texts[start].isdigit() else hours
+        if lead:
+            after = next((len(phrase.split()) for phrase in phrases.WINDOW_AFTER
+                          if _starts(texts[i + 1:], phrase)), 0)
+            found[start:i + 1 + after] = ["upcoming" if hours > 12 and texts[i].startswith("h") else "today"]
+            end = start
+    return found
+
+
+def _names_a_time(texts: list[str]) -> bool:
+    """Whether the words name a time of the day (`phrases.CLOCK_TIMES`)."""
+    for i, text in enumerate(texts):
+        if not (text[:1].isdigit() or text in phrases.CLOCK_TIMES):
+            continue
+        if _clock_pattern().fullmatch(text) or (text.isdigit() and int(text) <= 24 and (
+                (i > 0 and texts[i - 1] in phrases.CLOCK_TIME_AFTER)
+                or (i + 1 < len(texts) and texts[i + 1] in phrases.CLOCK_TIME_CLOSERS))):
+            return True
+    return False
 
 
 def _longest_matches(texts: list[str], table: Mapping[str, object]) -> list[str]:
@@ -252,6 +360,11 @@ def _table_patterns(table: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[re.P
 
 
 @cache
+def _clock_pattern() -> re.Pattern[str]:
+    return re.compile("|".join(phrases.CLOCK_TIMES))
+
+
+@cache
 def _date_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(pattern) for pattern in phrases.UNPLACED_DATE_PATTERNS)
 
@@ -273,12 +386,21 @@ def _range_table() -> dict[str, str]:
 @cache
 def _vocabulary() -> frozenset[str]:
     """The words typos are fixed towards: every word of four letters or more in a cue, a range, a phrase not to run,
-    an action or a day the calendar cannot show (a typo of `cancel` or `yesterday` must not slip through), and the
-    longer words a file search leaves out (`recnt files` is not a search)."""
+    an action, a day the calendar cannot show (a typo of `cancel` or `yesterday` must not slip through) or a unit of
+    the clock, the longer words a file search leaves out (`recnt files` is not a search), and cues of two words typed
+    as one (`logoff`)."""
     everything = [*_cue_table(), *_range_table(), *phrases.NOT_TO_RUN, *phrases.NOT_TO_RUN_FIRST, *phrases.ACTIONS,
-                  *phrases.UNPLACED_DATES]
+                  *phrases.UNPLACED_DATES, *phrases.CLOCK_UNITS]
     return frozenset({*(word for phrase in everything for word in phrase.split() if len(word) >= 4 and word.isalpha()),
-                      *(word for word in phrases.FILE_QUERY_IGNORES if len(word) >= 6)})
+                      *(word for word in phrases.FILE_QUERY_IGNORES if len(word) >= 6), *_run_together()})
+
+
+@cache
+def _run_together() -> dict[str, str]:
+    """Cues and ranges of two words or more, of three letters or more each, by how they are written run together
+    (`logoff`: `log off`)."""
+    return {phrase.replace(" ", ""): phrase for phrase in [*_cue_table(), *_range_table()]
+            if " " in phrase and all(len(word) >= 3 and word.isalpha() for word in phrase.split())}
 
 
 @cache
@@ -288,13 +410,16 @@ def _known() -> frozenset[str]:
               phrases.UNPLACED_DATES, phrases.SPELLINGS.values(), phrases.ACTIONS, phrases.ACTIONS_NOT_ASKED_AFTER,
               phrases.OTHERS_POSSESSIVE_EXCEPT, phrases.OTHERS, phrases.OTHERS_BEFORE_PERSONAL, phrases.PERSONAL,
               phrases.NAME_AFTER, phrases.NOT_NEGATING, phrases.POSSESSIVE_AFTER,
-              phrases.FILE_QUERY_IGNORES, phrases.KNOWN]
+              phrases.FILE_QUERY_IGNORES, phrases.KNOWN, phrases.CLOCK_UNITS, phrases.WINDOW_LEADS,
+              phrases.WINDOW_COUNTS, phrases.WINDOW_AFTER, phrases.CLOCK_TIME_AFTER, phrases.CLOCK_TIME_CLOSERS]
     return frozenset(word for table in tables for phrase in table for word in phrase.split())
 
 
 _SHORT = 3
 """Letters: one of two words split from one cue by a typo is this short (`log ot`, `one drive`)."""
 _EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
+_CLOSING = '"\')]}»”'
+_CLAUSE_ENDS = (",", ";", ".", "?", "!")
 _MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
 
 
@@ -303,7 +428,11 @@ def _words(message: str) -> tuple[list[_Word], bool]:
     mention of a person: the agent's own leading mention is gone by now, or typed as `@agent` first)."""
     words: list[_Word] = []
     someone_elses = _MENTION.search(message) is not None
+    ends_clause = False
     for token in _MENTION.sub(" ", message).replace("’", "'").replace("‘", "'").split():
+        if ends_clause and words:
+            words[-1] = replace(words[-1], ends_clause=True)
+        ends_clause = token.rstrip(_CLOSING).endswith(_CLAUSE_ENDS)
         if token.startswith("@"):
             someone_elses |= bool(words)
             continue
@@ -315,13 +444,16 @@ def _words(message: str) -> tuple[list[_Word], bool]:
             continue
         if lower.endswith("'s"):
             token, lower = token[:-2], lower[:-2]
-            someone_elses |= lower not in phrases.OTHERS_POSSESSIVE_EXCEPT
+            someone_elses |= _fix_typo(lower) not in phrases.OTHERS_POSSESSIVE_EXCEPT  # `tomorow's`
         if any(letter.isalnum() for letter in token):
             text = _fix_typo(lower)
             if text.endswith("s") and _fix_typo(text[:-1]) in phrases.OTHERS_POSSESSIVE_EXCEPT and (
                     text not in _known() or (words and words[-1].text in phrases.POSSESSIVE_AFTER)):
                 text = _fix_typo(text[:-1])  # `tomorrows agenda`: a possessive without its apostrophe
             someone_elses |= text in phrases.OTHERS
+            if text in _run_together():  # `logoff`, `signout`: a cue of two words typed as one
+                words += [_Word(token, part) for part in _run_together()[text].split()]
+                continue
             words.append(_Word(token, text))
     return _joined(words), someone_elses
 
@@ -336,7 +468,7 @@ def _joined(words: list[_Word]) -> list[_Word]:
             together = _nearest(typed := previous.text + word.text, tuple(
                 cue for cue in _one_word_cues() if cue[0] == typed[0] or cue[-1] == typed[-1]))
             if together in _cue_table():
-                joined[-1] = _Word(f"{previous.typed} {word.typed}", together)
+                joined[-1] = _Word(f"{previous.typed} {word.typed}", together, word.ends_clause)
                 continue
         joined.append(word)
     return joined
@@ -344,9 +476,18 @@ def _joined(words: list[_Word]) -> list[_Word]:
 
 @lru_cache(maxsize=4096)
 def _fix_typo(word: str) -> str:
-    """The word a typo was meant as (which typos: `phrases`), or the word itself."""
-    if len(word) < 3 or word in _known() or not word.isalpha():
+    """The word a typo was meant as (which typos: `phrases`), or the word itself. A word this module knows, or a form
+    of one (`booking`, `updates`), is a word of its own, never a typo of another."""
+    if len(word) < 3 or word in _known() or word in _run_together() or not word.isalpha():
         return word
+    if len(word) >= 5 and word[-1] == word[-2] and word[:-1] in _vocabulary():
+        return word[:-1]  # the last letter doubled: `filess`, `bosss`
+    if _a_form_of_known(word):
+        return word
+    if not any(letter in _VOWELS for letter in word) and len(word) <= 4:
+        return _only(known for known in _vocabulary_near(len(word) + 1, word[0], word[-1])
+                     if len(known) == len(word) + 1 and any(known[:i] + known[i + 1:] == word
+                                                            for i in range(1, len(known) - 1))) or word
     if len(word) == 3:
         return next((swapped for swapped in _swaps(word) if swapped in _known()), word)
     if len(word) == 4:
@@ -354,15 +495,69 @@ def _fix_typo(word: str) -> str:
     return _nearest(word, _vocabulary_near(len(word), word[0], word[-1]))
 
 
+_LAST_LETTER = 6
+"""Letters a word needs before a last letter dropped or added is read as a typo (`profil`, not `frida`)."""
+_VOWELS = frozenset("aeiouy")
+"""A word without one of these is no English word (`fnd`): a letter of a word was dropped."""
+_ENDINGS = ("s", "es", "ed", "ing", "ings", "er", "ers", "ly")
+"""What makes another form of a word (`shares`, `shared`, `sharing`, `booking`, `manager`, `clearly`)."""
+
+
+@lru_cache(maxsize=8192)
+def _stems(word: str) -> frozenset[str]:
+    """The words `word` may be another form of: without one of `_ENDINGS`; before an ending that starts with a vowel,
+    with its `e` back (`shar-ed`) or, after one vowel, its doubled last letter single (`plann-ing`, not `meett-ing`)."""
+    stems: set[str] = set()
+    for ending in _ENDINGS:
+        stem = word[:-len(ending)]
+        if word.endswith(ending) and len(stem) >= 3:
+            stems.add(stem)
+            if ending[0] in _VOWELS:
+                stems.add(stem + "e")
+                single = stem[:-1]
+                if stem[-1] == single[-1] not in _VOWELS and single[-2] in _VOWELS and single[-3:-2] not in _VOWELS:
+                    stems.add(single)
+    return frozenset(stems)
+
+
+def _a_form_of(word: str, other: str) -> bool:
+    """Whether one of the two words is another form of the other (`shared`, `share`; `manager`, `manage`)."""
+    return other in _stems(word) or word in _stems(other)
+
+
+def _a_form_of_known(word: str) -> bool:
+    return any(stem in _known() for stem in _stems(word))
+
+
+def _only(candidates: Iterable[str]) -> str:
+    """The one candidate, if there is exactly one; else nothing (`""`)."""
+    found = set(candidates)
+    return found.pop() if len(found) == 1 else ""
+
+
 def _nearest(word: str, candidates: tuple[str, ...]) -> str:
-    """The candidate one typo from `word`, else one two typos from it if `word` has eight letters or more (`channged`
-    is `changed`, not `change`), else `word`. Another form of a word is not a typo of it (`shared` is not `share`)."""
-    candidates = tuple(known for known in candidates if not (known.startswith(word) or word.startswith(known)))
+    """The one candidate one typo from `word` (a letter dropped, doubled, swapped or wrong, the last one too:
+    `profil`, `findd`), else the one two typos from it if `word` has eight letters or more (`channged` is `changed`,
+    not `change`), else `word`: a typo as near to two words is neither, unless they mean the same (`_alike`: `filez`
+    is `files`, not `file`). Another form of a word is not a typo of it (`shared` is not `share`), and a word of five
+    letters is not one with its last letter dropped or added: too many of them are names (`frida`)."""
     for allowed in range(1, (2 if len(word) >= 8 else 1) + 1):
-        for known in candidates:
-            if _letters_apart(word, known) <= allowed and _distance(word, known, allowed) <= allowed:
-                return known
+        near = [known for known in candidates
+                if _letters_apart(word, known) <= allowed and known != word
+                and (len(word) >= _LAST_LETTER or not (known.startswith(word) or word.startswith(known)))
+                and _distance(word, known, allowed) <= allowed and not _a_form_of(word, known)]
+        if near:
+            same = [known for known in near if len(known) == len(word)] or near
+            return same[0] if all(_alike(known, near[0]) for known in near) else word
     return word
+
+
+def _alike(word: str, other: str) -> bool:
+    """Whether reading a typo as either word means the same: they are one word, forms of one (`files`, `file`), or
+    cues of one command alone (`superior`, `supervisor`)."""
+    table = _cue_table()
+    return word == other or _a_form_of(word, other) or (
+        word in table and other in table and {name for name, _ in table[word]} == {name for name, _ in table[other]})
 
 
 def _letters_apart(a: str, b: str) -> int:

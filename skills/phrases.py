@@ -4,13 +4,16 @@ agent a new way of asking, change those tables and add the phrasing to the corpu
 a held-out corpus, `tests/corpora/held_out*.tsv`, which measures what was not taught).
 
 Words are matched lower case, without punctuation. A word of five letters or more that is one typo (a letter
-missing, extra, wrong or two letters swapped, the first or the last letter kept) away from a word listed here is read
-as that word (`calnedar`, `meetigns`, `tomorow`, `manger`); from eight letters on, two typos (`schedual`). A word of
-four letters that is a word listed here with one letter dropped or two swapped is read as it (`fils`, `sing`), one of
-three letters only with two swapped (`teh`), and a short word and its neighbour that are a one-word cue with a typo
-are read as it (`log ot`, `on drive`). Otherwise short words would turn too many real words into cues (`fine` is not
-`find`); another form of a word is not a typo of it (`shared` is not `share`), and a word this file knows (`KNOWN`)
-is never read as another.
+missing, extra, wrong or two letters swapped, the first or the last letter kept) away from exactly one word listed
+here is read as that word (`calnedar`, `meetigns`, `tomorow`, `manger`; from six letters on, the last letter dropped
+or added too: `profil`, `filess`); from eight letters on, two typos (`schedual`). A word of four letters that is a
+word listed here with one letter dropped or two swapped is read as it (`fils`, `sing`), one of three letters only
+with two swapped (`teh`), one of three or four letters without a vowel, which no word is, as the one word listed here
+it is with a letter dropped (`fnd`, `bss`); a short word and its neighbour that are a one-word cue with a typo are
+read as it (`log ot`, `on drive`), and a cue of two words typed as one is that cue (`logoff`, `signoff`). Otherwise
+short words would turn too many real words into cues (`fine` is not `find`, `frida` is not `friday`); another form
+of a word is not a typo of it (`shared` is not `share`), a word this file knows (`KNOWN`) is never read as another,
+nor is another form of one (`booking` is not `looking`).
 """
 
 from __future__ import annotations
@@ -32,10 +35,10 @@ SPELLINGS: dict[str, str] = {
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2morrow": "tomorrow", "tomoro": "tomorrow",
     "tdy": "today", "2day": "today", "tonite": "tonight", "wk": "week", "nxt": "next",
     "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
-    "doc": "document", "docs": "documents", "pdfs": "pdf", "ppt": "powerpoint", "pptx": "powerpoint",
-    "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
+    "doc": "document", "docs": "documents", "docx": "document", "pdfs": "pdf", "ppt": "powerpoint",
+    "pptx": "powerpoint", "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
     "sign-out": "sign out", "log-out": "log out", "log-off": "log off", "sign-off": "sign off", "e-mail": "email",
-    "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting", "nevermind": "never mind",
+    "&": "and", "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting", "nevermind": "never mind",
     # pictures that name a command
     "📅": "calendar", "📆": "calendar", "🗓": "calendar", "🗓️": "calendar", "📁": "files", "📂": "files",
 }
@@ -48,6 +51,10 @@ CALENDAR = catalog.CALENDAR.name
 FILES = catalog.FILES.name
 HELP = catalog.HELP.name
 """The commands the rules below and in `skills/intents.py` name."""
+
+JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "as well as"})
+"""Words that join two requests in one message: when the parts ask clearly for two different commands, the user is
+asked which (running one of them alone would leave the other unsaid)."""
 
 FIRST_ON_A_TIE: tuple[str, ...] = (LOGOUT,)
 """Commands that rank first among equal scores; the others follow in the catalog's order."""
@@ -72,8 +79,30 @@ only so, never inside a sentence)."""
 RANGES: dict[str, tuple[str, ...]] = dict(catalog.CALENDAR.ranges)
 """The calendar's day ranges and the words that ask for each (its record's `ranges`). `today` is the default; a
 weekday means `week` (the seven days from today, which include it); `next week` means `next` (the seven days from
-now). A time on its own (`tomorrow?`) asks for the calendar, and so does a day with the `s` of a possessive and no
-apostrophe (`tomorrows agenda`, `fridays meetings`)."""
+now); a window of the clock (`the next couple of hours`) or a time of the day (`at 3pm`) is today (`WINDOW_LEADS`,
+`CLOCK_TIMES`). A time on its own (`tomorrow?`) asks for the calendar, and so does a day with the `s` of a possessive
+and no apostrophe (`tomorrows agenda`, `fridays meetings`)."""
+
+CLOCK_UNITS: frozenset[str] = frozenset({"hour", "hours", "minute", "minutes", "mins", "hr", "hrs"})
+WINDOW_LEADS: frozenset[str] = frozenset({"next", "coming", "upcoming", "in", "within", "this"})
+WINDOW_COUNTS: frozenset[str] = frozenset({
+    "a", "an", "the", "few", "couple", "of", "half", "several", "one", "two", "three", "four", "five", "six",
+    "seven", "eight", "nine", "ten", "eleven", "twelve"})
+WINDOW_AFTER: tuple[str, ...] = ("ahead", "or so", "from now")
+"""A window of the clock is today (`the next hour`, `in the next couple of hours`, `within 30 minutes`): a unit of the
+clock with only counts (`WINDOW_COUNTS`, a number of twelve or less) between it and a word that leads a window, and
+maybe words that close one (`WINDOW_AFTER`); not a `next` range, which is the next seven days. Without a lead word
+(`office hours`, `log my hours`) it is no window."""
+
+PERIODS: frozenset[str] = frozenset({"week", "days", "few", "couple"})
+"""Words that make a `next` range a period after a day (`next week`, `the next few days`), not the next thing on it
+(`next meeting`, `coming up`)."""
+
+CLOCK_TIMES: tuple[str, ...] = (r"\d{1,2}(:\d\d)?(am|pm)", r"\d{1,2}:\d\d", "noon", "midday")
+CLOCK_TIME_AFTER: frozenset[str] = frozenset({"at", "by", "around", "before", "after", "until", "till"})
+CLOCK_TIME_CLOSERS: frozenset[str] = frozenset({"am", "pm", "oclock", "o'clock"})
+"""A time of the day (`3pm`, `14:30`, `noon`; a number of 24 or less after `at` and the like, or before `pm`) names
+today, when no other day is named (`tomorrow at 3pm` is tomorrow)."""
 
 UNPLACED_DATES: tuple[str, ...] = (
     "yesterday", "last", "ago", "past", "day after", "after tomorrow", "two weeks", "three weeks", "few weeks",
@@ -121,9 +150,42 @@ ACTIONS: frozenset[str] = frozenset({
     "approve", "reply", "respond", "assign", "mute", "snooze", "notify", "restore", "transfer", "attach",
     "summarize", "summarise", "translate",
 })
-"""Verbs of things the agent does not do (it only reads): wherever they stand, the message is not run (`please block
-my calendar tomorrow`) and the answer says what the agent can do. Not a request after a word that makes them a
+"""Verbs of things the agent does not do (it only reads): asked for, the message is not run (`please block my calendar
+tomorrow`) and the answer says what the agent can do; those that are nouns too only where a verb stands
+(`ACTION_NOUNS`). Not a request after a word that makes them a
 question about the past (`ACTIONS_NOT_ASKED_AFTER`: `what files did i change`), nor inside a cue (`log out`)."""
+
+GIVING: frozenset[str] = frozenset({"share", "send"})
+GIVEN_TO: frozenset[str] = frozenset({"to", "with"})
+"""Verbs of giving that, given to the user alone (`kindly share me today's schedule`, `send me my files`), ask to be
+shown (`show me`), as many say it; given to someone else after `GIVEN_TO` (`share the deck with megan`) they stay
+actions the agent does not do."""
+
+TO_MAKE: frozenset[str] = frozenset({"a", "an", "and"})
+"""After `send me`: something to make and send (`a reminder`, `an invite`), or someone else given it too (`and
+diego`): an action still."""
+
+ACTION_NOUNS: frozenset[str] = frozenset({
+    "set", "mark", "block", "book", "log", "update", "change", "share", "move", "print", "save", "clear", "put",
+    "edit", "reply", "transfer", "invite", "upload", "download", "reserve", "decline", "forward", "add", "join",
+    "mute", "restore",
+})
+"""Verbs of `ACTIONS` that are nouns or adjectives too (`the weekly update`, `the share price report`, `the change
+log`, `a calendar invite`): an action only where a verb stands (`skills/intents.py`), else a word like any other, kept
+in a file search. The other actions are verbs wherever they stand (`cancel`, `delete`)."""
+
+VERB_BEFORE: frozenset[str] = frozenset({
+    "please", "kindly", "just", "to", "you", "i", "we", "can", "could", "would", "will", "should", "must", "and",
+    "then", "also", "let me", "help me", "let us", "lets",
+})
+"""Words after which a word stands where a verb does (`can you update`, `i want to share`, `and then change`)."""
+
+ACTED_ON: frozenset[str] = frozenset({
+    "it", "them", "this", "that", "these", "those", "my", "the", "a", "an", "all", "everything", "me", "him", "her",
+    "us", "our", "your", "his", "their",
+})
+"""Words that start what a verb acts on: before one, a verb that is a noun too is a verb (`update my number`,
+`share the deck`, `move it`)."""
 
 ACTIONS_NOT_ASKED_AFTER: frozenset[str] = frozenset({"did", "have", "has", "had", "did i", "have i", "did we",
                                                      "have we", "did you", "do i"})
@@ -180,6 +242,8 @@ KNOWN: frozenset[str] = frozenset({
     # words people put before a thing they have, which are not names
     "official", "primary", "registered", "exact", "correct", "company", "corporate", "immediate", "reporting",
     "account", "user", "actual", "complete", "entire",
+    # time zones, which a time of the day may be given in
+    "utc", "gmt", "bst", "cet", "cest", "ist", "est", "edt", "cst", "cdt", "pst", "pdt", "aest",
 })
 """Everyday words, besides every word in the tables above: never a name, and never read as a typo of another word."""
 
@@ -191,7 +255,8 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "recent", "recently", "latest", "last", "lately", "newest", "new", "changed", "edited", "modified", "updated",
     "save", "saved", "put", "touched", "working", "worked", "work", "file", "files", "document", "documents",
     "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks", "presentation", "presentations", "slides",
-    "pdf", "excel", "word", "powerpoint", "workbook", "workbooks", "onedrive", "sharepoint", "stuff", "things", "what",
+    "pdf", "csv", "excel", "word", "powerpoint", "workbook", "workbooks", "onedrive", "sharepoint", "folder", "folders",
+    "stuff", "things", "what",
     "hey", "hi", "just", "quickly", "now", "today", "yesterday", "tomorrow", "this", "week", "month", "and", "or",
     "it", "at", "need", "want", "like", "let", "lets", "us", "help", "by", "ok", "okay", "so", "kindly", "hello",
     "thanks", "am", "looking", "searching", "touch", "opened", "viewed", "accessed", "created", "store",
@@ -200,9 +265,10 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""
 
-FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list"})
-"""Words left out of a search before what it looks for, but part of it after (`list my files`, `the price
-list`)."""
+FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest", "store"})
+"""Words left out of a search before what it looks for, where they ask or say which (`list my files`, `any new
+files`, `the latest budget`, `where did i store`), but part of it after, where they are part of a name (`the price
+list`, `the deck for new hires`, `the app store screenshots`)."""
 
 SUGGESTIONS: dict[tuple[str, str], str] = {
     (CALENDAR, "today"): "What's on my calendar today?",
