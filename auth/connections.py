@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -35,6 +36,7 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase, UserTok
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.mcs import MCSConnectorClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
+from microsoft_agents.hosting.core.http import HttpResponse
 from msal import ConfidentialClientApplication, ManagedIdentityClient, UserAssignedManagedIdentity
 from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 from msal.exceptions import MsalServiceError
@@ -43,7 +45,7 @@ from urllib3.util import parse_url
 from hosting.adapter import TurnAdapter
 
 from .channel_http import ChannelHttp
-from .cloud import PUBLIC, Cloud
+from .cloud import Cloud
 from .entra_http import AppThrottle, EntraCall, MsalHttp, entra_call, note_lifetime
 from .entra_http import unavailable as entra_unavailable
 from .incoming import ADMITTED_ACTIVITY, Path, admitted_path
@@ -80,7 +82,7 @@ class CloudMsalAuth(MsalAuth):
         self._own_tokens = TokenCache(size=OWN_TOKENS)
 
     def _create_client_application(self, tenant_id: str | None = None) -> Any:
-        config = self._msal_configuration
+        config = self.configuration
         if AuthTypes.client_secret == config.AUTH_TYPE:
             credential: Any = config.CLIENT_SECRET
         elif AuthTypes.certificate == config.AUTH_TYPE:
@@ -89,12 +91,12 @@ class CloudMsalAuth(MsalAuth):
             credential = {"client_assertion": _managed_identity_assertion(config.FEDERATED_CLIENT_ID or "")}
         else:
             return super()._create_client_application(tenant_id)
-        authority = MsalAuth._resolve_authority(config, tenant_id)
+        authority = msal_authority(config, tenant_id)
         return _ConfidentialClient(
             client_id=config.CLIENT_ID,
             authority=authority,
             client_credential=credential,
-            azure_region=MsalAuth._resolve_azure_region(config),
+            azure_region=msal_azure_region(config),
             http_client=MsalHttp(self._cloud.ssl_context()),
             http_cache=AppThrottle(),
             instance_discovery=parse_url(authority).host in WELL_KNOWN_AUTHORITY_HOSTS,
@@ -132,6 +134,34 @@ class CloudMsalAuth(MsalAuth):
                 raise _fault(call, error) from None
         self._on_behalf_of.put(key, token, call.expires_in)
         return token
+
+
+_TENANT_SEGMENT = re.compile(
+    r"/(?:common|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?=/|$)")
+"""The tenant in an authority's path that a request's own tenant replaces: `common` or a tenant id."""
+
+
+def msal_authority(config: AgentAuthConfiguration, tenant_id: str | None = None) -> str:
+    """The authority of MSAL's app for `tenant_id` (None: the connection's own), as SDK 1.9's private
+    `MsalAuth._resolve_authority` and `_resolve_tenant_id` give it (`authentication/msal/msal_auth.py`): the tenant
+    asked for, else the configured one unless it is `common`, replaces `common` or a tenant id in `AUTHORITY`.
+    `tests/test_sdk_equivalents.py` holds the two to the same results."""
+    configured = config.TENANT_ID or ""
+    if not (tenant_id or configured):
+        raise ValueError("TENANT_ID is not set in the configuration.")
+    tenant = tenant_id or ("" if configured.lower() == "common" else configured)
+    if not tenant:
+        return config.AUTHORITY or f"https://login.microsoftonline.com/{configured}"
+    if config.AUTHORITY:
+        return _TENANT_SEGMENT.sub(f"/{tenant}", config.AUTHORITY)
+    return f"https://login.microsoftonline.com/{tenant}"
+
+
+def msal_azure_region(config: AgentAuthConfiguration) -> str | None:
+    """The regional token service (ESTS-R) MSAL's app asks, None for the global one, as the SDK 1.9's private
+    `MsalAuth._resolve_azure_region` has it: `AZUREREGION` (or `REGIONALAUTHORITY`) unless blank."""
+    region = getattr(config, "AZURE_REGION", None)
+    return region if region and region.strip() else None
 
 
 def _managed_identity_assertion(client_id: str) -> Callable[[], str]:
@@ -224,13 +254,18 @@ class ConnectorAwareClientFactory(RestChannelServiceClientFactory):
     for it by the caller's `azp`: when that is not the agent, Entra refuses and the request ends in a 500 before any
     route runs. Here the MCS client needs no token, and the token service is called with the agent's own Bot Service
     token, so a bad connector token reaches the agent's handler, which answers it plainly. Agentic requests keep the
-    SDK's own clients.
+    SDK's own clients (its agentic tokens are the base class's), so this derives from the SDK's factory, yet keeps its
+    own copies of what that one holds in private attributes.
     """
 
     CLIENTS: int = 256
+    TOKEN_SERVICE_AUDIENCE: str = AuthenticationConstants.AGENTS_SDK_SCOPE
+    """The resource the agent's token for the token service is asked for: the SDK's default on every cloud."""
 
-    def __init__(self, connection_manager: ConnectionManager, cloud: Cloud, **options: Any) -> None:
-        super().__init__(connection_manager, **options)
+    def __init__(self, connection_manager: ConnectionManager, cloud: Cloud, token_service_endpoint: str) -> None:
+        super().__init__(connection_manager, token_service_endpoint, self.TOKEN_SERVICE_AUDIENCE)
+        self._connections = connection_manager
+        self._token_service = token_service_endpoint
         self._http = ChannelHttp(cloud.ssl_context())
         self._clients: OrderedDict[tuple[str, ...], _KeptClient] = OrderedDict()
 
@@ -247,8 +282,8 @@ class ConnectorAwareClientFactory(RestChannelServiceClientFactory):
             if not service_url or (context is not None and context.activity.is_agentic_request()):
                 return await super().create_connector_client(context, claims_identity, service_url, audience, scopes,
                                                              use_anonymous)
-            provider = (self._ANONYMOUS_TOKEN_PROVIDER if use_anonymous
-                        else self._connection_manager.get_token_provider(claims_identity, service_url))
+            provider = (AnonymousTokenProvider() if use_anonymous
+                        else self._connections.get_token_provider(claims_identity, service_url))
             scopes = scopes or claims_identity.get_token_scope()
             token = await provider.get_access_token(audience, scopes)
             return self._kept(("connector", service_url, audience, *scopes, _signed(token)), token,
@@ -268,9 +303,9 @@ class ConnectorAwareClientFactory(RestChannelServiceClientFactory):
             return await super().create_user_token_client(context, claims_identity, use_anonymous)
         token = ""
         if not use_anonymous:
-            provider = self._connection_manager.get_token_provider(claims_identity, self._token_service_endpoint)
-            token = await provider.get_access_token(self._token_service_audience, claims_identity.get_token_scope())
-        app_id, endpoint = claims_identity.get_app_id() or "", self._token_service_endpoint
+            provider = self._connections.get_token_provider(claims_identity, self._token_service)
+            token = await provider.get_access_token(self.TOKEN_SERVICE_AUDIENCE, claims_identity.get_token_scope())
+        app_id, endpoint = claims_identity.get_app_id() or "", self._token_service
         return self._kept(("tokens", endpoint, app_id, _signed(token)), token, lambda: _KeptUserTokenClient(
             app_id, endpoint, self._http.token_service_session(endpoint)))
 
@@ -292,12 +327,12 @@ class ConnectorAwareClientFactory(RestChannelServiceClientFactory):
         """Before the first turn, off the event loop: MSAL's app for the agent's connection (its constructor asks
         Entra's discovery endpoint and blocks, which would otherwise hold up the first turn's loop), then the agent's
         own Bot Service token. Best effort: a failure is logged, and the first turn asks again."""
-        connection = self._connection_manager.get_default_connection()
+        connection = self._connections.get_default_connection()
         try:
             async with asyncio.timeout(OWN_TOKEN_WARM_UP_SECONDS):
                 if isinstance(connection, CloudMsalAuth):
                     await asyncio.to_thread(connection._get_client)
-                await connection.get_access_token(self._token_service_audience, ClaimsIdentity({}).get_token_scope())
+                await connection.get_access_token(self.TOKEN_SERVICE_AUDIENCE, ClaimsIdentity({}).get_token_scope())
         except Exception as error:  # any failure here only means a slower first turn
             log.warning("Could not get the agent's own token at start; the first turn will: %r", error)
 
@@ -400,8 +435,8 @@ class AgentAdapter(TurnAdapter):
         super().__init__(channel_service_client_factory=channel_service_client_factory, **kwargs)
         self._clients = channel_service_client_factory
 
-    async def process(self, request: web.Request, agent: Agent) -> web.Response | None:
-        return self._to_aiohttp_response(await self.process_request(_AdmittedRequest(request), agent))
+    async def process(self, request: web.Request, agent: Agent) -> web.Response:
+        return _aiohttp_response(await self.process_request(_AdmittedRequest(request), agent))
 
     async def warm_up(self) -> None:
         await self._clients.warm_up()
@@ -411,10 +446,17 @@ class AgentAdapter(TurnAdapter):
         await self._clients.aclose()
 
 
+def _aiohttp_response(response: HttpResponse) -> web.Response:
+    """The SDK's answer as aiohttp's, as SDK 1.9's `CloudAdapter.process` turns it into one
+    (`hosting/aiohttp/cloud_adapter.py`, the private `_to_aiohttp_response`): a body goes out as JSON, and without one
+    the status, headers and content type the SDK gave (`tests/test_sdk_equivalents.py`)."""
+    if response.body is not None:
+        return web.json_response(response.body, status=response.status_code, headers=response.headers)
+    return web.Response(status=response.status_code, headers=response.headers, content_type=response.content_type)
+
+
 def build_adapter(connections: ConnectionManager, cloud: Cloud, turn_seconds: float) -> AgentAdapter:
     """The SDK's adapter with this module's channel clients, every turn bounded by `turn_seconds`."""
-    token_service = {} if cloud.token_service_endpoint == PUBLIC.token_service_endpoint else {
-        "token_service_endpoint": cloud.token_service_endpoint}
-    factory = ConnectorAwareClientFactory(connections, cloud, **token_service)
+    factory = ConnectorAwareClientFactory(connections, cloud, cloud.token_service_endpoint)
     return AgentAdapter(connection_manager=connections, channel_service_client_factory=factory,
                         turn_seconds=turn_seconds)
