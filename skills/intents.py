@@ -1,7 +1,8 @@
 """Plain words to commands: "what's on my calendar tomorrow?" is `/calendar tomorrow`, "sign me out" is `/logout`.
 
-No language model: the message's words are scored against the cue phrases `skills/phrases.py` gathers (each command's
-from its record, `skills/catalog.py`), and the result is one of
+No language model: the message's words are scored against the cue phrases of the command records the app was given
+(`skills/catalog.py`; a `Vocabulary` of them, with the tables `skills/phrases.py` shares among all commands), and the
+result is one of
 - `Understood`: a command with its arguments, run as if typed;
 - `Unclear`: two readings close to each other, or two requests in one message (`my profile and my calendar`), so
   the user is asked which one;
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
-from . import phrases
+from . import catalog, phrases
+from .catalog import CommandRecord
 
 MAX_LENGTH = 300
 """Characters; a request is a sentence, and a long paste must not cost the event loop."""
@@ -26,8 +28,103 @@ THRESHOLD = 2
 """A command needs at least this score."""
 LEAD = 2
 """…and to lead any other command that reaches the threshold by this much, else the message is ambiguous."""
-_LONGEST_PHRASE = max(len(phrase.split()) for cues in [*phrases.CUES.values(), *phrases.RANGES.values()]
-                      for phrase in cues)
+class Vocabulary:
+    """What the matcher knows of a set of command records: each record's cues, the cues that count only alone and the
+    calendar's day ranges (`phrases.cues_of`, …), with the tables made from them and from the shared tables of
+    `phrases` (the words typos are fixed towards, the words that are never a name). Made once per set of records
+    (`Vocabulary.of`): a command passed to the app is reached by plain words its record's cues name."""
+
+    def __init__(self, commands: Sequence[CommandRecord]) -> None:
+        self.cues: Mapping[str, Mapping[str, int]] = phrases.cues_of(commands)
+        self.when_alone: frozenset[str] = phrases.when_alone_of(commands)
+        self.ranges: Mapping[str, tuple[str, ...]] = phrases.ranges_of(commands)
+        self._near: dict[tuple[int, str, str], tuple[str, ...]] = {}
+
+    @staticmethod
+    def of(commands: Sequence[CommandRecord]) -> Vocabulary:
+        """The vocabulary of these records, made once for each tuple of them (the records are not hashable: their
+        identities are the key, and the records are kept so none is reused)."""
+        key = tuple(id(record) for record in commands)
+        if key not in _VOCABULARIES:
+            _VOCABULARIES[key] = (tuple(commands), Vocabulary(commands))
+        return _VOCABULARIES[key][1]
+
+    @cached_property
+    def longest(self) -> int:
+        """Words in the longest cue or range."""
+        return max((len(phrase.split()) for cues in [*self.cues.values(), *self.ranges.values()] for phrase in cues),
+                   default=1)
+
+    @cached_property
+    def cue_table(self) -> dict[str, tuple[tuple[str, int], ...]]:
+        table: dict[str, list[tuple[str, int]]] = {}
+        for name, cues in self.cues.items():
+            for phrase, weight in cues.items():
+                table.setdefault(phrase, []).append((name, weight))
+        return {phrase: tuple(entries) for phrase, entries in table.items()}
+
+    @cached_property
+    def range_table(self) -> dict[str, str]:
+        return {phrase: day_range for day_range, words in self.ranges.items() for phrase in words}
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The words typos are fixed towards: every word of four letters or more in a cue, a range, a phrase not to
+        run, an action, a day the calendar cannot show (a typo of `cancel` or `yesterday` must not slip through) or a
+        unit of the clock, the longer words a file search leaves out (`recnt files` is not a search), and cues of two
+        words typed as one (`logoff`)."""
+        everything = [*self.cue_table, *self.range_table, *phrases.NOT_TO_RUN, *phrases.NOT_TO_RUN_FIRST,
+                      *phrases.ACTIONS, *phrases.UNPLACED_DATES, *phrases.CLOCK_UNITS]
+        return frozenset({*(word for phrase in everything for word in phrase.split()
+                            if len(word) >= 4 and word.isalpha()),
+                          *(word for word in phrases.FILE_QUERY_IGNORES if len(word) >= 6), *self.run_together})
+
+    @cached_property
+    def run_together(self) -> dict[str, str]:
+        """Cues and ranges of two words or more, of three letters or more each, by how they are written run together
+        (`logoff`: `log off`)."""
+        return {phrase.replace(" ", ""): phrase for phrase in [*self.cue_table, *self.range_table]
+                if " " in phrase and all(len(word) >= 3 and word.isalpha() for word in phrase.split())}
+
+    @cached_property
+    def known(self) -> frozenset[str]:
+        """Every word the matcher holds: never a name, never a typo."""
+        tables = [self.cue_table, self.range_table, phrases.NOT_TO_RUN, phrases.NOT_TO_RUN_FIRST, phrases.COURTESY,
+                  phrases.UNPLACED_DATES, phrases.SPELLINGS.values(), phrases.ACTIONS, phrases.ACTIONS_NOT_ASKED_AFTER,
+                  phrases.OTHERS_POSSESSIVE_EXCEPT, phrases.OTHERS, phrases.OTHERS_BEFORE_PERSONAL, phrases.PERSONAL,
+                  phrases.NAME_AFTER, phrases.NOT_NEGATING, phrases.POSSESSIVE_AFTER,
+                  phrases.FILE_QUERY_IGNORES, phrases.KNOWN, phrases.CLOCK_UNITS, phrases.WINDOW_LEADS,
+                  phrases.WINDOW_COUNTS, phrases.WINDOW_AFTER, phrases.CLOCK_TIME_AFTER, phrases.CLOCK_TIME_CLOSERS]
+        return frozenset(word for table in tables for phrase in table for word in phrase.split())
+
+    @cached_property
+    def one_word_cues(self) -> tuple[str, ...]:
+        return tuple(sorted(phrase for phrase in self.cue_table if phrase.isalpha()))
+
+    def near(self, length: int, first: str, last: str) -> tuple[str, ...]:
+        """The words a typo of a word this long, with this first and last letter, may be: a typo keeps the first or
+        the last letter (cheaper than the distance, and safer) and changes the length by no more typos than it may
+        have."""
+        key = (length, first, last)
+        if key not in self._near:
+            allowed = 2 if length >= 8 else 1
+            self._near[key] = tuple(sorted(known for known in self.words if abs(len(known) - length) <= allowed
+                                           and (known[0] == first or known[-1] == last)))
+        return self._near[key]
+
+    @cached_property
+    def dropped(self) -> dict[str, str]:
+        """Words of five letters by what they are with one letter dropped but the last (`fils`: `files`)."""
+        by_typo: dict[str, str] = {}
+        for known in sorted(word for word in self.words if len(word) == 5):
+            for i in range(len(known) - 1):
+                by_typo.setdefault(known[:i] + known[i + 1:], known)
+        return by_typo
+
+
+_VOCABULARIES: dict[tuple[int, ...], tuple[tuple[CommandRecord, ...], Vocabulary]] = {}
+DEFAULT = Vocabulary.of(catalog.COMMANDS)
+"""The vocabulary of the agent's own commands."""
 
 
 @dataclass(frozen=True)
@@ -64,18 +161,19 @@ class _Word:
     """Typed with a comma, a semicolon or a full stop after it: another request may follow."""
 
 
-def understand(message: str) -> Meaning:
-    """What a typed message asks for (see the module docstring). A message longer than any request is not one."""
+def understand(message: str, vocabulary: Vocabulary = DEFAULT) -> Meaning:
+    """What a typed message asks for (see the module docstring), in the words of `vocabulary`'s commands (the agent's
+    own by default). A message longer than any request is not one."""
     if len(message) > MAX_LENGTH:
         return NotUnderstood()
-    return _understand(message)
+    return _understand(message, vocabulary)
 
 
 @lru_cache(maxsize=1024)
-def _understand(message: str) -> Meaning:
-    """Cached: every route's selector asks for the same message."""
-    words, someone_elses = _words(message)
-    words = _shown_to_me(words)
+def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
+    """Cached: every route's selector asks for the same message (a vocabulary is hashed by its identity)."""
+    words, someone_elses = _words(message, vocabulary)
+    words = _shown_to_me(words, vocabulary)
     texts = [word.text for word in words]
     if not texts:
         return Understood(phrases.HELP)
@@ -83,28 +181,29 @@ def _understand(message: str) -> Meaning:
     exact = phrases.EXACT.get(" ".join(word.text for word in bare))
     if exact:
         return Understood(exact)
-    ranges = _ranges(texts)
-    scores = _scores(texts, ranges)
+    ranges = _ranges(texts, vocabulary)
+    scores = _scores(texts, ranges, vocabulary)
     if ranges and not any(scores.values()):
         scores[phrases.CALENDAR] = THRESHOLD  # a time on its own asks for the calendar
     elif ranges:
         scores[phrases.CALENDAR] += 1
     (first, top), (_, second) = scores.most_common(2)
-    best = [_reading(name, words, ranges) for name, score in scores.most_common() if score > 0]
-    unsupported = bool(_actions(words))
-    if someone_elses or unsupported or _not_to_run(texts, [word.text for word in bare]):
+    best = [_reading(name, words, ranges, vocabulary) for name, score in scores.most_common() if score > 0]
+    unsupported = bool(_actions(words, vocabulary))
+    if someone_elses or unsupported or _not_to_run(texts, [word.text for word in bare], vocabulary):
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
-    if len(requests := _requests(words)) > 1:
+    if len(requests := _requests(words, vocabulary)) > 1:
         return Unclear((requests[0], requests[1]))
     if second >= THRESHOLD and top - second < LEAD:
         return Unclear((best[0], best[1]))
-    if first in (phrases.ME, phrases.CALENDAR) and _names_someone(texts):
+    if first in (phrases.ME, phrases.CALENDAR) and _names_someone(texts, vocabulary):
         return NotUnderstood(best[0])
-    if first == phrases.CALENDAR and bare[0].text == phrases.CALENDAR and not ranges and _as_typed(bare[1:]):
+    if (first == phrases.CALENDAR and bare[0].text == phrases.CALENDAR and not ranges
+            and _as_typed(bare[1:], vocabulary)):
         return Understood(first, " ".join(word.typed for word in bare[1:]))  # the skill says which ranges it has
-    if first == phrases.CALENDAR and _unplaced(texts):
+    if first == phrases.CALENDAR and _unplaced(texts, vocabulary):
         return NotUnderstood(best[0])
     if first == phrases.CALENDAR and len(set(ranges)) > 1:
         days = list(dict.fromkeys(ranges))
@@ -112,7 +211,7 @@ def _understand(message: str) -> Meaning:
     return best[0]
 
 
-def _shown_to_me(words: list[_Word]) -> list[_Word]:
+def _shown_to_me(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:
     """`share me`, `send me`, `share with me` (`phrases.GIVING`) is `show me` when nobody else is given anything
     (`send me and megan`, `share the deck with megan`) and what is given is something there is (`my calendar`, `the
     budget file`), not something to make (`phrases.TO_MAKE`: `send me a reminder`): the user asks to see, not to
@@ -124,13 +223,14 @@ def _shown_to_me(words: list[_Word]) -> list[_Word]:
         me = i + 1 + (texts[i + 1:i + 2] == ["with"])
         if text in phrases.GIVING and texts[me:me + 1] == ["me"] and not phrases.TO_MAKE.intersection(
                 texts[me + 1:me + 2]) and not any(
-                texts[j] in phrases.GIVEN_TO and (texts[j + 1] in phrases.OTHERS or texts[j + 1] not in _known())
+                texts[j] in phrases.GIVEN_TO
+                and (texts[j + 1] in phrases.OTHERS or texts[j + 1] not in vocabulary.known)
                 for j in range(me + 1, len(texts) - 1)):
             return [*words[:i], replace(words[i], text="show"), *words[me:]]
     return words
 
 
-def _requests(words: list[_Word]) -> list[Understood]:
+def _requests(words: list[_Word], vocabulary: Vocabulary) -> list[Understood]:
     """The different commands the message's parts ask for, each clearly (`show my profile and my calendar`): the parts
     are what is between the words that join two requests (`phrases.JOINING`) or after a comma or a full stop. Help is
     none (`thanks, and my calendar`)."""
@@ -144,45 +244,45 @@ def _requests(words: list[_Word]) -> list[Understood]:
         part = words[start:end + (end < len(words) and words[end].ends_clause)]
         start = end + 1
         texts = [word.text for word in part]
-        scores = _scores(texts, ranges := _ranges(texts))
+        scores = _scores(texts, ranges := _ranges(texts, vocabulary), vocabulary)
         if ranges:
             scores[phrases.CALENDAR] = max(scores[phrases.CALENDAR] + 1, THRESHOLD)
         (name, top), (_, second) = scores.most_common(2)
         if top >= THRESHOLD and top - second >= LEAD and name != phrases.HELP and name not in found:
-            found[name] = _reading(name, part, ranges)
+            found[name] = _reading(name, part, ranges, vocabulary)
     return list(found.values())
 
 
-def _as_typed(words: list[_Word]) -> bool:
+def _as_typed(words: list[_Word], vocabulary: Vocabulary) -> bool:
     """Arguments for the skill as they are: a range's name (`next`) or words `phrases` does not hold (`3/12`)."""
     texts = [word.text for word in words]
-    return " ".join(texts) in phrases.RANGES or (bool(texts) and all(text not in _known() for text in texts))
+    return " ".join(texts) in vocabulary.ranges or (bool(texts) and all(text not in vocabulary.known for text in texts))
 
 
-def _names_someone(texts: list[str]) -> bool:
+def _names_someone(texts: list[str], vocabulary: Vocabulary) -> bool:
     """A name before a thing a person has (`diego email address`) or after `for`/`of` (`calendar for megan`): a name
     is a word of letters `phrases.KNOWN` does not hold; or a word that makes the thing someone else's (`your
     schedule`)."""
-    known = _known()
+    known = vocabulary.known
     return any((i + 1 < len(texts) and texts[i + 1] in phrases.PERSONAL
                 and (text in phrases.OTHERS_BEFORE_PERSONAL or (text.isalpha() and text not in known)))
                or (text.isalpha() and text not in known and i > 0 and texts[i - 1] in phrases.NAME_AFTER)
                for i, text in enumerate(texts))
 
 
-def _unplaced(texts: list[str]) -> bool:
+def _unplaced(texts: list[str], vocabulary: Vocabulary) -> bool:
     """A day the calendar has no range for (`yesterday`, `next month`, `the 14th`)."""
-    return (_contains(texts, phrases.UNPLACED_DATES)
+    return (_contains(texts, phrases.UNPLACED_DATES, vocabulary)
             or any(pattern.fullmatch(text) for text in texts for pattern in _date_patterns()))
 
 
-def _actions(words: list[_Word]) -> set[int]:
+def _actions(words: list[_Word], vocabulary: Vocabulary) -> set[int]:
     """Where the message asks for an action the agent does not do: a verb of `phrases.ACTIONS` (`_verbs`) not inside
     a cue (`log out`), nor after words that make it a question about the past (`what files did i change`)."""
     if not (verbs := _verbs(words)):
         return set()
     texts = [word.text for word in words]
-    inside_cues = {start + offset for start, phrase in _matches(texts, _cue_table()) for offset in
+    inside_cues = {start + offset for start, phrase in _matches(texts, vocabulary.cue_table, vocabulary) for offset in
                    range(len(phrase.split()))}
     return {i for i in verbs if i not in inside_cues
             and " ".join(texts[max(i - 1, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
@@ -204,16 +304,16 @@ def _verbs(words: list[_Word]) -> set[int]:
                  or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))}
 
 
-def _reading(name: str, words: list[_Word], ranges: list[str]) -> Understood:
+def _reading(name: str, words: list[_Word], ranges: list[str], vocabulary: Vocabulary) -> Understood:
     """The command `name` with the arguments the words give it."""
     if name == phrases.CALENDAR:
         return Understood(name, ranges[0] if ranges else "today")
     if name == phrases.FILES:
-        return Understood(name, " ".join(_search_terms(words)))
+        return Understood(name, " ".join(_search_terms(words, vocabulary)))
     return Understood(name)
 
 
-def _search_terms(words: list[_Word]) -> list[str]:
+def _search_terms(words: list[_Word], vocabulary: Vocabulary) -> list[str]:
     """The words a file search looks for, as typed: a suggestion's search leaves out what was not to be done (`delete
     the budget file`; an action's noun stays, `the weekly update`), and a word of `phrases.FILE_QUERY_NOUNS` counts
     once a term is there (`the price list`)."""
@@ -226,15 +326,15 @@ def _search_terms(words: list[_Word]) -> list[str]:
     return terms
 
 
-def _scores(texts: list[str], ranges: list[str]) -> Counter[str]:
+def _scores(texts: list[str], ranges: list[str], vocabulary: Vocabulary) -> Counter[str]:
     """Each command's score: cue phrases matched longest first, each word counting for one phrase only; a cue of
-    `phrases.WHEN_ALONE` counts when no other command has a cue (a range is the calendar's)."""
-    scores: Counter[str] = Counter({name: 0 for name in phrases.CUES})
+    `vocabulary.when_alone` counts when no other command has a cue (a range is the calendar's)."""
+    scores: Counter[str] = Counter({name: 0 for name in vocabulary.cues})
     alone: Counter[str] = Counter()
-    table = _cue_table()
-    for phrase in _longest_matches(texts, table):
+    table = vocabulary.cue_table
+    for phrase in _longest_matches(texts, table, vocabulary):
         for name, weight in table[phrase]:
-            (alone if phrase in phrases.WHEN_ALONE else scores)[name] += weight
+            (alone if phrase in vocabulary.when_alone else scores)[name] += weight
     named = {name for name, score in scores.items() if score} | ({phrases.CALENDAR} if ranges else set())
     for name, weight in alone.items():
         if named <= {name}:
@@ -242,13 +342,13 @@ def _scores(texts: list[str], ranges: list[str]) -> Counter[str]:
     return scores
 
 
-def _ranges(texts: list[str]) -> list[str]:
+def _ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
     """The calendar day ranges the words name, in order: a window of the clock is today (`phrases.WINDOW_LEADS`), and
     so is a time of the day when no day is named (`phrases.CLOCK_TIMES`); what comes next on a day named is on that
     day (`the next call today`, `coming up in the next hour`), but for a period after it (`next week`,
     `phrases.PERIODS`)."""
-    table = _range_table()
-    named = [(phrase, table[phrase]) for phrase in _longest_matches(_windows_as_today(texts), table)]
+    table = vocabulary.range_table
+    named = [(phrase, table[phrase]) for phrase in _longest_matches(_windows_as_today(texts), table, vocabulary)]
     if {day_range for _, day_range in named} - {"next"} in ({"today"}, {"tomorrow"}):
         named = [(phrase, day_range) for phrase, day_range in named  # `my next call today`: today's next call
                  if day_range != "next" or any(word in phrases.PERIODS for word in phrase.split())]
@@ -290,17 +390,17 @@ def _names_a_time(texts: list[str]) -> bool:
     return False
 
 
-def _longest_matches(texts: list[str], table: Mapping[str, object]) -> list[str]:
-    return [phrase for _, phrase in _matches(texts, table)]
+def _longest_matches(texts: list[str], table: Mapping[str, object], vocabulary: Vocabulary) -> list[str]:
+    return [phrase for _, phrase in _matches(texts, table, vocabulary)]
 
 
-def _matches(texts: list[str], table: Mapping[str, object]) -> list[tuple[int, str]]:
+def _matches(texts: list[str], table: Mapping[str, object], vocabulary: Vocabulary) -> list[tuple[int, str]]:
     """The phrases of `table` in `texts` and where each starts, left to right, the longest at each place; a word is in
     one phrase only."""
     found: list[tuple[int, str]] = []
     start = 0
     while start < len(texts):
-        for size in range(min(_LONGEST_PHRASE, len(texts) - start), 0, -1):
+        for size in range(min(vocabulary.longest, len(texts) - start), 0, -1):
             candidate = " ".join(texts[start:start + size])
             if candidate in table:
                 found.append((start, candidate))
@@ -311,13 +411,13 @@ def _matches(texts: list[str], table: Mapping[str, object]) -> list[tuple[int, s
     return found
 
 
-def _not_to_run(texts: list[str], bare: list[str]) -> bool:
+def _not_to_run(texts: list[str], bare: list[str], vocabulary: Vocabulary) -> bool:
     """A negation, something the agent cannot do, or someone else's availability (`phrases.NOT_TO_RUN`), or a
     request that starts with something the agent cannot do (`phrases.NOT_TO_RUN_FIRST`)."""
     line = f" {' '.join(texts)} "
     for phrase in phrases.NOT_NEGATING:
         line = line.replace(f" {phrase} ", " ")
-    return _contains(line.split(), phrases.NOT_TO_RUN) or any(_starts(bare, phrase)
+    return _contains(line.split(), phrases.NOT_TO_RUN, vocabulary) or any(_starts(bare, phrase)
                                                              for phrase in phrases.NOT_TO_RUN_FIRST)
 
 
@@ -339,11 +439,11 @@ def _by_length(table: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(table, key=lambda phrase: -len(phrase.split())))
 
 
-def _contains(texts: list[str], table: tuple[str, ...]) -> bool:
+def _contains(texts: list[str], table: tuple[str, ...], vocabulary: Vocabulary) -> bool:
     """Whether a phrase of `table` is in `texts`, a `*` standing for a name (a word `phrases.KNOWN` does not hold)."""
     line = f" {' '.join(texts)} "
     plain, starred = _table_patterns(table)
-    return bool(plain.search(line)) or any(word not in _known() for pattern in starred
+    return bool(plain.search(line)) or any(word not in vocabulary.known for pattern in starred
                                            for word in pattern.findall(line))
 
 
@@ -369,52 +469,6 @@ def _date_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(pattern) for pattern in phrases.UNPLACED_DATE_PATTERNS)
 
 
-@cache
-def _cue_table() -> dict[str, tuple[tuple[str, int], ...]]:
-    table: dict[str, list[tuple[str, int]]] = {}
-    for name, cues in phrases.CUES.items():
-        for phrase, weight in cues.items():
-            table.setdefault(phrase, []).append((name, weight))
-    return {phrase: tuple(entries) for phrase, entries in table.items()}
-
-
-@cache
-def _range_table() -> dict[str, str]:
-    return {phrase: day_range for day_range, words in phrases.RANGES.items() for phrase in words}
-
-
-@cache
-def _vocabulary() -> frozenset[str]:
-    """The words typos are fixed towards: every word of four letters or more in a cue, a range, a phrase not to run,
-    an action, a day the calendar cannot show (a typo of `cancel` or `yesterday` must not slip through) or a unit of
-    the clock, the longer words a file search leaves out (`recnt files` is not a search), and cues of two words typed
-    as one (`logoff`)."""
-    everything = [*_cue_table(), *_range_table(), *phrases.NOT_TO_RUN, *phrases.NOT_TO_RUN_FIRST, *phrases.ACTIONS,
-                  *phrases.UNPLACED_DATES, *phrases.CLOCK_UNITS]
-    return frozenset({*(word for phrase in everything for word in phrase.split() if len(word) >= 4 and word.isalpha()),
-                      *(word for word in phrases.FILE_QUERY_IGNORES if len(word) >= 6), *_run_together()})
-
-
-@cache
-def _run_together() -> dict[str, str]:
-    """Cues and ranges of two words or more, of three letters or more each, by how they are written run together
-    (`logoff`: `log off`)."""
-    return {phrase.replace(" ", ""): phrase for phrase in [*_cue_table(), *_range_table()]
-            if " " in phrase and all(len(word) >= 3 and word.isalpha() for word in phrase.split())}
-
-
-@cache
-def _known() -> frozenset[str]:
-    """Every word `phrases` holds: never a name, never a typo."""
-    tables = [_cue_table(), _range_table(), phrases.NOT_TO_RUN, phrases.NOT_TO_RUN_FIRST, phrases.COURTESY,
-              phrases.UNPLACED_DATES, phrases.SPELLINGS.values(), phrases.ACTIONS, phrases.ACTIONS_NOT_ASKED_AFTER,
-              phrases.OTHERS_POSSESSIVE_EXCEPT, phrases.OTHERS, phrases.OTHERS_BEFORE_PERSONAL, phrases.PERSONAL,
-              phrases.NAME_AFTER, phrases.NOT_NEGATING, phrases.POSSESSIVE_AFTER,
-              phrases.FILE_QUERY_IGNORES, phrases.KNOWN, phrases.CLOCK_UNITS, phrases.WINDOW_LEADS,
-              phrases.WINDOW_COUNTS, phrases.WINDOW_AFTER, phrases.CLOCK_TIME_AFTER, phrases.CLOCK_TIME_CLOSERS]
-    return frozenset(word for table in tables for phrase in table for word in phrase.split())
-
-
 _SHORT = 3
 """Letters: one of two words split from one cue by a typo is this short (`log ot`, `one drive`)."""
 _EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
@@ -423,7 +477,7 @@ _CLAUSE_ENDS = (",", ";", ".", "?", "!")
 _MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
 
 
-def _words(message: str) -> tuple[list[_Word], bool]:
+def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
     """The message's words, and whether it speaks of someone else's things (`megan's calendar`, `her email`, a
     mention of a person: the agent's own leading mention is gone by now, or typed as `@agent` first)."""
     words: list[_Word] = []
@@ -444,30 +498,30 @@ def _words(message: str) -> tuple[list[_Word], bool]:
             continue
         if lower.endswith("'s"):
             token, lower = token[:-2], lower[:-2]
-            someone_elses |= _fix_typo(lower) not in phrases.OTHERS_POSSESSIVE_EXCEPT  # `tomorow's`
+            someone_elses |= _fix_typo(lower, vocabulary) not in phrases.OTHERS_POSSESSIVE_EXCEPT  # `tomorow's`
         if any(letter.isalnum() for letter in token):
-            text = _fix_typo(lower)
-            if text.endswith("s") and _fix_typo(text[:-1]) in phrases.OTHERS_POSSESSIVE_EXCEPT and (
-                    text not in _known() or (words and words[-1].text in phrases.POSSESSIVE_AFTER)):
-                text = _fix_typo(text[:-1])  # `tomorrows agenda`: a possessive without its apostrophe
+            text = _fix_typo(lower, vocabulary)
+            if text.endswith("s") and _fix_typo(text[:-1], vocabulary) in phrases.OTHERS_POSSESSIVE_EXCEPT and (
+                    text not in vocabulary.known or (words and words[-1].text in phrases.POSSESSIVE_AFTER)):
+                text = _fix_typo(text[:-1], vocabulary)  # `tomorrows agenda`: a possessive without its apostrophe
             someone_elses |= text in phrases.OTHERS
-            if text in _run_together():  # `logoff`, `signout`: a cue of two words typed as one
-                words += [_Word(token, part) for part in _run_together()[text].split()]
+            if text in vocabulary.run_together:  # `logoff`, `signout`: a cue of two words typed as one
+                words += [_Word(token, part) for part in vocabulary.run_together[text].split()]
                 continue
             words.append(_Word(token, text))
-    return _joined(words), someone_elses
+    return _joined(words, vocabulary), someone_elses
 
 
-def _joined(words: list[_Word]) -> list[_Word]:
+def _joined(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:
     """Two words, one of them unknown and one short, that are a one-word cue with a typo (`log ot`) become that cue."""
     joined: list[_Word] = []
     for word in words:
         if joined and (previous := joined[-1]).text.isalpha() and word.text.isalpha() and (
-                previous.text not in _known() or word.text not in _known()) and (
+                previous.text not in vocabulary.known or word.text not in vocabulary.known) and (
                 min(len(previous.text), len(word.text)) <= _SHORT):
             together = _nearest(typed := previous.text + word.text, tuple(
-                cue for cue in _one_word_cues() if cue[0] == typed[0] or cue[-1] == typed[-1]))
-            if together in _cue_table():
+                cue for cue in vocabulary.one_word_cues if cue[0] == typed[0] or cue[-1] == typed[-1]), vocabulary)
+            if together in vocabulary.cue_table:
                 joined[-1] = _Word(f"{previous.typed} {word.typed}", together, word.ends_clause)
                 continue
         joined.append(word)
@@ -475,24 +529,24 @@ def _joined(words: list[_Word]) -> list[_Word]:
 
 
 @lru_cache(maxsize=4096)
-def _fix_typo(word: str) -> str:
+def _fix_typo(word: str, vocabulary: Vocabulary) -> str:
     """The word a typo was meant as (which typos: `phrases`), or the word itself. A word this module knows, or a form
     of one (`booking`, `updates`), is a word of its own, never a typo of another."""
-    if len(word) < 3 or word in _known() or word in _run_together() or not word.isalpha():
+    if len(word) < 3 or word in vocabulary.known or word in vocabulary.run_together or not word.isalpha():
         return word
-    if len(word) >= 5 and word[-1] == word[-2] and word[:-1] in _vocabulary():
+    if len(word) >= 5 and word[-1] == word[-2] and word[:-1] in vocabulary.words:
         return word[:-1]  # the last letter doubled: `filess`, `bosss`
-    if _a_form_of_known(word):
+    if _a_form_of_known(word, vocabulary):
         return word
     if not any(letter in _VOWELS for letter in word) and len(word) <= 4:
-        return _only(known for known in _vocabulary_near(len(word) + 1, word[0], word[-1])
+        return _only(known for known in vocabulary.near(len(word) + 1, word[0], word[-1])
                      if len(known) == len(word) + 1 and any(known[:i] + known[i + 1:] == word
                                                             for i in range(1, len(known) - 1))) or word
     if len(word) == 3:
-        return next((swapped for swapped in _swaps(word) if swapped in _known()), word)
+        return next((swapped for swapped in _swaps(word) if swapped in vocabulary.known), word)
     if len(word) == 4:
-        return next((known for known in _swaps(word) if known in _vocabulary()), _dropped().get(word, word))
-    return _nearest(word, _vocabulary_near(len(word), word[0], word[-1]))
+        return next((known for known in _swaps(word) if known in vocabulary.words), vocabulary.dropped.get(word, word))
+    return _nearest(word, vocabulary.near(len(word), word[0], word[-1]), vocabulary)
 
 
 _LAST_LETTER = 6
@@ -525,8 +579,8 @@ def _a_form_of(word: str, other: str) -> bool:
     return other in _stems(word) or word in _stems(other)
 
 
-def _a_form_of_known(word: str) -> bool:
-    return any(stem in _known() for stem in _stems(word))
+def _a_form_of_known(word: str, vocabulary: Vocabulary) -> bool:
+    return any(stem in vocabulary.known for stem in _stems(word))
 
 
 def _only(candidates: Iterable[str]) -> str:
@@ -535,7 +589,7 @@ def _only(candidates: Iterable[str]) -> str:
     return found.pop() if len(found) == 1 else ""
 
 
-def _nearest(word: str, candidates: tuple[str, ...]) -> str:
+def _nearest(word: str, candidates: tuple[str, ...], vocabulary: Vocabulary) -> str:
     """The one candidate one typo from `word` (a letter dropped, doubled, swapped or wrong, the last one too:
     `profil`, `findd`), else the one two typos from it if `word` has eight letters or more (`channged` is `changed`,
     not `change`), else `word`: a typo as near to two words is neither, unless they mean the same (`_alike`: `filez`
@@ -548,14 +602,14 @@ def _nearest(word: str, candidates: tuple[str, ...]) -> str:
                 and _distance(word, known, allowed) <= allowed and not _a_form_of(word, known)]
         if near:
             same = [known for known in near if len(known) == len(word)] or near
-            return same[0] if all(_alike(known, near[0]) for known in near) else word
+            return same[0] if all(_alike(known, near[0], vocabulary) for known in near) else word
     return word
 
 
-def _alike(word: str, other: str) -> bool:
+def _alike(word: str, other: str, vocabulary: Vocabulary) -> bool:
     """Whether reading a typo as either word means the same: they are one word, forms of one (`files`, `file`), or
     cues of one command alone (`superior`, `supervisor`)."""
-    table = _cue_table()
+    table = vocabulary.cue_table
     return word == other or _a_form_of(word, other) or (
         word in table and other in table and {name for name, _ in table[word]} == {name for name, _ in table[other]})
 
@@ -570,30 +624,6 @@ def _letters_apart(a: str, b: str) -> int:
 def _swaps(word: str) -> list[str]:
     """`word` with two neighbouring letters swapped, each way."""
     return [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)]
-
-
-@cache
-def _one_word_cues() -> tuple[str, ...]:
-    return tuple(sorted(phrase for phrase in _cue_table() if phrase.isalpha()))
-
-
-@cache
-def _vocabulary_near(length: int, first: str, last: str) -> tuple[str, ...]:
-    """The words a typo of a word this long, with this first and last letter, may be: a typo keeps the first or the
-    last letter (cheaper than the distance, and safer) and changes the length by no more typos than it may have."""
-    allowed = 2 if length >= 8 else 1
-    return tuple(sorted(known for known in _vocabulary() if abs(len(known) - length) <= allowed
-                        and (known[0] == first or known[-1] == last)))
-
-
-@cache
-def _dropped() -> dict[str, str]:
-    """Words of five letters by what they are with one letter dropped but the last (`fils`: `files`)."""
-    by_typo: dict[str, str] = {}
-    for known in sorted(word for word in _vocabulary() if len(word) == 5):
-        for i in range(len(known) - 1):
-            by_typo.setdefault(known[:i] + known[i + 1:], known)
-    return by_typo
 
 
 def _distance(a: str, b: str, limit: int) -> int:

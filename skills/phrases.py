@@ -18,6 +18,8 @@ nor is another form of one (`booking` is not `looking`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from . import catalog
 
 SPELLINGS: dict[str, str] = {
@@ -59,16 +61,31 @@ asked which (running one of them alone would leave the other unsaid)."""
 FIRST_ON_A_TIE: tuple[str, ...] = (LOGOUT,)
 """Commands that rank first among equal scores; the others follow in the catalog's order."""
 
-CUES: dict[str, dict[str, int]] = {
-    record.name: dict(record.cues)
-    for record in sorted(catalog.COMMANDS, key=lambda record: record.name not in FIRST_ON_A_TIE) if record.cues
-}
-"""Per command: phrases that point to it and how strongly (each record's `cues`). Phrases are matched longest first
+
+def cues_of(records: Iterable[catalog.CommandRecord]) -> dict[str, dict[str, int]]:
+    """Per command: the phrases that point to it and how strongly (each record's `cues`)."""
+    return {record.name: dict(record.cues)
+            for record in sorted(records, key=lambda record: record.name not in FIRST_ON_A_TIE) if record.cues}
+
+
+def when_alone_of(records: Iterable[catalog.CommandRecord]) -> frozenset[str]:
+    """The cues of `records` that count only alone (`WHEN_ALONE`)."""
+    return frozenset(phrase for record in records for phrase in record.when_alone)
+
+
+def ranges_of(records: Iterable[catalog.CommandRecord]) -> dict[str, tuple[str, ...]]:
+    """The day ranges plain words name, and the phrases that name each (the records' `ranges`: the calendar's)."""
+    return {day_range: words for record in records for day_range, words in record.ranges.items()}
+
+
+CUES: dict[str, dict[str, int]] = cues_of(catalog.COMMANDS)
+"""The agent's own commands' cues (the matcher reads those of the records the app was given: `intents.Vocabulary`).
+Per command: phrases that point to it and how strongly (each record's `cues`). Phrases are matched longest first
 and a word counts for one phrase only, so `meeting notes` is about files, not meetings. A command wins when it scores
 2 or more and leads the next best by 2 or more; two commands both at 2 or more within 1 of each other are ambiguous,
 and the user is asked."""
 
-WHEN_ALONE: frozenset[str] = frozenset(phrase for record in catalog.COMMANDS for phrase in record.when_alone)
+WHEN_ALONE: frozenset[str] = when_alone_of(catalog.COMMANDS)
 """Cues that count only when no other command has one: a verb that only fetches points to the files when nothing
 else is named (`pull up the sales report`, not `pull up my profile`), a greeting to help (`hey`, not `hey today`)."""
 
@@ -76,7 +93,7 @@ EXACT: dict[str, str] = {"me": ME, "/": HELP, "?": HELP}
 """Whole messages that are a command by themselves, after any `COURTESY` words (`me`, `hey me`: `me` is a command
 only so, never inside a sentence)."""
 
-RANGES: dict[str, tuple[str, ...]] = dict(catalog.CALENDAR.ranges)
+RANGES: dict[str, tuple[str, ...]] = ranges_of(catalog.COMMANDS)
 """The calendar's day ranges and the words that ask for each (its record's `ranges`). `today` is the default; a
 weekday means `week` (the seven days from today, which include it); `next week` means `next` (the seven days from
 now); a window of the clock (`the next couple of hours`) or a time of the day (`at 3pm`) is today (`WINDOW_LEADS`,
