@@ -187,10 +187,18 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         scores[phrases.CALENDAR] = THRESHOLD  # a time on its own asks for the calendar
     elif ranges:
         scores[phrases.CALENDAR] += 1
+    if not ranges and texts[-1] == "next" and scores[phrases.CALENDAR] >= THRESHOLD:
+        ranges = ["next"]  # `where do i have to be next`
+    thing = _named_thing(words, len(words) - len(bare), vocabulary)
+    if thing is not None:  # `find the sign out sheet`: a file search, whatever its name holds
+        scores = Counter({name: 0 for name in scores} | {phrases.FILES: THRESHOLD + LEAD})
     (first, top), (_, second) = scores.most_common(2)
-    best = [_reading(name, words, ranges, vocabulary) for name, score in scores.most_common() if score > 0]
-    unsupported = bool(_actions(words, vocabulary))
-    if someone_elses or unsupported or _not_to_run(texts, [word.text for word in bare], vocabulary):
+    best = [_reading(name, words, ranges, thing) for name, score in scores.most_common() if score > 0]
+    if _not_read(texts):
+        return NotUnderstood(None, unsupported=True)  # nothing the agent reads is to suggest
+    unsupported = bool(_actions(words, vocabulary, thing))
+    if (someone_elses or unsupported or _not_to_run(texts, [word.text for word in bare], vocabulary)
+            or _made_by_someone(words, vocabulary)):
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
@@ -198,11 +206,14 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         return Unclear((requests[0], requests[1]))
     if second >= THRESHOLD and top - second < LEAD:
         return Unclear((best[0], best[1]))
-    if first in (phrases.ME, phrases.CALENDAR) and _names_someone(texts, vocabulary):
+    if first in (phrases.ME, phrases.CALENDAR) and _their_day(texts, ranges):
+        return NotUnderstood()  # the day of someone the profile names: nothing of the user's answers it
+    if first in (phrases.ME, phrases.CALENDAR) and (_names_someone(texts, vocabulary)
+                                                    or _a_name_typed(words, vocabulary)):
         return NotUnderstood(best[0])
     if (first == phrases.CALENDAR and bare[0].text == phrases.CALENDAR and not ranges
             and _as_typed(bare[1:], vocabulary)):
-        return Understood(first, " ".join(word.typed for word in bare[1:]))  # the skill says which ranges it has
+        return Understood(first, " ".join(word.typed for word in bare[1:] if word.typed))  # the skill says which
     if first == phrases.CALENDAR and _unplaced(texts, vocabulary):
         return NotUnderstood(best[0])
     if first == phrases.CALENDAR and len(set(ranges)) > 1:
@@ -215,7 +226,7 @@ def _shown_to_me(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:
     """`share me`, `send me`, `share with me` (`phrases.GIVING`) is `show me` when nobody else is given anything
     (`send me and megan`, `share the deck with megan`) and what is given is something there is (`my calendar`, `the
     budget file`), not something to make (`phrases.TO_MAKE`: `send me a reminder`): the user asks to see, not to
-    send."""
+    send. So is `kindly share` given to nobody (`phrases.GIVING_ASKED_AFTER`: `kindly share my contact details`)."""
     texts = [word.text for word in words]
     if phrases.GIVING.isdisjoint(texts):
         return words
@@ -227,7 +238,85 @@ def _shown_to_me(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:
                 and (texts[j + 1] in phrases.OTHERS or texts[j + 1] not in vocabulary.known)
                 for j in range(me + 1, len(texts) - 1)):
             return [*words[:i], replace(words[i], text="show"), *words[me:]]
+        if (text in phrases.GIVING and texts[i - 1:i] == [phrases.GIVING_ASKED_AFTER]
+                and not phrases.TO_MAKE.intersection(texts[i + 1:i + 2])
+                and phrases.GIVEN_TO.isdisjoint(texts[i + 1:])):
+            return [*words[:i], replace(words[i], text="show"), *words[i + 1:]]  # `kindly share my calendar`
     return words
+
+
+def _named_thing(words: list[_Word], start: int, vocabulary: Vocabulary) -> int | None:
+    """Where the thing a file search names starts, when the message (from `start`, after its courtesy words) starts
+    with a word that searches and `the` (`phrases.SEARCH_LEADS`, `phrases.THING_STARTS`: `find the profile photo`)
+    and that thing has a word of its own, not another command's cue, a range or a word a search leaves out (`find the
+    next meeting` names nothing), nor only whose it is (`phrases.WHOSE_BEFORE`: `find the profile of megan`, but `the
+    sign in sheet for visitors` is a kind of file); else None."""
+    texts = [word.text for word in words]
+    lead = _first_phrase(texts[start:], phrases.SEARCH_LEADS)
+    at = start + len(lead.split())
+    if not lead or texts[at:at + 1] == [] or texts[at] not in phrases.THING_STARTS:
+        return None
+    end = next((i for i in range(at + 1, len(words)) if words[i - 1].ends_clause or texts[i] in phrases.JOINING),
+               len(words))
+    cued = {i for begin, phrase in _matches(texts, {**vocabulary.cue_table, **vocabulary.range_table}, vocabulary)
+            if any(name != phrases.FILES for name, _ in vocabulary.cue_table.get(phrase, ((phrases.CALENDAR, 0),)))
+            for i in range(begin, begin + len(phrase.split()))}
+    own = [i for i in range(at + 1, end)
+           if i not in cued and texts[i] not in phrases.FILE_QUERY_IGNORES and texts[i] not in phrases.NEGATIONS]
+    whose = [i for i in own if texts[i - 1] in phrases.WHOSE_BEFORE]
+    named = len(own) > len(whose) or (bool(own) and not phrases.FILE_KINDS.isdisjoint(texts[at + 1:end]))
+    return at + 1 if named else None
+
+
+def _not_read(texts: list[str]) -> bool:
+    """Whether the message asks for something the agent does not read (`phrases.NOT_READ`: `my tasks for today`),
+    not a document about it (`phrases.FILE_KINDS`: `the tasks spreadsheet`)."""
+    return _plain_contains(texts, phrases.NOT_READ) and phrases.FILE_KINDS.isdisjoint(texts)
+
+
+def _made_by_someone(words: list[_Word], vocabulary: Vocabulary) -> bool:
+    """Someone else's files (`phrases.AUTHORED`): a name just before the word that says what was done to them (`the
+    deck megan made`), or after it and `by` (`files shared by diego`)."""
+    texts = [word.text for word in words]
+    if phrases.AUTHORED.isdisjoint(texts):
+        return False
+    return any(text in phrases.AUTHORED and (
+        (i > 0 and _a_name(words, i - 1, vocabulary))
+        or (texts[i + 1:i + 2] == ["by"] and texts[i + 2:i + 3] != [] and texts[i + 2] not in
+            phrases.NOT_SOMEONE_ELSE))
+        for i, text in enumerate(texts))
+
+
+def _a_name(words: list[_Word], i: int, vocabulary: Vocabulary) -> bool:
+    """Whether the word at `i` is a name: letters the matcher does not know, or, typed with a capital but not at the
+    start of a sentence, letters it did not know before a typo made them a word that is no cue (`Marco` is not
+    `march`, but `Calnedar` is `calendar`)."""
+    word = words[i]
+    typed = word.typed.lower()
+    return word.text.isalpha() and (
+        (word.text not in vocabulary.known and not _a_form_of_known(word.text, vocabulary))
+        or (i > 0 and not words[i - 1].ends_clause and word.typed[:1].isupper() and typed != word.text
+            and typed not in vocabulary.known and word.text not in vocabulary.cue_table
+            and word.text not in vocabulary.range_table))
+
+
+def _their_day(texts: list[str], ranges: list[str]) -> bool:
+    """Whether one of the people the user's profile names (`phrases.PEOPLE_OF_THE_PROFILE`: `my boss`) is the one
+    whose day, presence or whereabouts is asked (`phrases.WHEREABOUTS`, a day: `is my manager in the office today`):
+    the profile names them, but their day is theirs (`who is my manager` is the user's)."""
+    return not phrases.PEOPLE_OF_THE_PROFILE.isdisjoint(texts) and (
+        bool(ranges) or not phrases.WHEREABOUTS.isdisjoint(texts)) and "who" not in texts
+
+
+def _a_name_typed(words: list[_Word], vocabulary: Vocabulary) -> bool:
+    """A word typed with a capital, but the first of a sentence, that is a name (`_a_name`: `what department is Lynne
+    in`): the profile or the calendar asked for is theirs."""
+    return any(i > 0 and not words[i - 1].ends_clause and word.typed[:1].isupper() and _a_name(words, i, vocabulary)
+               for i, word in enumerate(words))
+
+
+def _plain_contains(texts: list[str], table: tuple[str, ...]) -> bool:
+    return bool(_table_patterns(table)[0].search(f" {' '.join(texts)} "))
 
 
 def _requests(words: list[_Word], vocabulary: Vocabulary) -> list[Understood]:
@@ -249,7 +338,7 @@ def _requests(words: list[_Word], vocabulary: Vocabulary) -> list[Understood]:
             scores[phrases.CALENDAR] = max(scores[phrases.CALENDAR] + 1, THRESHOLD)
         (name, top), (_, second) = scores.most_common(2)
         if top >= THRESHOLD and top - second >= LEAD and name != phrases.HELP and name not in found:
-            found[name] = _reading(name, part, ranges, vocabulary)
+            found[name] = _reading(name, part, ranges)
     return list(found.values())
 
 
@@ -276,10 +365,11 @@ def _unplaced(texts: list[str], vocabulary: Vocabulary) -> bool:
             or any(pattern.fullmatch(text) for text in texts for pattern in _date_patterns()))
 
 
-def _actions(words: list[_Word], vocabulary: Vocabulary) -> set[int]:
+def _actions(words: list[_Word], vocabulary: Vocabulary, thing: int | None = None) -> set[int]:
     """Where the message asks for an action the agent does not do: a verb of `phrases.ACTIONS` (`_verbs`) not inside
-    a cue (`log out`), nor after words that make it a question about the past (`what files did i change`)."""
-    if not (verbs := _verbs(words)):
+    a cue (`log out`), nor after words that make it a question about the past (`what files did i change`), nor in the
+    name of a thing searched for (from `thing`: `find the delete request form`)."""
+    if not (verbs := _verbs(words, thing)):
         return set()
     texts = [word.text for word in words]
     inside_cues = {start + offset for start, phrase in _matches(texts, vocabulary.cue_table, vocabulary) for offset in
@@ -289,7 +379,7 @@ def _actions(words: list[_Word], vocabulary: Vocabulary) -> set[int]:
             and " ".join(texts[max(i - 2, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER}
 
 
-def _verbs(words: list[_Word]) -> set[int]:
+def _verbs(words: list[_Word], thing: int | None = None) -> set[int]:
     """Where a word of `phrases.ACTIONS` stands as a verb: anywhere, but one that is a noun too
     (`phrases.ACTION_NOUNS`: `the weekly update`) only first, after `phrases.VERB_BEFORE` (`can you`, `i want to`)
     or a comma, or before what it acts on (`phrases.ACTED_ON`: `share the deck`)."""
@@ -299,29 +389,31 @@ def _verbs(words: list[_Word]) -> set[int]:
     first = len(words) - len(_without_courtesy(words))
     return {i for i, text in enumerate(texts)
             if text in phrases.ACTIONS
+            and (thing is None or i < thing or words[i - 1].ends_clause or texts[i - 1] in phrases.JOINING)
             and (text not in phrases.ACTION_NOUNS or i == first or (i > 0 and words[i - 1].ends_clause)
                  or texts[i - 1] in phrases.VERB_BEFORE or " ".join(texts[max(i - 2, 0):i]) in phrases.VERB_BEFORE
                  or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))}
 
 
-def _reading(name: str, words: list[_Word], ranges: list[str], vocabulary: Vocabulary) -> Understood:
+def _reading(name: str, words: list[_Word], ranges: list[str], thing: int | None = None) -> Understood:
     """The command `name` with the arguments the words give it."""
     if name == phrases.CALENDAR:
         return Understood(name, ranges[0] if ranges else "today")
     if name == phrases.FILES:
-        return Understood(name, " ".join(_search_terms(words, vocabulary)))
+        return Understood(name, " ".join(_search_terms(words, thing)))
     return Understood(name)
 
 
-def _search_terms(words: list[_Word], vocabulary: Vocabulary) -> list[str]:
-    """The words a file search looks for, as typed: a suggestion's search leaves out what was not to be done (`delete
-    the budget file`; an action's noun stays, `the weekly update`), and a word of `phrases.FILE_QUERY_NOUNS` counts
-    once a term is there (`the price list`)."""
+def _search_terms(words: list[_Word], thing: int | None = None) -> list[str]:
+    """The words a file search looks for, as typed, each once: a suggestion's search leaves out what was not to be
+    done (`delete the budget file`; an action's noun stays, `the weekly update`, and so does a word in the name of a
+    thing searched for, from `thing`), and a word of `phrases.FILE_QUERY_NOUNS` counts once a term is there (`the
+    price list`)."""
     terms: list[str] = []
-    verbs = _verbs(words)
+    verbs = _verbs(words, thing)
     for i, word in enumerate(words):
         ignored = word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
-        if not ignored and i not in verbs and word.text not in phrases.NEGATIONS:
+        if word.typed and not ignored and i not in verbs and word.text not in phrases.NEGATIONS:
             terms.append(word.typed)
     return terms
 
@@ -417,14 +509,14 @@ def _not_to_run(texts: list[str], bare: list[str], vocabulary: Vocabulary) -> bo
     line = f" {' '.join(texts)} "
     for phrase in phrases.NOT_NEGATING:
         line = line.replace(f" {phrase} ", " ")
-    return _contains(line.split(), phrases.NOT_TO_RUN, vocabulary) or any(_starts(bare, phrase)
-                                                             for phrase in phrases.NOT_TO_RUN_FIRST)
+    return _contains(line.split(), phrases.NOT_TO_RUN, vocabulary) or bool(_first_phrase(bare,
+                                                                                          phrases.NOT_TO_RUN_FIRST))
 
 
 def _without_courtesy(words: list[_Word]) -> list[_Word]:
     """The words after those a request may start with (`phrases.COURTESY`), or all of them if nothing is left."""
     texts, start = [word.text for word in words], 0
-    while courtesy := next((phrase for phrase in _by_length(phrases.COURTESY) if _starts(texts[start:], phrase)), ""):
+    while courtesy := _first_phrase(texts[start:], phrases.COURTESY):
         start += len(courtesy.split())
     return words[start:] or words
 
@@ -434,9 +526,19 @@ def _starts(texts: list[str], phrase: str) -> bool:
     return texts[:len(words)] == words
 
 
+def _first_phrase(texts: list[str], table: tuple[str, ...]) -> str:
+    """The longest phrase of `table` `texts` start with, or `""`."""
+    return next((phrase for phrase in _by_first_word(table).get(texts[0], ()) if _starts(texts, phrase)), "") if (
+        texts) else ""
+
+
 @cache
-def _by_length(table: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(sorted(table, key=lambda phrase: -len(phrase.split())))
+def _by_first_word(table: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The phrases of `table` by their first word, longest first."""
+    found: dict[str, list[str]] = {}
+    for phrase in sorted(table, key=lambda phrase: -len(phrase.split())):
+        found.setdefault(phrase.split()[0], []).append(phrase)
+    return {word: tuple(phrases) for word, phrases in found.items()}
 
 
 def _contains(texts: list[str], table: tuple[str, ...], vocabulary: Vocabulary) -> bool:
@@ -474,41 +576,68 @@ _SHORT = 3
 _EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
 _CLOSING = '"\')]}»”'
 _CLAUSE_ENDS = (",", ";", ".", "?", "!")
+_SLASH = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
 _MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
 
 
 def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
     """The message's words, and whether it speaks of someone else's things (`megan's calendar`, `her email`, a
-    mention of a person: the agent's own leading mention is gone by now, or typed as `@agent` first)."""
+    mention of a person: the agent's own leading mention is gone by now, or typed first as `@` and its name, the words
+    with a capital after it that are no words the matcher knows: `@Graph Assistant find the deck`). Words joined by a
+    slash are two (`team/department`), and a file's name with its extension is the name and the kind of file
+    (`pricing model.xlsx`: `phrases.EXTENSIONS`)."""
     words: list[_Word] = []
     someone_elses = _MENTION.search(message) is not None
-    ends_clause = False
-    for token in _MENTION.sub(" ", message).replace("’", "'").replace("‘", "'").split():
+    ends_clause = addressed = False
+    theirs: list[int] = []  # where `my manager's` stands: the user's if the profile shows what follows (`name`)
+    for token in _SLASH.sub(" ", _MENTION.sub(" ", message).replace("’", "'").replace("‘", "'")).split():
         if ends_clause and words:
             words[-1] = replace(words[-1], ends_clause=True)
         ends_clause = token.rstrip(_CLOSING).endswith(_CLAUSE_ENDS)
         if token.startswith("@"):
             someone_elses |= bool(words)
+            addressed = not words
             continue
         token = token.strip(_EDGE_PUNCTUATION)
         lower = token.lower()
+        if addressed and token[:1].isupper() and lower not in phrases.SPELLINGS and _fix_typo(
+                lower.removesuffix("'s"), vocabulary) not in vocabulary.known:
+            continue  # the agent's name, after its `@`
+        addressed = False
         if lower in phrases.SPELLINGS:
             expansion = phrases.SPELLINGS[lower].split()
             words += [_Word(token if len(expansion) == 1 else part, part) for part in expansion]
             continue
+        name, dot, extension = lower.rpartition(".")
+        kind = phrases.EXTENSIONS.get(extension) if dot and any(letter.isalpha() for letter in name) else None
+        if kind:
+            token, lower = token[:len(name)], name
         if lower.endswith("'s"):
             token, lower = token[:-2], lower[:-2]
-            someone_elses |= _fix_typo(lower, vocabulary) not in phrases.OTHERS_POSSESSIVE_EXCEPT  # `tomorow's`
+            owner = _fix_typo(lower, vocabulary)
+            if owner in phrases.PEOPLE_OF_THE_PROFILE and words and words[-1].text == "my":
+                theirs.append(len(words))
+            else:
+                someone_elses |= owner not in phrases.OTHERS_POSSESSIVE_EXCEPT  # `tomorow's`
         if any(letter.isalnum() for letter in token):
             text = _fix_typo(lower, vocabulary)
             if text.endswith("s") and _fix_typo(text[:-1], vocabulary) in phrases.OTHERS_POSSESSIVE_EXCEPT and (
                     text not in vocabulary.known or (words and words[-1].text in phrases.POSSESSIVE_AFTER)):
                 text = _fix_typo(text[:-1], vocabulary)  # `tomorrows agenda`: a possessive without its apostrophe
             someone_elses |= text in phrases.OTHERS
-            if text in vocabulary.run_together:  # `logoff`, `signout`: a cue of two words typed as one
-                words += [_Word(token, part) for part in vocabulary.run_together[text].split()]
-                continue
-            words.append(_Word(token, text))
+            if text in vocabulary.run_together:  # `logoff`, `signout`: a cue of two words typed as one, typed once
+                words += [_Word(token if i == 0 else "", part)
+                          for i, part in enumerate(vocabulary.run_together[text].split())]
+            else:
+                words.append(_Word(token, text))
+        if kind:
+            words.append(_Word("", kind))
+    for i in theirs:
+        someone_elses |= not (i + 1 < len(words) and words[i + 1].text in phrases.SHOWN_OF_THEM)
+    for i, word in enumerate(words[1:-1], start=1):  # `my managers name`: a possessive without its apostrophe
+        if (word.text.endswith("s") and word.text[:-1] in phrases.PEOPLE_OF_THE_PROFILE and words[i - 1].text == "my"
+                and words[i + 1].text in phrases.SHOWN_OF_THEM):
+            words[i] = replace(word, text=word.text[:-1])
     return _joined(words, vocabulary), someone_elses
 
 

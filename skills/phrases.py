@@ -39,6 +39,7 @@ SPELLINGS: dict[str, str] = {
     "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
     "doc": "document", "docs": "documents", "docx": "document", "pdfs": "pdf", "ppt": "powerpoint",
     "pptx": "powerpoint", "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
+    "dept": "department", "depts": "departments", "to-do": "todo", "to-dos": "todos", "dnd": "do not disturb",
     "sign-out": "sign out", "log-out": "log out", "log-off": "log off", "sign-off": "sign off", "e-mail": "email",
     "&": "and", "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting", "nevermind": "never mind",
     # pictures that name a command
@@ -138,13 +139,14 @@ NEGATIONS: frozenset[str] = frozenset({"not", "never", "skip", "forget", "stop"}
 """Never run what the user said not to do (contractions are spelled out above), nor what they said to skip. `not`
 closing a question (`am i free or not`) is not one."""
 
-NOT_NEGATING: tuple[str, ...] = ("or not",)
+NOT_NEGATING: tuple[str, ...] = ("or not", "do not disturb")
 """Phrases with a negation in them that negate nothing."""
 
 NOT_TO_RUN: tuple[str, ...] = (
     *sorted(NEGATIONS), "no need", "no thanks", "not needed",
     # things the agent cannot do, wherever they stand: showing the calendar instead would be a command nobody asked for
-    "schedule a", "schedule an", "schedule new", "set up a", "find time", "find a time",
+    "schedule a", "schedule an", "schedule new", "set up a", "find time", "find a time", "find the time", "slot",
+    "slots",
     # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
     "is * free", "is * busy", "is * available", "is * doing", "does *", "is * in a", "is * in the", "is * on a",
     "is * online", "is * away", "is * around", "is * out", "someone else", "other people",
@@ -177,6 +179,9 @@ GIVEN_TO: frozenset[str] = frozenset({"to", "with"})
 """Verbs of giving that, given to the user alone (`kindly share me today's schedule`, `send me my files`), ask to be
 shown (`show me`), as many say it; given to someone else after `GIVEN_TO` (`share the deck with megan`) they stay
 actions the agent does not do."""
+
+GIVING_ASKED_AFTER = "kindly"
+"""`kindly share the report`, given to nobody, asks to be sent it, as many write it: shown."""
 
 TO_MAKE: frozenset[str] = frozenset({"a", "an", "and"})
 """After `send me`: something to make and send (`a reminder`, `an invite`), or someone else given it too (`and
@@ -278,14 +283,16 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "it", "at", "need", "want", "like", "let", "lets", "us", "help", "by", "ok", "okay", "so", "kindly", "hello",
     "thanks", "am", "looking", "searching", "touch", "opened", "viewed", "accessed", "created", "store",
     "stored", "no",
+    # what the user did to a file: recency, not what it is called (`what have i been editing`)
+    "edit", "editing", "modify", "modifying", "touching", "viewing", "accessing", "changing", "updating", "saving",
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""
 
-FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest", "store"})
+FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest", "store", "work"})
 """Words left out of a search before what it looks for, where they ask or say which (`list my files`, `any new
 files`, `the latest budget`, `where did i store`), but part of it after, where they are part of a name (`the price
-list`, `the deck for new hires`, `the app store screenshots`)."""
+list`, `the deck for new hires`, `the app store screenshots`, `the remote work policy`)."""
 
 SUGGESTIONS: dict[tuple[str, str], str] = {
     (CALENDAR, "today"): "What's on my calendar today?",
@@ -298,3 +305,54 @@ SUGGESTIONS: dict[tuple[str, str], str] = {
     (HELP, ""): "What can you do?",
 }
 """How a suggestion or a question names each command, in the user's own words (a file search: `Find "budget"`)."""
+
+FILE_KINDS: frozenset[str] = frozenset({
+    "file", "files", "document", "documents", "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks",
+    "presentation", "presentations", "slides", "pdf", "csv", "excel", "word", "powerpoint", "workbook", "workbooks",
+    "folder", "folders", *catalog.DOCUMENT_KINDS})
+"""Words that say a document is meant (`the tasks spreadsheet`, `the news report`)."""
+
+EXTENSIONS: dict[str, str] = {
+    "docx": "document", "doc": "document", "xlsx": "excel", "xls": "excel", "xlsm": "excel", "csv": "csv",
+    "pptx": "powerpoint", "ppt": "powerpoint", "pdf": "pdf", "txt": "document", "md": "document", "rtf": "document",
+    "one": "document", "vsdx": "document", "odt": "document", "ods": "excel", "odp": "powerpoint"}
+"""A word with one of these after a dot is a file's name (`pricing model.xlsx`): the name, then the kind it says."""
+
+NOT_READ: tuple[str, ...] = (
+    "task", "tasks", "todo", "todos", "to do list", "planner", "emails", "mails", "inbox", "mailbox", "unread",
+    "chats", "messages", "weather", "news", "notifications",
+)
+"""Things the agent does not read (it reads the profile, the calendar and the files): a message about one is not run
+and is answered that the agent cannot do it (`what are my tasks for today` is not the calendar), unless it asks for a
+document about one (`FILE_KINDS`: `find the tasks spreadsheet`). `email` alone is the user's address (`my email`)."""
+
+PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "supervisor", "superior", "lead", "mgr"})
+"""People the user's profile names: the answer to `who is my manager`, but someone else when their own calendar,
+presence or whereabouts is asked (`is my boss free`, `is my manager in the office`)."""
+
+SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job"})
+"""What the profile shows of those people: `my manager's name` is the user's profile."""
+
+WHEREABOUTS: frozenset[str] = frozenset({
+    "free", "busy", "available", "availability", "away", "online", "offline", "status", "presence", "doing",
+    "where", "office", "around", "leave", "vacation", "holiday", "sick", "desk", "back", "in", "out", "at"})
+"""Words that ask where someone is or whether they are free: about one of `PEOPLE_OF_THE_PROFILE`, they ask of
+that person, not of the user."""
+
+AUTHORED: frozenset[str] = frozenset({
+    "created", "made", "wrote", "written", "shared", "edited", "modified", "updated", "uploaded", "authored", "sent",
+    "prepared", "drafted", "owned", "changed", "saved", "posted"})
+NOT_SOMEONE_ELSE: frozenset[str] = frozenset({"i", "me", "myself", "we", "us"})
+"""Someone else's files: a name before one of `AUTHORED` (`the deck megan made`) or after one and `by` (`files
+shared by diego`); the user is not someone else (`NOT_SOMEONE_ELSE`: `files made by me`)."""
+
+SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "locate", "find me",
+                                 "search my files for", "search onedrive for")
+THING_STARTS: frozenset[str] = frozenset({"the", "our"})
+"""A message that starts with one of `SEARCH_LEADS` (after `COURTESY`) and then `the` is a file search for what
+follows: the name of a thing, in which words of other commands and of actions are part of the name (`find the
+sign out sheet`, `search for the delete request form`), as long as it names something besides them (`find the next
+meeting` is not)."""
+WHOSE_BEFORE: frozenset[str] = frozenset({"of", "for", "with", "from"})
+"""Words after which a word may say whose a thing is, or who else is in it (`the profile of megan`, `the meeting
+with diego`), not what the thing is."""

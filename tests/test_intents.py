@@ -271,6 +271,54 @@ CORPUS: list[tuple[str, str]] = [
     ("hey", "help"),
     ("HELP", "help"),
     ("good morning", "help"),
+    # the people the profile names: the answer is the user's profile, their own day or whereabouts is theirs
+    ("what's my supervisor's name", "me"),
+    ("tell me my boss's job title", "me"),
+    ("is my supervisor busy tomorrow afternoon", "help"),
+    ("where is my boss right now", "help"),
+    ("is my boss online at the moment", "help"),
+    ("what is my manager's availability", "help"),
+    # a name typed with a capital, or who made the files, makes the things someone else's
+    ("what office is Tomasz based in", "help"),
+    ("show the spreadsheets Marco created", "help"),
+    ("documents uploaded by jonas", "help"),
+    # how the user shows to others is on the profile
+    ("am i showing up as away", "me"),
+    ("do i appear offline", "me"),
+    ("is my status showing do not disturb", "me"),
+    # what the directory says of the user
+    ("what division do i belong to", "me"),
+    ("where am i based", "me"),
+    ("what is my full name in the system", "me"),
+    ("who am i reporting to", "me"),
+    ("kindly share this week's agenda", "calendar week"),
+    # days as they are shortened, and the weekend, are in the week
+    ("any meetings on thurs", "calendar week"),
+    ("what's on sat", "calendar week"),
+    ("my schedule for the weekend", "calendar week"),
+    ("tue agenda", "calendar week"),
+    ("where should i be at 2pm", "calendar today"),
+    # the agent addressed by its name first
+    ("@Contoso Helper show my calendar", "calendar today"),
+    ("@Work Bot recent spreadsheets", "files"),
+    # what the user did to files is when, not what they are called; a cue typed as one word is searched once
+    ("search for the logoff checklist", "files logoff checklist"),
+    ("which documents have i been modifying", "files"),
+    ("what have i been updating lately", "files"),
+    ("what did i last open", "files"),
+    # things the agent does not read, unless a document about one is asked for
+    ("show my to-do list for tomorrow", "help"),
+    ("any unread emails this morning", "help"),
+    ("what's in my inbox", "help"),
+    ("find the planner export spreadsheet", "files planner export"),
+    # a search: a kind of document named, a file's name with its extension, and the name of a thing searched for,
+    # whatever words of other commands or actions it holds
+    ("where's the expense policy", "files expense policy"),
+    ("get the onboarding notes", "files onboarding notes"),
+    ("open roadmap.pptx", "files roadmap"),
+    ("find the agenda export template", "files agenda export template"),
+    ("look for the presence update form", "files presence update form"),
+    ("find the cancel subscription letter", "files cancel subscription letter"),
     # two requests in one message: asked back, never one of them run alone
     ("show my title and my meetings", "ask"),
     ("log out, then find the pricing sheet", "ask"),
@@ -528,6 +576,7 @@ def test_the_held_out_corpus_written_after_the_vocabulary_maps_with_at_least_97_
 
 def test_no_phrasing_in_the_held_out_corpus_written_after_the_vocabulary_runs_another_command_than_asked() -> None:
     assert wrong_commands(HELD_OUT_UNSEEN) == []
+
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL)
