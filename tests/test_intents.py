@@ -415,7 +415,11 @@ other people's things."""
 HELD_OUT_UNSEEN = held_out("held_out_4.tsv")
 """Written after that vocabulary: the first three corpora's misses were seen before it was written, this one's were
 not."""
-HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN]}
+HELD_OUT_SEEN = held_out("held_out_5.tsv")
+"""Written after the vocabulary, by an author who never read the matcher, its tests or the other corpora; measured
+once (87.6%, 12 wrong commands), then seen: its misses were fixed as classes, with phrasings of other words here."""
+HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
+                                       *HELD_OUT_SEEN]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -578,6 +582,15 @@ def test_no_phrasing_in_the_held_out_corpus_written_after_the_vocabulary_runs_an
     assert wrong_commands(HELD_OUT_UNSEEN) == []
 
 
+def test_the_fifth_held_out_corpus_maps_with_at_least_97_percent_accuracy(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        assert accuracy("fifth held-out corpus", HELD_OUT_SEEN, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+
+
+def test_no_phrasing_in_the_fifth_held_out_corpus_runs_another_command_than_asked() -> None:
+    assert wrong_commands(HELD_OUT_SEEN) == []
+
 
 @pytest.mark.parametrize("text", ADVERSARIAL)
 def test_an_adversarial_phrasing_never_runs_a_command(text: str) -> None:
@@ -586,13 +599,14 @@ def test_an_adversarial_phrasing_never_runs_a_command(text: str) -> None:
 
 
 def shares_a_word(text: str, suggestion: Understood) -> bool:
-    """Whether `text` holds a cue of the suggested command, a range it names (a time of the day names today), or one
-    of its arguments."""
+    """Whether `text` holds a cue of the suggested command, a range it names (a time of the day names today: `3pm`, `at
+    5`), or one of its arguments."""
     words = re.findall(r"[a-z0-9']+(?::[a-z0-9']+)*", text.lower().replace("’", "'"))
     spelled = (phrases.SPELLINGS.get(word) or word.removesuffix("'s") for word in words)
     line = f" {' '.join(spelled)} "
     said = [*phrases.CUES[suggestion.name], *phrases.RANGES.get(suggestion.args, ()), *suggestion.args.lower().split()]
-    a_time = suggestion.args == "today" and re.search(r" \d{1,2}(:\d\d)?(am|pm) ", line) is not None
+    a_time = suggestion.args == "today" and re.search(
+        r" \d{1,2}(:\d\d)?(am|pm) | (at|by|around|before|after|until|till) \d{1,2} ", line) is not None
     return a_time or any(f" {phrase} " in line for phrase in said)
 
 
