@@ -276,14 +276,15 @@ def _not_read(texts: list[str]) -> bool:
 
 def _made_by_someone(words: list[_Word], vocabulary: Vocabulary) -> bool:
     """Someone else's files (`phrases.AUTHORED`): a name just before the word that says what was done to them (`the
-    deck megan made`), or after it and `by` (`files shared by diego`)."""
+    deck megan made`), or someone after it and `by` or `with` (`files shared by diego`, `the deck i shared with
+    tom`)."""
     texts = [word.text for word in words]
     if phrases.AUTHORED.isdisjoint(texts):
         return False
     return any(text in phrases.AUTHORED and (
         (i > 0 and _a_name(words, i - 1, vocabulary))
-        or (texts[i + 1:i + 2] == ["by"] and texts[i + 2:i + 3] != [] and texts[i + 2] not in
-            phrases.NOT_SOMEONE_ELSE))
+        or (texts[i + 1:i + 2] != [] and texts[i + 1] in phrases.AUTHOR_BEFORE and texts[i + 2:i + 3] != []
+            and texts[i + 2] not in phrases.NOT_SOMEONE_ELSE))
         for i, text in enumerate(texts))
 
 
@@ -582,8 +583,9 @@ _MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
 
 def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
     """The message's words, and whether it speaks of someone else's things (`megan's calendar`, `her email`, a
-    mention of a person: the agent's own leading mention is gone by now, or typed first as `@` and its name, the words
-    with a capital after it that are no words the matcher knows: `@Graph Assistant find the deck`). Words joined by a
+    mention of a person: the agent's own leading mention is gone by now, or typed first, or after courtesy words only,
+    as `@` and its name, the words with a capital after it that are no words the matcher knows: `@Graph Assistant find
+    the deck`). Words joined by a
     slash are two (`team/department`), and a file's name with its extension is the name and the kind of file
     (`pricing model.xlsx`: `phrases.EXTENSIONS`)."""
     words: list[_Word] = []
@@ -594,9 +596,10 @@ def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
         if ends_clause and words:
             words[-1] = replace(words[-1], ends_clause=True)
         ends_clause = token.rstrip(_CLOSING).endswith(_CLAUSE_ENDS)
-        if token.startswith("@"):
-            someone_elses |= bool(words)
-            addressed = not words
+        if token.startswith("@"):  # first, or after a greeting only (`hey @agent`): the agent
+            addressed = not _without_courtesy(words + [_Word("", "")])[:-1] and not token.rstrip(
+                _EDGE_PUNCTUATION).lower().endswith("'s")  # `@megan's calendar` is hers
+            someone_elses |= not addressed
             continue
         token = token.strip(_EDGE_PUNCTUATION)
         lower = token.lower()
@@ -642,7 +645,8 @@ def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
 
 
 def _joined(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:
-    """Two words, one of them unknown and one short, that are a one-word cue with a typo (`log ot`) become that cue."""
+    """Two words, one of them unknown and one short, that are a one-word cue with one typo (`log ot`) become that cue
+    (`Jo edited` is two words)."""
     joined: list[_Word] = []
     for word in words:
         if joined and (previous := joined[-1]).text.isalpha() and word.text.isalpha() and (
@@ -650,7 +654,7 @@ def _joined(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:
                 min(len(previous.text), len(word.text)) <= _SHORT):
             together = _nearest(typed := previous.text + word.text, tuple(
                 cue for cue in vocabulary.one_word_cues if cue[0] == typed[0] or cue[-1] == typed[-1]), vocabulary)
-            if together in vocabulary.cue_table:
+            if together in vocabulary.cue_table and _distance(typed, together, 1) <= 1:
                 joined[-1] = _Word(f"{previous.typed} {word.typed}", together, word.ends_clause)
                 continue
         joined.append(word)
@@ -665,8 +669,9 @@ def _fix_typo(word: str, vocabulary: Vocabulary) -> str:
         return word
     if len(word) >= 5 and word[-1] == word[-2] and word[:-1] in vocabulary.words:
         return word[:-1]  # the last letter doubled: `filess`, `bosss`
-    if _a_form_of_known(word, vocabulary):
-        return word
+    if _a_form_of_known(word, vocabulary):  # a form of a word, or a typo of another form of it (`editted`)
+        near = _nearest(word, vocabulary.near(len(word), word[0], word[-1]), vocabulary)
+        return near if _stems(near) & _stems(word) & vocabulary.known else word
     if not any(letter in _VOWELS for letter in word) and len(word) <= 4:
         return _only(known for known in vocabulary.near(len(word) + 1, word[0], word[-1])
                      if len(known) == len(word) + 1 and any(known[:i] + known[i + 1:] == word

@@ -222,6 +222,7 @@ COURTESY: tuple[str, ...] = (
 OTHERS_POSSESSIVE_EXCEPT: frozenset[str] = frozenset(
     {"today", "tomorrow", "tonight", "week", "weekend", "monday", "tuesday", "wednesday", "thursday", "friday",
      "saturday", "sunday", "day", "month", "year", "it", "that", "there", "here", "let", "what", "who", "where",
+     "yesterday",
      "how", "everyone"})
 """`X's` is someone else's (`megan's calendar`) unless X is one of these (`tomorrow's meetings`, `it's`)."""
 
@@ -320,11 +321,15 @@ EXTENSIONS: dict[str, str] = {
 
 NOT_READ: tuple[str, ...] = (
     "task", "tasks", "todo", "todos", "to do list", "planner", "emails", "mails", "inbox", "mailbox", "unread",
-    "chats", "messages", "weather", "news", "notifications",
+    "chats", "messages", "news", "notifications",
+    "check email", "check my email", "check mail", "check my mail", "read my email", "read my mail", "new email",
+    "new mail", "any email", "any mail", "email from", "mail from",
+    "weather", "rain", "raining", "snow", "snowing", "sunny", "temperature",
 )
 """Things the agent does not read (it reads the profile, the calendar and the files): a message about one is not run
 and is answered that the agent cannot do it (`what are my tasks for today` is not the calendar), unless it asks for a
-document about one (`FILE_KINDS`: `find the tasks spreadsheet`). `email` alone is the user's address (`my email`)."""
+document about one (`FILE_KINDS`: `find the tasks spreadsheet`). `email` alone is the user's address (`my email`),
+but mail to read is not (`check my email`)."""
 
 PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "supervisor", "superior", "lead", "mgr"})
 """People the user's profile names: the answer to `who is my manager`, but someone else when their own calendar,
@@ -342,9 +347,11 @@ that person, not of the user."""
 AUTHORED: frozenset[str] = frozenset({
     "created", "made", "wrote", "written", "shared", "edited", "modified", "updated", "uploaded", "authored", "sent",
     "prepared", "drafted", "owned", "changed", "saved", "posted"})
+AUTHOR_BEFORE: frozenset[str] = frozenset({"by", "with"})
 NOT_SOMEONE_ELSE: frozenset[str] = frozenset({"i", "me", "myself", "we", "us"})
-"""Someone else's files: a name before one of `AUTHORED` (`the deck megan made`) or after one and `by` (`files
-shared by diego`); the user is not someone else (`NOT_SOMEONE_ELSE`: `files made by me`)."""
+"""Someone else's files: a name before one of `AUTHORED` (`the deck megan made`) or someone after one and
+`AUTHOR_BEFORE` (`files shared by diego`, `the deck i shared with tom`); the user is not someone else
+(`NOT_SOMEONE_ELSE`: `files made by me`, `files shared with me`)."""
 
 SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "locate", "find me",
                                  "search my files for", "search onedrive for")

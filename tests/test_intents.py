@@ -282,6 +282,8 @@ CORPUS: list[tuple[str, str]] = [
     ("what office is Tomasz based in", "help"),
     ("show the spreadsheets Marco created", "help"),
     ("documents uploaded by jonas", "help"),
+    ("the spreadsheet Li updated", "help"),
+    ("the deck i shared with ravi", "help"),
     # how the user shows to others is on the profile
     ("am i showing up as away", "me"),
     ("do i appear offline", "me"),
@@ -310,6 +312,9 @@ CORPUS: list[tuple[str, str]] = [
     ("show my to-do list for tomorrow", "help"),
     ("any unread emails this morning", "help"),
     ("what's in my inbox", "help"),
+    ("check my mail please", "help"),
+    ("is it going to snow tomorrow", "help"),
+    ("find the notes from yesterday's standup", "files notes standup"),
     ("find the planner export spreadsheet", "files planner export"),
     # a search: a kind of document named, a file's name with its extension, and the name of a thing searched for,
     # whatever words of other commands or actions it holds
