@@ -198,7 +198,7 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         return NotUnderstood(None, unsupported=True)  # nothing the agent reads is to suggest
     unsupported = bool(_actions(words, vocabulary, thing))
     if (someone_elses or unsupported or _not_to_run(texts, [word.text for word in bare], vocabulary)
-            or _made_by_someone(words, vocabulary)):
+            or _made_by_someone(words, vocabulary) or _searches_no_file([word.text for word in bare])):
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
@@ -266,6 +266,13 @@ def _named_thing(words: list[_Word], start: int, vocabulary: Vocabulary) -> int 
     whose = [i for i in own if texts[i - 1] in phrases.WHOSE_BEFORE]
     named = len(own) > len(whose) or (bool(own) and not phrases.FILE_KINDS.isdisjoint(texts[at + 1:end]))
     return at + 1 if named else None
+
+
+def _searches_no_file(bare: list[str]) -> bool:
+    """A search (`phrases.SEARCH_LEADS`) for a time, a room, a person or the web, and no kind of file
+    (`phrases.NOT_A_THING`: `find the next available time`, `find the person who owns the budget`)."""
+    return bool(_first_phrase(bare, phrases.SEARCH_LEADS)) and not phrases.NOT_A_THING.isdisjoint(bare) and (
+        phrases.FILE_KINDS.isdisjoint(bare))
 
 
 def _not_read(texts: list[str]) -> bool:
@@ -439,13 +446,22 @@ def _ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
     """The calendar day ranges the words name, in order: a window of the clock is today (`phrases.WINDOW_LEADS`), and
     so is a time of the day when no day is named (`phrases.CLOCK_TIMES`); what comes next on a day named is on that
     day (`the next call today`, `coming up in the next hour`), but for a period after it (`next week`,
-    `phrases.PERIODS`)."""
-    table = vocabulary.range_table
-    named = [(phrase, table[phrase]) for phrase in _longest_matches(_windows_as_today(texts), table, vocabulary)]
+    `phrases.PERIODS`). A day's short name that is a word too (`phrases.DAYS_AND_WORDS`: `sun`) is a day after a word
+    that names one (`phrases.DAY_BEFORE`: `on sat`) or with a cue of the calendar (`sat meetings`)."""
+    table, windowed = vocabulary.range_table, _windows_as_today(texts)
+    named = [(phrase, table[phrase]) for start, phrase in _matches(windowed, table, vocabulary)
+             if phrase not in phrases.DAYS_AND_WORDS or windowed[start - 1:start] and windowed[start - 1] in
+             phrases.DAY_BEFORE or _cued(texts, phrases.CALENDAR, vocabulary)]
     if {day_range for _, day_range in named} - {"next"} in ({"today"}, {"tomorrow"}):
         named = [(phrase, day_range) for phrase, day_range in named  # `my next call today`: today's next call
                  if day_range != "next" or any(word in phrases.PERIODS for word in phrase.split())]
     return [day_range for _, day_range in named] or (["today"] if _names_a_time(texts) else [])
+
+
+def _cued(texts: list[str], name: str, vocabulary: Vocabulary) -> bool:
+    """Whether a cue of the command `name` is in `texts`."""
+    table = vocabulary.cue_table
+    return any(cue == name for phrase in _longest_matches(texts, table, vocabulary) for cue, _ in table[phrase])
 
 
 def _windows_as_today(texts: list[str]) -> list[str]:

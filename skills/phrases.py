@@ -145,8 +145,8 @@ NOT_NEGATING: tuple[str, ...] = ("or not", "do not disturb")
 NOT_TO_RUN: tuple[str, ...] = (
     *sorted(NEGATIONS), "no need", "no thanks", "not needed",
     # things the agent cannot do, wherever they stand: showing the calendar instead would be a command nobody asked for
-    "schedule a", "schedule an", "schedule new", "set up a", "find time", "find a time", "find the time", "slot",
-    "slots",
+    "schedule a", "schedule an", "schedule new", "set up a", "find time", "find a time", "slot",
+    "slots", "best time", "time to meet",
     # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
     "is * free", "is * busy", "is * available", "is * doing", "does *", "is * in a", "is * in the", "is * on a",
     "is * online", "is * away", "is * around", "is * out", "someone else", "other people",
@@ -363,3 +363,14 @@ meeting` is not)."""
 WHOSE_BEFORE: frozenset[str] = frozenset({"of", "for", "with", "from"})
 """Words after which a word may say whose a thing is, or who else is in it (`the profile of megan`, `the meeting
 with diego`), not what the thing is."""
+NOT_A_THING: frozenset[str] = frozenset({
+    "time", "times", "slot", "slots", "available", "availability", "free", "busy", "room", "rooms", "who", "whom",
+    "whose", "person", "someone", "somebody", "web", "internet", "google", "bing"})
+"""Words that make a search (`SEARCH_LEADS`) look for no file, unless a kind of file is named too: a time or a
+room to book, a person, the web (`find the next available time`; but `the time off request form`)."""
+
+DAYS_AND_WORDS: frozenset[str] = frozenset({"sat", "sun", "wed", "mon"})
+DAY_BEFORE: frozenset[str] = frozenset({"on", "for", "this", "next", "by", "until", "till", "from", "through",
+                                        "thru", "before", "after"})
+"""Short names of days that are words too (`i sat in`, `the sun`): a day only after a word that names a day
+(`DAY_BEFORE`: `on wed`) or with a cue of the calendar (`wed meetings`)."""

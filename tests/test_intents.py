@@ -299,6 +299,7 @@ CORPUS: list[tuple[str, str]] = [
     ("what's on sat", "calendar week"),
     ("my schedule for the weekend", "calendar week"),
     ("tue agenda", "calendar week"),
+    ("anything on for sun", "calendar week"),
     ("where should i be at 2pm", "calendar today"),
     # the agent addressed by its name first
     ("@Contoso Helper show my calendar", "calendar today"),
@@ -324,6 +325,7 @@ CORPUS: list[tuple[str, str]] = [
     ("find the agenda export template", "files agenda export template"),
     ("look for the presence update form", "files presence update form"),
     ("find the cancel subscription letter", "files cancel subscription letter"),
+    ("find the time off request form", "files time off request form"),
     # two requests in one message: asked back, never one of them run alone
     ("show my title and my meetings", "ask"),
     ("log out, then find the pricing sheet", "ask"),
