@@ -257,6 +257,7 @@ FILES = CommandRecord(
         "deck": 3, "decks": 3, "presentation": 3, "presentations": 3, "slides": 3, "pdf": 3, "excel": 3,
         "powerpoint": 3, "word document": 3, "workbook": 3, "onedrive": 3, "sharepoint": 3, "meeting notes": 3,
         "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
+        "where are": 1,
         "pull up": 3, "open": 1, "working on": 3, "worked on": 3, "work on": 3, "changed": 1, "edited": 1,
         "modified": 1, "updated": 1, "saved": 1,
         # what people call these things and how they ask for one
@@ -272,6 +273,8 @@ FILES = CommandRecord(
            for verb in ("edit", "edited", "editing", "change", "changed", "changing", "modify", "modified",
                         "modifying", "update", "updated", "updating", "touch", "touched", "open", "opened",
                         "opening", "save", "saved", "saving")},
+        **{f"{lead} {verb}": 3 for lead in ("i", "recently", "i recently")
+           for verb in ("edited", "changed", "modified", "updated", "touched", "opened", "saved")},
     },
     when_alone=frozenset({"pull up", "look up", "open", "get", *DOCUMENT_KINDS}),
 )

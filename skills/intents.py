@@ -193,21 +193,22 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
     if thing is not None:  # `find the sign out sheet`: a file search, whatever its name holds
         scores = Counter({name: 0 for name in scores} | {phrases.FILES: THRESHOLD + LEAD})
     (first, top), (_, second) = scores.most_common(2)
-    best = [_reading(name, words, ranges, thing) for name, score in scores.most_common() if score > 0]
+    best = [_reading(name, words, ranges, vocabulary, thing) for name, score in scores.most_common() if score > 0]
     if _not_read(texts):
         return NotUnderstood(None, unsupported=True)  # nothing the agent reads is to suggest
     unsupported = bool(_actions(words, vocabulary, thing))
     if (someone_elses or unsupported or _not_to_run(texts, [word.text for word in bare], vocabulary)
-            or _made_by_someone(words, vocabulary) or _searches_no_file([word.text for word in bare])):
+            or (first == phrases.FILES and _made_by_someone(words, vocabulary))
+            or _searches_no_file([word.text for word in bare])):
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
+    if first in (phrases.ME, phrases.CALENDAR) and _their_day(texts, ranges):
+        return NotUnderstood()  # the day of someone the profile names: nothing of the user's answers it
     if len(requests := _requests(words, vocabulary)) > 1:
         return Unclear((requests[0], requests[1]))
     if second >= THRESHOLD and top - second < LEAD:
         return Unclear((best[0], best[1]))
-    if first in (phrases.ME, phrases.CALENDAR) and _their_day(texts, ranges):
-        return NotUnderstood()  # the day of someone the profile names: nothing of the user's answers it
     if first in (phrases.ME, phrases.CALENDAR) and (_names_someone(texts, vocabulary)
                                                     or _a_name_typed(words, vocabulary)):
         return NotUnderstood(best[0])
@@ -256,8 +257,7 @@ def _named_thing(words: list[_Word], start: int, vocabulary: Vocabulary) -> int 
     at = start + len(lead.split())
     if not lead or texts[at:at + 1] == [] or texts[at] not in phrases.THING_STARTS:
         return None
-    end = next((i for i in range(at + 1, len(words)) if words[i - 1].ends_clause or texts[i] in phrases.JOINING),
-               len(words))
+    end = _thing_end(words, at + 1)
     cued = {i for begin, phrase in _matches(texts, {**vocabulary.cue_table, **vocabulary.range_table}, vocabulary)
             if any(name != phrases.FILES for name, _ in vocabulary.cue_table.get(phrase, ((phrases.CALENDAR, 0),)))
             for i in range(begin, begin + len(phrase.split()))}
@@ -275,6 +275,13 @@ def _searches_no_file(bare: list[str]) -> bool:
         phrases.FILE_KINDS.isdisjoint(bare))
 
 
+def _thing_end(words: list[_Word], start: int) -> int:
+    """Where the name of a thing searched for from `start` ends: at the end of its clause, or a word that joins
+    another request."""
+    return next((i for i in range(start, len(words)) if words[i - 1].ends_clause or words[i].text in phrases.JOINING),
+                len(words))
+
+
 def _not_read(texts: list[str]) -> bool:
     """Whether the message asks for something the agent does not read (`phrases.NOT_READ`: `my tasks for today`),
     not a document about it (`phrases.FILE_KINDS`: `the tasks spreadsheet`)."""
@@ -282,17 +289,23 @@ def _not_read(texts: list[str]) -> bool:
 
 
 def _made_by_someone(words: list[_Word], vocabulary: Vocabulary) -> bool:
-    """Someone else's files (`phrases.AUTHORED`): a name just before the word that says what was done to them (`the
-    deck megan made`), or someone after it and `by` or `with` (`files shared by diego`, `the deck i shared with
-    tom`)."""
+    """Someone else's files (`phrases.AUTHORED`): a name or others (`phrases.OTHER_AUTHORS`) just before the word that
+    says what was done to them, maybe with the user (`the deck megan made`, `files my team shared`, `the files tom
+    and i worked on`), or someone after it and `by` (`files shared by diego`, not `by me`), or anyone after it and
+    `with` (`files shared with me`, `the deck i shared with tom`: not the user's own files to search)."""
     texts = [word.text for word in words]
     if phrases.AUTHORED.isdisjoint(texts):
         return False
-    return any(text in phrases.AUTHORED and (
-        (i > 0 and _a_name(words, i - 1, vocabulary))
-        or (texts[i + 1:i + 2] != [] and texts[i + 1] in phrases.AUTHOR_BEFORE and texts[i + 2:i + 3] != []
-            and texts[i + 2] not in phrases.NOT_SOMEONE_ELSE))
-        for i, text in enumerate(texts))
+    for i, text in enumerate(texts):
+        if text not in phrases.AUTHORED:
+            continue
+        if texts[i + 1:i + 2] == ["with"] or (texts[i + 1:i + 2] == ["by"] and texts[i + 2:i + 3] != []
+                                             and texts[i + 2] not in phrases.NOT_SOMEONE_ELSE):
+            return True
+        before = i - 1 - (len(texts[:i]) >= 3 and texts[i - 2] == "and" and texts[i - 1] in phrases.WITH_THE_USER) * 2
+        if before >= 0 and (texts[before] in phrases.OTHER_AUTHORS or _a_name(words, before, vocabulary)):
+            return True
+    return False
 
 
 def _a_name(words: list[_Word], i: int, vocabulary: Vocabulary) -> bool:
@@ -311,9 +324,14 @@ def _a_name(words: list[_Word], i: int, vocabulary: Vocabulary) -> bool:
 def _their_day(texts: list[str], ranges: list[str]) -> bool:
     """Whether one of the people the user's profile names (`phrases.PEOPLE_OF_THE_PROFILE`: `my boss`) is the one
     whose day, presence or whereabouts is asked (`phrases.WHEREABOUTS`, a day: `is my manager in the office today`):
-    the profile names them, but their day is theirs (`who is my manager` is the user's)."""
-    return not phrases.PEOPLE_OF_THE_PROFILE.isdisjoint(texts) and (
-        bool(ranges) or not phrases.WHEREABOUTS.isdisjoint(texts)) and "who" not in texts
+    the profile names them, but their day is theirs (`who is my manager` is the user's), and so is what the profile
+    does not show of them (`the phone number of my manager`; but `the name of my manager`)."""
+    if phrases.PEOPLE_OF_THE_PROFILE.isdisjoint(texts):
+        return False
+    theirs = any(texts[i - 2:i] in (["of", "my"], ["for", "my"]) and texts[i - 3:i - 2] != []
+                 and texts[i - 3] not in phrases.SHOWN_OF_THEM
+                 for i, text in enumerate(texts) if text in phrases.PEOPLE_OF_THE_PROFILE)
+    return theirs or (bool(ranges) or not phrases.WHEREABOUTS.isdisjoint(texts)) and "who" not in texts
 
 
 def _a_name_typed(words: list[_Word], vocabulary: Vocabulary) -> bool:
@@ -346,7 +364,7 @@ def _requests(words: list[_Word], vocabulary: Vocabulary) -> list[Understood]:
             scores[phrases.CALENDAR] = max(scores[phrases.CALENDAR] + 1, THRESHOLD)
         (name, top), (_, second) = scores.most_common(2)
         if top >= THRESHOLD and top - second >= LEAD and name != phrases.HELP and name not in found:
-            found[name] = _reading(name, part, ranges)
+            found[name] = _reading(name, part, ranges, vocabulary)
     return list(found.values())
 
 
@@ -403,25 +421,34 @@ def _verbs(words: list[_Word], thing: int | None = None) -> set[int]:
                  or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))}
 
 
-def _reading(name: str, words: list[_Word], ranges: list[str], thing: int | None = None) -> Understood:
+def _reading(name: str, words: list[_Word], ranges: list[str], vocabulary: Vocabulary,
+             thing: int | None = None) -> Understood:
     """The command `name` with the arguments the words give it."""
     if name == phrases.CALENDAR:
         return Understood(name, ranges[0] if ranges else "today")
     if name == phrases.FILES:
-        return Understood(name, " ".join(_search_terms(words, thing)))
+        return Understood(name, " ".join(_search_terms(words, vocabulary, thing)))
     return Understood(name)
 
 
-def _search_terms(words: list[_Word], thing: int | None = None) -> list[str]:
+def _search_terms(words: list[_Word], vocabulary: Vocabulary, thing: int | None = None) -> list[str]:
     """The words a file search looks for, as typed, each once: a suggestion's search leaves out what was not to be
     done (`delete the budget file`; an action's noun stays, `the weekly update`, and so does a word in the name of a
-    thing searched for, from `thing`), and a word of `phrases.FILE_QUERY_NOUNS` counts once a term is there (`the
-    price list`)."""
+    thing searched for, from `thing`, even a word of another command: `the help desk guide`), a word of
+    `phrases.FILE_QUERY_NOUNS` counts once a term is there (`the price list`), and a day of two words or more says
+    when, not what (`files i viewed this morning`)."""
     terms: list[str] = []
     verbs = _verbs(words, thing)
+    texts = [word.text for word in words]
+    end = _thing_end(words, thing) if thing is not None else 0
+    when = {begin + offset for begin, phrase in _matches(texts, vocabulary.range_table, vocabulary)
+            if " " in phrase and vocabulary.range_table[phrase] != "next" for offset in range(len(phrase.split()))}
     for i, word in enumerate(words):
         ignored = word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
-        if word.typed and not ignored and i not in verbs and word.text not in phrases.NEGATIONS:
+        if ignored and thing is not None and thing <= i < end and word.text in vocabulary.cue_table and all(
+                name != phrases.FILES for name, _ in vocabulary.cue_table[word.text]):
+            ignored = False
+        if word.typed and not ignored and i not in verbs and i not in when and word.text not in phrases.NEGATIONS:
             terms.append(word.typed)
     return terms
 
@@ -628,7 +655,7 @@ def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
             words += [_Word(token if len(expansion) == 1 else part, part) for part in expansion]
             continue
         name, dot, extension = lower.rpartition(".")
-        kind = phrases.EXTENSIONS.get(extension) if dot and any(letter.isalpha() for letter in name) else None
+        kind = phrases.EXTENSIONS.get(extension) if dot and any(letter.isalnum() for letter in name) else None
         if kind:
             token, lower = token[:len(name)], name
         if lower.endswith("'s"):

@@ -279,7 +279,7 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "save", "saved", "put", "touched", "working", "worked", "work", "file", "files", "document", "documents",
     "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks", "presentation", "presentations", "slides",
     "pdf", "csv", "excel", "word", "powerpoint", "workbook", "workbooks", "onedrive", "sharepoint", "folder", "folders",
-    "stuff", "things", "what",
+    "stuff", "things", "thing", "what",
     "hey", "hi", "just", "quickly", "now", "today", "yesterday", "tomorrow", "this", "week", "month", "and", "or",
     "it", "at", "need", "want", "like", "let", "lets", "us", "help", "by", "ok", "okay", "so", "kindly", "hello",
     "thanks", "am", "looking", "searching", "touch", "opened", "viewed", "accessed", "created", "store",
@@ -335,7 +335,8 @@ PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "superviso
 """People the user's profile names: the answer to `who is my manager`, but someone else when their own calendar,
 presence or whereabouts is asked (`is my boss free`, `is my manager in the office`)."""
 
-SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job"})
+SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job", "details", "info",
+                                          "information"})
 """What the profile shows of those people: `my manager's name` is the user's profile."""
 
 WHEREABOUTS: frozenset[str] = frozenset({
@@ -346,12 +347,16 @@ that person, not of the user."""
 
 AUTHORED: frozenset[str] = frozenset({
     "created", "made", "wrote", "written", "shared", "edited", "modified", "updated", "uploaded", "authored", "sent",
-    "prepared", "drafted", "owned", "changed", "saved", "posted"})
-AUTHOR_BEFORE: frozenset[str] = frozenset({"by", "with"})
-NOT_SOMEONE_ELSE: frozenset[str] = frozenset({"i", "me", "myself", "we", "us"})
-"""Someone else's files: a name before one of `AUTHORED` (`the deck megan made`) or someone after one and
-`AUTHOR_BEFORE` (`files shared by diego`, `the deck i shared with tom`); the user is not someone else
-(`NOT_SOMEONE_ELSE`: `files made by me`, `files shared with me`)."""
+    "prepared", "drafted", "owned", "changed", "saved", "posted", "worked"})
+NOT_SOMEONE_ELSE: frozenset[str] = frozenset({"i", "me", "myself"})
+OTHER_AUTHORS: frozenset[str] = frozenset({
+    "team", "we", "us", "they", "he", "she", "others", "people", "everyone", "someone", "somebody", "colleague",
+    "colleagues", "coworker", "coworkers", "manager", "boss", "supervisor"})
+WITH_THE_USER: frozenset[str] = frozenset({"i", "me"})
+"""Someone else's files: a name or others (`OTHER_AUTHORS`) before one of `AUTHORED`, maybe with the user (`and`
+and one of `WITH_THE_USER`: `the deck megan made`, `files my team shared`, `the files tom and i worked on`), or
+someone after one and `by` (`files shared by diego`); the user is not someone else (`NOT_SOMEONE_ELSE`: `files made
+by me`). Files shared `with` anyone are not the user's own to search either (`files shared with me`)."""
 
 SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "locate", "find me",
                                  "search my files for", "search onedrive for")

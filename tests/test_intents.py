@@ -284,6 +284,10 @@ CORPUS: list[tuple[str, str]] = [
     ("documents uploaded by jonas", "help"),
     ("the spreadsheet Li updated", "help"),
     ("the deck i shared with ravi", "help"),
+    ("presentations my colleagues uploaded", "help"),
+    ("the report sara and i wrote", "help"),
+    ("the mobile number of my supervisor", "help"),
+    ("the job title of my boss", "me"),
     # how the user shows to others is on the profile
     ("am i showing up as away", "me"),
     ("do i appear offline", "me"),
@@ -309,6 +313,11 @@ CORPUS: list[tuple[str, str]] = [
     ("which documents have i been modifying", "files"),
     ("what have i been updating lately", "files"),
     ("what did i last open", "files"),
+    ("the doc i modified last", "files"),
+    ("docs i touched this afternoon", "files"),
+    ("find the help center article", "files help center article"),
+    ("open q2 forecast 2024.xlsx", "files q2 forecast 2024"),
+    ("where are the onboarding slides", "files onboarding"),
     # things the agent does not read, unless a document about one is asked for
     ("show my to-do list for tomorrow", "help"),
     ("any unread emails this morning", "help"),
