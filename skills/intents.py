@@ -394,7 +394,8 @@ def _unplaced(texts: list[str], vocabulary: Vocabulary) -> bool:
 def _actions(words: list[_Word], vocabulary: Vocabulary, thing: int | None = None) -> set[int]:
     """Where the message asks for an action the agent does not do: a verb of `phrases.ACTIONS` (`_verbs`) not inside
     a cue (`log out`), nor after words that make it a question about the past (`what files did i change`), nor in the
-    name of a thing searched for (from `thing`: `find the delete request form`)."""
+    name of a thing searched for (from `thing`: `find the delete request form`) unless it acts on something there
+    (`find the deck and delete it`, `find the cancel my meeting`)."""
     if not (verbs := _verbs(words, thing)):
         return set()
     texts = [word.text for word in words]
@@ -415,7 +416,8 @@ def _verbs(words: list[_Word], thing: int | None = None) -> set[int]:
     first = len(words) - len(_without_courtesy(words))
     return {i for i, text in enumerate(texts)
             if text in phrases.ACTIONS
-            and (thing is None or i < thing or words[i - 1].ends_clause or texts[i - 1] in phrases.JOINING)
+            and (thing is None or i < thing or words[i - 1].ends_clause or texts[i - 1] in phrases.JOINING
+                 or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))
             and (text not in phrases.ACTION_NOUNS or i == first or (i > 0 and words[i - 1].ends_clause)
                  or texts[i - 1] in phrases.VERB_BEFORE or " ".join(texts[max(i - 2, 0):i]) in phrases.VERB_BEFORE
                  or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))}
