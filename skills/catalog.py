@@ -137,7 +137,8 @@ ME = CommandRecord(
         "personal details": 3, "personal information": 3, "profile details": 3, "current status": 3,
         "showing as": 3, "appear as": 3, "appearing as": 3,
         # presence: how the user shows to others (the card shows it)
-        "show as": 4, "appear": 2, "appearing": 2, "offline": 3, "online": 2, "do not disturb": 4, "away": 2,
+        "show as": 4, "teams status": 3, "status in teams": 3, "appear": 2, "appearing": 2, "offline": 3,
+        "online": 2, "do not disturb": 4, "away": 2,
         # where the directory lists the user, and what it calls them
         "role": 2, "belong to": 3, "based in": 3, "am i based": 3, "listed as": 3, "listed in": 3,
         "directory": 2, "full name": 3, "my name": 3, "good name": 3, "am i reporting": 3, "i am reporting": 3,
@@ -275,6 +276,7 @@ FILES = CommandRecord(
                         "opening", "save", "saved", "saving")},
         **{f"{lead} {verb}": 3 for lead in ("i", "recently", "i recently")
            for verb in ("edited", "changed", "modified", "updated", "touched", "opened", "saved")},
+        **{f"was i {verb}": 3 for verb in ("editing", "changing", "modifying", "updating", "opening")},
     },
     when_alone=frozenset({"pull up", "look up", "open", "get", *DOCUMENT_KINDS}),
 )

@@ -36,6 +36,7 @@ SPELLINGS: dict[str, str] = {
     "u": "you", "r": "are", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2morrow": "tomorrow", "tomoro": "tomorrow",
     "tdy": "today", "2day": "today", "tonite": "tonight", "wk": "week", "nxt": "next",
+    "wknd": "weekend", "wkend": "weekend",
     "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
     "doc": "document", "docs": "documents", "docx": "document", "pdfs": "pdf", "ppt": "powerpoint",
     "pptx": "powerpoint", "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
@@ -286,6 +287,7 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "stored", "no",
     # what the user did to a file: recency, not what it is called (`what have i been editing`)
     "edit", "editing", "modify", "modifying", "touching", "viewing", "accessing", "changing", "updating", "saving",
+    "earlier", "previously",
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""

@@ -288,10 +288,12 @@ CORPUS: list[tuple[str, str]] = [
     ("the report sara and i wrote", "help"),
     ("the mobile number of my supervisor", "help"),
     ("the job title of my boss", "me"),
+    ("my supervisor mobile number", "help"),
     # how the user shows to others is on the profile
     ("am i showing up as away", "me"),
     ("do i appear offline", "me"),
     ("is my status showing do not disturb", "me"),
+    ("how does my teams status look", "me"),
     # what the directory says of the user
     ("what division do i belong to", "me"),
     ("where am i based", "me"),
@@ -304,6 +306,7 @@ CORPUS: list[tuple[str, str]] = [
     ("my schedule for the weekend", "calendar week"),
     ("tue agenda", "calendar week"),
     ("anything on for sun", "calendar week"),
+    ("any calls on the wkend", "calendar week"),
     ("where should i be at 2pm", "calendar today"),
     # the agent addressed by its name first
     ("@Contoso Helper show my calendar", "calendar today"),
@@ -315,6 +318,7 @@ CORPUS: list[tuple[str, str]] = [
     ("what did i last open", "files"),
     ("the doc i modified last", "files"),
     ("docs i touched this afternoon", "files"),
+    ("what was i modifying earlier", "files"),
     ("find the help center article", "files help center article"),
     ("open q2 forecast 2024.xlsx", "files q2 forecast 2024"),
     ("where are the onboarding slides", "files onboarding"),
