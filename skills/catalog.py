@@ -207,6 +207,8 @@ CALENDAR = CommandRecord(
                  "mon", "tue", "tues", "wed", "weds", "thu", "thur", "thurs", "fri", "sat", "sun"),
         "next": ("next week", "next meeting", "next meetings", "upcoming", "coming up", "what is next",
                  "next few days", "next 7 days", "next seven days", "next few", "next couple", "next appointment",
+                 *(f"next {count} days" for count in ("2", "3", "4", "5", "6", "two", "three", "four", "five", "six",
+                                                      "several")), "coming days",
                  "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
                  "coming", "coming next", "soon", "next thing", "next up", "next item"),
     },

@@ -292,11 +292,14 @@ def _made_by_someone(words: list[_Word], vocabulary: Vocabulary) -> bool:
     """Someone else's files (`phrases.AUTHORED`): a name or others (`phrases.OTHER_AUTHORS`) just before the word that
     says what was done to them, maybe with the user (`the deck megan made`, `files my team shared`, `the files tom
     and i worked on`), or someone after it and `by` (`files shared by diego`, not `by me`), or anyone after it and
-    `with` (`files shared with me`, `the deck i shared with tom`: not the user's own files to search)."""
+    `with` (`files shared with me`, `the deck i shared with tom`: not the user's own files to search); or a name
+    after `from` (`files from megan`, not `from sharepoint`)."""
     texts = [word.text for word in words]
-    if phrases.AUTHORED.isdisjoint(texts):
+    if phrases.AUTHORED.isdisjoint(texts) and "from" not in texts:
         return False
     for i, text in enumerate(texts):
+        if text == "from" and i + 1 < len(texts) and _a_name(words, i + 1, vocabulary):
+            return True  # `files from megan`
         if text not in phrases.AUTHORED:
             continue
         if texts[i + 1:i + 2] == ["with"] or (texts[i + 1:i + 2] == ["by"] and texts[i + 2:i + 3] != []

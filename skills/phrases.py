@@ -146,8 +146,7 @@ NOT_NEGATING: tuple[str, ...] = ("or not", "do not disturb")
 NOT_TO_RUN: tuple[str, ...] = (
     *sorted(NEGATIONS), "no need", "no thanks", "not needed",
     # things the agent cannot do, wherever they stand: showing the calendar instead would be a command nobody asked for
-    "schedule a", "schedule an", "schedule new", "set up a", "find time", "find a time", "slot",
-    "slots", "best time", "time to meet",
+    "schedule a", "schedule an", "schedule new", "set up a", "find time", "find a time", "best time", "time to meet",
     # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
     "is * free", "is * busy", "is * available", "is * doing", "does *", "is * in a", "is * in the", "is * on a",
     "is * online", "is * away", "is * around", "is * out", "someone else", "other people",

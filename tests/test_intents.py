@@ -307,6 +307,8 @@ CORPUS: list[tuple[str, str]] = [
     ("tue agenda", "calendar week"),
     ("anything on for sun", "calendar week"),
     ("any calls on the wkend", "calendar week"),
+    ("agenda for the next four days", "calendar next"),
+    ("any open slots this afternoon", "calendar today"),
     ("where should i be at 2pm", "calendar today"),
     # the agent addressed by its name first
     ("@Contoso Helper show my calendar", "calendar today"),
