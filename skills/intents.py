@@ -326,9 +326,10 @@ def _a_name(words: list[_Word], i: int, vocabulary: Vocabulary) -> bool:
 
 def _their_day(texts: list[str], ranges: list[str]) -> bool:
     """Whether one of the people the user's profile names (`phrases.PEOPLE_OF_THE_PROFILE`: `my boss`) is the one
-    whose day, presence or whereabouts is asked (`phrases.WHEREABOUTS`, a day: `is my manager in the office today`):
-    the profile names them, but their day is theirs (`who is my manager` is the user's), and so is what the profile
-    does not show of them (`the phone number of my manager`, `my boss email`; but `the name of my manager`)."""
+    whose day, presence or whereabouts is asked (`phrases.WHEREABOUTS`, but not the user's own, `my status`; a day:
+    `is my manager in the office today`): the profile names them, but their day is theirs (`who is my manager` is the
+    user's), and so is what the profile does not show of them (`the phone number of my manager`, `my boss email`;
+    but `the name of my manager`)."""
     if phrases.PEOPLE_OF_THE_PROFILE.isdisjoint(texts):
         return False
     theirs = any((texts[i - 2:i] in (["of", "my"], ["for", "my"]) and texts[i - 3:i - 2] != []
@@ -336,7 +337,8 @@ def _their_day(texts: list[str], ranges: list[str]) -> bool:
                  or (texts[i + 1:i + 2] != [] and texts[i + 1] in phrases.PERSONAL
                      and texts[i + 1] not in phrases.SHOWN_OF_THEM)
                  for i, text in enumerate(texts) if text in phrases.PEOPLE_OF_THE_PROFILE)
-    return theirs or (bool(ranges) or not phrases.WHEREABOUTS.isdisjoint(texts)) and "who" not in texts
+    whereabouts = any(text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
+    return theirs or (bool(ranges) or whereabouts) and "who" not in texts
 
 
 def _a_name_typed(words: list[_Word], vocabulary: Vocabulary) -> bool:

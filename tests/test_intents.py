@@ -288,6 +288,7 @@ CORPUS: list[tuple[str, str]] = [
     ("the report sara and i wrote", "help"),
     ("the mobile number of my supervisor", "help"),
     ("the job title of my boss", "me"),
+    ("my presence plus my supervisor", "me"),
     ("my supervisor mobile number", "help"),
     # how the user shows to others is on the profile
     ("am i showing up as away", "me"),
