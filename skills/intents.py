@@ -70,11 +70,11 @@ class Vocabulary:
     @cached_property
     def words(self) -> frozenset[str]:
         """The words typos are fixed towards: every word of four letters or more in a cue, a range, a phrase not to
-        run, an action, a day the calendar cannot show (a typo of `cancel` or `yesterday` must not slip through) or a
-        unit of the clock, the longer words a file search leaves out (`recnt files` is not a search), and cues of two
-        words typed as one (`logoff`)."""
+        run, an action, a day the calendar cannot show, a thing the agent does not read (a typo of `cancel`,
+        `yesterday` or `tasks` must not slip through) or a unit of the clock, the longer words a file search leaves
+        out (`recnt files` is not a search), and cues of two words typed as one (`logoff`)."""
         everything = [*self.cue_table, *self.range_table, *phrases.NOT_TO_RUN, *phrases.NOT_TO_RUN_FIRST,
-                      *phrases.ACTIONS, *phrases.UNPLACED_DATES, *phrases.CLOCK_UNITS]
+                      *phrases.ACTIONS, *phrases.UNPLACED_DATES, *phrases.CLOCK_UNITS, *phrases.NOT_READ]
         return frozenset({*(word for phrase in everything for word in phrase.split()
                             if len(word) >= 4 and word.isalpha()),
                           *(word for word in phrases.FILE_QUERY_IGNORES if len(word) >= 6), *self.run_together})
@@ -94,7 +94,10 @@ class Vocabulary:
                   phrases.OTHERS_POSSESSIVE_EXCEPT, phrases.OTHERS, phrases.OTHERS_BEFORE_PERSONAL, phrases.PERSONAL,
                   phrases.NAME_AFTER, phrases.NOT_NEGATING, phrases.POSSESSIVE_AFTER,
                   phrases.FILE_QUERY_IGNORES, phrases.KNOWN, phrases.CLOCK_UNITS, phrases.WINDOW_LEADS,
-                  phrases.WINDOW_COUNTS, phrases.WINDOW_AFTER, phrases.CLOCK_TIME_AFTER, phrases.CLOCK_TIME_CLOSERS]
+                  phrases.WINDOW_COUNTS, phrases.WINDOW_AFTER, phrases.CLOCK_TIME_AFTER, phrases.CLOCK_TIME_CLOSERS,
+                  phrases.NOT_READ, phrases.FILE_KINDS, phrases.PEOPLE_OF_THE_PROFILE, phrases.SHOWN_OF_THEM,
+                  phrases.WHEREABOUTS, phrases.AUTHORED, phrases.OTHER_AUTHORS, phrases.SEARCH_LEADS,
+                  phrases.NOT_A_THING, phrases.DAY_BEFORE, phrases.WHOSE_BEFORE]
         return frozenset(word for table in tables for phrase in table for word in phrase.split())
 
     @cached_property

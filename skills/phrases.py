@@ -36,7 +36,7 @@ SPELLINGS: dict[str, str] = {
     "u": "you", "r": "are", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2morrow": "tomorrow", "tomoro": "tomorrow",
     "tdy": "today", "2day": "today", "tonite": "tonight", "wk": "week", "nxt": "next",
-    "wknd": "weekend", "wkend": "weekend",
+    "wknd": "weekend", "wkend": "weekend", "lookup": "look up",
     "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
     "doc": "document", "docs": "documents", "docx": "document", "pdfs": "pdf", "ppt": "powerpoint",
     "pptx": "powerpoint", "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
@@ -234,7 +234,8 @@ OTHERS_BEFORE_PERSONAL: frozenset[str] = frozenset({"your"})
 """Words that make the thing a person has after them someone else's (`what's your schedule`: the agent has none,
 so it is asked of the person mentioned)."""
 
-OTHERS: frozenset[str] = frozenset({"his", "her", "hers", "their", "theirs", "someone", "somebody", "colleague",
+OTHERS: frozenset[str] = frozenset({"his", "her", "hers", "he", "she", "their", "theirs", "someone", "somebody",
+                                    "colleague",
                                     "colleagues", "coworker", "coworkers"})
 """Words that speak of someone else's things wherever they stand (`what's her email`)."""
 
@@ -325,7 +326,7 @@ NOT_READ: tuple[str, ...] = (
     "chats", "messages", "news", "notifications",
     "check email", "check my email", "check mail", "check my mail", "read my email", "read my mail", "new email",
     "new mail", "any email", "any mail", "email from", "mail from",
-    "weather", "rain", "raining", "snow", "snowing", "sunny", "temperature",
+    "weather", "rain", "snow", "sunny", "temperature",
 )
 """Things the agent does not read (it reads the profile, the calendar and the files): a message about one is not run
 and is answered that the agent cannot do it (`what are my tasks for today` is not the calendar), unless it asks for a

@@ -330,6 +330,7 @@ CORPUS: list[tuple[str, str]] = [
     ("any unread emails this morning", "help"),
     ("what's in my inbox", "help"),
     ("check my mail please", "help"),
+    ("any pending taks", "help"),
     ("is it going to snow tomorrow", "help"),
     ("find the notes from yesterday's standup", "files notes standup"),
     ("find the planner export spreadsheet", "files planner export"),
