@@ -150,6 +150,8 @@ NOT_TO_RUN: tuple[str, ...] = (
     # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
     "is * free", "is * busy", "is * available", "is * doing", "does *", "is * in a", "is * in the", "is * on a",
     "is * online", "is * away", "is * around", "is * out", "someone else", "other people",
+    # the user's presence set, not shown: the agent only reads it
+    "go offline", "go online", "go invisible", "status to",
 )
 """A message with one of these anywhere is not run: it gets the help card instead, with a suggestion if a cue of the
 message points to one."""
@@ -158,6 +160,7 @@ NOT_TO_RUN_FIRST: tuple[str, ...] = (
     "how do i", "how can i", "how to", "cancel", "delete", "remove", "create", "make", "add", "book", "send", "share",
     "email", "mail", "message", "text", "call", "upload", "download", "move", "rename", "edit", "invite", "accept",
     "decline", "reschedule", "remind", "write", "reply", "forward", "print", "join", "change", "update",
+    "appear",
 )
 """Asking how, or asking for something the agent cannot do: not run when the message starts with it, after any of
 the `COURTESY` words (`can you cancel my 3pm`). Inside a sentence these words are often nouns (`the call notes`)."""
@@ -167,7 +170,7 @@ ACTIONS: frozenset[str] = frozenset({
     "decline", "accept", "forward", "invite", "send", "share", "create", "move", "change", "update", "add", "edit",
     "log", "clear", "remind", "print", "join", "put", "save", "organize", "organise", "arrange", "reserve",
     "approve", "reply", "respond", "assign", "mute", "snooze", "notify", "restore", "transfer", "attach",
-    "summarize", "summarise", "translate",
+    "summarize", "summarise", "translate", "turn", "switch", "toggle", "enable", "disable",
 })
 """Verbs of things the agent does not do (it only reads): asked for, the message is not run (`please block my calendar
 tomorrow`) and the answer says what the agent can do; those that are nouns too only where a verb stands
@@ -190,7 +193,7 @@ diego`): an action still."""
 ACTION_NOUNS: frozenset[str] = frozenset({
     "set", "mark", "block", "book", "log", "update", "change", "share", "move", "print", "save", "clear", "put",
     "edit", "reply", "transfer", "invite", "upload", "download", "reserve", "decline", "forward", "add", "join",
-    "mute", "restore",
+    "mute", "restore", "switch",
 })
 """Verbs of `ACTIONS` that are nouns or adjectives too (`the weekly update`, `the share price report`, `the change
 log`, `a calendar invite`): an action only where a verb stands (`skills/intents.py`), else a word like any other, kept
