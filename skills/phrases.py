@@ -269,6 +269,8 @@ KNOWN: frozenset[str] = frozenset({
     # words people put before a thing they have, which are not names
     "official", "primary", "registered", "exact", "correct", "company", "corporate", "immediate", "reporting",
     "account", "user", "actual", "complete", "entire",
+    # ways of addressing and of urging, which are not names (`my calendar Monday Sir`)
+    "sir", "madam", "maam", "mam", "mate", "dude", "buddy", "bro", "dear", "asap", "urgent", "urgently",
     # time zones, which a time of the day may be given in
     "utc", "gmt", "bst", "cet", "cest", "ist", "est", "edt", "cst", "cdt", "pst", "pdt", "aest",
 })
