@@ -195,7 +195,8 @@ CALENDAR = CommandRecord(
         "on my plate": 3, "have i got": 3, "what is planned": 3, "scheduled": 2, "in a meeting": 3,
         "on a call": 3,
         # where the user has to be
-        "do i have to be": 3, "do i need to be": 3, "am i supposed to be": 3, "should i be": 3,
+        **{f"{question} {need}": 3 for question in ("where", "when") for need in (
+            "do i have to be", "do i need to be", "am i supposed to be", "should i be", "must i be")},
     },
     ranges={
         "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night"),
