@@ -292,7 +292,7 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "stored", "no",
     # what the user did to a file: recency, not what it is called (`what have i been editing`)
     "edit", "editing", "modify", "modifying", "touching", "viewing", "accessing", "changing", "updating", "saving",
-    "earlier", "previously",
+    "earlier", "previously", "them",
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""

@@ -297,6 +297,7 @@ CORPUS: list[tuple[str, str]] = [
     ("do i appear offline", "me"),
     ("is my status showing do not disturb", "me"),
     ("how does my teams status look", "me"),
+    ("online meeting tomorrow", "calendar tomorrow"),
     # what the directory says of the user
     ("what division do i belong to", "me"),
     ("where am i based", "me"),
