@@ -140,9 +140,9 @@ ME = CommandRecord(
         "show as": 4, "teams status": 3, "status in teams": 3, "appear": 2, "appearing": 2, "offline": 3,
         "am i online": 3, "showing online": 3, "do not disturb": 4, "am i away": 3, "as away": 3,
         # where the directory lists the user, and what it calls them
-        "role": 2, "belong to": 3, "based in": 3, "am i based": 3, "listed as": 3, "listed in": 3,
-        "directory": 2, "full name": 3, "my name": 3, "good name": 3, "am i reporting": 3, "i am reporting": 3,
-        "do i report": 3,
+        "role": 2, "do i belong to": 3, "i belong to": 3, "am i based": 3, "i am based": 3, "listed as": 3,
+        "listed in": 3, "in the directory": 2, "full name": 3, "my name": 3, "good name": 3, "am i reporting": 3,
+        "whom i report": 3, "whom i am reporting": 3, "whom do i report": 3, "whom am i reporting": 3,
     },
 )
 

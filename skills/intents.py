@@ -296,8 +296,11 @@ def _made_by_someone(words: list[_Word], vocabulary: Vocabulary) -> bool:
     says what was done to them, maybe with the user (`the deck megan made`, `files my team shared`, `the files tom
     and i worked on`), or someone after it and `by` (`files shared by diego`, not `by me`), or anyone after it and
     `with` (`files shared with me`, `the deck i shared with tom`: not the user's own files to search); or a name
-    after `from` (`files from megan`, not `from sharepoint`)."""
+    after `from` (`files from megan`, not `from sharepoint`); or a question of who (`phrases.ASKING_WHO`: `who made
+    the budget file`)."""
     texts = [word.text for word in words]
+    if not phrases.ASKING_WHO.isdisjoint(texts):
+        return True  # `who does this deck belong to`, `who made the budget`: a person is asked for
     if phrases.AUTHORED.isdisjoint(texts) and "from" not in texts:
         return False
     for i, text in enumerate(texts):
@@ -386,11 +389,12 @@ def _as_typed(words: list[_Word], vocabulary: Vocabulary) -> bool:
 
 def _names_someone(texts: list[str], vocabulary: Vocabulary) -> bool:
     """A name before a thing a person has (`diego email address`) or after `for`/`of` (`calendar for megan`): a name
-    is a word of letters `phrases.KNOWN` does not hold; or a word that makes the thing someone else's (`your
-    schedule`)."""
+    is a word of letters `phrases.KNOWN` does not hold; or a word that makes the thing someone else's, just before it
+    or one word before (`your schedule`, `your good name`)."""
     known = vocabulary.known
     return any((i + 1 < len(texts) and texts[i + 1] in phrases.PERSONAL
                 and (text in phrases.OTHERS_BEFORE_PERSONAL or (text.isalpha() and text not in known)))
+               or (text in phrases.OTHERS_BEFORE_PERSONAL and not phrases.PERSONAL.isdisjoint(texts[i + 1:i + 3]))
                or (text.isalpha() and text not in known and i > 0 and texts[i - 1] in phrases.NAME_AFTER)
                for i, text in enumerate(texts))
 

@@ -246,7 +246,7 @@ PERSONAL: frozenset[str] = frozenset({
     "calendar", "schedule", "agenda", "diary", "availability", "day", "email", "mail", "address", "profile",
     "manager", "boss", "phone", "number", "title", "contact", "details", "status", "presence", "office", "info",
     "information", "department", "role", "job", "picture", "photo", "supervisor", "superior", "designation",
-    "position", "mobile", "cell", "telephone", "timetable", "plans",
+    "position", "mobile", "cell", "telephone", "timetable", "plans", "name",
 })
 """Things a person has: a word `KNOWN` does not hold just before one is a name (`diego email address`, `megans
 schedule`), and a name after `for` or `of` with the profile or the calendar is too (`calendar for megan`)."""
@@ -386,3 +386,5 @@ DAY_BEFORE: frozenset[str] = frozenset({"on", "for", "this", "next", "by", "unti
                                         "thru", "before", "after"})
 """Short names of days that are words too (`i sat in`, `the sun`): a day only after a word that names a day
 (`DAY_BEFORE`: `on wed`) or with a cue of the calendar (`wed meetings`)."""
+ASKING_WHO: frozenset[str] = frozenset({"who", "whom", "whose"})
+"""Asked about files, a question of who (`who does this deck belong to`) asks for a person, not a file."""
