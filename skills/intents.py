@@ -349,9 +349,10 @@ def _their_day(texts: list[str], ranges: list[str]) -> bool:
 
 def _a_name_typed(words: list[_Word], vocabulary: Vocabulary) -> bool:
     """A word typed with a capital, but the first of a sentence, that is a name (`_a_name`: `what department is Lynne
-    in`): the profile or the calendar asked for is theirs."""
-    return any(i > 0 and not words[i - 1].ends_clause and word.typed[:1].isupper() and _a_name(words, i, vocabulary)
-               for i, word in enumerate(words))
+    in`): the profile or the calendar asked for is theirs; not someone met with (`phrases.WITH_SOMEONE`: `my 1:1 with
+    Diego today` is the user's calendar)."""
+    return any(i > 0 and not words[i - 1].ends_clause and words[i - 1].text not in phrases.WITH_SOMEONE
+               and word.typed[:1].isupper() and _a_name(words, i, vocabulary) for i, word in enumerate(words))
 
 
 def _plain_contains(texts: list[str], table: tuple[str, ...]) -> bool:

@@ -388,3 +388,5 @@ DAY_BEFORE: frozenset[str] = frozenset({"on", "for", "this", "next", "by", "unti
 (`DAY_BEFORE`: `on wed`) or with a cue of the calendar (`wed meetings`)."""
 ASKING_WHO: frozenset[str] = frozenset({"who", "whom", "whose"})
 """Asked about files, a question of who (`who does this deck belong to`) asks for a person, not a file."""
+WITH_SOMEONE: frozenset[str] = frozenset({"with", "and"})
+"""After these a name is someone the user meets, not whose calendar it is (`my meeting with Diego today`)."""

@@ -280,6 +280,7 @@ CORPUS: list[tuple[str, str]] = [
     ("what is my manager's availability", "help"),
     # a name typed with a capital, or who made the files, makes the things someone else's
     ("what office is Tomasz based in", "help"),
+    ("any calls with Ingrid tomorrow", "calendar tomorrow"),
     ("my job title please Sir", "me"),
     ("Show Me My Schedule For Tomorrow Madam", "calendar tomorrow"),
     ("show the spreadsheets Marco created", "help"),
