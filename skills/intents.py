@@ -644,15 +644,16 @@ _MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
 def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
     """The message's words, and whether it speaks of someone else's things (`megan's calendar`, `her email`, a
     mention of a person: the agent's own leading mention is gone by now, or typed first, or after courtesy words only,
-    as `@` and its name, the words with a capital after it that are no words the matcher knows: `@Graph Assistant find
-    the deck`). Words joined by a
-    slash are two (`team/department`), and a file's name with its extension is the name and the kind of file
+    as `@` and its name, the words after it that are no words the matcher knows, typed with a capital or before a
+    word a request starts with: `@Graph Assistant find the deck`, `@graph assistant find the deck`). Words joined by
+    a slash are two (`team/department`), and a file's name with its extension is the name and the kind of file
     (`pricing model.xlsx`: `phrases.EXTENSIONS`)."""
     words: list[_Word] = []
     someone_elses = _MENTION.search(message) is not None
     ends_clause = addressed = False
     theirs: list[int] = []  # where `my manager's` stands: the user's if the profile shows what follows (`name`)
-    for token in _SLASH.sub(" ", _MENTION.sub(" ", message).replace("’", "'").replace("‘", "'")).split():
+    tokens = _SLASH.sub(" ", _MENTION.sub(" ", message).replace("’", "'").replace("‘", "'")).split()
+    for at, token in enumerate(tokens):
         if ends_clause and words:
             words[-1] = replace(words[-1], ends_clause=True)
         ends_clause = token.rstrip(_CLOSING).endswith(_CLAUSE_ENDS)
@@ -663,8 +664,10 @@ def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
             continue
         token = token.strip(_EDGE_PUNCTUATION)
         lower = token.lower()
-        if addressed and token[:1].isupper() and lower not in phrases.SPELLINGS and _fix_typo(
-                lower.removesuffix("'s"), vocabulary) not in vocabulary.known:
+        if addressed and lower not in phrases.SPELLINGS and _fix_typo(
+                lower.removesuffix("'s"), vocabulary) not in vocabulary.known and (
+                token[:1].isupper() or tokens[at + 1:at + 2] != [] and tokens[at + 1].strip(
+                    _EDGE_PUNCTUATION).lower() in phrases.REQUEST_STARTS):
             continue  # the agent's name, after its `@`
         addressed = False
         if lower in phrases.SPELLINGS:

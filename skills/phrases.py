@@ -390,3 +390,9 @@ ASKING_WHO: frozenset[str] = frozenset({"who", "whom", "whose"})
 """Asked about files, a question of who (`who does this deck belong to`) asks for a person, not a file."""
 WITH_SOMEONE: frozenset[str] = frozenset({"with", "and"})
 """After these a name is someone the user meets, not whose calendar it is (`my meeting with Diego today`)."""
+REQUEST_STARTS: frozenset[str] = frozenset({
+    *(phrase.split()[0] for phrase in (*COURTESY, *SEARCH_LEADS)), "what", "whats", "what's", "who", "whos", "who's",
+    "when", "whens", "where", "wheres", "where's", "which", "how", "is", "am", "are", "do", "does", "show", "my",
+    "list", "open", "get", "pull", "sign", "log", "recent", "any", "tell", "give"})
+"""Words a request starts with: after the agent's `@` and a word no cue knows, that word was the agent's name too
+(`@graph assistant find the deck`)."""

@@ -318,6 +318,7 @@ CORPUS: list[tuple[str, str]] = [
     # the agent addressed by its name first
     ("@Contoso Helper show my calendar", "calendar today"),
     ("@Work Bot recent spreadsheets", "files"),
+    ("@contoso helper what is happening this week", "calendar week"),
     # what the user did to files is when, not what they are called; a cue typed as one word is searched once
     ("search for the logoff checklist", "files logoff checklist"),
     ("which documents have i been modifying", "files"),
