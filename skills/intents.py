@@ -715,13 +715,20 @@ def _joined(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:
         if joined and (previous := joined[-1]).text.isalpha() and word.text.isalpha() and (
                 previous.text not in vocabulary.known or word.text not in vocabulary.known) and (
                 min(len(previous.text), len(word.text)) <= _SHORT):
-            together = _nearest(typed := previous.text + word.text, tuple(
-                cue for cue in vocabulary.one_word_cues if cue[0] == typed[0] or cue[-1] == typed[-1]), vocabulary)
-            if together in vocabulary.cue_table and _distance(typed, together, 1) <= 1:
+            together = _joined_cue(previous.text + word.text, vocabulary)
+            if together:
                 joined[-1] = _Word(f"{previous.typed} {word.typed}", together, word.ends_clause)
                 continue
         joined.append(word)
     return joined
+
+
+@lru_cache(maxsize=4096)
+def _joined_cue(typed: str, vocabulary: Vocabulary) -> str:
+    """The one-word cue two words typed together are, with one typo (`logot`: `logout`), or `""`."""
+    together = _nearest(typed, tuple(cue for cue in vocabulary.one_word_cues
+                                     if cue[0] == typed[0] or cue[-1] == typed[-1]), vocabulary)
+    return together if together in vocabulary.cue_table and _distance(typed, together, 1) <= 1 else ""
 
 
 @lru_cache(maxsize=4096)
