@@ -11,16 +11,18 @@ from . import help as help_skill
 from . import logout, skill_actions, unhandled
 from .catalog import COMMANDS, CommandRecord
 from .commands import Services, on_turn_error, register_command, register_service_principal_answer
+from .intents import Vocabulary
 
 
 def register_all(app: AgentApplication[TurnState], services: Services,
                  commands: Sequence[CommandRecord] = COMMANDS) -> None:
     """Register every command; help answers any message no other command took, and `unhandled` the rest."""
     register_service_principal_answer(app)
+    vocabulary = Vocabulary.of(commands)  # plain words reach every command given, by its record's cues
     for record in commands:
         if record.fetch is not None:
-            register_command(app, services, record)
-    logout.register(app, services)
+            register_command(app, services, record, vocabulary)
+    logout.register(app, services, vocabulary)
     skill_actions.register(app, services, commands)
     help_skill.register(app, commands)
     unhandled.register(app)

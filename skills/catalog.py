@@ -136,6 +136,13 @@ ME = CommandRecord(
         "mail id": 3, "account details": 3, "account information": 3, "user details": 3, "user profile": 4,
         "personal details": 3, "personal information": 3, "profile details": 3, "current status": 3,
         "showing as": 3, "appear as": 3, "appearing as": 3,
+        # presence: how the user shows to others (the card shows it)
+        "show as": 4, "teams status": 3, "status in teams": 3, "appear": 2, "appearing": 2, "offline": 3,
+        "am i online": 3, "showing online": 3, "do not disturb": 4, "am i away": 3, "as away": 3,
+        # where the directory lists the user, and what it calls them
+        "role": 2, "do i belong to": 3, "i belong to": 3, "am i based": 3, "i am based": 3, "listed as": 3,
+        "listed in": 3, "in the directory": 2, "full name": 3, "my name": 3, "good name": 3, "am i reporting": 3,
+        "whom i report": 3, "whom i am reporting": 3, "whom do i report": 3, "whom am i reporting": 3,
     },
 )
 
@@ -187,19 +194,37 @@ CALENDAR = CommandRecord(
         "diary": 3, "timetable": 3, "itinerary": 2, "engagements": 2, "commitments": 2, "my plans": 3,
         "on my plate": 3, "have i got": 3, "what is planned": 3, "scheduled": 2, "in a meeting": 3,
         "on a call": 3,
+        # where the user has to be
+        **{f"{question} {need}": 3 for question in ("where", "when") for need in (
+            "do i have to be", "do i need to be", "am i supposed to be", "should i be", "must i be")},
     },
     ranges={
         "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night"),
         "today": ("today", "tonight", "this morning", "this afternoon", "this evening", "my morning", "my afternoon",
                   "my evening", "right now", "later today", "rest of the day", "at the moment", "day ahead"),
-        "week": ("this week", "week", "rest of the week", "week ahead", "weekly", "this weekend", "monday", "tuesday",
-                 "wednesday", "thursday", "friday", "saturday", "sunday"),
+        "week": ("this week", "week", "rest of the week", "week ahead", "weekly", "this weekend", "weekend", "monday",
+                 "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                 # the days as they are shortened
+                 "mon", "tue", "tues", "wed", "weds", "thu", "thur", "thurs", "fri", "sat", "sun"),
         "next": ("next week", "next meeting", "next meetings", "upcoming", "coming up", "what is next",
                  "next few days", "next 7 days", "next seven days", "next few", "next couple", "next appointment",
+                 *(f"next {count} days" for count in ("2", "3", "4", "5", "6", "two", "three", "four", "five", "six",
+                                                      "several")), "coming days",
                  "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
-                 "coming", "coming next", "soon"),
+                 "coming", "coming next", "soon", "next thing", "next up", "next item"),
     },
 )
+
+
+DOCUMENT_KINDS: tuple[str, ...] = (
+    "policy", "policies", "plan", "notes", "minutes", "template", "templates", "form", "forms", "report", "reports",
+    "guidelines", "guide", "handbook", "manual", "proposal", "proposals", "invoice",
+    "invoices", "memo", "memos", "spec", "specs", "summary", "checklist", "draft", "drafts", "brief", "playbook",
+    "agreement", "statement", "letter",
+)
+"""Words that name a kind of document: one is a weak cue for the files when no other command has a cue (`get`,
+`where is` with one is a search), and a message with one asks for a document even when it names a thing the agent
+does not read (`the tasks report`)."""
 
 
 # ── /files ───────────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -236,14 +261,27 @@ FILES = CommandRecord(
         "deck": 3, "decks": 3, "presentation": 3, "presentations": 3, "slides": 3, "pdf": 3, "excel": 3,
         "powerpoint": 3, "word document": 3, "workbook": 3, "onedrive": 3, "sharepoint": 3, "meeting notes": 3,
         "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
+        "where are": 1,
         "pull up": 3, "open": 1, "working on": 3, "worked on": 3, "work on": 3, "changed": 1, "edited": 1,
         "modified": 1, "updated": 1, "saved": 1,
         # what people call these things and how they ask for one
         "cv": 2, "resume": 2, "csv": 2, "folder": 2, "folders": 2, "looking for": 4, "searching for": 4,
         "where did i put": 4, "where did i save": 4, "where did i store": 4, "opened": 1,
-        "touched": 1, "viewed": 1, "accessed": 1, "created": 1,
+        "touched": 1, "viewed": 1, "accessed": 1, "created": 1, "get": 1,
+        # kinds of documents: with a word that fetches or asks where, a file is asked for (`where is the hr policy`);
+        # only when no other command has a cue (`when_alone`: `what is the plan for today`)
+        **dict.fromkeys(DOCUMENT_KINDS, 1),
+        # what the user did to a file, asked about: the recent files (`what did i last change`)
+        **{f"{lead} {verb}": 3 for lead in ("did i", "did i last", "have i", "have i been", "i last",
+                                             "i have been", "i recently", "have i recently")
+           for verb in ("edit", "edited", "editing", "change", "changed", "changing", "modify", "modified",
+                        "modifying", "update", "updated", "updating", "touch", "touched", "open", "opened",
+                        "opening", "save", "saved", "saving")},
+        **{f"{lead} {verb}": 3 for lead in ("i", "recently", "i recently")
+           for verb in ("edited", "changed", "modified", "updated", "touched", "opened", "saved")},
+        **{f"was i {verb}": 3 for verb in ("editing", "changing", "modifying", "updating", "opening")},
     },
-    when_alone=frozenset({"pull up", "look up", "open"}),
+    when_alone=frozenset({"pull up", "look up", "open", "get", *DOCUMENT_KINDS}),
 )
 
 

@@ -29,7 +29,7 @@ from turn.faults import ReplyUndelivered, ServiceFault
 
 from . import progress
 from .catalog import Command, CommandRecord, NotTaken
-from .intents import Understood, understand
+from .intents import DEFAULT, Understood, Vocabulary, understand
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,11 @@ _LEADING_MENTIONS = re.compile(r"^\s*(?:<at>.*?</at>\s*)+", re.IGNORECASE | re.D
 later in the text (`/files <at>Megan</at>`) is the user's argument and stays."""
 
 
-def parse_command(context: TurnContext) -> Command | None:
+def parse_command(context: TurnContext, vocabulary: Vocabulary = DEFAULT) -> Command | None:
     """The command in a message: a slash command as typed (`/calendar tomorrow`, `<at>Agent</at> /files budget`) or
-    sent by a card button (`value.command`, with the button's other data), else what plain words ask for
-    (`Calendar tomorrow`, `what's on my calendar tomorrow?`: `skills/intents.py`); None when they ask nothing clear."""
+    sent by a card button (`value.command`, with the button's other data), else what plain words ask for in the words
+    of `vocabulary`'s commands (`Calendar tomorrow`, `what's on my calendar tomorrow?`: `skills/intents.py`); None
+    when they ask nothing clear."""
     activity = context.activity
     if activity.type != ActivityTypes.message:
         return None
@@ -63,7 +64,7 @@ def parse_command(context: TurnContext) -> Command | None:
         words = text.split(maxsplit=1)
         return Command(name=words[0].lstrip("/").lower(), args=words[1].strip() if len(words) > 1 else "", value=value,
                        chat_zone=zone)
-    meaning = understand(text)
+    meaning = understand(text, vocabulary)
     return Command(meaning.name, meaning.args, value, zone) if isinstance(meaning, Understood) else None
 
 
@@ -80,20 +81,22 @@ class Services:
     auth: AgentAuthorization
 
 
-def register_command(app: AgentApplication[TurnState], services: Services, record: CommandRecord) -> None:
-    """Route the record's command on both paths (see the module docstring): its `fetch` gets a Graph token for the
-    user, and while it works for more than a moment the user sees its `working` text (`Reading your calendar…`) or a
-    typing indicator (`skills/progress.py`); its `card` makes the answer."""
+def register_command(app: AgentApplication[TurnState], services: Services, record: CommandRecord,
+                     vocabulary: Vocabulary = DEFAULT) -> None:
+    """Route the record's command on both paths (see the module docstring), typed or asked for in plain words of
+    `vocabulary` (that of every command the app has): its `fetch` gets a Graph token for the user, and while it works
+    for more than a moment the user sees its `working` text (`Reading your calendar…`) or a typing indicator
+    (`skills/progress.py`); its `card` makes the answer."""
     fetch, card = record.fetch, record.card
     assert fetch is not None and card is not None, f"/{record.name} reads no Graph data: it has a route of its own"
 
     def selects(context: TurnContext) -> bool:
-        command = parse_command(context)
+        command = parse_command(context, vocabulary)
         return command is not None and command.name == record.name
 
     def run_with(handler_id: str) -> Callable[[TurnContext, TurnState], Awaitable[None]]:
         async def route(context: TurnContext, _state: TurnState) -> None:
-            command = parse_command(context)
+            command = parse_command(context, vocabulary)
             assert command is not None  # the selector matched
             with command_span(command.name, str(context.activity.channel_id or "")):
                 token = await services.auth.sign_in(context, handler_id)

@@ -15,7 +15,7 @@ from cards.help import Suggestion, help_card, help_text, question_card, question
 from . import phrases
 from .catalog import CommandRecord
 from .commands import typed_text
-from .intents import NotUnderstood, Unclear, Understood, understand
+from .intents import NotUnderstood, Unclear, Understood, Vocabulary, understand
 
 WELCOME = "Hi! I bring your Microsoft 365 profile, calendar and files into this chat."
 NOT_UNDERSTOOD = "Sorry, I didn't get that."
@@ -27,6 +27,7 @@ STARTER_CONVERSATION = "personal"
 
 def register(app: AgentApplication[TurnState], commands: Sequence[CommandRecord]) -> None:
     lines = [record.help_line for record in commands]
+    vocabulary = Vocabulary.of(commands)
     listed_card, listed_text = partial(help_card, commands=lines), partial(help_text, commands=lines)
 
     @app.conversation_update("membersAdded")
@@ -51,7 +52,7 @@ def register(app: AgentApplication[TurnState], commands: Sequence[CommandRecord]
     @app.message()
     async def help_reply(context: TurnContext, _state: TurnState) -> None:
         typed = typed_text(context)
-        meaning = understand(typed.lstrip("/")) if typed else Understood(phrases.HELP)
+        meaning = understand(typed.lstrip("/"), vocabulary) if typed else Understood(phrases.HELP)
         if isinstance(meaning, Unclear):
             choices = [suggestion(choice) for choice in meaning.choices]
             await context.send_activity(card_activity(question_card(WHICH, choices), question_text(WHICH, choices)))

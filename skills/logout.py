@@ -8,6 +8,7 @@ from auth.connections import is_connector_request
 from auth.sign_in import SIGN_OUT_COMMANDS
 
 from .commands import Services, parse_command
+from .intents import DEFAULT, Vocabulary
 
 SIGNED_OUT = "You're signed out of Microsoft 365 in this chat. Ask for /me, /calendar or /files to sign in again."
 CONNECTOR_NOTE = (
@@ -16,9 +17,9 @@ CONNECTOR_NOTE = (
 )
 
 
-def register(app: AgentApplication[TurnState], services: Services) -> None:
+def register(app: AgentApplication[TurnState], services: Services, vocabulary: Vocabulary = DEFAULT) -> None:
     def selects(context: TurnContext) -> bool:
-        command = parse_command(context)
+        command = parse_command(context, vocabulary)
         return command is not None and command.name in SIGN_OUT_COMMANDS
 
     async def logout(context: TurnContext, _state: TurnState) -> None:

@@ -18,6 +18,8 @@ nor is another form of one (`booking` is not `looking`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from . import catalog
 
 SPELLINGS: dict[str, str] = {
@@ -34,9 +36,11 @@ SPELLINGS: dict[str, str] = {
     "u": "you", "r": "are", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2morrow": "tomorrow", "tomoro": "tomorrow",
     "tdy": "today", "2day": "today", "tonite": "tonight", "wk": "week", "nxt": "next",
+    "wknd": "weekend", "wkend": "weekend", "lookup": "look up",
     "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
     "doc": "document", "docs": "documents", "docx": "document", "pdfs": "pdf", "ppt": "powerpoint",
     "pptx": "powerpoint", "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
+    "dept": "department", "depts": "departments", "to-do": "todo", "to-dos": "todos", "dnd": "do not disturb",
     "sign-out": "sign out", "log-out": "log out", "log-off": "log off", "sign-off": "sign off", "e-mail": "email",
     "&": "and", "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting", "nevermind": "never mind",
     # pictures that name a command
@@ -59,16 +63,31 @@ asked which (running one of them alone would leave the other unsaid)."""
 FIRST_ON_A_TIE: tuple[str, ...] = (LOGOUT,)
 """Commands that rank first among equal scores; the others follow in the catalog's order."""
 
-CUES: dict[str, dict[str, int]] = {
-    record.name: dict(record.cues)
-    for record in sorted(catalog.COMMANDS, key=lambda record: record.name not in FIRST_ON_A_TIE) if record.cues
-}
-"""Per command: phrases that point to it and how strongly (each record's `cues`). Phrases are matched longest first
+
+def cues_of(records: Iterable[catalog.CommandRecord]) -> dict[str, dict[str, int]]:
+    """Per command: the phrases that point to it and how strongly (each record's `cues`)."""
+    return {record.name: dict(record.cues)
+            for record in sorted(records, key=lambda record: record.name not in FIRST_ON_A_TIE) if record.cues}
+
+
+def when_alone_of(records: Iterable[catalog.CommandRecord]) -> frozenset[str]:
+    """The cues of `records` that count only alone (`WHEN_ALONE`)."""
+    return frozenset(phrase for record in records for phrase in record.when_alone)
+
+
+def ranges_of(records: Iterable[catalog.CommandRecord]) -> dict[str, tuple[str, ...]]:
+    """The day ranges plain words name, and the phrases that name each (the records' `ranges`: the calendar's)."""
+    return {day_range: words for record in records for day_range, words in record.ranges.items()}
+
+
+CUES: dict[str, dict[str, int]] = cues_of(catalog.COMMANDS)
+"""The agent's own commands' cues (the matcher reads those of the records the app was given: `intents.Vocabulary`).
+Per command: phrases that point to it and how strongly (each record's `cues`). Phrases are matched longest first
 and a word counts for one phrase only, so `meeting notes` is about files, not meetings. A command wins when it scores
 2 or more and leads the next best by 2 or more; two commands both at 2 or more within 1 of each other are ambiguous,
 and the user is asked."""
 
-WHEN_ALONE: frozenset[str] = frozenset(phrase for record in catalog.COMMANDS for phrase in record.when_alone)
+WHEN_ALONE: frozenset[str] = when_alone_of(catalog.COMMANDS)
 """Cues that count only when no other command has one: a verb that only fetches points to the files when nothing
 else is named (`pull up the sales report`, not `pull up my profile`), a greeting to help (`hey`, not `hey today`)."""
 
@@ -76,7 +95,7 @@ EXACT: dict[str, str] = {"me": ME, "/": HELP, "?": HELP}
 """Whole messages that are a command by themselves, after any `COURTESY` words (`me`, `hey me`: `me` is a command
 only so, never inside a sentence)."""
 
-RANGES: dict[str, tuple[str, ...]] = dict(catalog.CALENDAR.ranges)
+RANGES: dict[str, tuple[str, ...]] = ranges_of(catalog.COMMANDS)
 """The calendar's day ranges and the words that ask for each (its record's `ranges`). `today` is the default; a
 weekday means `week` (the seven days from today, which include it); `next week` means `next` (the seven days from
 now); a window of the clock (`the next couple of hours`) or a time of the day (`at 3pm`) is today (`WINDOW_LEADS`,
@@ -121,16 +140,18 @@ NEGATIONS: frozenset[str] = frozenset({"not", "never", "skip", "forget", "stop"}
 """Never run what the user said not to do (contractions are spelled out above), nor what they said to skip. `not`
 closing a question (`am i free or not`) is not one."""
 
-NOT_NEGATING: tuple[str, ...] = ("or not",)
+NOT_NEGATING: tuple[str, ...] = ("or not", "do not disturb")
 """Phrases with a negation in them that negate nothing."""
 
 NOT_TO_RUN: tuple[str, ...] = (
     *sorted(NEGATIONS), "no need", "no thanks", "not needed",
     # things the agent cannot do, wherever they stand: showing the calendar instead would be a command nobody asked for
-    "schedule a", "schedule an", "schedule new", "set up a", "find time", "find a time",
+    "schedule a", "schedule an", "schedule new", "set up a", "find time", "find a time", "best time", "time to meet",
     # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
     "is * free", "is * busy", "is * available", "is * doing", "does *", "is * in a", "is * in the", "is * on a",
     "is * online", "is * away", "is * around", "is * out", "someone else", "other people",
+    # the user's presence set, not shown: the agent only reads it
+    "go offline", "go online", "go invisible", "status to",
 )
 """A message with one of these anywhere is not run: it gets the help card instead, with a suggestion if a cue of the
 message points to one."""
@@ -139,6 +160,7 @@ NOT_TO_RUN_FIRST: tuple[str, ...] = (
     "how do i", "how can i", "how to", "cancel", "delete", "remove", "create", "make", "add", "book", "send", "share",
     "email", "mail", "message", "text", "call", "upload", "download", "move", "rename", "edit", "invite", "accept",
     "decline", "reschedule", "remind", "write", "reply", "forward", "print", "join", "change", "update",
+    "appear",
 )
 """Asking how, or asking for something the agent cannot do: not run when the message starts with it, after any of
 the `COURTESY` words (`can you cancel my 3pm`). Inside a sentence these words are often nouns (`the call notes`)."""
@@ -148,7 +170,7 @@ ACTIONS: frozenset[str] = frozenset({
     "decline", "accept", "forward", "invite", "send", "share", "create", "move", "change", "update", "add", "edit",
     "log", "clear", "remind", "print", "join", "put", "save", "organize", "organise", "arrange", "reserve",
     "approve", "reply", "respond", "assign", "mute", "snooze", "notify", "restore", "transfer", "attach",
-    "summarize", "summarise", "translate",
+    "summarize", "summarise", "translate", "turn", "switch", "toggle", "enable", "disable",
 })
 """Verbs of things the agent does not do (it only reads): asked for, the message is not run (`please block my calendar
 tomorrow`) and the answer says what the agent can do; those that are nouns too only where a verb stands
@@ -161,6 +183,9 @@ GIVEN_TO: frozenset[str] = frozenset({"to", "with"})
 shown (`show me`), as many say it; given to someone else after `GIVEN_TO` (`share the deck with megan`) they stay
 actions the agent does not do."""
 
+GIVING_ASKED_AFTER = "kindly"
+"""`kindly share the report`, given to nobody, asks to be sent it, as many write it: shown."""
+
 TO_MAKE: frozenset[str] = frozenset({"a", "an", "and"})
 """After `send me`: something to make and send (`a reminder`, `an invite`), or someone else given it too (`and
 diego`): an action still."""
@@ -168,7 +193,7 @@ diego`): an action still."""
 ACTION_NOUNS: frozenset[str] = frozenset({
     "set", "mark", "block", "book", "log", "update", "change", "share", "move", "print", "save", "clear", "put",
     "edit", "reply", "transfer", "invite", "upload", "download", "reserve", "decline", "forward", "add", "join",
-    "mute", "restore",
+    "mute", "restore", "switch",
 })
 """Verbs of `ACTIONS` that are nouns or adjectives too (`the weekly update`, `the share price report`, `the change
 log`, `a calendar invite`): an action only where a verb stands (`skills/intents.py`), else a word like any other, kept
@@ -200,6 +225,7 @@ COURTESY: tuple[str, ...] = (
 OTHERS_POSSESSIVE_EXCEPT: frozenset[str] = frozenset(
     {"today", "tomorrow", "tonight", "week", "weekend", "monday", "tuesday", "wednesday", "thursday", "friday",
      "saturday", "sunday", "day", "month", "year", "it", "that", "there", "here", "let", "what", "who", "where",
+     "yesterday",
      "how", "everyone"})
 """`X's` is someone else's (`megan's calendar`) unless X is one of these (`tomorrow's meetings`, `it's`)."""
 
@@ -211,7 +237,8 @@ OTHERS_BEFORE_PERSONAL: frozenset[str] = frozenset({"your"})
 """Words that make the thing a person has after them someone else's (`what's your schedule`: the agent has none,
 so it is asked of the person mentioned)."""
 
-OTHERS: frozenset[str] = frozenset({"his", "her", "hers", "their", "theirs", "someone", "somebody", "colleague",
+OTHERS: frozenset[str] = frozenset({"his", "her", "hers", "he", "she", "their", "theirs", "someone", "somebody",
+                                    "colleague",
                                     "colleagues", "coworker", "coworkers"})
 """Words that speak of someone else's things wherever they stand (`what's her email`)."""
 
@@ -219,7 +246,7 @@ PERSONAL: frozenset[str] = frozenset({
     "calendar", "schedule", "agenda", "diary", "availability", "day", "email", "mail", "address", "profile",
     "manager", "boss", "phone", "number", "title", "contact", "details", "status", "presence", "office", "info",
     "information", "department", "role", "job", "picture", "photo", "supervisor", "superior", "designation",
-    "position", "mobile", "cell", "telephone", "timetable", "plans",
+    "position", "mobile", "cell", "telephone", "timetable", "plans", "name",
 })
 """Things a person has: a word `KNOWN` does not hold just before one is a name (`diego email address`, `megans
 schedule`), and a name after `for` or `of` with the profile or the calendar is too (`calendar for megan`)."""
@@ -242,6 +269,8 @@ KNOWN: frozenset[str] = frozenset({
     # words people put before a thing they have, which are not names
     "official", "primary", "registered", "exact", "correct", "company", "corporate", "immediate", "reporting",
     "account", "user", "actual", "complete", "entire",
+    # ways of addressing and of urging, which are not names (`my calendar Monday Sir`)
+    "sir", "madam", "maam", "mam", "mate", "dude", "buddy", "bro", "dear", "asap", "urgent", "urgently",
     # time zones, which a time of the day may be given in
     "utc", "gmt", "bst", "cet", "cest", "ist", "est", "edt", "cst", "cdt", "pst", "pdt", "aest",
 })
@@ -256,19 +285,22 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "save", "saved", "put", "touched", "working", "worked", "work", "file", "files", "document", "documents",
     "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks", "presentation", "presentations", "slides",
     "pdf", "csv", "excel", "word", "powerpoint", "workbook", "workbooks", "onedrive", "sharepoint", "folder", "folders",
-    "stuff", "things", "what",
+    "stuff", "things", "thing", "what",
     "hey", "hi", "just", "quickly", "now", "today", "yesterday", "tomorrow", "this", "week", "month", "and", "or",
     "it", "at", "need", "want", "like", "let", "lets", "us", "help", "by", "ok", "okay", "so", "kindly", "hello",
     "thanks", "am", "looking", "searching", "touch", "opened", "viewed", "accessed", "created", "store",
     "stored", "no",
+    # what the user did to a file: recency, not what it is called (`what have i been editing`)
+    "edit", "editing", "modify", "modifying", "touching", "viewing", "accessing", "changing", "updating", "saving",
+    "earlier", "previously", "them",
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""
 
-FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest", "store"})
+FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest", "store", "work"})
 """Words left out of a search before what it looks for, where they ask or say which (`list my files`, `any new
 files`, `the latest budget`, `where did i store`), but part of it after, where they are part of a name (`the price
-list`, `the deck for new hires`, `the app store screenshots`)."""
+list`, `the deck for new hires`, `the app store screenshots`, `the remote work policy`)."""
 
 SUGGESTIONS: dict[tuple[str, str], str] = {
     (CALENDAR, "today"): "What's on my calendar today?",
@@ -281,3 +313,86 @@ SUGGESTIONS: dict[tuple[str, str], str] = {
     (HELP, ""): "What can you do?",
 }
 """How a suggestion or a question names each command, in the user's own words (a file search: `Find "budget"`)."""
+
+FILE_KINDS: frozenset[str] = frozenset({
+    "file", "files", "document", "documents", "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks",
+    "presentation", "presentations", "slides", "pdf", "csv", "excel", "word", "powerpoint", "workbook", "workbooks",
+    "folder", "folders", *catalog.DOCUMENT_KINDS})
+"""Words that say a document is meant (`the tasks spreadsheet`, `the news report`)."""
+
+EXTENSIONS: dict[str, str] = {
+    "docx": "document", "doc": "document", "xlsx": "excel", "xls": "excel", "xlsm": "excel", "csv": "csv",
+    "pptx": "powerpoint", "ppt": "powerpoint", "pdf": "pdf", "txt": "document", "md": "document", "rtf": "document",
+    "one": "document", "vsdx": "document", "odt": "document", "ods": "excel", "odp": "powerpoint"}
+"""A word with one of these after a dot is a file's name (`pricing model.xlsx`): the name, then the kind it says."""
+
+NOT_READ: tuple[str, ...] = (
+    "task", "tasks", "todo", "todos", "to do list", "planner", "emails", "mails", "inbox", "mailbox", "unread",
+    "chats", "messages", "news", "notifications",
+    "check email", "check my email", "check mail", "check my mail", "read my email", "read my mail", "new email",
+    "new mail", "any email", "any mail", "email from", "mail from",
+    "weather", "rain", "snow", "sunny", "temperature",
+)
+"""Things the agent does not read (it reads the profile, the calendar and the files): a message about one is not run
+and is answered that the agent cannot do it (`what are my tasks for today` is not the calendar), unless it asks for a
+document about one (`FILE_KINDS`: `find the tasks spreadsheet`). `email` alone is the user's address (`my email`),
+but mail to read is not (`check my email`)."""
+
+PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "supervisor", "superior", "lead", "mgr"})
+"""People the user's profile names: the answer to `who is my manager`, but someone else when their own calendar,
+presence or whereabouts is asked (`is my boss free`, `is my manager in the office`)."""
+
+SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job", "details", "info",
+                                          "information"})
+"""What the profile shows of those people: `my manager's name` is the user's profile."""
+
+WHEREABOUTS: frozenset[str] = frozenset({
+    "free", "busy", "available", "availability", "away", "online", "offline", "status", "presence", "doing",
+    "where", "office", "around", "leave", "vacation", "holiday", "sick", "desk", "back", "in", "out", "at"})
+"""Words that ask where someone is or whether they are free: about one of `PEOPLE_OF_THE_PROFILE`, they ask of
+that person, not of the user."""
+
+AUTHORED: frozenset[str] = frozenset({
+    "created", "made", "wrote", "written", "shared", "edited", "modified", "updated", "uploaded", "authored", "sent",
+    "prepared", "drafted", "owned", "changed", "saved", "posted", "worked"})
+NOT_SOMEONE_ELSE: frozenset[str] = frozenset({"i", "me", "myself"})
+OTHER_AUTHORS: frozenset[str] = frozenset({
+    "team", "we", "us", "they", "he", "she", "others", "people", "everyone", "someone", "somebody", "colleague",
+    "colleagues", "coworker", "coworkers", "manager", "boss", "supervisor"})
+WITH_THE_USER: frozenset[str] = frozenset({"i", "me"})
+"""Someone else's files: a name or others (`OTHER_AUTHORS`) before one of `AUTHORED`, maybe with the user (`and`
+and one of `WITH_THE_USER`: `the deck megan made`, `files my team shared`, `the files tom and i worked on`), or
+someone after one and `by` (`files shared by diego`); the user is not someone else (`NOT_SOMEONE_ELSE`: `files made
+by me`). Files shared `with` anyone are not the user's own to search either (`files shared with me`)."""
+
+SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "locate", "find me",
+                                 "search my files for", "search onedrive for")
+THING_STARTS: frozenset[str] = frozenset({"the", "our"})
+"""A message that starts with one of `SEARCH_LEADS` (after `COURTESY`) and then `the` is a file search for what
+follows: the name of a thing, in which words of other commands and of actions are part of the name (`find the
+sign out sheet`, `search for the delete request form`), as long as it names something besides them (`find the next
+meeting` is not)."""
+WHOSE_BEFORE: frozenset[str] = frozenset({"of", "for", "with", "from"})
+"""Words after which a word may say whose a thing is, or who else is in it (`the profile of megan`, `the meeting
+with diego`), not what the thing is."""
+NOT_A_THING: frozenset[str] = frozenset({
+    "time", "times", "slot", "slots", "available", "availability", "free", "busy", "room", "rooms", "who", "whom",
+    "whose", "person", "someone", "somebody", "web", "internet", "google", "bing"})
+"""Words that make a search (`SEARCH_LEADS`) look for no file, unless a kind of file is named too: a time or a
+room to book, a person, the web (`find the next available time`; but `the time off request form`)."""
+
+DAYS_AND_WORDS: frozenset[str] = frozenset({"sat", "sun", "wed", "mon"})
+DAY_BEFORE: frozenset[str] = frozenset({"on", "for", "this", "next", "by", "until", "till", "from", "through",
+                                        "thru", "before", "after"})
+"""Short names of days that are words too (`i sat in`, `the sun`): a day only after a word that names a day
+(`DAY_BEFORE`: `on wed`) or with a cue of the calendar (`wed meetings`)."""
+ASKING_WHO: frozenset[str] = frozenset({"who", "whom", "whose"})
+"""Asked about files, a question of who (`who does this deck belong to`) asks for a person, not a file."""
+WITH_SOMEONE: frozenset[str] = frozenset({"with", "and"})
+"""After these a name is someone the user meets, not whose calendar it is (`my meeting with Diego today`)."""
+REQUEST_STARTS: frozenset[str] = frozenset({
+    *(phrase.split()[0] for phrase in (*COURTESY, *SEARCH_LEADS)), "what", "whats", "what's", "who", "whos", "who's",
+    "when", "whens", "where", "wheres", "where's", "which", "how", "is", "am", "are", "do", "does", "show", "my",
+    "list", "open", "get", "pull", "sign", "log", "recent", "any", "tell", "give"})
+"""Words a request starts with: after the agent's `@` and a word no cue knows, that word was the agent's name too
+(`@graph assistant find the deck`)."""

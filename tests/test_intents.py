@@ -271,6 +271,83 @@ CORPUS: list[tuple[str, str]] = [
     ("hey", "help"),
     ("HELP", "help"),
     ("good morning", "help"),
+    # the people the profile names: the answer is the user's profile, their own day or whereabouts is theirs
+    ("what's my supervisor's name", "me"),
+    ("tell me my boss's job title", "me"),
+    ("is my supervisor busy tomorrow afternoon", "help"),
+    ("where is my boss right now", "help"),
+    ("is my boss online at the moment", "help"),
+    ("what is my manager's availability", "help"),
+    # a name typed with a capital, or who made the files, makes the things someone else's
+    ("what office is Tomasz based in", "help"),
+    ("any calls with Ingrid tomorrow", "calendar tomorrow"),
+    ("my job title please Sir", "me"),
+    ("Show Me My Schedule For Tomorrow Madam", "calendar tomorrow"),
+    ("show the spreadsheets Marco created", "help"),
+    ("documents uploaded by jonas", "help"),
+    ("the spreadsheet Li updated", "help"),
+    ("the deck i shared with ravi", "help"),
+    ("presentations my colleagues uploaded", "help"),
+    ("the report sara and i wrote", "help"),
+    ("the mobile number of my supervisor", "help"),
+    ("the job title of my boss", "me"),
+    ("my presence plus my supervisor", "me"),
+    ("my supervisor mobile number", "help"),
+    # how the user shows to others is on the profile
+    ("am i showing up as away", "me"),
+    ("do i appear offline", "me"),
+    ("is my status showing do not disturb", "me"),
+    ("how does my teams status look", "me"),
+    ("online meeting tomorrow", "calendar tomorrow"),
+    # what the directory says of the user
+    ("what division do i belong to", "me"),
+    ("where am i based", "me"),
+    ("what is my full name in the system", "me"),
+    ("who am i reporting to", "me"),
+    ("kindly share this week's agenda", "calendar week"),
+    # days as they are shortened, and the weekend, are in the week
+    ("any meetings on thurs", "calendar week"),
+    ("what's on sat", "calendar week"),
+    ("my schedule for the weekend", "calendar week"),
+    ("tue agenda", "calendar week"),
+    ("anything on for sun", "calendar week"),
+    ("any calls on the wkend", "calendar week"),
+    ("agenda for the next four days", "calendar next"),
+    ("any open slots this afternoon", "calendar today"),
+    ("where should i be at 2pm", "calendar today"),
+    # the agent addressed by its name first
+    ("@Contoso Helper show my calendar", "calendar today"),
+    ("@Work Bot recent spreadsheets", "files"),
+    ("@contoso helper what is happening this week", "calendar week"),
+    # what the user did to files is when, not what they are called; a cue typed as one word is searched once
+    ("search for the logoff checklist", "files logoff checklist"),
+    ("which documents have i been modifying", "files"),
+    ("what have i been updating lately", "files"),
+    ("what did i last open", "files"),
+    ("the doc i modified last", "files"),
+    ("docs i touched this afternoon", "files"),
+    ("what was i modifying earlier", "files"),
+    ("find the help center article", "files help center article"),
+    ("open q2 forecast 2024.xlsx", "files q2 forecast 2024"),
+    ("where are the onboarding slides", "files onboarding"),
+    # things the agent does not read, unless a document about one is asked for
+    ("show my to-do list for tomorrow", "help"),
+    ("any unread emails this morning", "help"),
+    ("what's in my inbox", "help"),
+    ("check my mail please", "help"),
+    ("any pending taks", "help"),
+    ("is it going to snow tomorrow", "help"),
+    ("find the notes from yesterday's standup", "files notes standup"),
+    ("find the planner export spreadsheet", "files planner export"),
+    # a search: a kind of document named, a file's name with its extension, and the name of a thing searched for,
+    # whatever words of other commands or actions it holds
+    ("where's the expense policy", "files expense policy"),
+    ("get the onboarding notes", "files onboarding notes"),
+    ("open roadmap.pptx", "files roadmap"),
+    ("find the agenda export template", "files agenda export template"),
+    ("look for the presence update form", "files presence update form"),
+    ("find the cancel subscription letter", "files cancel subscription letter"),
+    ("find the time off request form", "files time off request form"),
     # two requests in one message: asked back, never one of them run alone
     ("show my title and my meetings", "ask"),
     ("log out, then find the pricing sheet", "ask"),
@@ -367,7 +444,11 @@ other people's things."""
 HELD_OUT_UNSEEN = held_out("held_out_4.tsv")
 """Written after that vocabulary: the first three corpora's misses were seen before it was written, this one's were
 not."""
-HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN]}
+HELD_OUT_SEEN = held_out("held_out_5.tsv")
+"""Written after the vocabulary, by an author who never read the matcher, its tests or the other corpora; measured
+once (87.6%, 12 wrong commands), then seen: its misses were fixed as classes, with phrasings of other words here."""
+HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
+                                       *HELD_OUT_SEEN]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -530,6 +611,16 @@ def test_no_phrasing_in_the_held_out_corpus_written_after_the_vocabulary_runs_an
     assert wrong_commands(HELD_OUT_UNSEEN) == []
 
 
+def test_the_fifth_held_out_corpus_maps_with_at_least_97_percent_accuracy(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        assert accuracy("fifth held-out corpus", HELD_OUT_SEEN, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+
+
+def test_no_phrasing_in_the_fifth_held_out_corpus_runs_another_command_than_asked() -> None:
+    assert wrong_commands(HELD_OUT_SEEN) == []
+
+
 @pytest.mark.parametrize("text", ADVERSARIAL)
 def test_an_adversarial_phrasing_never_runs_a_command(text: str) -> None:
     """Someone else's things, actions the agent does not do, negations, days the calendar cannot show."""
@@ -537,13 +628,14 @@ def test_an_adversarial_phrasing_never_runs_a_command(text: str) -> None:
 
 
 def shares_a_word(text: str, suggestion: Understood) -> bool:
-    """Whether `text` holds a cue of the suggested command, a range it names (a time of the day names today), or one
-    of its arguments."""
+    """Whether `text` holds a cue of the suggested command, a range it names (a time of the day names today: `3pm`, `at
+    5`), or one of its arguments."""
     words = re.findall(r"[a-z0-9']+(?::[a-z0-9']+)*", text.lower().replace("’", "'"))
     spelled = (phrases.SPELLINGS.get(word) or word.removesuffix("'s") for word in words)
     line = f" {' '.join(spelled)} "
     said = [*phrases.CUES[suggestion.name], *phrases.RANGES.get(suggestion.args, ()), *suggestion.args.lower().split()]
-    a_time = suggestion.args == "today" and re.search(r" \d{1,2}(:\d\d)?(am|pm) ", line) is not None
+    a_time = suggestion.args == "today" and re.search(
+        r" \d{1,2}(:\d\d)?(am|pm) | (at|by|around|before|after|until|till) \d{1,2} ", line) is not None
     return a_time or any(f" {phrase} " in line for phrase in said)
 
 

@@ -1,6 +1,7 @@
 """A new command is one record plus its Graph call and its card: given only those (here `/presence`, with a Graph call
-and a card written as `graph/` and `cards/` would hold them), the agent routes it, lists it on the help card and in
-the Teams command menu, and publishes and answers its skill action."""
+and a card written as `graph/` and `cards/` would hold them), the agent routes it, reaches it by the plain words of
+its record's cues, lists it on the help card and in the Teams command menu, and publishes and answers its skill
+action."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from graph.client import BatchRequest, GraphClient
 from localcloud.cloud import Cloud
 from localcloud.tenant import USERS
 from skills.catalog import COMMANDS, CommandRecord, SkillAction
+from skills.intents import Understood, understand
 from tests.support import ADAPTIVE_CARD
 from tools.package import CLIENTID_KEY, fill_manifest, schema_errors, starter_errors
 
@@ -57,7 +59,10 @@ PRESENCE = CommandRecord(
     action=SkillAction("GetPresence", "Whether the user shows as available, busy or away.",
                        {"type": "object", "additionalProperties": False}, Availability,
                        lambda graph, token, _value: get_availability(graph, token)),
+    cues={"availability status": 5, "my availability": 4, "how do i show": 5},
 )
+ASKED_IN_PLAIN_WORDS = "what's my availability status"
+"""Built from the record's own cues, none of which another command has."""
 WITH_PRESENCE = (*COMMANDS, PRESENCE)
 
 
@@ -93,6 +98,21 @@ async def test_the_typed_command_answers_with_its_card(agent_with_presence: Test
     replies = await from_copilot_studio(agent_with_presence, threaded_cloud, {"type": "message", "text": "/presence"})
 
     assert "You show as " in card_texts(replies)
+
+
+@pytest.mark.asyncio
+async def test_plain_words_of_its_cues_answer_with_its_card(agent_with_presence: TestClient,
+                                                            threaded_cloud: Cloud) -> None:
+    replies = await from_copilot_studio(agent_with_presence, threaded_cloud,
+                                        {"type": "message", "text": ASKED_IN_PLAIN_WORDS})
+
+    assert "You show as " in card_texts(replies)
+
+
+def test_without_the_record_the_same_words_do_not_run_it() -> None:
+    meaning = understand(ASKED_IN_PLAIN_WORDS)
+
+    assert not (isinstance(meaning, Understood) and meaning.name == PRESENCE.name)
 
 
 @pytest.mark.asyncio
