@@ -447,8 +447,12 @@ not."""
 HELD_OUT_SEEN = held_out("held_out_5.tsv")
 """Written after the vocabulary, by an author who never read the matcher, its tests or the other corpora; measured
 once (87.6%, 12 wrong commands), then seen: its misses were fixed as classes, with phrasings of other words here."""
+HELD_OUT_SIXTH = held_out("held_out_6.tsv")
+"""Written while the fifth corpus's classes were fixed, by another author who never read the matcher, its tests or the
+other corpora, and committed before it was run; measured once before those rules (87.1%, 13 wrong commands) and once
+after them (95.0%, 4 wrong commands)."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
-                                       *HELD_OUT_SEEN]}
+                                       *HELD_OUT_SEEN, *HELD_OUT_SIXTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -619,6 +623,20 @@ def test_the_fifth_held_out_corpus_maps_with_at_least_97_percent_accuracy(
 
 def test_no_phrasing_in_the_fifth_held_out_corpus_runs_another_command_than_asked() -> None:
     assert wrong_commands(HELD_OUT_SEEN) == []
+
+
+@pytest.mark.xfail(strict=True, reason=f"95.0%: profile words (display name, on file), 'where is the X' of a thing "
+                   f"name, 'unlink my account'; {NOT_TUNED_ON}")
+def test_the_sixth_held_out_corpus_maps_with_at_least_97_percent_accuracy(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        assert accuracy("sixth held-out corpus", HELD_OUT_SIXTH, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+
+
+@pytest.mark.xfail(strict=True, reason=f"a possessive without its apostrophe of a name ('Kevins'), a name before what "
+                   f"it did ('the deck Mark made'), a skip-level manager's day, a typo of 'next'; {NOT_TUNED_ON}")
+def test_no_phrasing_in_the_sixth_held_out_corpus_runs_another_command_than_asked() -> None:
+    assert wrong_commands(HELD_OUT_SIXTH) == []
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL)
