@@ -97,7 +97,8 @@ class Vocabulary:
                   phrases.WINDOW_COUNTS, phrases.WINDOW_AFTER, phrases.CLOCK_TIME_AFTER, phrases.CLOCK_TIME_CLOSERS,
                   phrases.NOT_READ, phrases.FILE_KINDS, phrases.PEOPLE_OF_THE_PROFILE, phrases.SHOWN_OF_THEM,
                   phrases.WHEREABOUTS, phrases.AUTHORED, phrases.OTHER_AUTHORS, phrases.SEARCH_LEADS,
-                  phrases.NOT_A_THING, phrases.DAY_BEFORE, phrases.WHOSE_BEFORE]
+                  phrases.NOT_A_THING, phrases.DAY_BEFORE, phrases.WHOSE_BEFORE,
+                  phrases.READ_OF_SOMEONE, phrases.BEFORE_A_THING, phrases.THING_BEFORE]
         return frozenset(word for table in tables for phrase in table for word in phrase.split())
 
     @cached_property
@@ -206,8 +207,8 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
-    if first in (phrases.ME, phrases.CALENDAR) and _their_day(texts, ranges):
-        return NotUnderstood()  # the day of someone the profile names: nothing of the user's answers it
+    if first in (phrases.ME, phrases.CALENDAR) and (_their_day(texts, ranges) or _someone_not_profiled(texts)):
+        return NotUnderstood()  # the day of someone the profile names, or anything of another: not the user's
     if len(requests := _requests(words, vocabulary)) > 1:
         return Unclear((requests[0], requests[1]))
     if second >= THRESHOLD and top - second < LEAD:
@@ -312,9 +313,18 @@ def _made_by_someone(words: list[_Word], vocabulary: Vocabulary) -> bool:
                                              and texts[i + 2] not in phrases.NOT_SOMEONE_ELSE):
             return True
         before = i - 1 - (len(texts[:i]) >= 3 and texts[i - 2] == "and" and texts[i - 1] in phrases.WITH_THE_USER) * 2
-        if before >= 0 and (texts[before] in phrases.OTHER_AUTHORS or _a_name(words, before, vocabulary)):
-            return True
+        if before >= 0 and (texts[before] in phrases.OTHER_AUTHORS or _a_name(words, before, vocabulary)
+                            or _capitalized_inside(words, before)):
+            return True  # `the deck megan made`, `the deck Mark made` (a name that is a word too)
     return False
+
+
+def _capitalized_inside(words: list[_Word], i: int) -> bool:
+    """Whether the word at `i` is typed with a capital inside a sentence, and is not `I` (`phrases.NOT_SOMEONE_ELSE`):
+    before what someone did (`the deck Mark made`), a name even when it is a word too."""
+    word = words[i]
+    return (i > 0 and not words[i - 1].ends_clause and word.typed[:1].isupper() and word.text.isalpha()
+            and word.text not in phrases.NOT_SOMEONE_ELSE and not word.typed.isupper())
 
 
 def _a_name(words: list[_Word], i: int, vocabulary: Vocabulary) -> bool:
@@ -345,6 +355,22 @@ def _their_day(texts: list[str], ranges: list[str]) -> bool:
                  for i, text in enumerate(texts) if text in phrases.PEOPLE_OF_THE_PROFILE)
     whereabouts = any(text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
     return theirs or (bool(ranges) or whereabouts) and "who" not in texts
+
+
+def _someone_not_profiled(texts: list[str]) -> bool:
+    """Whether the profile or the calendar is asked of someone the profile does not name
+    (`phrases.PEOPLE_NOT_PROFILED`, after `phrases.THING_BEFORE`: `is my skip-level free friday`, `who is my department
+    head`), not someone met with (`phrases.WITH_SOMEONE`: `my 1:1 with my director`)."""
+    line = f" {' '.join(texts)} "
+    for person in phrases.PEOPLE_NOT_PROFILED:
+        at = line.find(f" {person} ")
+        while at >= 0:
+            before = line[:at].split()
+            if before and before[-1] in phrases.THING_BEFORE and (
+                    len(before) < 2 or before[-2] not in phrases.WITH_SOMEONE):
+                return True
+            at = line.find(f" {person} ", at + 1)
+    return False
 
 
 def _a_name_typed(words: list[_Word], vocabulary: Vocabulary) -> bool:
@@ -704,7 +730,30 @@ def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
         if (word.text.endswith("s") and word.text[:-1] in phrases.PEOPLE_OF_THE_PROFILE and words[i - 1].text == "my"
                 and words[i + 1].text in phrases.SHOWN_OF_THEM):
             words[i] = replace(word, text=word.text[:-1])
+    someone_elses |= any(_a_names_possessive(words, i, vocabulary) for i in range(len(words) - 1))
     return _joined(words, vocabulary), someone_elses
+
+
+def _a_names_possessive(words: list[_Word], i: int, vocabulary: Vocabulary) -> bool:
+    """Whether the word at `i` is a name's possessive typed without its apostrophe (`Kevins recent documents`): a
+    word with a capital, ending in `s` (not `ss`, `us`, `is`: `Process`, `Campus`, `Analysis`), that the matcher does
+    not know with or without it, alone (not after another word with a capital, `Contoso Sales`, nor after a word that
+    says which thing it is, `phrases.THING_BEFORE`: `the Projects folder`), and a thing the agent reads close after it
+    (`phrases.PERSONAL`, `phrases.FILE_KINDS`, `phrases.READ_OF_SOMEONE`)."""
+    word = words[i]
+    text = word.text
+    if not (word.typed[:1].isupper() and text.endswith("s") and text.isalpha() and len(text) >= 4
+            and not text.endswith(("ss", "us", "is")) and not word.typed.isupper()):
+        return False
+    if text in vocabulary.known or text[:-1] in vocabulary.known or _a_form_of_known(text, vocabulary):
+        return False
+    if i > 0 and (words[i - 1].typed[:1].isupper() and not words[i - 1].ends_clause
+                  or words[i - 1].text in phrases.THING_BEFORE):
+        return False
+    after = [other.text for other in words[i + 1:i + 4]]
+    return any(text in phrases.PERSONAL or text in phrases.FILE_KINDS or text in phrases.READ_OF_SOMEONE
+               for text in after[:next((j + 1 for j, text in enumerate(after) if text not in phrases.BEFORE_A_THING),
+                                       len(after))])
 
 
 def _joined(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:

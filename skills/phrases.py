@@ -251,6 +251,20 @@ PERSONAL: frozenset[str] = frozenset({
 """Things a person has: a word `KNOWN` does not hold just before one is a name (`diego email address`, `megans
 schedule`), and a name after `for` or `of` with the profile or the calendar is too (`calendar for megan`)."""
 
+READ_OF_SOMEONE: frozenset[str] = frozenset({
+    "meeting", "meetings", "event", "events", "appointment", "appointments", "call", "calls", "files", "week",
+    "presence", "org"})
+"""Things the agent reads besides those of `PERSONAL` and `FILE_KINDS`: after a name's possessive without its
+apostrophe (`Kevins meetings`), someone else's."""
+
+BEFORE_A_THING: frozenset[str] = frozenset({
+    "recent", "recently", "latest", "last", "new", "newest", "upcoming", "next", "current", "shared", "own", "work",
+    "old", "older", "today", "tomorrow", "email", "phone", "contact", "job", "office"})
+"""Words that may stand between a possessive and the thing it has (`Kevins recent documents`, `Megans work phone`)."""
+
+THING_BEFORE: frozenset[str] = frozenset({"the", "a", "an", "our", "my", "your", "this", "that", "these", "those"})
+"""Words before a word that say it names a thing, not whose it is (`the Projects folder`)."""
+
 NAME_AFTER: frozenset[str] = frozenset({"for", "of"})
 """Words after which a name says whose things are asked for."""
 
@@ -269,6 +283,8 @@ KNOWN: frozenset[str] = frozenset({
     # words people put before a thing they have, which are not names
     "official", "primary", "registered", "exact", "correct", "company", "corporate", "immediate", "reporting",
     "account", "user", "actual", "complete", "entire",
+    # people the profile does not name whose words are one typo from another's (`ahead`, `directory`)
+    "head", "director",
     # ways of addressing and of urging, which are not names (`my calendar Monday Sir`)
     "sir", "madam", "maam", "mam", "mate", "dude", "buddy", "bro", "dear", "asap", "urgent", "urgently",
     # time zones, which a time of the day may be given in
@@ -342,6 +358,15 @@ PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "superviso
 """People the user's profile names: the answer to `who is my manager`, but someone else when their own calendar,
 presence or whereabouts is asked (`is my boss free`, `is my manager in the office`)."""
 
+PEOPLE_NOT_PROFILED: tuple[str, ...] = (
+    "skip-level", "skiplevel", "skip level", "director", "department head", "team head", "head of", "ceo", "cfo",
+    "cto", "coo", "vp", "vice president", "president", "colleague", "teammate", "assistant", "hr", "hr rep",
+    "recruiter", "mentor", "secretary", "deputy", "partner", "dentist", "doctor", "wife", "husband", "mom", "dad")
+"""People the user's profile does not name (it names the manager): asked about after `my` or `the`, their day,
+presence or profile is not the user's (`is my skip-level free friday`, `who is my department head`). Not all words
+the matcher knows: `@Graph Assistant` is the agent's name (`KNOWN` holds those that must not be read as a typo of
+another word: `head`, `director`)."""
+
 SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job", "details", "info",
                                           "information"})
 """What the profile shows of those people: `my manager's name` is the user's profile."""
@@ -354,7 +379,7 @@ that person, not of the user."""
 
 AUTHORED: frozenset[str] = frozenset({
     "created", "made", "wrote", "written", "shared", "edited", "modified", "updated", "uploaded", "authored", "sent",
-    "prepared", "drafted", "owned", "changed", "saved", "posted", "worked"})
+    "prepared", "drafted", "owned", "owns", "changed", "saved", "posted", "worked"})
 NOT_SOMEONE_ELSE: frozenset[str] = frozenset({"i", "me", "myself"})
 OTHER_AUTHORS: frozenset[str] = frozenset({
     "team", "we", "us", "they", "he", "she", "others", "people", "everyone", "someone", "somebody", "colleague",

@@ -175,6 +175,8 @@ CORPUS: list[tuple[str, str]] = [
     ("show my org info", "me"),
     # files
     ("find the budget spreadsheet", "files budget"),
+    ("open the Projects folder", "files Projects"),
+    ("my 1:1 with my director tomorrow", "calendar tomorrow"),
     ("files I changed recently", "files"),
     ("my recent files", "files"),
     ("show my files", "files"),
