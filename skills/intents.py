@@ -102,6 +102,16 @@ class Vocabulary:
         return frozenset(word for table in tables for phrase in table for word in phrase.split())
 
     @cached_property
+    def range_firsts(self) -> dict[str, tuple[str, ...]]:
+        """The first words of the ranges of two words, of four letters or more, by the second (`meeting`: `next`)."""
+        firsts: dict[str, set[str]] = {}
+        for phrase in self.range_table:
+            words = phrase.split()
+            if len(words) == 2 and len(words[0]) >= 4 and words[0].isalpha():
+                firsts.setdefault(words[1], set()).add(words[0])
+        return {second: tuple(sorted(found)) for second, found in firsts.items()}
+
+    @cached_property
     def one_word_cues(self) -> tuple[str, ...]:
         return tuple(sorted(phrase for phrase in self.cue_table if phrase.isalpha()))
 
@@ -191,8 +201,8 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         scores[phrases.CALENDAR] = THRESHOLD  # a time on its own asks for the calendar
     elif ranges:
         scores[phrases.CALENDAR] += 1
-    if not ranges and texts[-1] == "next" and scores[phrases.CALENDAR] >= THRESHOLD:
-        ranges = ["next"]  # `where do i have to be next`
+    if not ranges and _last_but_courtesy(texts) == "next" and scores[phrases.CALENDAR] >= THRESHOLD:
+        ranges = ["next"]  # `where do i have to be next`, `calendar next please`
     thing = _named_thing(words, len(words) - len(bare), vocabulary)
     if thing is not None:  # `find the sign out sheet`: a file search, whatever its name holds
         scores = Counter({name: 0 for name in scores} | {phrases.FILES: THRESHOLD + LEAD})
@@ -225,6 +235,14 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         days = list(dict.fromkeys(ranges))
         return Unclear((Understood(phrases.CALENDAR, days[0]), Understood(phrases.CALENDAR, days[1])))
     return best[0]
+
+
+def _last_but_courtesy(texts: list[str]) -> str:
+    """The last word before any that close a request politely (`phrases.CLOSING_COURTESY`: `calendar next please`)."""
+    end = len(texts)
+    while end > 1 and texts[end - 1] in phrases.CLOSING_COURTESY:
+        end -= 1
+    return texts[end - 1]
 
 
 def _shown_to_me(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:
@@ -518,7 +536,7 @@ def _ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
     day (`the next call today`, `coming up in the next hour`), but for a period after it (`next week`,
     `phrases.PERIODS`). A day's short name that is a word too (`phrases.DAYS_AND_WORDS`: `sun`) is a day after a word
     that names one (`phrases.DAY_BEFORE`: `on sat`) or with a cue of the calendar (`sat meetings`)."""
-    table, windowed = vocabulary.range_table, _windows_as_today(texts)
+    table, windowed = vocabulary.range_table, _windows_as_today(_near_ranges(texts, vocabulary))
     named = [(phrase, table[phrase]) for start, phrase in _matches(windowed, table, vocabulary)
              if phrase not in phrases.DAYS_AND_WORDS or windowed[start - 1:start] and windowed[start - 1] in
              phrases.DAY_BEFORE or _cued(texts, phrases.CALENDAR, vocabulary)]
@@ -526,6 +544,24 @@ def _ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
         named = [(phrase, day_range) for phrase, day_range in named  # `my next call today`: today's next call
                  if day_range != "next" or any(word in phrases.PERIODS for word in phrase.split())]
     return [day_range for _, day_range in named] or (["today"] if _names_a_time(texts) else [])
+
+
+def _near_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
+    """`texts` with a word one typo from the first of a range of two words, of the same length, before its second
+    (`nest meeting`: `next meeting`), read as that first word, even when it is a word of its own the matcher does not
+    hold (`nest`): in that place it can only be meant as the range, and read as itself the message would be run for
+    another day (today)."""
+    firsts = vocabulary.range_firsts
+    if not any(text in firsts for text in texts[1:]):
+        return texts
+    found = list(texts)
+    for i in range(len(texts) - 1):
+        typed = texts[i]
+        if typed not in vocabulary.known and typed.isalpha():
+            near = _only(first for first in firsts.get(texts[i + 1], ())
+                         if len(first) == len(typed) and _distance(typed, first, 1) <= 1)
+            found[i] = near or typed
+    return found
 
 
 def _cued(texts: list[str], name: str, vocabulary: Vocabulary) -> bool:

@@ -222,6 +222,9 @@ COURTESY: tuple[str, ...] = (
 )
 """Words a request may start with before its verb."""
 
+CLOSING_COURTESY: frozenset[str] = frozenset({"please", "thanks", "thank", "you", "sir", "asap"})
+"""Words a request may end with after what it asks (`calendar next please`)."""
+
 OTHERS_POSSESSIVE_EXCEPT: frozenset[str] = frozenset(
     {"today", "tomorrow", "tonight", "week", "weekend", "monday", "tuesday", "wednesday", "thursday", "friday",
      "saturday", "sunday", "day", "month", "year", "it", "that", "there", "here", "let", "what", "who", "where",
