@@ -261,7 +261,7 @@ def _shown_to_me(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:
                 and (texts[j + 1] in phrases.OTHERS or texts[j + 1] not in vocabulary.known)
                 for j in range(me + 1, len(texts) - 1)):
             return [*words[:i], replace(words[i], text="show"), *words[me:]]
-        if (text in phrases.GIVING and texts[i - 1:i] == [phrases.GIVING_ASKED_AFTER]
+        if (text in phrases.GIVING and texts[i - 1:i] != [] and texts[i - 1] in phrases.GIVING_ASKED_AFTER
                 and not phrases.TO_MAKE.intersection(texts[i + 1:i + 2])
                 and phrases.GIVEN_TO.isdisjoint(texts[i + 1:])):
             return [*words[:i], replace(words[i], text="show"), *words[i + 1:]]  # `kindly share my calendar`
@@ -276,6 +276,7 @@ def _named_thing(words: list[_Word], start: int, vocabulary: Vocabulary) -> int 
     sign in sheet for visitors` is a kind of file); else None."""
     texts = [word.text for word in words]
     lead = _first_phrase(texts[start:], phrases.SEARCH_LEADS)
+    where = not lead and bool(lead := _first_phrase(texts[start:], phrases.WHERE_LEADS))
     at = start + len(lead.split())
     if not lead or texts[at:at + 1] == [] or texts[at] not in phrases.THING_STARTS:
         return None
@@ -286,7 +287,13 @@ def _named_thing(words: list[_Word], start: int, vocabulary: Vocabulary) -> int 
     own = [i for i in range(at + 1, end)
            if i not in cued and texts[i] not in phrases.FILE_QUERY_IGNORES and texts[i] not in phrases.NEGATIONS]
     whose = [i for i in own if texts[i - 1] in phrases.WHOSE_BEFORE]
-    named = len(own) > len(whose) or (bool(own) and not phrases.FILE_KINDS.isdisjoint(texts[at + 1:end]))
+    kind = not phrases.FILE_KINDS.isdisjoint(texts[at + 1:end])
+    named = len(own) > len(whose) or (bool(own) and kind) or (
+        end - 1 > at + 1 and texts[end - 1] in phrases.FILE_KINDS)  # `the sign out sheet`: a kind after its name
+    if where and (not (kind or len(own) >= 2) or not phrases.NOT_A_THING.isdisjoint(texts[at + 1:end])
+                  or _plain_contains(texts[at + 1:end], phrases.PEOPLE_NOT_PROFILED)
+                  or any(text in vocabulary.range_table for text in texts[at + 1:end])):
+        return None  # `where is the office`, `where is the meeting room`, `the team lunch today`: no file
     return at + 1 if named else None
 
 

@@ -170,7 +170,7 @@ ACTIONS: frozenset[str] = frozenset({
     "decline", "accept", "forward", "invite", "send", "share", "create", "move", "change", "update", "add", "edit",
     "log", "clear", "remind", "print", "join", "put", "save", "organize", "organise", "arrange", "reserve",
     "approve", "reply", "respond", "assign", "mute", "snooze", "notify", "restore", "transfer", "attach",
-    "summarize", "summarise", "translate", "turn", "switch", "toggle", "enable", "disable",
+    "summarize", "summarise", "translate", "turn", "switch", "toggle", "enable", "disable", "unlink",
 })
 """Verbs of things the agent does not do (it only reads): asked for, the message is not run (`please block my calendar
 tomorrow`) and the answer says what the agent can do; those that are nouns too only where a verb stands
@@ -183,8 +183,9 @@ GIVEN_TO: frozenset[str] = frozenset({"to", "with"})
 shown (`show me`), as many say it; given to someone else after `GIVEN_TO` (`share the deck with megan`) they stay
 actions the agent does not do."""
 
-GIVING_ASKED_AFTER = "kindly"
-"""`kindly share the report`, given to nobody, asks to be sent it, as many write it: shown."""
+GIVING_ASKED_AFTER: frozenset[str] = frozenset({"kindly", "please"})
+"""`kindly share the report`, `please share my profile details`, given to nobody, asks to be sent it, as many write
+it: shown."""
 
 TO_MAKE: frozenset[str] = frozenset({"a", "an", "and"})
 """After `send me`: something to make and send (`a reminder`, `an invite`), or someone else given it too (`and
@@ -288,6 +289,8 @@ KNOWN: frozenset[str] = frozenset({
     "account", "user", "actual", "complete", "entire",
     # people the profile does not name whose words are one typo from another's (`ahead`, `directory`)
     "head", "director",
+    # the past of a negation is no negation (`i forgot, who's my manager`)
+    "forgot",
     # ways of addressing and of urging, which are not names (`my calendar Monday Sir`)
     "sir", "madam", "maam", "mam", "mate", "dude", "buddy", "bro", "dear", "asap", "urgent", "urgently",
     # time zones, which a time of the day may be given in
@@ -304,7 +307,7 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "save", "saved", "put", "touched", "working", "worked", "work", "file", "files", "document", "documents",
     "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks", "presentation", "presentations", "slides",
     "pdf", "csv", "excel", "word", "powerpoint", "workbook", "workbooks", "onedrive", "sharepoint", "folder", "folders",
-    "stuff", "things", "thing", "what",
+    "stuff", "things", "thing", "what", "paperwork", "materials",
     "hey", "hi", "just", "quickly", "now", "today", "yesterday", "tomorrow", "this", "week", "month", "and", "or",
     "it", "at", "need", "want", "like", "let", "lets", "us", "help", "by", "ok", "okay", "so", "kindly", "hello",
     "thanks", "am", "looking", "searching", "touch", "opened", "viewed", "accessed", "created", "store",
@@ -316,10 +319,12 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""
 
-FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest", "store", "work"})
+FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest", "store", "work", "paperwork",
+                                              "materials"})
 """Words left out of a search before what it looks for, where they ask or say which (`list my files`, `any new
-files`, `the latest budget`, `where did i store`), but part of it after, where they are part of a name (`the price
-list`, `the deck for new hires`, `the app store screenshots`, `the remote work policy`)."""
+files`, `the latest budget`, `where did i store`, `recent paperwork`), but part of it after, where they are part of
+a name (`the price list`, `the deck for new hires`, `the app store screenshots`, `the remote work policy`, `the
+training materials`)."""
 
 SUGGESTIONS: dict[tuple[str, str], str] = {
     (CALENDAR, "today"): "What's on my calendar today?",
@@ -336,7 +341,7 @@ SUGGESTIONS: dict[tuple[str, str], str] = {
 FILE_KINDS: frozenset[str] = frozenset({
     "file", "files", "document", "documents", "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks",
     "presentation", "presentations", "slides", "pdf", "csv", "excel", "word", "powerpoint", "workbook", "workbooks",
-    "folder", "folders", *catalog.DOCUMENT_KINDS})
+    "folder", "folders", "paperwork", "materials", *catalog.DOCUMENT_KINDS})
 """Words that say a document is meant (`the tasks spreadsheet`, `the news report`)."""
 
 EXTENSIONS: dict[str, str] = {
@@ -395,6 +400,10 @@ by me`). Files shared `with` anyone are not the user's own to search either (`fi
 
 SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "locate", "find me",
                                  "search my files for", "search onedrive for")
+WHERE_LEADS: tuple[str, ...] = ("where is", "where are", "where can i find", "where do i find")
+"""Asking where a thing is (`where is the vacation tracker`) searches for it like `SEARCH_LEADS` do, when the thing
+has two words of its own or a kind of file (`FILE_KINDS`) and is no person nor place (`NOT_A_THING`,
+`PEOPLE_NOT_PROFILED`: `where is the office`, `where is the ceo` are not files)."""
 THING_STARTS: frozenset[str] = frozenset({"the", "our"})
 """A message that starts with one of `SEARCH_LEADS` (after `COURTESY`) and then `the` is a file search for what
 follows: the name of a thing, in which words of other commands and of actions are part of the name (`find the
