@@ -289,7 +289,7 @@ def _named_thing(words: list[_Word], start: int, vocabulary: Vocabulary) -> int 
     whose = [i for i in own if texts[i - 1] in phrases.WHOSE_BEFORE]
     kind = not phrases.FILE_KINDS.isdisjoint(texts[at + 1:end])
     named = len(own) > len(whose) or (bool(own) and kind) or (
-        end - 1 > at + 1 and texts[end - 1] in phrases.FILE_KINDS)  # `the sign out sheet`: a kind after its name
+        end - 1 > at + 1 and _last_but_courtesy(texts[at + 1:end]) in phrases.FILE_KINDS)  # `the sign out sheet`
     if where and (not (kind or len(own) >= 2) or not phrases.NOT_A_THING.isdisjoint(texts[at + 1:end])
                   or _plain_contains(texts[at + 1:end], phrases.PEOPLE_NOT_PROFILED)
                   or any(text in vocabulary.range_table for text in texts[at + 1:end])):
@@ -512,13 +512,26 @@ def _search_terms(words: list[_Word], vocabulary: Vocabulary, thing: int | None 
     when = {begin + offset for begin, phrase in _matches(texts, vocabulary.range_table, vocabulary)
             if " " in phrase and vocabulary.range_table[phrase] != "next" for offset in range(len(phrase.split()))}
     for i, word in enumerate(words):
-        ignored = word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
+        ignored = (word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
+                   and not _starts_a_name(words, i))
         if ignored and thing is not None and thing <= i < end and word.text in vocabulary.cue_table and all(
                 name != phrases.FILES for name, _ in vocabulary.cue_table[word.text]):
             ignored = False
         if word.typed and not ignored and i not in verbs and i not in when and word.text not in phrases.NEGATIONS:
             terms.append(word.typed)
     return terms
+
+
+def _starts_a_name(words: list[_Word], i: int) -> bool:
+    """Whether the word at `i` starts the name searched for (`phrases.NAME_STARTS`: `find new york office photos`),
+    not says which files (`any new budget files`, `new documents`)."""
+    return (words[i].text in phrases.NAME_STARTS and i + 1 < len(words) and _a_search_word(words[i + 1].text)
+            and (i == 0 or words[i - 1].text not in phrases.ASKING_WHICH))
+
+
+def _a_search_word(text: str) -> bool:
+    """Whether a word is one a search looks for: not one it leaves out, nor a kind of file."""
+    return text.isalnum() and text not in phrases.FILE_QUERY_IGNORES and text not in phrases.FILE_KINDS
 
 
 def _scores(texts: list[str], ranges: list[str], vocabulary: Vocabulary) -> Counter[str]:

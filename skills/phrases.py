@@ -326,6 +326,12 @@ files`, `the latest budget`, `where did i store`, `recent paperwork`), but part 
 a name (`the price list`, `the deck for new hires`, `the app store screenshots`, `the remote work policy`, `the
 training materials`)."""
 
+NAME_STARTS: frozenset[str] = frozenset({"new"})
+ASKING_WHICH: frozenset[str] = frozenset({"any", "some", "all", "every"})
+"""Words of `FILE_QUERY_NOUNS` that start a name before a word a search looks for (`new york office photos`, `new
+hire onboarding`), but say which files before a kind of file (`new documents`) or after a word that asks which
+(`ASKING_WHICH`: `any new budget files`)."""
+
 SUGGESTIONS: dict[tuple[str, str], str] = {
     (CALENDAR, "today"): "What's on my calendar today?",
     (CALENDAR, "tomorrow"): "What's on my calendar tomorrow?",

@@ -183,6 +183,8 @@ CORPUS: list[tuple[str, str]] = [
     # files
     ("find the budget spreadsheet", "files budget"),
     ("any new paperwork", "files"),
+    ("search new zealand trip receipts", "files new zealand trip receipts"),
+    ("any new budget files", "files budget"),
     ("the expense paperwork", "files expense paperwork"),
     ("where is the onboarding checklist", "files onboarding checklist"),
     ("where are the brand colors", "files brand colors"),
