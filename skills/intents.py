@@ -198,7 +198,8 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
     ranges = _ranges(texts, vocabulary)
     scores = _scores(texts, ranges, vocabulary)
     if ranges and not any(scores.values()):
-        scores[phrases.CALENDAR] = THRESHOLD  # a time on its own asks for the calendar
+        if not _about_something_else(texts, vocabulary):
+            scores[phrases.CALENDAR] = THRESHOLD  # a time on its own asks for the calendar
     elif ranges:
         scores[phrases.CALENDAR] += 1
     if not ranges and _last_but_courtesy(texts) == "next" and scores[phrases.CALENDAR] >= THRESHOLD:
@@ -235,6 +236,16 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         days = list(dict.fromkeys(ranges))
         return Unclear((Understood(phrases.CALENDAR, days[0]), Understood(phrases.CALENDAR, days[1])))
     return best[0]
+
+
+def _about_something_else(texts: list[str], vocabulary: Vocabulary) -> bool:
+    """Whether a message with a day or a time and no cue is about something else than the calendar: a thing named
+    after `the` in words the matcher does not know, nor forms of one (`what's the share price today`: `how packed is
+    this week` and `my sched today` are the calendar in other words), or a farewell (`phrases.FAREWELLS`: `see you
+    at 4`)."""
+    return _plain_contains(texts, phrases.FAREWELLS) or any(
+        text.isalpha() and text not in vocabulary.known and not _a_form_of_known(text, vocabulary)
+        and "the" in texts[max(i - 2, 0):i] for i, text in enumerate(texts))
 
 
 def _last_but_courtesy(texts: list[str]) -> str:

@@ -223,6 +223,10 @@ COURTESY: tuple[str, ...] = (
 )
 """Words a request may start with before its verb."""
 
+FAREWELLS: tuple[str, ...] = ("see you", "see ya", "talk to you", "speak to you", "catch you", "bye", "goodbye",
+                               "later then")
+"""A day or a time in a farewell is when the user will see someone (`see you at 4`), not a calendar to show."""
+
 CLOSING_COURTESY: frozenset[str] = frozenset({"please", "thanks", "thank", "you", "sir", "asap"})
 """Words a request may end with after what it asks (`calendar next please`)."""
 
