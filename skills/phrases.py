@@ -214,7 +214,7 @@ ACTED_ON: frozenset[str] = frozenset({
 `share the deck`, `move it`)."""
 
 ACTIONS_NOT_ASKED_AFTER: frozenset[str] = frozenset({"did", "have", "has", "had", "did i", "have i", "did we",
-                                                     "have we", "did you", "do i"})
+                                                     "have we", "did you", "do i", "am i", "is it"})
 """One or two words that make the action verb after them a question about what was done, not a request."""
 
 COURTESY: tuple[str, ...] = (

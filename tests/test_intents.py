@@ -145,6 +145,8 @@ CORPUS: list[tuple[str, str]] = [
     ("who's my manager", "me"),
     ("who is my manager?", "me"),
     ("my display name", "me"),
+    ("what title do you have for me", "me"),
+    ("which status am i set to", "me"),
     ("what's my mobile number on record", "me"),
     ("please share my contact details", "me"),
     ("i forgot, what is my job title", "me"),
