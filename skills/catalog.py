@@ -144,7 +144,7 @@ ME = CommandRecord(
         # `on file`, `on record`: what the directory holds, not a file (`my phone number on file`)
         "on file": 1, "on record": 1,
         # what the directory has for the user, asked of the agent (`what title do you have for me`)
-        "have for me": 1, "have on me": 1, "name": 1, "title": 1, "am i set to": 3, "i am set to": 3,
+        "have for me": 1, "have on me": 1, "name": 1, "title": 1, "position": 1, "am i set to": 3, "i am set to": 3,
         "role": 2, "do i belong to": 3, "i belong to": 3, "am i based": 3, "i am based": 3, "listed as": 3,
         "listed in": 3, "in the directory": 2, "full name": 3, "my name": 3, "good name": 3, "am i reporting": 3,
         "whom i report": 3, "whom i am reporting": 3, "whom do i report": 3, "whom am i reporting": 3,

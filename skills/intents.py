@@ -218,7 +218,8 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
-    if first in (phrases.ME, phrases.CALENDAR) and (_their_day(texts, ranges) or _someone_not_profiled(texts)):
+    if first in (phrases.ME, phrases.CALENDAR) and (_their_day(texts, ranges)
+                                                    or _someone_not_profiled(texts, vocabulary)):
         return NotUnderstood()  # the day of someone the profile names, or anything of another: not the user's
     if len(requests := _requests(words, vocabulary)) > 1:
         return Unclear((requests[0], requests[1]))
@@ -239,11 +240,14 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
 
 
 def _about_something_else(texts: list[str], vocabulary: Vocabulary) -> bool:
-    """Whether a message with a day or a time and no cue is about something else than the calendar: a thing named
-    after `the` in words the matcher does not know, nor forms of one (`what's the share price today`: `how packed is
-    this week` and `my sched today` are the calendar in other words), or a farewell (`phrases.FAREWELLS`: `see you
-    at 4`)."""
-    return _plain_contains(texts, phrases.FAREWELLS) or any(
+    """Whether a message with a day or a time and no cue is about something else than the calendar: the value of a
+    thing asked (`phrases.VALUE_QUESTIONS`) in words the matcher does not know, nor forms of one (`what's the share
+    price today`; but `is the retro tomorrow` asks of an event, and `how packed is this week`, `my sched today` are
+    the calendar in other words), or a farewell (`phrases.FAREWELLS`: `see you at 4`)."""
+    if _plain_contains(texts, phrases.FAREWELLS):
+        return True
+    line = f" {' '.join(texts)} "
+    return any(f" {question} " in line for question in phrases.VALUE_QUESTIONS) and any(
         text.isalpha() and text not in vocabulary.known and not _a_form_of_known(text, vocabulary)
         and "the" in texts[max(i - 2, 0):i] for i, text in enumerate(texts))
 
@@ -393,17 +397,26 @@ def _their_day(texts: list[str], ranges: list[str]) -> bool:
     return theirs or (bool(ranges) or whereabouts) and "who" not in texts
 
 
-def _someone_not_profiled(texts: list[str]) -> bool:
+def _someone_not_profiled(texts: list[str], vocabulary: Vocabulary) -> bool:
     """Whether the profile or the calendar is asked of someone the profile does not name
-    (`phrases.PEOPLE_NOT_PROFILED`, after `phrases.THING_BEFORE`: `is my skip-level free friday`, `who is my department
-    head`), not someone met with (`phrases.WITH_SOMEONE`: `my 1:1 with my director`)."""
+    (`phrases.PEOPLE_NOT_PROFILED`, after `phrases.THING_BEFORE`): who they are, where they are or whether they are
+    free (`phrases.WHEREABOUTS`, `phrases.ASKING_WHO`: `is my skip-level free friday`, `who is my department head`),
+    what they have (`phrases.PERSONAL`: `my director's calendar`, `calendar for my director`); not someone met with
+    (`phrases.WITH_SOMEONE`: `my 1:1 with my director`), nor a meeting named after them (a cue after them: `the hr
+    meeting today`, `my dentist appointment`)."""
     line = f" {' '.join(texts)} "
+    asked = not phrases.ASKING_WHO.isdisjoint(texts) or any(
+        text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
     for person in phrases.PEOPLE_NOT_PROFILED:
         at = line.find(f" {person} ")
         while at >= 0:
-            before = line[:at].split()
-            if before and before[-1] in phrases.THING_BEFORE and (
-                    len(before) < 2 or before[-2] not in phrases.WITH_SOMEONE):
+            before, after = line[:at].split(), line[at + len(person) + 2:].split()
+            named_after = bool(after) and after[0] not in phrases.WHEREABOUTS and (
+                after[0] in vocabulary.cue_table or after[0] in phrases.READ_OF_SOMEONE)
+            if (before and before[-1] in phrases.THING_BEFORE and (len(before) < 2 or before[-2] not in
+                                                                   phrases.WITH_SOMEONE) and not named_after
+                    and (asked or (len(before) >= 2 and before[-2] in phrases.NAME_AFTER)
+                         or (bool(after) and after[0] in phrases.PERSONAL))):
                 return True
             at = line.find(f" {person} ", at + 1)
     return False
@@ -803,19 +816,19 @@ def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
 
 def _a_names_possessive(words: list[_Word], i: int, vocabulary: Vocabulary) -> bool:
     """Whether the word at `i` is a name's possessive typed without its apostrophe (`Kevins recent documents`): a
-    word with a capital, ending in `s` (not `ss`, `us`, `is`: `Process`, `Campus`, `Analysis`), that the matcher does
+    word with a capital, ending in `s` (not `ss`, `us`: `Process`, `Campus`), that the matcher does
     not know with or without it, alone (not after another word with a capital, `Contoso Sales`, nor after a word that
-    says which thing it is, `phrases.THING_BEFORE`: `the Projects folder`), and a thing the agent reads close after it
-    (`phrases.PERSONAL`, `phrases.FILE_KINDS`, `phrases.READ_OF_SOMEONE`)."""
+    says which thing it is, `phrases.THING_BEFORE`: `the Projects folder`; `Show` is no name), and a thing the agent
+    reads close after it (`phrases.PERSONAL`, `phrases.FILE_KINDS`, `phrases.READ_OF_SOMEONE`)."""
     word = words[i]
     text = word.text
     if not (word.typed[:1].isupper() and text.endswith("s") and text.isalpha() and len(text) >= 4
-            and not text.endswith(("ss", "us", "is")) and not word.typed.isupper()):
+            and not text.endswith(("ss", "us")) and not word.typed.isupper()):
         return False
     if text in vocabulary.known or text[:-1] in vocabulary.known or _a_form_of_known(text, vocabulary):
         return False
     if i > 0 and (words[i - 1].typed[:1].isupper() and not words[i - 1].ends_clause
-                  or words[i - 1].text in phrases.THING_BEFORE):
+                  and words[i - 1].text not in vocabulary.known or words[i - 1].text in phrases.THING_BEFORE):
         return False
     after = [other.text for other in words[i + 1:i + 4]]
     return any(text in phrases.PERSONAL or text in phrases.FILE_KINDS or text in phrases.READ_OF_SOMEONE

@@ -227,6 +227,10 @@ FAREWELLS: tuple[str, ...] = ("see you", "see ya", "talk to you", "speak to you"
                                "later then")
 """A day or a time in a farewell is when the user will see someone (`see you at 4`), not a calendar to show."""
 
+VALUE_QUESTIONS: tuple[str, ...] = ("what is the", "what are the", "how is the", "how are the", "what was the",
+                                    "how much is the")
+"""Questions of a value (`what is the share price today`): of a thing the agent does not know, no calendar."""
+
 CLOSING_COURTESY: frozenset[str] = frozenset({"please", "thanks", "thank", "you", "sir", "asap"})
 """Words a request may end with after what it asks (`calendar next please`)."""
 
@@ -260,10 +264,9 @@ PERSONAL: frozenset[str] = frozenset({
 schedule`), and a name after `for` or `of` with the profile or the calendar is too (`calendar for megan`)."""
 
 READ_OF_SOMEONE: frozenset[str] = frozenset({
-    "meeting", "meetings", "event", "events", "appointment", "appointments", "call", "calls", "files", "week",
-    "presence", "org"})
+    "meetings", "events", "appointments", "calls", "files", "week", "presence", "org"})
 """Things the agent reads besides those of `PERSONAL` and `FILE_KINDS`: after a name's possessive without its
-apostrophe (`Kevins meetings`), someone else's."""
+apostrophe (`Kevins meetings`), someone else's; one meeting is more often one named (`Sales meeting tomorrow`)."""
 
 BEFORE_A_THING: frozenset[str] = frozenset({
     "recent", "recently", "latest", "last", "new", "newest", "upcoming", "next", "current", "shared", "own", "work",

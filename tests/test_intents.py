@@ -195,6 +195,8 @@ CORPUS: list[tuple[str, str]] = [
     ("where is the sign out sheet", "files sign out"),
     ("open the Projects folder", "files Projects"),
     ("my 1:1 with my director tomorrow", "calendar tomorrow"),
+    ("is the retro tomorrow", "calendar tomorrow"),
+    ("my dentist appointment tomorrow", "calendar tomorrow"),
     ("files I changed recently", "files"),
     ("my recent files", "files"),
     ("show my files", "files"),
