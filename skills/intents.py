@@ -591,19 +591,19 @@ def _ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
 
 
 def _near_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
-    """`texts` with a word one typo from the first of a range of two words, of the same length, before its second
-    (`nest meeting`: `next meeting`), read as that first word, even when it is a word of its own the matcher does not
-    hold (`nest`): in that place it can only be meant as the range, and read as itself the message would be run for
-    another day (today)."""
+    """`texts` with a word of three letters or more one typo from the first of a range of two words before its second
+    (`nest meeting`, `nex call`: `next meeting`), read as that first word, even when it is a word of its own the
+    matcher does not hold (`nest`): in that place it can only be meant as the range, and read as itself the message
+    would be run for another day (today)."""
     firsts = vocabulary.range_firsts
     if not any(text in firsts for text in texts[1:]):
         return texts
     found = list(texts)
     for i in range(len(texts) - 1):
         typed = texts[i]
-        if typed not in vocabulary.known and typed.isalpha():
+        if typed not in vocabulary.known and typed.isalpha() and len(typed) >= 3:
             near = _only(first for first in firsts.get(texts[i + 1], ())
-                         if len(first) == len(typed) and _distance(typed, first, 1) <= 1)
+                         if abs(len(first) - len(typed)) <= 1 and _distance(typed, first, 1) <= 1)
             found[i] = near or typed
     return found
 

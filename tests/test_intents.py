@@ -134,6 +134,7 @@ CORPUS: list[tuple[str, str]] = [
     ("what is up next on my calendar", "calendar next"),
     ("what time is my neat appointment", "calendar next"),
     ("my nezt call", "calendar next"),
+    ("when is the nex event", "calendar next"),
     ("calendar next", "calendar next"),
     ("upcoming events", "calendar next"),
     ("am i free next week", "calendar next"),
