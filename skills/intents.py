@@ -39,6 +39,7 @@ class Vocabulary:
         self.when_alone: frozenset[str] = phrases.when_alone_of(commands)
         self.ranges: Mapping[str, tuple[str, ...]] = phrases.ranges_of(commands)
         self._near: dict[tuple[int, str, str], tuple[str, ...]] = {}
+        self._longest_by_first: dict[int, tuple[Mapping[str, object], dict[str, int]]] = {}
 
     @staticmethod
     def of(commands: Sequence[CommandRecord]) -> Vocabulary:
@@ -48,12 +49,6 @@ class Vocabulary:
         if key not in _VOCABULARIES:
             _VOCABULARIES[key] = (tuple(commands), Vocabulary(commands))
         return _VOCABULARIES[key][1]
-
-    @cached_property
-    def longest(self) -> int:
-        """Words in the longest cue or range."""
-        return max((len(phrase.split()) for cues in [*self.cues.values(), *self.ranges.values()] for phrase in cues),
-                   default=1)
 
     @cached_property
     def cue_table(self) -> dict[str, tuple[tuple[str, int], ...]]:
@@ -100,6 +95,22 @@ class Vocabulary:
                   phrases.NOT_A_THING, phrases.DAY_BEFORE, phrases.WHOSE_BEFORE,
                   phrases.READ_OF_SOMEONE, phrases.BEFORE_A_THING, phrases.THING_BEFORE]
         return frozenset(word for table in tables for phrase in table for word in phrase.split())
+
+    @cached_property
+    def cue_or_range_table(self) -> dict[str, object]:
+        return {**self.cue_table, **self.range_table}
+
+    def longest_by_first(self, table: Mapping[str, object]) -> dict[str, int]:
+        """Words in the longest phrase of `table` by its first word (a phrase is looked up only where one may start);
+        `table` is one of this vocabulary's, kept as long as it is."""
+        key = id(table)
+        if key not in self._longest_by_first:
+            longest: dict[str, int] = {}
+            for phrase in table:
+                words = phrase.split()
+                longest[words[0]] = max(longest.get(words[0], 0), len(words))
+            self._longest_by_first[key] = (table, longest)
+        return self._longest_by_first[key][1]
 
     @cached_property
     def range_firsts(self) -> dict[str, tuple[str, ...]]:
@@ -291,12 +302,13 @@ def _named_thing(words: list[_Word], start: int, vocabulary: Vocabulary) -> int 
     sign in sheet for visitors` is a kind of file); else None."""
     texts = [word.text for word in words]
     lead = _first_phrase(texts[start:], phrases.SEARCH_LEADS)
-    where = not lead and bool(lead := _first_phrase(texts[start:], phrases.WHERE_LEADS))
+    where = not lead and texts[start:start + 1] == ["where"] and bool(
+        lead := _first_phrase(texts[start:], phrases.WHERE_LEADS))
     at = start + len(lead.split())
     if not lead or texts[at:at + 1] == [] or texts[at] not in phrases.THING_STARTS:
         return None
     end = _thing_end(words, at + 1)
-    cued = {i for begin, phrase in _matches(texts, {**vocabulary.cue_table, **vocabulary.range_table}, vocabulary)
+    cued = {i for begin, phrase in _matches(texts, vocabulary.cue_or_range_table, vocabulary)
             if any(name != phrases.FILES for name, _ in vocabulary.cue_table.get(phrase, ((phrases.CALENDAR, 0),)))
             for i in range(begin, begin + len(phrase.split()))}
     own = [i for i in range(at + 1, end)
@@ -404,6 +416,8 @@ def _someone_not_profiled(texts: list[str], vocabulary: Vocabulary) -> bool:
     what they have (`phrases.PERSONAL`: `my director's calendar`, `calendar for my director`); not someone met with
     (`phrases.WITH_SOMEONE`: `my 1:1 with my director`), nor a meeting named after them (a cue after them: `the hr
     meeting today`, `my dentist appointment`)."""
+    if not _plain_contains(texts, phrases.PEOPLE_NOT_PROFILED):
+        return False
     line = f" {' '.join(texts)} "
     asked = not phrases.ASKING_WHO.isdisjoint(texts) or any(
         text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
@@ -596,7 +610,7 @@ def _near_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
     matcher does not hold (`nest`): in that place it can only be meant as the range, and read as itself the message
     would be run for another day (today)."""
     firsts = vocabulary.range_firsts
-    if not any(text in firsts for text in texts[1:]):
+    if firsts.keys().isdisjoint(texts[1:]):
         return texts
     found = list(texts)
     for i in range(len(texts) - 1):
@@ -658,8 +672,9 @@ def _matches(texts: list[str], table: Mapping[str, object], vocabulary: Vocabula
     one phrase only."""
     found: list[tuple[int, str]] = []
     start = 0
+    longest = vocabulary.longest_by_first(table)
     while start < len(texts):
-        for size in range(min(vocabulary.longest, len(texts) - start), 0, -1):
+        for size in range(min(longest.get(texts[start], 0), len(texts) - start), 0, -1):
             candidate = " ".join(texts[start:start + size])
             if candidate in table:
                 found.append((start, candidate))
@@ -810,7 +825,8 @@ def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
         if (word.text.endswith("s") and word.text[:-1] in phrases.PEOPLE_OF_THE_PROFILE and words[i - 1].text == "my"
                 and words[i + 1].text in phrases.SHOWN_OF_THEM):
             words[i] = replace(word, text=word.text[:-1])
-    someone_elses |= any(_a_names_possessive(words, i, vocabulary) for i in range(len(words) - 1))
+    someone_elses |= any(_a_names_possessive(words, i, vocabulary) for i in range(len(words) - 1)
+                         if words[i].typed[:1].isupper())
     return _joined(words, vocabulary), someone_elses
 
 
