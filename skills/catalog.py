@@ -206,7 +206,7 @@ CALENDAR = CommandRecord(
     ranges={
         "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night"),
         "today": ("today", "tonight", "this morning", "this afternoon", "this evening", "my morning", "my afternoon",
-                  "my evening", "right now", "later today", "rest of the day", "at the moment", "day ahead"),
+                  "my evening", "right now", "now", "later today", "rest of the day", "at the moment", "day ahead"),
         "week": ("this week", "week", "rest of the week", "week ahead", "weekly", "this weekend", "weekend", "monday",
                  "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                  # the days as they are shortened

@@ -431,11 +431,11 @@ NOT_A_THING: frozenset[str] = frozenset({
 """Words that make a search (`SEARCH_LEADS`) look for no file, unless a kind of file is named too: a time or a
 room to book, a person, the web (`find the next available time`; but `the time off request form`)."""
 
-DAYS_AND_WORDS: frozenset[str] = frozenset({"sat", "sun", "wed", "mon"})
+DAYS_AND_WORDS: frozenset[str] = frozenset({"sat", "sun", "wed", "mon", "now"})
 DAY_BEFORE: frozenset[str] = frozenset({"on", "for", "this", "next", "by", "until", "till", "from", "through",
                                         "thru", "before", "after"})
-"""Short names of days that are words too (`i sat in`, `the sun`): a day only after a word that names a day
-(`DAY_BEFORE`: `on wed`) or with a cue of the calendar (`wed meetings`)."""
+"""Short names of days that are words too (`i sat in`, `the sun`), and `now`: a day only after a word that names a
+day (`DAY_BEFORE`: `on wed`) or with a cue of the calendar (`wed meetings`, `free now?`; not `what now`)."""
 ASKING_WHO: frozenset[str] = frozenset({"who", "whom", "whose"})
 """Asked about files, a question of who (`who does this deck belong to`) asks for a person, not a file."""
 WITH_SOMEONE: frozenset[str] = frozenset({"with", "and"})

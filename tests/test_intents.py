@@ -26,6 +26,8 @@ CORPUS: list[tuple[str, str]] = [
     ("whats on my calendar", "calendar today"),
     ("am I free this afternoon", "calendar today"),
     ("am i busy right now", "calendar today"),
+    ("busy now?", "calendar today"),
+    ("any calls now", "calendar today"),
     ("what meetings do i have today", "calendar today"),
     ("my meetings", "calendar today"),
     ("show me my schedule", "calendar today"),
