@@ -216,7 +216,9 @@ CALENDAR = CommandRecord(
                  *(f"next {count} days" for count in ("2", "3", "4", "5", "6", "two", "three", "four", "five", "six",
                                                       "several")), "coming days",
                  "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
-                 "coming", "coming next", "soon", "next thing", "next up", "up next", "up next week", "next item"),
+                 "coming", "coming next", "soon", "next thing", "next up", "up next", "up next week", "next item",
+                 # both weeks: the seven days from now hold the rest of this one and the start of the next
+                 "this week and next", "week and next"),
     },
 )
 

@@ -134,6 +134,7 @@ CORPUS: list[tuple[str, str]] = [
     ("any meetings coming up", "calendar next"),
     ("when is my next meeting", "calendar next"),
     ("what is up next on my calendar", "calendar next"),
+    ("am i free this week and next", "calendar next"),
     ("what time is my neat appointment", "calendar next"),
     ("my nezt call", "calendar next"),
     ("when is the nex event", "calendar next"),
