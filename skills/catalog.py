@@ -128,8 +128,8 @@ ME = CommandRecord(
         "my phone": 4, "phone number": 3, "my contact": 4, "contact details": 3, "contact information": 3,
         "contact card": 3, "my details": 4, "my information": 3, "my presence": 4, "presence": 2, "my status": 3,
         "my office": 3, "office location": 3,
-        **{f"{which} {place} {me}": 4 for which in ("which", "what") for place in ("office", "department", "team")
-           for me in ("am i", "do i")},
+        **{f"{which} {place} am i {where}": 4 for which in ("which", "what")
+           for place in ("office", "department", "team") for where in ("in", "on", "part of", "based in", "at")},
         "my org": 3, "org information": 3, "org details": 3,
         # what people call these things in Microsoft 365 and in their companies
         "supervisor": 2, "my supervisor": 4, "superior": 2, "my superior": 4, "reporting manager": 3,
@@ -306,7 +306,7 @@ LOGOUT = CommandRecord(
     cues={
         "sign out": 5, "sign me out": 5, "log out": 5, "log me out": 5, "logout": 5, "signout": 5, "log off": 5,
         "log me off": 5, "sign off": 5, "sign me off": 5, "signing out": 5, "logging out": 5, "disconnect": 4,
-        "switch account": 4, "switch accounts": 4, "switch my account": 4, "switch my accounts": 4,
+        "switch account": 4, "switch accounts": 4,
         "end my session": 5, "end session": 5, "end the session": 5,
         # the account linked to this chat, let go of (`unlink` alone may be a file's link)
         "unlink my account": 5, "unlink account": 5, "unlink me": 5, "disconnect my account": 5,

@@ -150,7 +150,7 @@ CORPUS: list[tuple[str, str]] = [
     ("who is my manager?", "me"),
     ("my display name", "me"),
     ("which team am i on", "me"),
-    ("what department do i work in", "me"),
+    ("what department am i part of", "me"),
     ("my org details", "me"),
     ("what title do you have for me", "me"),
     ("which status am i set to", "me"),
@@ -267,7 +267,6 @@ CORPUS: list[tuple[str, str]] = [
     # signing out
     ("sign me out", "logout"),
     ("unlink my account from teams", "logout"),
-    ("switch my accounts please", "logout"),
     ("unlink me from this chat", "logout"),
     ("log me out", "logout"),
     ("logout", "logout"),
