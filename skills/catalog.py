@@ -128,6 +128,9 @@ ME = CommandRecord(
         "my phone": 4, "phone number": 3, "my contact": 4, "contact details": 3, "contact information": 3,
         "contact card": 3, "my details": 4, "my information": 3, "my presence": 4, "presence": 2, "my status": 3,
         "my office": 3, "office location": 3,
+        **{f"{which} {place} am i {where}": 4 for which in ("which", "what")
+           for place in ("office", "department", "team") for where in ("in", "on", "part of", "based in", "at")},
+        "my org": 3, "org information": 3, "org details": 3,
         # what people call these things in Microsoft 365 and in their companies
         "supervisor": 2, "my supervisor": 4, "superior": 2, "my superior": 4, "reporting manager": 3,
         "reporting line": 3, "reporting to": 3, "designation": 2, "my designation": 4, "my position": 3,
@@ -140,6 +143,11 @@ ME = CommandRecord(
         "show as": 4, "teams status": 3, "status in teams": 3, "appear": 2, "appearing": 2, "offline": 3,
         "am i online": 3, "showing online": 3, "do not disturb": 4, "am i away": 3, "as away": 3,
         # where the directory lists the user, and what it calls them
+        "display name": 3, "my display name": 4, "name on file": 3,
+        # `on file`, `on record`: what the directory holds, not a file (`my phone number on file`)
+        "on file": 1, "on record": 1,
+        # what the directory has for the user, asked of the agent (`what title do you have for me`)
+        "have for me": 1, "have on me": 1, "name": 1, "title": 1, "position": 1, "am i set to": 3, "i am set to": 3,
         "role": 2, "do i belong to": 3, "i belong to": 3, "am i based": 3, "i am based": 3, "listed as": 3,
         "listed in": 3, "in the directory": 2, "full name": 3, "my name": 3, "good name": 3, "am i reporting": 3,
         "whom i report": 3, "whom i am reporting": 3, "whom do i report": 3, "whom am i reporting": 3,
@@ -201,7 +209,7 @@ CALENDAR = CommandRecord(
     ranges={
         "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night"),
         "today": ("today", "tonight", "this morning", "this afternoon", "this evening", "my morning", "my afternoon",
-                  "my evening", "right now", "later today", "rest of the day", "at the moment", "day ahead"),
+                  "my evening", "right now", "now", "later today", "rest of the day", "at the moment", "day ahead"),
         "week": ("this week", "week", "rest of the week", "week ahead", "weekly", "this weekend", "weekend", "monday",
                  "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                  # the days as they are shortened
@@ -211,7 +219,9 @@ CALENDAR = CommandRecord(
                  *(f"next {count} days" for count in ("2", "3", "4", "5", "6", "two", "three", "four", "five", "six",
                                                       "several")), "coming days",
                  "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
-                 "coming", "coming next", "soon", "next thing", "next up", "next item"),
+                 "coming", "coming next", "soon", "next thing", "next up", "up next", "up next week", "next item",
+                 # both weeks: the seven days from now hold the rest of this one and the start of the next
+                 "this week and next", "week and next"),
     },
 )
 
@@ -268,6 +278,9 @@ FILES = CommandRecord(
         "cv": 2, "resume": 2, "csv": 2, "folder": 2, "folders": 2, "looking for": 4, "searching for": 4,
         "where did i put": 4, "where did i save": 4, "where did i store": 4, "opened": 1,
         "touched": 1, "viewed": 1, "accessed": 1, "created": 1, "get": 1,
+        # what people call their documents (`recent paperwork`); `show` with a kind of document asks for it (`show
+        # me the appraisal form`), only when no other command has a cue (`when_alone`)
+        "paperwork": 3, "materials": 3, "show": 1,
         # kinds of documents: with a word that fetches or asks where, a file is asked for (`where is the hr policy`);
         # only when no other command has a cue (`when_alone`: `what is the plan for today`)
         **dict.fromkeys(DOCUMENT_KINDS, 1),
@@ -281,7 +294,7 @@ FILES = CommandRecord(
            for verb in ("edited", "changed", "modified", "updated", "touched", "opened", "saved")},
         **{f"was i {verb}": 3 for verb in ("editing", "changing", "modifying", "updating", "opening")},
     },
-    when_alone=frozenset({"pull up", "look up", "open", "get", *DOCUMENT_KINDS}),
+    when_alone=frozenset({"pull up", "look up", "open", "get", "show", *DOCUMENT_KINDS}),
 )
 
 
@@ -295,6 +308,8 @@ LOGOUT = CommandRecord(
         "log me off": 5, "sign off": 5, "sign me off": 5, "signing out": 5, "logging out": 5, "disconnect": 4,
         "switch account": 4, "switch accounts": 4,
         "end my session": 5, "end session": 5, "end the session": 5,
+        # the account linked to this chat, let go of (`unlink` alone may be a file's link)
+        "unlink my account": 5, "unlink account": 5, "unlink me": 5, "disconnect my account": 5,
     },
 )
 

