@@ -483,8 +483,12 @@ HELD_OUT_SIXTH = held_out("held_out_6.tsv")
 other corpora, and committed before it was run; measured once before those rules (87.1%, 13 wrong commands) and once
 after them (95.0%, 4 wrong commands), then seen: its misses were fixed as classes, with phrasings of other words
 here."""
+HELD_OUT_SEVENTH = held_out("held_out_7.tsv")
+"""Written by an author who never read the matcher, its tests or the other corpora, and committed before it was run;
+measured once before the sixth corpus's rules (94.5%, 4 wrong commands) and once after them (96.8%, 3 wrong
+commands), then seen: its misses are fixed as classes, with phrasings of other words here."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
-                                       *HELD_OUT_SEEN, *HELD_OUT_SIXTH]}
+                                       *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -665,6 +669,20 @@ def test_the_sixth_held_out_corpus_maps_with_at_least_97_percent_accuracy(
 
 def test_no_phrasing_in_the_sixth_held_out_corpus_runs_another_command_than_asked() -> None:
     assert wrong_commands(HELD_OUT_SIXTH) == []
+
+
+@pytest.mark.xfail(strict=True, reason="the seventh corpus's classes: request verbs (dig up, get me, show me the X), "
+                   "profile words (what name shows up, numbers on my account), terminate my session")
+def test_the_seventh_held_out_corpus_maps_with_at_least_97_percent_accuracy(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        assert accuracy("seventh held-out corpus", HELD_OUT_SEVENTH, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+
+
+@pytest.mark.xfail(strict=True, reason="the seventh corpus's classes: content words dropped from a search (all, "
+                   "research), `docs I made` searched for `made`")
+def test_no_phrasing_in_the_seventh_held_out_corpus_runs_another_command_than_asked() -> None:
+    assert wrong_commands(HELD_OUT_SEVENTH) == []
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL)
