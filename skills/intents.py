@@ -549,15 +549,28 @@ def _search_terms(words: list[_Word], vocabulary: Vocabulary, thing: int | None 
     end = _thing_end(words, thing) if thing is not None else 0
     when = {begin + offset for begin, phrase in _matches(texts, vocabulary.range_table, vocabulary)
             if " " in phrase and vocabulary.range_table[phrase] != "next" for offset in range(len(phrase.split()))}
+    named = False  # the word before was part of the name, or `the` before it
     for i, word in enumerate(words):
         ignored = (word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
-                   and not _starts_a_name(words, i))
+                   and not _starts_a_name(words, i)
+                   and not (named and word.text in phrases.IN_A_NAME and i + 1 < len(words)
+                            and _a_search_word(words[i + 1].text)))
+        if word.text in phrases.AUTHORED and _by_the_user(words, i):
+            ignored = True
         if ignored and thing is not None and thing <= i < end and word.text in vocabulary.cue_table and all(
                 name != phrases.FILES for name, _ in vocabulary.cue_table[word.text]):
             ignored = False
-        if word.typed and not ignored and i not in verbs and i not in when and word.text not in phrases.NEGATIONS:
+        kept = word.typed and not ignored and i not in verbs and i not in when and word.text not in phrases.NEGATIONS
+        if kept:
             terms.append(word.typed)
+        named = bool(kept) or word.text in phrases.THING_STARTS
     return terms
+
+
+def _by_the_user(words: list[_Word], i: int) -> bool:
+    """Whether the user did what the word at `i` says (`docs i made`, `made by me`): which files, not their name."""
+    return (i > 0 and words[i - 1].text in phrases.BY_THE_USER) or (
+        i + 2 < len(words) and words[i + 1].text == "by" and words[i + 2].text in phrases.NOT_SOMEONE_ELSE)
 
 
 def _starts_a_name(words: list[_Word], i: int) -> bool:

@@ -298,6 +298,8 @@ KNOWN: frozenset[str] = frozenset({
     "head", "director",
     # the past of a negation is no negation (`i forgot, who's my manager`)
     "forgot",
+    # words a name is made of that are one typo from a request verb (`the user research findings`)
+    "research",
     # ways of addressing and of urging, which are not names (`my calendar Monday Sir`)
     "sir", "madam", "maam", "mam", "mate", "dude", "buddy", "bro", "dear", "asap", "urgent", "urgently",
     # time zones, which a time of the day may be given in
@@ -332,6 +334,12 @@ FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest",
 files`, `the latest budget`, `where did i store`, `recent paperwork`), but part of it after, where they are part of
 a name (`the price list`, `the deck for new hires`, `the app store screenshots`, `the remote work policy`, `the
 training materials`)."""
+
+IN_A_NAME: frozenset[str] = frozenset({
+    "all", "every", "open", "show", "find", "search", "look", "get", "view", "pull", "list"})
+"""Request verbs and quantifiers, which ask which file before its name starts (`show all files`, `open my
+documents`), but are part of a name after `the` or inside it, when a word a search looks for follows (`the all hands
+deck`, `the open issues list`, `the team get together notes`). Not words of recency: `the latest roadmap`."""
 
 NAME_STARTS: frozenset[str] = frozenset({"new"})
 ASKING_WHICH: frozenset[str] = frozenset({"any", "some", "all", "every"})
@@ -406,10 +414,13 @@ OTHER_AUTHORS: frozenset[str] = frozenset({
     "team", "we", "us", "they", "he", "she", "others", "people", "everyone", "someone", "somebody", "colleague",
     "colleagues", "coworker", "coworkers", "manager", "boss", "supervisor"})
 WITH_THE_USER: frozenset[str] = frozenset({"i", "me"})
+BY_THE_USER: frozenset[str] = frozenset({"i", "ive", "i've", "myself"})
 """Someone else's files: a name or others (`OTHER_AUTHORS`) before one of `AUTHORED`, maybe with the user (`and`
 and one of `WITH_THE_USER`: `the deck megan made`, `files my team shared`, `the files tom and i worked on`), or
 someone after one and `by` (`files shared by diego`); the user is not someone else (`NOT_SOMEONE_ELSE`: `files made
-by me`). Files shared `with` anyone are not the user's own to search either (`files shared with me`)."""
+by me`); one of `AUTHORED` after the user (`BY_THE_USER`: `docs i made`) or before `by me` says which files,
+not what they are called. Files shared `with` anyone are not the user's own to search either (`files shared with
+me`)."""
 
 SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "locate", "find me",
                                  "search my files for", "search onedrive for")
