@@ -317,7 +317,9 @@ def _named_thing(words: list[_Word], start: int, vocabulary: Vocabulary) -> int 
     kind = not phrases.FILE_KINDS.isdisjoint(texts[at + 1:end])
     named = len(own) > len(whose) or (bool(own) and kind) or (
         end - 1 > at + 1 and _last_but_courtesy(texts[at + 1:end]) in phrases.FILE_KINDS)  # `the sign out sheet`
-    if where and (not (kind or len(own) >= 2) or not phrases.NOT_A_THING.isdisjoint(texts[at + 1:end])
+    nouns = [i for i in range(at + 2, end) if texts[i] in phrases.FILE_QUERY_NOUNS and i - 1 in own]
+    where = where or lead in phrases.ASKING_LEADS
+    if where and (not (kind or len(own) + len(nouns) >= 2) or not phrases.NOT_A_THING.isdisjoint(texts[at + 1:end])
                   or _plain_contains(texts[at + 1:end], phrases.PEOPLE_NOT_PROFILED)
                   or any(text in vocabulary.range_table for text in texts[at + 1:end])):
         return None  # `where is the office`, `where is the meeting room`, `the team lunch today`: no file

@@ -323,7 +323,7 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "stored", "no",
     # what the user did to a file: recency, not what it is called (`what have i been editing`)
     "edit", "editing", "modify", "modifying", "touching", "viewing", "accessing", "changing", "updating", "saving",
-    "earlier", "previously", "them",
+    "earlier", "previously", "them", "dig",
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""
@@ -336,7 +336,7 @@ a name (`the price list`, `the deck for new hires`, `the app store screenshots`,
 training materials`)."""
 
 IN_A_NAME: frozenset[str] = frozenset({
-    "all", "every", "open", "show", "find", "search", "look", "get", "view", "pull", "list"})
+    "all", "every", "open", "show", "find", "search", "look", "get", "view", "pull", "list", "dig"})
 """Request verbs and quantifiers, which ask which file before its name starts (`show all files`, `open my
 documents`), but are part of a name after `the` or inside it, when a word a search looks for follows (`the all hands
 deck`, `the open issues list`, `the team get together notes`). Not words of recency: `the latest roadmap`."""
@@ -423,7 +423,11 @@ not what they are called. Files shared `with` anyone are not the user's own to s
 me`)."""
 
 SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "locate", "find me",
-                                 "search my files for", "search onedrive for")
+                                 "search my files for", "search onedrive for", "dig up", "get me",
+                                 "show me")
+ASKING_LEADS: tuple[str, ...] = ("get me", "show me")
+"""Leads of `SEARCH_LEADS` that ask for anything shown or fetched (`show me the way`): a file search only for a thing
+named like `WHERE_LEADS` want it (`get me the price list`, `show me the Q1 OKRs`)."""
 WHERE_LEADS: tuple[str, ...] = ("where is", "where are", "where can i find", "where do i find")
 """Asking where a thing is (`where is the vacation tracker`) searches for it like `SEARCH_LEADS` do, when the thing
 has two words of its own or a kind of file (`FILE_KINDS`) and is no person nor place (`NOT_A_THING`,

@@ -270,6 +270,11 @@ CORPUS: list[tuple[str, str]] = [
     ("find the open issues list", "files open issues list"),
     ("spreadsheets i made", "files"),
     ("presentations created by me", "files"),
+    # asking to be shown or got a thing named like a file is a search; `dig up` searches
+    ("dig up the vendor contract", "files vendor contract"),
+    ("get me the style guide", "files style guide"),
+    ("show me the supplier list", "files supplier list"),
+    ("show me the money", "help"),
     # signing out
     ("sign me out", "logout"),
     ("unlink my account from teams", "logout"),
@@ -902,3 +907,10 @@ def test_a_window_of_the_clock_or_a_time_is_today_unless_a_day_is_named(text: st
 @pytest.mark.parametrize("text", ["log my hours for the next 2 hours", "office hours", "move my 3pm to 4pm"])
 def test_hours_without_a_window_or_a_time_with_an_action_runs_nothing(text: str) -> None:
     assert outcome(text) in ("help", "ask")
+
+
+@pytest.mark.parametrize(("text", "expected"), [("show me the manager handbook", "files manager handbook"),
+                                                ("get me the phone number", "me"), ("show me the door", "help")])
+def test_show_me_or_get_me_the_thing_named_like_a_file_searches_for_it(text: str, expected: str) -> None:
+    """A word of another command inside the name is part of it; a thing of one word is no file."""
+    assert outcome(text) == expected
