@@ -307,7 +307,9 @@ LOGOUT = CommandRecord(
         "sign out": 5, "sign me out": 5, "log out": 5, "log me out": 5, "logout": 5, "signout": 5, "log off": 5,
         "log me off": 5, "sign off": 5, "sign me off": 5, "signing out": 5, "logging out": 5, "disconnect": 4,
         "switch account": 4, "switch accounts": 4,
-        "end my session": 5, "end session": 5, "end the session": 5,
+        # the session in this chat, ended (`terminate my session`)
+        **{f"{verb} {whose}session": 5 for verb in ("end", "terminate", "close", "kill", "quit", "exit")
+           for whose in ("", "my ", "the ", "this ")},
         # the account linked to this chat, let go of (`unlink` alone may be a file's link)
         "unlink my account": 5, "unlink account": 5, "unlink me": 5, "disconnect my account": 5,
     },

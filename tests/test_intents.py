@@ -296,6 +296,8 @@ CORPUS: list[tuple[str, str]] = [
     ("signing out", "logout"),
     ("signoff please", "logout"),
     ("sgn out", "logout"),
+    ("kill my session", "logout"),
+    ("please close this session", "logout"),
     # help
     ("help", "help"),
     ("what can you do", "help"),
