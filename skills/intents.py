@@ -230,7 +230,8 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
     if first in (phrases.ME, phrases.CALENDAR) and (_their_day(texts, ranges)
-                                                    or _someone_not_profiled(texts, vocabulary)):
+                                                    or _someone_not_profiled(texts, vocabulary)
+                                                    or _where_another_belongs(texts)):
         return NotUnderstood()  # the day of someone the profile names, or anything of another: not the user's
     if len(requests := _requests(words, vocabulary)) > 1:
         return Unclear((requests[0], requests[1]))
@@ -409,6 +410,14 @@ def _their_day(texts: list[str], ranges: list[str]) -> bool:
                  for i, text in enumerate(texts) if text in phrases.PEOPLE_OF_THE_PROFILE)
     whereabouts = any(text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
     return theirs or (bool(ranges) or whereabouts) and "who" not in texts
+
+
+def _where_another_belongs(texts: list[str]) -> bool:
+    """Whether the message asks where someone else belongs, in the shape `what <thing> is <someone> in` (`what
+    department is megan in`, `which team is alex on`): `is` is never the user's (`which team am i on`), and a name
+    typed in lower case cannot be told from a word."""
+    return (len(texts) in (5, 6) and texts[0] in phrases.ASKING_WHICH_THING and texts[-3] == "is"
+            and texts[-1] in phrases.BELONGING_IN)
 
 
 def _someone_not_profiled(texts: list[str], vocabulary: Vocabulary) -> bool:

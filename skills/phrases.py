@@ -451,6 +451,9 @@ DAY_BEFORE: frozenset[str] = frozenset({"on", "for", "this", "next", "by", "unti
                                         "thru", "before", "after"})
 """Short names of days that are words too (`i sat in`, `the sun`), and `now`: a day only after a word that names a
 day (`DAY_BEFORE`: `on wed`) or with a cue of the calendar (`wed meetings`, `free now?`; not `what now`)."""
+ASKING_WHICH_THING: frozenset[str] = frozenset({"what", "which", "whats"})
+BELONGING_IN: frozenset[str] = frozenset({"in", "on", "under"})
+"""`what department is megan in`: where someone who is not the user belongs (`is`, not `am i`)."""
 ASKING_WHO: frozenset[str] = frozenset({"who", "whom", "whose"})
 """Asked about files, a question of who (`who does this deck belong to`) asks for a person, not a file."""
 WITH_SOMEONE: frozenset[str] = frozenset({"with", "and"})

@@ -916,3 +916,9 @@ def test_hours_without_a_window_or_a_time_with_an_action_runs_nothing(text: str)
 def test_show_me_or_get_me_the_thing_named_like_a_file_searches_for_it(text: str, expected: str) -> None:
     """A word of another command inside the name is part of it; a thing of one word is no file."""
     assert outcome(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [("which team is alex on", "help"), ("what office is jonas in", "help"),
+                                                ("what department am i in", "me")])
+def test_where_someone_typed_in_lower_case_belongs_is_not_the_users_profile(text: str, expected: str) -> None:
+    assert outcome(text) == expected
