@@ -145,7 +145,11 @@ ME = CommandRecord(
         # where the directory lists the user, and what it calls them
         "display name": 3, "my display name": 4, "name on file": 3,
         # `on file`, `on record`: what the directory holds, not a file (`my phone number on file`)
-        "on file": 1, "on record": 1,
+        "on file": 1, "on record": 1, "on my account": 1,
+        # what others see of the user (`what title shows up for me`, `what number do people see for me`)
+        **{f"{seen} for me": 1 for seen in ("shows up", "show up", "showing up", "shown", "people see", "others see",
+                                             "do people see", "do others see", "displays", "displayed")},
+        "phone numbers": 3, "mobile numbers": 3, "cell numbers": 3, "email addresses": 3,
         # what the directory has for the user, asked of the agent (`what title do you have for me`)
         "have for me": 1, "have on me": 1, "name": 1, "title": 1, "position": 1, "am i set to": 3, "i am set to": 3,
         "role": 2, "do i belong to": 3, "i belong to": 3, "am i based": 3, "i am based": 3, "listed as": 3,

@@ -343,7 +343,9 @@ CORPUS: list[tuple[str, str]] = [
     ("is my status showing do not disturb", "me"),
     ("how does my teams status look", "me"),
     ("online meeting tomorrow", "calendar tomorrow"),
-    # what the directory says of the user
+    # what the directory says of the user, and what others see of them
+    ("what title do people see for me", "me"),
+    ("which mobile numbers are on my account", "me"),
     ("what division do i belong to", "me"),
     ("where am i based", "me"),
     ("what is my full name in the system", "me"),
