@@ -145,7 +145,11 @@ ME = CommandRecord(
         # where the directory lists the user, and what it calls them
         "display name": 3, "my display name": 4, "name on file": 3,
         # `on file`, `on record`: what the directory holds, not a file (`my phone number on file`)
-        "on file": 1, "on record": 1,
+        "on file": 1, "on record": 1, "on my account": 1,
+        # what others see of the user (`what title shows up for me`, `what number do people see for me`)
+        **{f"{seen} for me": 1 for seen in ("shows up", "show up", "showing up", "shown", "people see", "others see",
+                                             "do people see", "do others see", "displays", "displayed")},
+        "phone numbers": 3, "mobile numbers": 3, "cell numbers": 3, "email addresses": 3,
         # what the directory has for the user, asked of the agent (`what title do you have for me`)
         "have for me": 1, "have on me": 1, "name": 1, "title": 1, "position": 1, "am i set to": 3, "i am set to": 3,
         "role": 2, "do i belong to": 3, "i belong to": 3, "am i based": 3, "i am based": 3, "listed as": 3,
@@ -272,7 +276,7 @@ FILES = CommandRecord(
         "powerpoint": 3, "word document": 3, "workbook": 3, "onedrive": 3, "sharepoint": 3, "meeting notes": 3,
         "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
         "where are": 1,
-        "pull up": 3, "open": 1, "working on": 3, "worked on": 3, "work on": 3, "changed": 1, "edited": 1,
+        "pull up": 3, "dig up": 4, "open": 1, "working on": 3, "worked on": 3, "work on": 3, "changed": 1, "edited": 1,
         "modified": 1, "updated": 1, "saved": 1,
         # what people call these things and how they ask for one
         "cv": 2, "resume": 2, "csv": 2, "folder": 2, "folders": 2, "looking for": 4, "searching for": 4,
@@ -307,7 +311,9 @@ LOGOUT = CommandRecord(
         "sign out": 5, "sign me out": 5, "log out": 5, "log me out": 5, "logout": 5, "signout": 5, "log off": 5,
         "log me off": 5, "sign off": 5, "sign me off": 5, "signing out": 5, "logging out": 5, "disconnect": 4,
         "switch account": 4, "switch accounts": 4,
-        "end my session": 5, "end session": 5, "end the session": 5,
+        # the session in this chat, ended (`terminate my session`)
+        **{f"{verb} {whose}session": 5 for verb in ("end", "terminate", "close", "kill", "quit", "exit")
+           for whose in ("", "my ", "the ", "this ")},
         # the account linked to this chat, let go of (`unlink` alone may be a file's link)
         "unlink my account": 5, "unlink account": 5, "unlink me": 5, "disconnect my account": 5,
     },

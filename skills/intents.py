@@ -230,7 +230,8 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
     if first in (phrases.ME, phrases.CALENDAR) and (_their_day(texts, ranges)
-                                                    or _someone_not_profiled(texts, vocabulary)):
+                                                    or _someone_not_profiled(texts, vocabulary)
+                                                    or _where_another_belongs(texts)):
         return NotUnderstood()  # the day of someone the profile names, or anything of another: not the user's
     if len(requests := _requests(words, vocabulary)) > 1:
         return Unclear((requests[0], requests[1]))
@@ -317,7 +318,9 @@ def _named_thing(words: list[_Word], start: int, vocabulary: Vocabulary) -> int 
     kind = not phrases.FILE_KINDS.isdisjoint(texts[at + 1:end])
     named = len(own) > len(whose) or (bool(own) and kind) or (
         end - 1 > at + 1 and _last_but_courtesy(texts[at + 1:end]) in phrases.FILE_KINDS)  # `the sign out sheet`
-    if where and (not (kind or len(own) >= 2) or not phrases.NOT_A_THING.isdisjoint(texts[at + 1:end])
+    nouns = [i for i in range(at + 2, end) if texts[i] in phrases.FILE_QUERY_NOUNS and i - 1 in own]
+    where = where or lead in phrases.ASKING_LEADS
+    if where and (not (kind or len(own) + len(nouns) >= 2) or not phrases.NOT_A_THING.isdisjoint(texts[at + 1:end])
                   or _plain_contains(texts[at + 1:end], phrases.PEOPLE_NOT_PROFILED)
                   or any(text in vocabulary.range_table for text in texts[at + 1:end])):
         return None  # `where is the office`, `where is the meeting room`, `the team lunch today`: no file
@@ -407,6 +410,14 @@ def _their_day(texts: list[str], ranges: list[str]) -> bool:
                  for i, text in enumerate(texts) if text in phrases.PEOPLE_OF_THE_PROFILE)
     whereabouts = any(text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
     return theirs or (bool(ranges) or whereabouts) and "who" not in texts
+
+
+def _where_another_belongs(texts: list[str]) -> bool:
+    """Whether the message asks where someone else belongs, in the shape `what <thing> is <someone> in` (`what
+    department is megan in`, `which team is alex on`): `is` is never the user's (`which team am i on`), and a name
+    typed in lower case cannot be told from a word."""
+    return (len(texts) in (5, 6) and texts[0] in phrases.ASKING_WHICH_THING and texts[-3] == "is"
+            and texts[-1] in phrases.BELONGING_IN)
 
 
 def _someone_not_profiled(texts: list[str], vocabulary: Vocabulary) -> bool:
@@ -549,15 +560,28 @@ def _search_terms(words: list[_Word], vocabulary: Vocabulary, thing: int | None 
     end = _thing_end(words, thing) if thing is not None else 0
     when = {begin + offset for begin, phrase in _matches(texts, vocabulary.range_table, vocabulary)
             if " " in phrase and vocabulary.range_table[phrase] != "next" for offset in range(len(phrase.split()))}
+    named = False  # the word before was part of the name, or `the` before it
     for i, word in enumerate(words):
         ignored = (word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
-                   and not _starts_a_name(words, i))
+                   and not _starts_a_name(words, i)
+                   and not (named and word.text in phrases.IN_A_NAME and i + 1 < len(words)
+                            and _a_search_word(words[i + 1].text)))
+        if word.text in phrases.AUTHORED and _by_the_user(words, i):
+            ignored = True
         if ignored and thing is not None and thing <= i < end and word.text in vocabulary.cue_table and all(
                 name != phrases.FILES for name, _ in vocabulary.cue_table[word.text]):
             ignored = False
-        if word.typed and not ignored and i not in verbs and i not in when and word.text not in phrases.NEGATIONS:
+        kept = word.typed and not ignored and i not in verbs and i not in when and word.text not in phrases.NEGATIONS
+        if kept:
             terms.append(word.typed)
+        named = bool(kept) or word.text in phrases.THING_STARTS
     return terms
+
+
+def _by_the_user(words: list[_Word], i: int) -> bool:
+    """Whether the user did what the word at `i` says (`docs i made`, `made by me`): which files, not their name."""
+    return (i > 0 and words[i - 1].text in phrases.BY_THE_USER) or (
+        i + 2 < len(words) and words[i + 1].text == "by" and words[i + 2].text in phrases.NOT_SOMEONE_ELSE)
 
 
 def _starts_a_name(words: list[_Word], i: int) -> bool:

@@ -298,6 +298,8 @@ KNOWN: frozenset[str] = frozenset({
     "head", "director",
     # the past of a negation is no negation (`i forgot, who's my manager`)
     "forgot",
+    # words a name is made of that are one typo from a request verb (`the user research findings`)
+    "research",
     # ways of addressing and of urging, which are not names (`my calendar Monday Sir`)
     "sir", "madam", "maam", "mam", "mate", "dude", "buddy", "bro", "dear", "asap", "urgent", "urgently",
     # time zones, which a time of the day may be given in
@@ -321,7 +323,7 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "stored", "no",
     # what the user did to a file: recency, not what it is called (`what have i been editing`)
     "edit", "editing", "modify", "modifying", "touching", "viewing", "accessing", "changing", "updating", "saving",
-    "earlier", "previously", "them",
+    "earlier", "previously", "them", "dig",
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""
@@ -332,6 +334,12 @@ FILE_QUERY_NOUNS: frozenset[str] = frozenset({"list", "new", "latest", "newest",
 files`, `the latest budget`, `where did i store`, `recent paperwork`), but part of it after, where they are part of
 a name (`the price list`, `the deck for new hires`, `the app store screenshots`, `the remote work policy`, `the
 training materials`)."""
+
+IN_A_NAME: frozenset[str] = frozenset({
+    "all", "every", "open", "show", "find", "search", "look", "get", "view", "pull", "list", "dig"})
+"""Request verbs and quantifiers, which ask which file before its name starts (`show all files`, `open my
+documents`), but are part of a name after `the` or inside it, when a word a search looks for follows (`the all hands
+deck`, `the open issues list`, `the team get together notes`). Not words of recency: `the latest roadmap`."""
 
 NAME_STARTS: frozenset[str] = frozenset({"new"})
 ASKING_WHICH: frozenset[str] = frozenset({"any", "some", "all", "every"})
@@ -406,13 +414,20 @@ OTHER_AUTHORS: frozenset[str] = frozenset({
     "team", "we", "us", "they", "he", "she", "others", "people", "everyone", "someone", "somebody", "colleague",
     "colleagues", "coworker", "coworkers", "manager", "boss", "supervisor"})
 WITH_THE_USER: frozenset[str] = frozenset({"i", "me"})
+BY_THE_USER: frozenset[str] = frozenset({"i", "ive", "i've", "myself"})
 """Someone else's files: a name or others (`OTHER_AUTHORS`) before one of `AUTHORED`, maybe with the user (`and`
 and one of `WITH_THE_USER`: `the deck megan made`, `files my team shared`, `the files tom and i worked on`), or
 someone after one and `by` (`files shared by diego`); the user is not someone else (`NOT_SOMEONE_ELSE`: `files made
-by me`). Files shared `with` anyone are not the user's own to search either (`files shared with me`)."""
+by me`); one of `AUTHORED` after the user (`BY_THE_USER`: `docs i made`) or before `by me` says which files,
+not what they are called. Files shared `with` anyone are not the user's own to search either (`files shared with
+me`)."""
 
 SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "locate", "find me",
-                                 "search my files for", "search onedrive for")
+                                 "search my files for", "search onedrive for", "dig up", "get me",
+                                 "show me")
+ASKING_LEADS: tuple[str, ...] = ("get me", "show me")
+"""Leads of `SEARCH_LEADS` that ask for anything shown or fetched (`show me the way`): a file search only for a thing
+named like `WHERE_LEADS` want it (`get me the price list`, `show me the Q1 OKRs`)."""
 WHERE_LEADS: tuple[str, ...] = ("where is", "where are", "where can i find", "where do i find")
 """Asking where a thing is (`where is the vacation tracker`) searches for it like `SEARCH_LEADS` do, when the thing
 has two words of its own or a kind of file (`FILE_KINDS`) and is no person nor place (`NOT_A_THING`,
@@ -436,6 +451,9 @@ DAY_BEFORE: frozenset[str] = frozenset({"on", "for", "this", "next", "by", "unti
                                         "thru", "before", "after"})
 """Short names of days that are words too (`i sat in`, `the sun`), and `now`: a day only after a word that names a
 day (`DAY_BEFORE`: `on wed`) or with a cue of the calendar (`wed meetings`, `free now?`; not `what now`)."""
+ASKING_WHICH_THING: frozenset[str] = frozenset({"what", "which", "whats"})
+BELONGING_IN: frozenset[str] = frozenset({"in", "on", "under"})
+"""`what department is megan in`: where someone who is not the user belongs (`is`, not `am i`)."""
 ASKING_WHO: frozenset[str] = frozenset({"who", "whom", "whose"})
 """Asked about files, a question of who (`who does this deck belong to`) asks for a person, not a file."""
 WITH_SOMEONE: frozenset[str] = frozenset({"with", "and"})

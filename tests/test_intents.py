@@ -264,6 +264,17 @@ CORPUS: list[tuple[str, str]] = [
     ("find the app store screenshots", "files app store screenshots"),
     ("where is the travel receipts folder", "files travel receipts"),
     ("find the leads csv", "files leads"),
+    # request verbs and quantifiers are part of a name after `the` or inside it, what the user made is no name
+    ("find the all staff memo", "files all staff memo"),
+    ("search for the market research summary", "files market research summary"),
+    ("find the open issues list", "files open issues list"),
+    ("spreadsheets i made", "files"),
+    ("presentations created by me", "files"),
+    # asking to be shown or got a thing named like a file is a search; `dig up` searches
+    ("dig up the vendor contract", "files vendor contract"),
+    ("get me the style guide", "files style guide"),
+    ("show me the supplier list", "files supplier list"),
+    ("show me the money", "help"),
     # signing out
     ("sign me out", "logout"),
     ("unlink my account from teams", "logout"),
@@ -285,6 +296,8 @@ CORPUS: list[tuple[str, str]] = [
     ("signing out", "logout"),
     ("signoff please", "logout"),
     ("sgn out", "logout"),
+    ("kill my session", "logout"),
+    ("please close this session", "logout"),
     # help
     ("help", "help"),
     ("what can you do", "help"),
@@ -330,7 +343,9 @@ CORPUS: list[tuple[str, str]] = [
     ("is my status showing do not disturb", "me"),
     ("how does my teams status look", "me"),
     ("online meeting tomorrow", "calendar tomorrow"),
-    # what the directory says of the user
+    # what the directory says of the user, and what others see of them
+    ("what title do people see for me", "me"),
+    ("which mobile numbers are on my account", "me"),
     ("what division do i belong to", "me"),
     ("where am i based", "me"),
     ("what is my full name in the system", "me"),
@@ -483,8 +498,12 @@ HELD_OUT_SIXTH = held_out("held_out_6.tsv")
 other corpora, and committed before it was run; measured once before those rules (87.1%, 13 wrong commands) and once
 after them (95.0%, 4 wrong commands), then seen: its misses were fixed as classes, with phrasings of other words
 here."""
+HELD_OUT_SEVENTH = held_out("held_out_7.tsv")
+"""Written by an author who never read the matcher, its tests or the other corpora, and committed before it was run;
+measured once before the sixth corpus's rules (94.5%, 4 wrong commands) and once after them (96.8%, 3 wrong
+commands), then seen: its misses are fixed as classes, with phrasings of other words here."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
-                                       *HELD_OUT_SEEN, *HELD_OUT_SIXTH]}
+                                       *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -665,6 +684,16 @@ def test_the_sixth_held_out_corpus_maps_with_at_least_97_percent_accuracy(
 
 def test_no_phrasing_in_the_sixth_held_out_corpus_runs_another_command_than_asked() -> None:
     assert wrong_commands(HELD_OUT_SIXTH) == []
+
+
+def test_the_seventh_held_out_corpus_maps_with_at_least_97_percent_accuracy(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        assert accuracy("seventh held-out corpus", HELD_OUT_SEVENTH, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+
+
+def test_no_phrasing_in_the_seventh_held_out_corpus_runs_another_command_than_asked() -> None:
+    assert wrong_commands(HELD_OUT_SEVENTH) == []
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL)
@@ -882,3 +911,16 @@ def test_a_window_of_the_clock_or_a_time_is_today_unless_a_day_is_named(text: st
 @pytest.mark.parametrize("text", ["log my hours for the next 2 hours", "office hours", "move my 3pm to 4pm"])
 def test_hours_without_a_window_or_a_time_with_an_action_runs_nothing(text: str) -> None:
     assert outcome(text) in ("help", "ask")
+
+
+@pytest.mark.parametrize(("text", "expected"), [("show me the manager handbook", "files manager handbook"),
+                                                ("get me the phone number", "me"), ("show me the door", "help")])
+def test_show_me_or_get_me_the_thing_named_like_a_file_searches_for_it(text: str, expected: str) -> None:
+    """A word of another command inside the name is part of it; a thing of one word is no file."""
+    assert outcome(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [("which team is alex on", "help"), ("what office is jonas in", "help"),
+                                                ("what department am i in", "me")])
+def test_where_someone_typed_in_lower_case_belongs_is_not_the_users_profile(text: str, expected: str) -> None:
+    assert outcome(text) == expected
