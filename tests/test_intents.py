@@ -502,8 +502,12 @@ HELD_OUT_SEVENTH = held_out("held_out_7.tsv")
 """Written by an author who never read the matcher, its tests or the other corpora, and committed before it was run;
 measured once before the sixth corpus's rules (94.5%, 4 wrong commands) and once after them (96.8%, 3 wrong
 commands), then seen: its misses are fixed as classes, with phrasings of other words here."""
+HELD_OUT_EIGHTH = held_out("held_out_8.tsv")
+"""Written while the seventh corpus's classes were fixed, by another author who never read the matcher, its tests or
+the other corpora, and committed before it was run; measured once, after those rules: 98.1%, 4 wrong commands."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
-                                       *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH]}
+                                       *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
+                                       *HELD_OUT_EIGHTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -694,6 +698,18 @@ def test_the_seventh_held_out_corpus_maps_with_at_least_97_percent_accuracy(
 
 def test_no_phrasing_in_the_seventh_held_out_corpus_runs_another_command_than_asked() -> None:
     assert wrong_commands(HELD_OUT_SEVENTH) == []
+
+
+def test_the_eighth_held_out_corpus_maps_with_at_least_97_percent_accuracy(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with capsys.disabled():
+        assert accuracy("eighth held-out corpus", HELD_OUT_EIGHTH, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+
+
+@pytest.mark.xfail(strict=True, reason=f"whose manager or title is asked ('who does <Name> report to', 'my boss's job "
+                   f"title'), 'lease' read as a typo of 'please', 'on the horizon'; {NOT_TUNED_ON}")
+def test_no_phrasing_in_the_eighth_held_out_corpus_runs_another_command_than_asked() -> None:
+    assert wrong_commands(HELD_OUT_EIGHTH) == []
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL)
