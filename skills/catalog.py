@@ -225,7 +225,9 @@ CALENDAR = CommandRecord(
                  "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
                  "coming", "coming next", "soon", "next thing", "next up", "up next", "up next week", "next item",
                  # both weeks: the seven days from now hold the rest of this one and the start of the next
-                 "this week and next", "week and next"),
+                 "this week and next", "week and next",
+                 # what lies ahead, in the words of a road or a pipeline
+                 "on the horizon", "down the line", "down the road", "in the pipeline", "coming down the pipe"),
     },
 )
 

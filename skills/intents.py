@@ -231,7 +231,8 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         return NotUnderstood(best[0] if best else None)
     if first in (phrases.ME, phrases.CALENDAR) and (_their_day(texts, ranges)
                                                     or _someone_not_profiled(texts, vocabulary)
-                                                    or _where_another_belongs(texts)):
+                                                    or _where_another_belongs(texts)
+                                                    or _reports_of_another(texts)):
         return NotUnderstood()  # the day of someone the profile names, or anything of another: not the user's
     if len(requests := _requests(words, vocabulary)) > 1:
         return Unclear((requests[0], requests[1]))
@@ -400,16 +401,36 @@ def _their_day(texts: list[str], ranges: list[str]) -> bool:
     whose day, presence or whereabouts is asked (`phrases.WHEREABOUTS`, but not the user's own, `my status`; a day:
     `is my manager in the office today`): the profile names them, but their day is theirs (`who is my manager` is the
     user's), and so is what the profile does not show of them (`the phone number of my manager`, `my boss email`;
-    but `the name of my manager`)."""
+    but `the name of my manager`); the manager of someone else is not the user's (`the boss of Mark`)."""
     if phrases.PEOPLE_OF_THE_PROFILE.isdisjoint(texts):
         return False
     theirs = any((texts[i - 2:i] in (["of", "my"], ["for", "my"]) and texts[i - 3:i - 2] != []
                   and texts[i - 3] not in phrases.SHOWN_OF_THEM)
                  or (texts[i + 1:i + 2] != [] and texts[i + 1] in phrases.PERSONAL
                      and texts[i + 1] not in phrases.SHOWN_OF_THEM)
+                 or (texts[i + 1:i + 2] == ["of"] and texts[i + 2:i + 3] != []
+                     and texts[i + 2] not in phrases.NOT_SOMEONE_ELSE | {"mine"})
                  for i, text in enumerate(texts) if text in phrases.PEOPLE_OF_THE_PROFILE)
     whereabouts = any(text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
     return theirs or (bool(ranges) or whereabouts) and "who" not in texts
+
+
+def _reports_of_another(texts: list[str]) -> bool:
+    """Whether a question of whom someone reports to (`who`, `whom`) asks it of another than the user: `reports to`
+    is said of another (`who Mark reports to`), and `report to` of whoever stands after the last `who` or `do`
+    before it, another unless the user is among them (`who does Mark report to`, `who do they report to`; but `who
+    do I report to`, `who i report to`)."""
+    if phrases.ASKING_WHOM.isdisjoint(texts):
+        return False
+    for i, text in enumerate(texts):
+        if text in ("report", "reports") and texts[i + 1:i + 2] == ["to"]:
+            if text == "reports":
+                return True
+            start = max((j for j in range(i) if texts[j] in phrases.ASKING_WHOM | phrases.DOING), default=-1)
+            subject = texts[start + 1:i]
+            if start >= 0 and subject and phrases.NOT_SOMEONE_ELSE.isdisjoint(subject):
+                return True
+    return False
 
 
 def _where_another_belongs(texts: list[str]) -> bool:
@@ -777,6 +798,8 @@ def _date_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(pattern) for pattern in phrases.UNPLACED_DATE_PATTERNS)
 
 
+_AS_FOR = ("-wise", "‐wise")
+"""A word with this ending speaks of the word before it (`calendar-wise`, `schedule-wise`)."""
 _SHORT = 3
 """Letters: one of two words split from one cue by a typo is this short (`log ot`, `one drive`)."""
 _EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
@@ -808,6 +831,8 @@ def _words(message: str, vocabulary: Vocabulary) -> tuple[list[_Word], bool]:
             someone_elses |= not addressed
             continue
         token = token.strip(_EDGE_PUNCTUATION)
+        if token.lower().endswith(_AS_FOR) and len(token) > len(_AS_FOR[0]):
+            token = token[:-len(_AS_FOR[0])]  # `calendar-wise`: as for the calendar, the word itself
         lower = token.lower()
         if addressed and lower not in phrases.SPELLINGS and _fix_typo(
                 lower.removesuffix("'s"), vocabulary) not in vocabulary.known and (
@@ -903,7 +928,22 @@ def _joined_cue(typed: str, vocabulary: Vocabulary) -> str:
 @lru_cache(maxsize=4096)
 def _fix_typo(word: str, vocabulary: Vocabulary) -> str:
     """The word a typo was meant as (which typos: `phrases`), or the word itself. A word this module knows, or a form
-    of one (`booking`, `updates`), is a word of its own, never a typo of another."""
+    of one (`booking`, `updates`), is a word of its own, never a typo of another. A word read as one that is dropped
+    (`_DROPPED`: `please`, `find`) is lost from what is asked, so the typo must be plain: the same first letter
+    (`lease` is no `please`) and no letter added before an ending of a form (`fined` is no `find`)."""
+    fixed = _fixed(word, vocabulary)
+    if fixed != word and fixed in _DROPPED and (
+            fixed[0] != word[0] or len(word) > len(fixed) and word.endswith(_ENDINGS) and not fixed.endswith(_ENDINGS)):
+        return word
+    return fixed
+
+
+_DROPPED = frozenset({*(word for phrase in (*phrases.COURTESY, *phrases.CLOSING_COURTESY, *phrases.GIVING_ASKED_AFTER)
+                        for word in phrase.split()), *phrases.FILE_QUERY_IGNORES})
+"""Words a request is said with, not what it asks for: courtesy and the words a file search leaves out."""
+
+
+def _fixed(word: str, vocabulary: Vocabulary) -> str:
     if len(word) < 3 or word in vocabulary.known or word in vocabulary.run_together or not word.isalpha():
         return word
     if len(word) >= 5 and word[-1] == word[-2] and word[:-1] in vocabulary.words:

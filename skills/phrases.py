@@ -396,9 +396,10 @@ presence or profile is not the user's (`is my skip-level free friday`, `who is m
 the matcher knows: `@Graph Assistant` is the agent's name (`KNOWN` holds those that must not be read as a typo of
 another word: `head`, `director`)."""
 
-SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job", "details", "info",
-                                          "information"})
-"""What the profile shows of those people: `my manager's name` is the user's profile."""
+SHOWN_OF_THEM: frozenset[str] = frozenset({"name"})
+"""What the profile shows of those people: their name (`my manager's name` is the user's profile). Any other detail
+of them, their title, phone, email, office or department (`my boss's job title`, `the title of my manager`), is
+theirs: the profile names the manager, it does not show their profile."""
 
 WHEREABOUTS: frozenset[str] = frozenset({
     "free", "busy", "available", "availability", "away", "online", "offline", "status", "presence", "doing",
@@ -410,6 +411,10 @@ AUTHORED: frozenset[str] = frozenset({
     "created", "made", "wrote", "written", "shared", "edited", "modified", "updated", "uploaded", "authored", "sent",
     "prepared", "drafted", "owned", "owns", "changed", "saved", "posted", "worked"})
 NOT_SOMEONE_ELSE: frozenset[str] = frozenset({"i", "me", "myself"})
+ASKING_WHOM: frozenset[str] = frozenset({"who", "whom"})
+DOING: frozenset[str] = frozenset({"do", "does", "did"})
+"""`who does Mark report to`: whoever stands after the last of these before `report to` is the one asked of
+(`skills/intents.py`); only the user (`NOT_SOMEONE_ELSE`) is the user's profile."""
 OTHER_AUTHORS: frozenset[str] = frozenset({
     "team", "we", "us", "they", "he", "she", "others", "people", "everyone", "someone", "somebody", "colleague",
     "colleagues", "coworker", "coworkers", "manager", "boss", "supervisor"})
