@@ -396,10 +396,11 @@ presence or profile is not the user's (`is my skip-level free friday`, `who is m
 the matcher knows: `@Graph Assistant` is the agent's name (`KNOWN` holds those that must not be read as a typo of
 another word: `head`, `director`)."""
 
-SHOWN_OF_THEM: frozenset[str] = frozenset({"name"})
-"""What the profile shows of those people: their name (`my manager's name` is the user's profile). Any other detail
-of them, their title, phone, email, office or department (`my boss's job title`, `the title of my manager`), is
-theirs: the profile names the manager, it does not show their profile."""
+SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job", "details", "info",
+                                          "information"})
+"""What the profile shows of those people: the `/me` card names the manager with their job title (`cards/profile.py`),
+so `my manager's name` and `my boss's job title` are the user's profile; their phone, email, office or department
+(`my boss's office location`) are theirs."""
 
 WHEREABOUTS: frozenset[str] = frozenset({
     "free", "busy", "available", "availability", "away", "online", "offline", "status", "presence", "doing",
