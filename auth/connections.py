@@ -160,7 +160,7 @@ def msal_authority(config: AgentAuthConfiguration, tenant_id: str | None = None)
 def msal_azure_region(config: AgentAuthConfiguration) -> str | None:
     """The regional token service (ESTS-R) MSAL's app asks, None for the global one, as the SDK 1.9's private
     `MsalAuth._resolve_azure_region` has it: `AZUREREGION` (or `REGIONALAUTHORITY`) unless blank."""
-    region = getattr(config, "AZURE_REGION", None)
+    region = config.AZURE_REGION
     return region if region and region.strip() else None
 
 

@@ -635,18 +635,21 @@ def test_no_phrasing_in_the_training_corpus_runs_another_command_than_asked() ->
     assert wrong_commands(TRAINING) == []
 
 
-NOT_TUNED_ON = "a held-out corpus is not tuned on: its misses stay until rules taught elsewhere cover them"
-
-
-def test_the_held_out_corpus_maps_with_at_least_97_percent_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
-    with capsys.disabled():
-        assert accuracy("held-out corpus", HELD_OUT, HELD_OUT_GOAL) >= HELD_OUT_GOAL
-
-
-def test_the_held_out_corpus_written_after_the_rules_maps_with_at_least_97_percent_accuracy(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    with capsys.disabled():
-        assert accuracy("held-out corpus written after the rules", HELD_OUT_AFTER, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
+    "held-out corpus": HELD_OUT,
+    "held-out corpus written after the rules": HELD_OUT_AFTER,
+    "held-out corpus of other words": HELD_OUT_OTHER_WORDS,
+    "held-out corpus written after the vocabulary": HELD_OUT_UNSEEN,
+    "fifth held-out corpus": HELD_OUT_SEEN,
+    "sixth held-out corpus": HELD_OUT_SIXTH,
+    "seventh held-out corpus": HELD_OUT_SEVENTH,
+    "eighth held-out corpus": HELD_OUT_EIGHTH,
+}
+RUN_ON_PURPOSE = {
+    "eighth held-out corpus": "the corpus expects help for the manager's job title, which the /me card shows "
+                              "(cards/profile.py): run on purpose, so this miss stays",
+}
+"""A held-out corpus's expected answer the agent departs from knowingly, with the reason."""
 
 
 def test_the_held_out_corpora_have_at_least_300_phrasings_none_of_them_trained_on() -> None:
@@ -654,74 +657,18 @@ def test_the_held_out_corpora_have_at_least_300_phrasings_none_of_them_trained_o
     assert not HELD_OUT_TEXTS & {text for text, _ in TRAINING}
 
 
-def test_no_phrasing_in_the_held_out_corpus_runs_another_command_than_asked() -> None:
-    assert wrong_commands(HELD_OUT) == []
-
-
-def test_no_phrasing_in_the_held_out_corpus_written_after_the_rules_runs_another_command_than_asked() -> None:
-    assert wrong_commands(HELD_OUT_AFTER) == []
-
-
-def test_the_held_out_corpus_of_other_words_maps_with_at_least_97_percent_accuracy(
-        capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("name", HELD_OUT_CORPORA)
+def test_each_held_out_corpus_maps_with_at_least_97_percent_accuracy(
+        name: str, capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
-        assert accuracy("held-out corpus of other words", HELD_OUT_OTHER_WORDS, HELD_OUT_GOAL) >= HELD_OUT_GOAL
+        assert accuracy(name, HELD_OUT_CORPORA[name], HELD_OUT_GOAL) >= HELD_OUT_GOAL
 
 
-def test_no_phrasing_in_the_held_out_corpus_of_other_words_runs_another_command_than_asked() -> None:
-    assert wrong_commands(HELD_OUT_OTHER_WORDS) == []
-
-
-def test_the_held_out_corpus_written_after_the_vocabulary_maps_with_at_least_97_percent_accuracy(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    with capsys.disabled():
-        assert accuracy("held-out corpus written after the vocabulary", HELD_OUT_UNSEEN, HELD_OUT_GOAL) >= HELD_OUT_GOAL
-
-
-def test_no_phrasing_in_the_held_out_corpus_written_after_the_vocabulary_runs_another_command_than_asked() -> None:
-    assert wrong_commands(HELD_OUT_UNSEEN) == []
-
-
-def test_the_fifth_held_out_corpus_maps_with_at_least_97_percent_accuracy(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    with capsys.disabled():
-        assert accuracy("fifth held-out corpus", HELD_OUT_SEEN, HELD_OUT_GOAL) >= HELD_OUT_GOAL
-
-
-def test_no_phrasing_in_the_fifth_held_out_corpus_runs_another_command_than_asked() -> None:
-    assert wrong_commands(HELD_OUT_SEEN) == []
-
-
-def test_the_sixth_held_out_corpus_maps_with_at_least_97_percent_accuracy(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    with capsys.disabled():
-        assert accuracy("sixth held-out corpus", HELD_OUT_SIXTH, HELD_OUT_GOAL) >= HELD_OUT_GOAL
-
-
-def test_no_phrasing_in_the_sixth_held_out_corpus_runs_another_command_than_asked() -> None:
-    assert wrong_commands(HELD_OUT_SIXTH) == []
-
-
-def test_the_seventh_held_out_corpus_maps_with_at_least_97_percent_accuracy(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    with capsys.disabled():
-        assert accuracy("seventh held-out corpus", HELD_OUT_SEVENTH, HELD_OUT_GOAL) >= HELD_OUT_GOAL
-
-
-def test_no_phrasing_in_the_seventh_held_out_corpus_runs_another_command_than_asked() -> None:
-    assert wrong_commands(HELD_OUT_SEVENTH) == []
-
-
-def test_the_eighth_held_out_corpus_maps_with_at_least_97_percent_accuracy(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    with capsys.disabled():
-        assert accuracy("eighth held-out corpus", HELD_OUT_EIGHTH, HELD_OUT_GOAL) >= HELD_OUT_GOAL
-
-
-@pytest.mark.xfail(strict=True, reason="the corpus expects help for the manager's job title, which the /me card shows "
-                   "(cards/profile.py): run on purpose, so this miss stays")
-def test_no_phrasing_in_the_eighth_held_out_corpus_runs_another_command_than_asked() -> None:
-    assert wrong_commands(HELD_OUT_EIGHTH) == []
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=[pytest.mark.xfail(strict=True, reason=RUN_ON_PURPOSE[name])] if name in RUN_ON_PURPOSE
+                 else []) for name in HELD_OUT_CORPORA])
+def test_no_phrasing_in_a_held_out_corpus_runs_another_command_than_asked(name: str) -> None:
+    assert wrong_commands(HELD_OUT_CORPORA[name]) == []
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL)
