@@ -49,7 +49,7 @@ later in the text (`/files <at>Megan</at>`) is the user's argument and stays."""
 def parse_command(context: TurnContext, vocabulary: Vocabulary = DEFAULT) -> Command | None:
     """The command in a message: a slash command as typed (`/calendar tomorrow`, `<at>Agent</at> /files budget`) or
     sent by a card button (`value.command`, with the button's other data), else what plain words ask for in the words
-    of `vocabulary`'s commands (`Calendar tomorrow`, `what's on my calendar tomorrow?`: `skills/intents.py`); None
+    of `vocabulary`'s commands (`Calendar tomorrow`, `what's on my calendar tomorrow?`: `skills/intents/`); None
     when they ask nothing clear."""
     activity = context.activity
     if activity.type != ActivityTypes.message:

@@ -1,6 +1,6 @@
 """`/help`, the welcome when the agent joins a team or group chat, and the answer to anything no command took: the
 help card, with one suggestion of what the user may have meant, or a question when plain words could mean two things
-(`skills/intents.py`)."""
+(`skills/intents/`)."""
 
 from __future__ import annotations
 

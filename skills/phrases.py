@@ -1,4 +1,4 @@
-"""Every word and phrase the plain-language matcher (`skills/intents.py`) knows: the tables shared by all commands,
+"""Every word and phrase the plain-language matcher (`skills/intents/`) knows: the tables shared by all commands,
 and those of each command, written in its record (`skills/catalog.py`: `cues`, `when_alone`, `ranges`). To teach the
 agent a new way of asking, change those tables and add the phrasing to the corpus in `tests/test_intents.py` (never to
 a held-out corpus, `tests/corpora/held_out*.tsv`, which measures what was not taught).
@@ -54,7 +54,7 @@ ME = catalog.ME.name
 CALENDAR = catalog.CALENDAR.name
 FILES = catalog.FILES.name
 HELP = catalog.HELP.name
-"""The commands the rules below and in `skills/intents.py` name."""
+"""The commands the rules below and in `skills/intents/` name."""
 
 JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "as well as"})
 """Words that join two requests in one message: when the parts ask clearly for two different commands, the user is
@@ -197,7 +197,7 @@ ACTION_NOUNS: frozenset[str] = frozenset({
     "mute", "restore", "switch",
 })
 """Verbs of `ACTIONS` that are nouns or adjectives too (`the weekly update`, `the share price report`, `the change
-log`, `a calendar invite`): an action only where a verb stands (`skills/intents.py`), else a word like any other, kept
+log`, `a calendar invite`): an action only where a verb stands (`skills/intents/`), else a word like any other, kept
 in a file search. The other actions are verbs wherever they stand (`cancel`, `delete`)."""
 
 VERB_BEFORE: frozenset[str] = frozenset({
@@ -415,7 +415,7 @@ NOT_SOMEONE_ELSE: frozenset[str] = frozenset({"i", "me", "myself"})
 ASKING_WHOM: frozenset[str] = frozenset({"who", "whom"})
 DOING: frozenset[str] = frozenset({"do", "does", "did"})
 """`who does Mark report to`: whoever stands after the last of these before `report to` is the one asked of
-(`skills/intents.py`); only the user (`NOT_SOMEONE_ELSE`) is the user's profile."""
+(`skills/intents/`); only the user (`NOT_SOMEONE_ELSE`) is the user's profile."""
 OTHER_AUTHORS: frozenset[str] = frozenset({
     "team", "we", "us", "they", "he", "she", "others", "people", "everyone", "someone", "somebody", "colleague",
     "colleagues", "coworker", "coworkers", "manager", "boss", "supervisor"})

@@ -1,0 +1,97 @@
+"""What a file search looks for: the thing a message names (`find the sign out sheet`) and its words as typed."""
+
+from __future__ import annotations
+
+from .. import phrases
+from .actions import verbs_at
+from .tables import first_phrase, last_but_courtesy, matches, plain_contains
+from .vocabulary import Vocabulary
+from .words import Word
+
+
+def named_thing(words: list[Word], start: int, vocabulary: Vocabulary) -> int | None:
+    """Where the thing a file search names starts, when the message (from `start`, after its courtesy words) starts
+    with a word that searches and `the` (`phrases.SEARCH_LEADS`, `phrases.THING_STARTS`: `find the profile photo`)
+    and that thing has a word of its own, not another command's cue, a range or a word a search leaves out (`find the
+    next meeting` names nothing), nor only whose it is (`phrases.WHOSE_BEFORE`: `find the profile of megan`, but `the
+    sign in sheet for visitors` is a kind of file); else None."""
+    texts = [word.text for word in words]
+    lead = first_phrase(texts[start:], phrases.SEARCH_LEADS)
+    where = not lead and texts[start:start + 1] == ["where"] and bool(
+        lead := first_phrase(texts[start:], phrases.WHERE_LEADS))
+    at = start + len(lead.split())
+    if not lead or texts[at:at + 1] == [] or texts[at] not in phrases.THING_STARTS:
+        return None
+    end = _thing_end(words, at + 1)
+    cued = {i for begin, phrase in matches(texts, vocabulary.cue_or_range_table, vocabulary)
+            if any(name != phrases.FILES for name, _ in vocabulary.cue_table.get(phrase, ((phrases.CALENDAR, 0),)))
+            for i in range(begin, begin + len(phrase.split()))}
+    own = [i for i in range(at + 1, end)
+           if i not in cued and texts[i] not in phrases.FILE_QUERY_IGNORES and texts[i] not in phrases.NEGATIONS]
+    whose = [i for i in own if texts[i - 1] in phrases.WHOSE_BEFORE]
+    kind = not phrases.FILE_KINDS.isdisjoint(texts[at + 1:end])
+    named = len(own) > len(whose) or (bool(own) and kind) or (
+        end - 1 > at + 1 and last_but_courtesy(texts[at + 1:end]) in phrases.FILE_KINDS)  # `the sign out sheet`
+    nouns = [i for i in range(at + 2, end) if texts[i] in phrases.FILE_QUERY_NOUNS and i - 1 in own]
+    where = where or lead in phrases.ASKING_LEADS
+    if where and (not (kind or len(own) + len(nouns) >= 2) or not phrases.NOT_A_THING.isdisjoint(texts[at + 1:end])
+                  or plain_contains(texts[at + 1:end], phrases.PEOPLE_NOT_PROFILED)
+                  or any(text in vocabulary.range_table for text in texts[at + 1:end])):
+        return None  # `where is the office`, `where is the meeting room`, `the team lunch today`: no file
+    return at + 1 if named else None
+
+def searches_no_file(bare: list[str]) -> bool:
+    """A search (`phrases.SEARCH_LEADS`) for a time, a room, a person or the web, and no kind of file
+    (`phrases.NOT_A_THING`: `find the next available time`, `find the person who owns the budget`)."""
+    return bool(first_phrase(bare, phrases.SEARCH_LEADS)) and not phrases.NOT_A_THING.isdisjoint(bare) and (
+        phrases.FILE_KINDS.isdisjoint(bare))
+
+def _thing_end(words: list[Word], start: int) -> int:
+    """Where the name of a thing searched for from `start` ends: at the end of its clause, or a word that joins
+    another request."""
+    return next((i for i in range(start, len(words)) if words[i - 1].ends_clause or words[i].text in phrases.JOINING),
+                len(words))
+
+def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = None) -> list[str]:
+    """The words a file search looks for, as typed, each once: a suggestion's search leaves out what was not to be
+    done (`delete the budget file`; an action's noun stays, `the weekly update`, and so does a word in the name of a
+    thing searched for, from `thing`, even a word of another command: `the help desk guide`), a word of
+    `phrases.FILE_QUERY_NOUNS` counts once a term is there (`the price list`), and a day of two words or more says
+    when, not what (`files i viewed this morning`)."""
+    terms: list[str] = []
+    verbs = verbs_at(words, thing)
+    texts = [word.text for word in words]
+    end = _thing_end(words, thing) if thing is not None else 0
+    when = {begin + offset for begin, phrase in matches(texts, vocabulary.range_table, vocabulary)
+            if " " in phrase and vocabulary.range_table[phrase] != "next" for offset in range(len(phrase.split()))}
+    named = False  # the word before was part of the name, or `the` before it
+    for i, word in enumerate(words):
+        ignored = (word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
+                   and not _starts_a_name(words, i)
+                   and not (named and word.text in phrases.IN_A_NAME and i + 1 < len(words)
+                            and _a_search_word(words[i + 1].text)))
+        if word.text in phrases.AUTHORED and _by_the_user(words, i):
+            ignored = True
+        if ignored and thing is not None and thing <= i < end and word.text in vocabulary.cue_table and all(
+                name != phrases.FILES for name, _ in vocabulary.cue_table[word.text]):
+            ignored = False
+        kept = word.typed and not ignored and i not in verbs and i not in when and word.text not in phrases.NEGATIONS
+        if kept:
+            terms.append(word.typed)
+        named = bool(kept) or word.text in phrases.THING_STARTS
+    return terms
+
+def _by_the_user(words: list[Word], i: int) -> bool:
+    """Whether the user did what the word at `i` says (`docs i made`, `made by me`): which files, not their name."""
+    return (i > 0 and words[i - 1].text in phrases.BY_THE_USER) or (
+        i + 2 < len(words) and words[i + 1].text == "by" and words[i + 2].text in phrases.NOT_SOMEONE_ELSE)
+
+def _starts_a_name(words: list[Word], i: int) -> bool:
+    """Whether the word at `i` starts the name searched for (`phrases.NAME_STARTS`: `find new york office photos`),
+    not says which files (`any new budget files`, `new documents`)."""
+    return (words[i].text in phrases.NAME_STARTS and i + 1 < len(words) and _a_search_word(words[i + 1].text)
+            and (i == 0 or words[i - 1].text not in phrases.ASKING_WHICH))
+
+def _a_search_word(text: str) -> bool:
+    """Whether a word is one a search looks for: not one it leaves out, nor a kind of file."""
+    return text.isalnum() and text not in phrases.FILE_QUERY_IGNORES and text not in phrases.FILE_KINDS

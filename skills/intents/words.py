@@ -1,0 +1,158 @@
+"""A typed message as words: mentions, possessives, spellings, typos fixed, and whether it speaks of someone else's
+things."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from .. import phrases
+from .tables import first_phrase
+from .typos import a_form_of_known, edit_distance, fix_typo, nearest
+from .vocabulary import Vocabulary
+
+
+@dataclass(frozen=True)
+class Word:
+    typed: str
+    """As the user wrote it (kept for a file search)."""
+    text: str
+    """Lower case, spelling and typos fixed: what cues match."""
+    ends_clause: bool = False
+    """Typed with a comma, a semicolon or a full stop after it: another request may follow."""
+
+def without_courtesy(words: list[Word]) -> list[Word]:
+    """The words after those a request may start with (`phrases.COURTESY`), or all of them if nothing is left."""
+    texts, start = [word.text for word in words], 0
+    while courtesy := first_phrase(texts[start:], phrases.COURTESY):
+        start += len(courtesy.split())
+    return words[start:] or words
+
+_AS_FOR = ("-wise", "‐wise")
+"""A word with this ending speaks of the word before it (`calendar-wise`, `schedule-wise`)."""
+
+_SHORT = 3
+"""Letters: one of two words split from one cue by a typo is this short (`log ot`, `one drive`)."""
+
+_EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
+
+_CLOSING = '"\')]}»”'
+
+_CLAUSE_ENDS = (",", ";", ".", "?", "!")
+
+_SLASH = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
+
+_MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
+
+def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
+    """The message's words, and whether it speaks of someone else's things (`megan's calendar`, `her email`, a
+    mention of a person: the agent's own leading mention is gone by now, or typed first, or after courtesy words only,
+    as `@` and its name, the words after it that are no words the matcher knows, typed with a capital or before a
+    word a request starts with: `@Graph Assistant find the deck`, `@graph assistant find the deck`). Words joined by
+    a slash are two (`team/department`), and a file's name with its extension is the name and the kind of file
+    (`pricing model.xlsx`: `phrases.EXTENSIONS`)."""
+    words: list[Word] = []
+    someone_elses = _MENTION.search(message) is not None
+    ends_clause = addressed = False
+    theirs: list[int] = []  # where `my manager's` stands: the user's if the profile shows what follows (`name`)
+    tokens = _SLASH.sub(" ", _MENTION.sub(" ", message).replace("’", "'").replace("‘", "'")).split()
+    for at, token in enumerate(tokens):
+        if ends_clause and words:
+            words[-1] = replace(words[-1], ends_clause=True)
+        ends_clause = token.rstrip(_CLOSING).endswith(_CLAUSE_ENDS)
+        if token.startswith("@"):  # first, or after a greeting only (`hey @agent`): the agent
+            addressed = not without_courtesy(words + [Word("", "")])[:-1] and not token.rstrip(
+                _EDGE_PUNCTUATION).lower().endswith("'s")  # `@megan's calendar` is hers
+            someone_elses |= not addressed
+            continue
+        token = token.strip(_EDGE_PUNCTUATION)
+        if token.lower().endswith(_AS_FOR) and len(token) > len(_AS_FOR[0]):
+            token = token[:-len(_AS_FOR[0])]  # `calendar-wise`: as for the calendar, the word itself
+        lower = token.lower()
+        if addressed and lower not in phrases.SPELLINGS and fix_typo(
+                lower.removesuffix("'s"), vocabulary) not in vocabulary.known and (
+                token[:1].isupper() or tokens[at + 1:at + 2] != [] and tokens[at + 1].strip(
+                    _EDGE_PUNCTUATION).lower() in phrases.REQUEST_STARTS):
+            continue  # the agent's name, after its `@`
+        addressed = False
+        if lower in phrases.SPELLINGS:
+            expansion = phrases.SPELLINGS[lower].split()
+            words += [Word(token if len(expansion) == 1 else part, part) for part in expansion]
+            continue
+        name, dot, extension = lower.rpartition(".")
+        kind = phrases.EXTENSIONS.get(extension) if dot and any(letter.isalnum() for letter in name) else None
+        if kind:
+            token, lower = token[:len(name)], name
+        if lower.endswith("'s"):
+            token, lower = token[:-2], lower[:-2]
+            owner = fix_typo(lower, vocabulary)
+            if owner in phrases.PEOPLE_OF_THE_PROFILE and words and words[-1].text == "my":
+                theirs.append(len(words))
+            else:
+                someone_elses |= owner not in phrases.OTHERS_POSSESSIVE_EXCEPT  # `tomorow's`
+        if any(letter.isalnum() for letter in token):
+            text = fix_typo(lower, vocabulary)
+            if text.endswith("s") and fix_typo(text[:-1], vocabulary) in phrases.OTHERS_POSSESSIVE_EXCEPT and (
+                    text not in vocabulary.known or (words and words[-1].text in phrases.POSSESSIVE_AFTER)):
+                text = fix_typo(text[:-1], vocabulary)  # `tomorrows agenda`: a possessive without its apostrophe
+            someone_elses |= text in phrases.OTHERS
+            if text in vocabulary.run_together:  # `logoff`, `signout`: a cue of two words typed as one, typed once
+                words += [Word(token if i == 0 else "", part)
+                          for i, part in enumerate(vocabulary.run_together[text].split())]
+            else:
+                words.append(Word(token, text))
+        if kind:
+            words.append(Word("", kind))
+    for i in theirs:
+        someone_elses |= not (i + 1 < len(words) and words[i + 1].text in phrases.SHOWN_OF_THEM)
+    for i, word in enumerate(words[1:-1], start=1):  # `my managers name`: a possessive without its apostrophe
+        if (word.text.endswith("s") and word.text[:-1] in phrases.PEOPLE_OF_THE_PROFILE and words[i - 1].text == "my"
+                and words[i + 1].text in phrases.SHOWN_OF_THEM):
+            words[i] = replace(word, text=word.text[:-1])
+    someone_elses |= any(_a_names_possessive(words, i, vocabulary) for i in range(len(words) - 1)
+                         if words[i].typed[:1].isupper())
+    return _joined(words, vocabulary), someone_elses
+
+def _a_names_possessive(words: list[Word], i: int, vocabulary: Vocabulary) -> bool:
+    """Whether the word at `i` is a name's possessive typed without its apostrophe (`Kevins recent documents`): a
+    word with a capital, ending in `s` (not `ss`, `us`: `Process`, `Campus`), that the matcher does
+    not know with or without it, alone (not after another word with a capital, `Contoso Sales`, nor after a word that
+    says which thing it is, `phrases.THING_BEFORE`: `the Projects folder`; `Show` is no name), and a thing the agent
+    reads close after it (`phrases.PERSONAL`, `phrases.FILE_KINDS`, `phrases.READ_OF_SOMEONE`)."""
+    word = words[i]
+    text = word.text
+    if not (word.typed[:1].isupper() and text.endswith("s") and text.isalpha() and len(text) >= 4
+            and not text.endswith(("ss", "us")) and not word.typed.isupper()):
+        return False
+    if text in vocabulary.known or text[:-1] in vocabulary.known or a_form_of_known(text, vocabulary):
+        return False
+    if i > 0 and (words[i - 1].typed[:1].isupper() and not words[i - 1].ends_clause
+                  and words[i - 1].text not in vocabulary.known or words[i - 1].text in phrases.THING_BEFORE):
+        return False
+    after = [other.text for other in words[i + 1:i + 4]]
+    return any(text in phrases.PERSONAL or text in phrases.FILE_KINDS or text in phrases.READ_OF_SOMEONE
+               for text in after[:next((j + 1 for j, text in enumerate(after) if text not in phrases.BEFORE_A_THING),
+                                       len(after))])
+
+def _joined(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
+    """Two words, one of them unknown and one short, that are a one-word cue with one typo (`log ot`) become that cue
+    (`Jo edited` is two words)."""
+    joined: list[Word] = []
+    for word in words:
+        if joined and (previous := joined[-1]).text.isalpha() and word.text.isalpha() and (
+                previous.text not in vocabulary.known or word.text not in vocabulary.known) and (
+                min(len(previous.text), len(word.text)) <= _SHORT):
+            together = _joined_cue(previous.text + word.text, vocabulary)
+            if together:
+                joined[-1] = Word(f"{previous.typed} {word.typed}", together, word.ends_clause)
+                continue
+        joined.append(word)
+    return joined
+
+@lru_cache(maxsize=4096)
+def _joined_cue(typed: str, vocabulary: Vocabulary) -> str:
+    """The one-word cue two words typed together are, with one typo (`logot`: `logout`), or `""`."""
+    together = nearest(typed, tuple(cue for cue in vocabulary.one_word_cues
+                                     if cue[0] == typed[0] or cue[-1] == typed[-1]), vocabulary)
+    return together if together in vocabulary.cue_table and edit_distance(typed, together, 1) <= 1 else ""
