@@ -41,23 +41,24 @@ from .words import Word, without_courtesy, words_of
 
 MAX_LENGTH = 300
 """Characters; a request is a sentence, and a long paste must not cost the event loop."""
-
 THRESHOLD = 2
 """A command needs at least this score."""
-
 LEAD = 2
 """…and to lead any other command that reaches the threshold by this much, else the message is ambiguous."""
+
 
 @dataclass(frozen=True)
 class Understood:
     name: str
     args: str = ""
 
+
 @dataclass(frozen=True)
 class Unclear:
     """Two readings; the user picks one."""
 
     choices: tuple[Understood, Understood]
+
 
 @dataclass(frozen=True)
 class NotUnderstood:
@@ -66,7 +67,9 @@ class NotUnderstood:
     unsupported: bool = False
     """The message asks for something the agent does not do (`block 2pm for focus time`): the answer says so."""
 
+
 Meaning = Understood | Unclear | NotUnderstood
+
 
 def understand(message: str, vocabulary: Vocabulary = DEFAULT) -> Meaning:
     """What a typed message asks for (see the module docstring), in the words of `vocabulary`'s commands (the agent's
@@ -74,6 +77,7 @@ def understand(message: str, vocabulary: Vocabulary = DEFAULT) -> Meaning:
     if len(message) > MAX_LENGTH:
         return NotUnderstood()
     return _understand(message, vocabulary)
+
 
 @lru_cache(maxsize=1024)
 def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
@@ -132,6 +136,7 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         return Unclear((Understood(phrases.CALENDAR, days[0]), Understood(phrases.CALENDAR, days[1])))
     return best[0]
 
+
 def _about_something_else(texts: list[str], vocabulary: Vocabulary) -> bool:
     """Whether a message with a day or a time and no cue is about something else than the calendar: the value of a
     thing asked (`phrases.VALUE_QUESTIONS`) in words the matcher does not know, nor forms of one (`what's the share
@@ -143,6 +148,7 @@ def _about_something_else(texts: list[str], vocabulary: Vocabulary) -> bool:
     return any(f" {question} " in line for question in phrases.VALUE_QUESTIONS) and any(
         text.isalpha() and text not in vocabulary.known and not a_form_of_known(text, vocabulary)
         and "the" in texts[max(i - 2, 0):i] for i, text in enumerate(texts))
+
 
 def _requests(words: list[Word], vocabulary: Vocabulary) -> list[Understood]:
     """The different commands the message's parts ask for, each clearly (`show my profile and my calendar`): the parts
@@ -166,10 +172,12 @@ def _requests(words: list[Word], vocabulary: Vocabulary) -> list[Understood]:
             found[name] = _reading(name, part, ranges, vocabulary)
     return list(found.values())
 
+
 def _as_typed(words: list[Word], vocabulary: Vocabulary) -> bool:
     """Arguments for the skill as they are: a range's name (`next`) or words `phrases` does not hold (`3/12`)."""
     texts = [word.text for word in words]
     return " ".join(texts) in vocabulary.ranges or (bool(texts) and all(text not in vocabulary.known for text in texts))
+
 
 def _reading(name: str, words: list[Word], ranges: list[str], vocabulary: Vocabulary,
              thing: int | None = None) -> Understood:
@@ -179,6 +187,7 @@ def _reading(name: str, words: list[Word], ranges: list[str], vocabulary: Vocabu
     if name == phrases.FILES:
         return Understood(name, " ".join(search_terms(words, vocabulary, thing)))
     return Understood(name)
+
 
 def _scores(texts: list[str], ranges: list[str], vocabulary: Vocabulary) -> Counter[str]:
     """Each command's score: cue phrases matched longest first, each word counting for one phrase only; a cue of

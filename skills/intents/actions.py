@@ -33,10 +33,12 @@ def shown_to_me(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
             return [*words[:i], replace(words[i], text="show"), *words[i + 1:]]  # `kindly share my calendar`
     return words
 
+
 def not_read(texts: list[str]) -> bool:
     """Whether the message asks for something the agent does not read (`phrases.NOT_READ`: `my tasks for today`),
     not a document about it (`phrases.FILE_KINDS`: `the tasks spreadsheet`)."""
     return plain_contains(texts, phrases.NOT_READ) and phrases.FILE_KINDS.isdisjoint(texts)
+
 
 def unsupported_actions(words: list[Word], vocabulary: Vocabulary, thing: int | None = None) -> set[int]:
     """Where the message asks for an action the agent does not do: a verb of `phrases.ACTIONS` (`verbs_at`) not inside
@@ -51,6 +53,7 @@ def unsupported_actions(words: list[Word], vocabulary: Vocabulary, thing: int | 
     return {i for i in verbs if i not in inside_cues
             and " ".join(texts[max(i - 1, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
             and " ".join(texts[max(i - 2, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER}
+
 
 def verbs_at(words: list[Word], thing: int | None = None) -> set[int]:
     """Where a word of `phrases.ACTIONS` stands as a verb: anywhere, but one that is a noun too
@@ -67,6 +70,7 @@ def verbs_at(words: list[Word], thing: int | None = None) -> set[int]:
             and (text not in phrases.ACTION_NOUNS or i == first or (i > 0 and words[i - 1].ends_clause)
                  or texts[i - 1] in phrases.VERB_BEFORE or " ".join(texts[max(i - 2, 0):i]) in phrases.VERB_BEFORE
                  or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))}
+
 
 def not_to_run(texts: list[str], bare: list[str], vocabulary: Vocabulary) -> bool:
     """A negation, something the agent cannot do, or someone else's availability (`phrases.NOT_TO_RUN`), or a

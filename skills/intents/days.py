@@ -16,6 +16,7 @@ def unplaced(texts: list[str], vocabulary: Vocabulary) -> bool:
     return (contains(texts, phrases.UNPLACED_DATES, vocabulary)
             or any(pattern.fullmatch(text) for text in texts for pattern in _date_patterns()))
 
+
 def day_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
     """The calendar day ranges the words name, in order: a window of the clock is today (`phrases.WINDOW_LEADS`), and
     so is a time of the day when no day is named (`phrases.CLOCK_TIMES`); what comes next on a day named is on that
@@ -30,6 +31,7 @@ def day_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
         named = [(phrase, day_range) for phrase, day_range in named  # `my next call today`: today's next call
                  if day_range != "next" or any(word in phrases.PERIODS for word in phrase.split())]
     return [day_range for _, day_range in named] or (["today"] if _names_a_time(texts) else [])
+
 
 def _near_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
     """`texts` with a word of three letters or more one typo from the first of a range of two words before its second
@@ -47,6 +49,7 @@ def _near_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
                          if abs(len(first) - len(typed)) <= 1 and edit_distance(typed, first, 1) <= 1)
             found[i] = near or typed
     return found
+
 
 def _windows_as_today(texts: list[str]) -> list[str]:
     """`texts` with each window of the clock (`the next couple of hours`) one word, `today`; a window of more than
@@ -70,6 +73,7 @@ def _windows_as_today(texts: list[str]) -> list[str]:
             end = start
     return found
 
+
 def _names_a_time(texts: list[str]) -> bool:
     """Whether the words name a time of the day (`phrases.CLOCK_TIMES`)."""
     for i, text in enumerate(texts):
@@ -81,9 +85,11 @@ def _names_a_time(texts: list[str]) -> bool:
             return True
     return False
 
+
 @cache
 def _clock_pattern() -> re.Pattern[str]:
     return re.compile("|".join(phrases.CLOCK_TIMES))
+
 
 @cache
 def _date_patterns() -> tuple[re.Pattern[str], ...]:

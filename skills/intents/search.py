@@ -40,17 +40,20 @@ def named_thing(words: list[Word], start: int, vocabulary: Vocabulary) -> int | 
         return None  # `where is the office`, `where is the meeting room`, `the team lunch today`: no file
     return at + 1 if named else None
 
+
 def searches_no_file(bare: list[str]) -> bool:
     """A search (`phrases.SEARCH_LEADS`) for a time, a room, a person or the web, and no kind of file
     (`phrases.NOT_A_THING`: `find the next available time`, `find the person who owns the budget`)."""
     return bool(first_phrase(bare, phrases.SEARCH_LEADS)) and not phrases.NOT_A_THING.isdisjoint(bare) and (
         phrases.FILE_KINDS.isdisjoint(bare))
 
+
 def _thing_end(words: list[Word], start: int) -> int:
     """Where the name of a thing searched for from `start` ends: at the end of its clause, or a word that joins
     another request."""
     return next((i for i in range(start, len(words)) if words[i - 1].ends_clause or words[i].text in phrases.JOINING),
                 len(words))
+
 
 def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = None) -> list[str]:
     """The words a file search looks for, as typed, each once: a suggestion's search leaves out what was not to be
@@ -81,16 +84,19 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
         named = bool(kept) or word.text in phrases.THING_STARTS
     return terms
 
+
 def _by_the_user(words: list[Word], i: int) -> bool:
     """Whether the user did what the word at `i` says (`docs i made`, `made by me`): which files, not their name."""
     return (i > 0 and words[i - 1].text in phrases.BY_THE_USER) or (
         i + 2 < len(words) and words[i + 1].text == "by" and words[i + 2].text in phrases.NOT_SOMEONE_ELSE)
+
 
 def _starts_a_name(words: list[Word], i: int) -> bool:
     """Whether the word at `i` starts the name searched for (`phrases.NAME_STARTS`: `find new york office photos`),
     not says which files (`any new budget files`, `new documents`)."""
     return (words[i].text in phrases.NAME_STARTS and i + 1 < len(words) and _a_search_word(words[i + 1].text)
             and (i == 0 or words[i - 1].text not in phrases.ASKING_WHICH))
+
 
 def _a_search_word(text: str) -> bool:
     """Whether a word is one a search looks for: not one it leaves out, nor a kind of file."""

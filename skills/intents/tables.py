@@ -17,16 +17,20 @@ def last_but_courtesy(texts: list[str]) -> str:
         end -= 1
     return texts[end - 1]
 
+
 def plain_contains(texts: list[str], table: tuple[str, ...]) -> bool:
     return bool(_table_patterns(table)[0].search(f" {' '.join(texts)} "))
+
 
 def has_cue(texts: list[str], name: str, vocabulary: Vocabulary) -> bool:
     """Whether a cue of the command `name` is in `texts`."""
     table = vocabulary.cue_table
     return any(cue == name for phrase in longest_matches(texts, table, vocabulary) for cue, _ in table[phrase])
 
+
 def longest_matches(texts: list[str], table: Mapping[str, object], vocabulary: Vocabulary) -> list[str]:
     return [phrase for _, phrase in matches(texts, table, vocabulary)]
+
 
 def matches(texts: list[str], table: Mapping[str, object], vocabulary: Vocabulary) -> list[tuple[int, str]]:
     """The phrases of `table` in `texts` and where each starts, left to right, the longest at each place; a word is in
@@ -45,14 +49,17 @@ def matches(texts: list[str], table: Mapping[str, object], vocabulary: Vocabular
             start += 1
     return found
 
+
 def starts_with(texts: list[str], phrase: str) -> bool:
     words = phrase.split()
     return texts[:len(words)] == words
+
 
 def first_phrase(texts: list[str], table: tuple[str, ...]) -> str:
     """The longest phrase of `table` `texts` start with, or `""`."""
     return next((phrase for phrase in _by_first_word(table).get(texts[0], ()) if starts_with(texts, phrase)), "") if (
         texts) else ""
+
 
 @cache
 def _by_first_word(table: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -62,12 +69,14 @@ def _by_first_word(table: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
         found.setdefault(phrase.split()[0], []).append(phrase)
     return {word: tuple(phrases) for word, phrases in found.items()}
 
+
 def contains(texts: list[str], table: tuple[str, ...], vocabulary: Vocabulary) -> bool:
     """Whether a phrase of `table` is in `texts`, a `*` standing for a name (a word `phrases.KNOWN` does not hold)."""
     line = f" {' '.join(texts)} "
     plain, starred = _table_patterns(table)
     return bool(plain.search(line)) or any(word not in vocabulary.known for pattern in starred
                                            for word in pattern.findall(line))
+
 
 @cache
 def _table_patterns(table: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]:

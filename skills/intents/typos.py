@@ -8,6 +8,16 @@ from functools import lru_cache
 from .. import phrases
 from .vocabulary import Vocabulary
 
+_DROPPED = frozenset({*(word for phrase in (*phrases.COURTESY, *phrases.CLOSING_COURTESY, *phrases.GIVING_ASKED_AFTER)
+                        for word in phrase.split()), *phrases.FILE_QUERY_IGNORES})
+"""Words a request is said with, not what it asks for: courtesy and the words a file search leaves out."""
+_LAST_LETTER = 6
+"""Letters a word needs before a last letter dropped or added is read as a typo (`profil`, not `frida`)."""
+_VOWELS = frozenset("aeiouy")
+"""A word without one of these is no English word (`fnd`): a letter of a word was dropped."""
+_ENDINGS = ("s", "es", "ed", "ing", "ings", "er", "ers", "ly")
+"""What makes another form of a word (`shares`, `shared`, `sharing`, `booking`, `manager`, `clearly`)."""
+
 
 @lru_cache(maxsize=4096)
 def fix_typo(word: str, vocabulary: Vocabulary) -> str:
@@ -21,9 +31,6 @@ def fix_typo(word: str, vocabulary: Vocabulary) -> str:
         return word
     return fixed
 
-_DROPPED = frozenset({*(word for phrase in (*phrases.COURTESY, *phrases.CLOSING_COURTESY, *phrases.GIVING_ASKED_AFTER)
-                        for word in phrase.split()), *phrases.FILE_QUERY_IGNORES})
-"""Words a request is said with, not what it asks for: courtesy and the words a file search leaves out."""
 
 def _fixed(word: str, vocabulary: Vocabulary) -> str:
     if len(word) < 3 or word in vocabulary.known or word in vocabulary.run_together or not word.isalpha():
@@ -43,14 +50,6 @@ def _fixed(word: str, vocabulary: Vocabulary) -> str:
         return next((known for known in _swaps(word) if known in vocabulary.words), vocabulary.dropped.get(word, word))
     return nearest(word, vocabulary.near(len(word), word[0], word[-1]), vocabulary)
 
-_LAST_LETTER = 6
-"""Letters a word needs before a last letter dropped or added is read as a typo (`profil`, not `frida`)."""
-
-_VOWELS = frozenset("aeiouy")
-"""A word without one of these is no English word (`fnd`): a letter of a word was dropped."""
-
-_ENDINGS = ("s", "es", "ed", "ing", "ings", "er", "ers", "ly")
-"""What makes another form of a word (`shares`, `shared`, `sharing`, `booking`, `manager`, `clearly`)."""
 
 @lru_cache(maxsize=8192)
 def _stems(word: str) -> frozenset[str]:
@@ -68,17 +67,21 @@ def _stems(word: str) -> frozenset[str]:
                     stems.add(single)
     return frozenset(stems)
 
+
 def _a_form_of(word: str, other: str) -> bool:
     """Whether one of the two words is another form of the other (`shared`, `share`; `manager`, `manage`)."""
     return other in _stems(word) or word in _stems(other)
 
+
 def a_form_of_known(word: str, vocabulary: Vocabulary) -> bool:
     return any(stem in vocabulary.known for stem in _stems(word))
+
 
 def the_only(candidates: Iterable[str]) -> str:
     """The one candidate, if there is exactly one; else nothing (`""`)."""
     found = set(candidates)
     return found.pop() if len(found) == 1 else ""
+
 
 def nearest(word: str, candidates: tuple[str, ...], vocabulary: Vocabulary) -> str:
     """The one candidate one typo from `word` (a letter dropped, doubled, swapped or wrong, the last one too:
@@ -96,6 +99,7 @@ def nearest(word: str, candidates: tuple[str, ...], vocabulary: Vocabulary) -> s
             return same[0] if all(_alike(known, near[0], vocabulary) for known in near) else word
     return word
 
+
 def _alike(word: str, other: str, vocabulary: Vocabulary) -> bool:
     """Whether reading a typo as either word means the same: they are one word, forms of one (`files`, `file`), or
     cues of one command alone (`superior`, `supervisor`)."""
@@ -103,15 +107,18 @@ def _alike(word: str, other: str, vocabulary: Vocabulary) -> bool:
     return word == other or _a_form_of(word, other) or (
         word in table and other in table and {name for name, _ in table[word]} == {name for name, _ in table[other]})
 
+
 def _letters_apart(a: str, b: str) -> int:
     """How many letters one word has that the other lacks, counted on the side with more: no edit distance is
     smaller, and it costs far less to count."""
     extra = sum(max(a.count(letter) - b.count(letter), 0) for letter in set(a))
     return max(extra, extra + len(b) - len(a))
 
+
 def _swaps(word: str) -> list[str]:
     """`word` with two neighbouring letters swapped, each way."""
     return [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)]
+
 
 def edit_distance(a: str, b: str, limit: int) -> int:
     """Edits (insert, delete, replace, swap two neighbours) from `a` to `b`, the optimal string alignment distance;

@@ -127,7 +127,7 @@ class Vocabulary:
                 by_typo.setdefault(known[:i] + known[i + 1:], known)
         return by_typo
 
-_VOCABULARIES: dict[tuple[int, ...], tuple[tuple[CommandRecord, ...], Vocabulary]] = {}
 
+_VOCABULARIES: dict[tuple[int, ...], tuple[tuple[CommandRecord, ...], Vocabulary]] = {}
 DEFAULT = Vocabulary.of(catalog.COMMANDS)
 """The vocabulary of the agent's own commands."""

@@ -35,12 +35,14 @@ def made_by_someone(words: list[Word], vocabulary: Vocabulary) -> bool:
             return True  # `the deck megan made`, `the deck Mark made` (a name that is a word too)
     return False
 
+
 def _capitalized_inside(words: list[Word], i: int) -> bool:
     """Whether the word at `i` is typed with a capital inside a sentence, and is not `I` (`phrases.NOT_SOMEONE_ELSE`):
     before what someone did (`the deck Mark made`), a name even when it is a word too."""
     word = words[i]
     return (i > 0 and not words[i - 1].ends_clause and word.typed[:1].isupper() and word.text.isalpha()
             and word.text not in phrases.NOT_SOMEONE_ELSE and not word.typed.isupper())
+
 
 def _a_name(words: list[Word], i: int, vocabulary: Vocabulary) -> bool:
     """Whether the word at `i` is a name: letters the matcher does not know, or, typed with a capital but not at the
@@ -53,6 +55,7 @@ def _a_name(words: list[Word], i: int, vocabulary: Vocabulary) -> bool:
         or (i > 0 and not words[i - 1].ends_clause and word.typed[:1].isupper() and typed != word.text
             and typed not in vocabulary.known and word.text not in vocabulary.cue_table
             and word.text not in vocabulary.range_table))
+
 
 def their_day(texts: list[str], ranges: list[str]) -> bool:
     """Whether one of the people the user's profile names (`phrases.PEOPLE_OF_THE_PROFILE`: `my boss`) is the one
@@ -72,6 +75,7 @@ def their_day(texts: list[str], ranges: list[str]) -> bool:
     whereabouts = any(text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
     return theirs or (bool(ranges) or whereabouts) and "who" not in texts
 
+
 def reports_of_another(texts: list[str]) -> bool:
     """Whether a question of whom someone reports to (`who`, `whom`) asks it of another than the user: `reports to`
     is said of another (`who Mark reports to`), and `report to` of whoever stands after the last `who` or `do`
@@ -89,12 +93,14 @@ def reports_of_another(texts: list[str]) -> bool:
                 return True
     return False
 
+
 def where_another_belongs(texts: list[str]) -> bool:
     """Whether the message asks where someone else belongs, in the shape `what <thing> is <someone> in` (`what
     department is megan in`, `which team is alex on`): `is` is never the user's (`which team am i on`), and a name
     typed in lower case cannot be told from a word."""
     return (len(texts) in (5, 6) and texts[0] in phrases.ASKING_WHICH_THING and texts[-3] == "is"
             and texts[-1] in phrases.BELONGING_IN)
+
 
 def someone_not_profiled(texts: list[str], vocabulary: Vocabulary) -> bool:
     """Whether the profile or the calendar is asked of someone the profile does not name
@@ -122,12 +128,14 @@ def someone_not_profiled(texts: list[str], vocabulary: Vocabulary) -> bool:
             at = line.find(f" {person} ", at + 1)
     return False
 
+
 def a_name_typed(words: list[Word], vocabulary: Vocabulary) -> bool:
     """A word typed with a capital, but the first of a sentence, that is a name (`_a_name`: `what department is Lynne
     in`): the profile or the calendar asked for is theirs; not someone met with (`phrases.WITH_SOMEONE`: `my 1:1 with
     Diego today` is the user's calendar)."""
     return any(i > 0 and not words[i - 1].ends_clause and words[i - 1].text not in phrases.WITH_SOMEONE
                and word.typed[:1].isupper() and _a_name(words, i, vocabulary) for i, word in enumerate(words))
+
 
 def names_someone(texts: list[str], vocabulary: Vocabulary) -> bool:
     """A name before a thing a person has (`diego email address`) or after `for`/`of` (`calendar for megan`): a name

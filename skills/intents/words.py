@@ -12,6 +12,16 @@ from .tables import first_phrase
 from .typos import a_form_of_known, edit_distance, fix_typo, nearest
 from .vocabulary import Vocabulary
 
+_AS_FOR = ("-wise", "‐wise")
+"""A word with this ending speaks of the word before it (`calendar-wise`, `schedule-wise`)."""
+_SHORT = 3
+"""Letters: one of two words split from one cue by a typo is this short (`log ot`, `one drive`)."""
+_EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
+_CLOSING = '"\')]}»”'
+_CLAUSE_ENDS = (",", ";", ".", "?", "!")
+_SLASH = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
+_MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
+
 
 @dataclass(frozen=True)
 class Word:
@@ -22,6 +32,7 @@ class Word:
     ends_clause: bool = False
     """Typed with a comma, a semicolon or a full stop after it: another request may follow."""
 
+
 def without_courtesy(words: list[Word]) -> list[Word]:
     """The words after those a request may start with (`phrases.COURTESY`), or all of them if nothing is left."""
     texts, start = [word.text for word in words], 0
@@ -29,21 +40,6 @@ def without_courtesy(words: list[Word]) -> list[Word]:
         start += len(courtesy.split())
     return words[start:] or words
 
-_AS_FOR = ("-wise", "‐wise")
-"""A word with this ending speaks of the word before it (`calendar-wise`, `schedule-wise`)."""
-
-_SHORT = 3
-"""Letters: one of two words split from one cue by a typo is this short (`log ot`, `one drive`)."""
-
-_EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
-
-_CLOSING = '"\')]}»”'
-
-_CLAUSE_ENDS = (",", ";", ".", "?", "!")
-
-_SLASH = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
-
-_MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
 
 def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
     """The message's words, and whether it speaks of someone else's things (`megan's calendar`, `her email`, a
@@ -114,6 +110,7 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
                          if words[i].typed[:1].isupper())
     return _joined(words, vocabulary), someone_elses
 
+
 def _a_names_possessive(words: list[Word], i: int, vocabulary: Vocabulary) -> bool:
     """Whether the word at `i` is a name's possessive typed without its apostrophe (`Kevins recent documents`): a
     word with a capital, ending in `s` (not `ss`, `us`: `Process`, `Campus`), that the matcher does
@@ -135,6 +132,7 @@ def _a_names_possessive(words: list[Word], i: int, vocabulary: Vocabulary) -> bo
                for text in after[:next((j + 1 for j, text in enumerate(after) if text not in phrases.BEFORE_A_THING),
                                        len(after))])
 
+
 def _joined(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
     """Two words, one of them unknown and one short, that are a one-word cue with one typo (`log ot`) become that cue
     (`Jo edited` is two words)."""
@@ -149,6 +147,7 @@ def _joined(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
                 continue
         joined.append(word)
     return joined
+
 
 @lru_cache(maxsize=4096)
 def _joined_cue(typed: str, vocabulary: Vocabulary) -> str:
