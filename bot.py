@@ -87,10 +87,10 @@ def create_app(settings: Mapping[str, str], commands: Sequence[CommandRecord] = 
 
     async def warm_up_in_background(_: web.Application) -> AsyncIterator[None]:
         """The listener opens meanwhile (aiohttp runs start-up hooks before it binds), so `/readyz` can say 503
-        while the imports, the TLS handshake to Graph and the agent's own token run; neither warm-up raises."""
+        while the imports, the TLS handshake to Graph, the agent's own token and the word list run; none raises."""
 
         async def warm_up() -> None:
-            await asyncio.gather(graph.start(), adapter.warm_up())
+            await asyncio.gather(graph.start(), adapter.warm_up(), skills.warm_up())
             freeze_start_up_heap()
             app[READY_KEY].set()
 

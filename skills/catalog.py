@@ -123,8 +123,9 @@ ME = CommandRecord(
                        lambda graph, token, _value: get_profile(graph, token)),
     cues={
         "my profile": 4, "profile": 3, "who am i": 4, "whoami": 4, "about me": 3, "about myself": 3, "myself": 2,
-        "my manager": 4, "manager": 2, "my boss": 4, "boss": 2, "report to": 3, "my title": 4, "job title": 4,
-        "my job": 3, "my role": 3, "my department": 4, "department": 2, "my email": 3, "email address": 3,
+        "my manager": 4, "manager": 2, "my boss": 4, "boss": 2, "report to": 3, "manages me": 3, "my title": 4,
+        "job title": 4, "my job": 3, "my role": 3, "my department": 4, "department": 2, "my email": 3,
+        "email address": 3,
         "my phone": 4, "phone number": 3, "my contact": 4, "contact details": 3, "contact information": 3,
         "contact card": 3, "my details": 4, "my information": 3, "my presence": 4, "presence": 2, "my status": 3,
         "my office": 3, "office location": 3,
@@ -227,7 +228,11 @@ CALENDAR = CommandRecord(
                  # both weeks: the seven days from now hold the rest of this one and the start of the next
                  "this week and next", "week and next",
                  # what lies ahead, in the words of a road or a pipeline
-                 "on the horizon", "down the line", "down the road", "in the pipeline", "coming down the pipe"),
+                 "on the horizon", "down the line", "down the road", "in the pipeline", "coming down the pipe",
+                 # what follows the meeting the user is in now
+                 *(f"after {which} {event}" for which in ("this", "my current", "the current", "my")
+                   for event in ("meeting", "call", "one", "appointment")),
+                 "following meeting", "following call", "one after this", "meeting after this", "call after this"),
     },
 )
 

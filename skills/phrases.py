@@ -36,13 +36,17 @@ SPELLINGS: dict[str, str] = {
     "u": "you", "r": "are", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2morrow": "tomorrow", "tomoro": "tomorrow",
     "tdy": "today", "2day": "today", "tonite": "tonight", "wk": "week", "nxt": "next",
+    # a digit for the sound of a syllable, as texts are written
+    "2moro": "tomorrow", "2morow": "tomorrow", "2moz": "tomorrow", "2mrw": "tomorrow", "2mro": "tomorrow",
+    "2mrow": "tomorrow", "tmrow": "tomorrow", "tmro": "tomorrow", "2nite": "tonight", "2night": "tonight",
+    "b4": "before", "l8r": "later", "2wk": "two weeks",
     "wknd": "weekend", "wkend": "weekend", "lookup": "look up",
     "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
     "doc": "document", "docs": "documents", "docx": "document", "pdfs": "pdf", "ppt": "powerpoint",
     "pptx": "powerpoint", "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
     "dept": "department", "depts": "departments", "to-do": "todo", "to-dos": "todos", "dnd": "do not disturb",
     "sign-out": "sign out", "log-out": "log out", "log-off": "log off", "sign-off": "sign off", "e-mail": "email",
-    "&": "and", "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting", "nevermind": "never mind",
+    "&": "and", "+": "and", "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting", "nevermind": "never mind",
     # pictures that name a command
     "📅": "calendar", "📆": "calendar", "🗓": "calendar", "🗓️": "calendar", "📁": "files", "📂": "files",
 }
@@ -129,6 +133,10 @@ UNPLACED_DATES: tuple[str, ...] = (
     "fortnight",
     "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    # holidays: a day of the year, never one of the calendar's ranges
+    "christmas", "xmas", "new year", "new years", "new year's", "easter", "thanksgiving", "diwali", "eid", "holi",
+    "halloween", "hanukkah", "ramadan", "boxing day", "good friday", "valentines", "valentine's", "labor day",
+    "labour day", "memorial day", "independence day", "bank holiday", "public holiday", "the holidays",
 )
 """Days the calendar has no range for: asked with the calendar, they are not run (showing another day would be a
 wrong answer), and the calendar is suggested. `may` is left out: it is more often a verb."""
@@ -160,7 +168,7 @@ NOT_TO_RUN_FIRST: tuple[str, ...] = (
     "how do i", "how can i", "how to", "cancel", "delete", "remove", "create", "make", "add", "book", "send", "share",
     "email", "mail", "message", "text", "call", "upload", "download", "move", "rename", "edit", "invite", "accept",
     "decline", "reschedule", "remind", "write", "reply", "forward", "print", "join", "change", "update",
-    "appear",
+    "appear", "postpone", "prepone", "push",
 )
 """Asking how, or asking for something the agent cannot do: not run when the message starts with it, after any of
 the `COURTESY` words (`can you cancel my 3pm`). Inside a sentence these words are often nouns (`the call notes`)."""
@@ -171,6 +179,9 @@ ACTIONS: frozenset[str] = frozenset({
     "log", "clear", "remind", "print", "join", "put", "save", "organize", "organise", "arrange", "reserve",
     "approve", "reply", "respond", "assign", "mute", "snooze", "notify", "restore", "transfer", "attach",
     "summarize", "summarise", "translate", "turn", "switch", "toggle", "enable", "disable", "unlink",
+    # moving a meeting or a file in other words (`prepone`: Indian English for moving earlier)
+    "prepone", "postpone", "push", "delay", "extend", "shorten", "rsvp", "reject", "archive", "duplicate", "copy",
+    "pin", "unpin",
 })
 """Verbs of things the agent does not do (it only reads): asked for, the message is not run (`please block my calendar
 tomorrow`) and the answer says what the agent can do; those that are nouns too only where a verb stands
@@ -194,7 +205,7 @@ diego`): an action still."""
 ACTION_NOUNS: frozenset[str] = frozenset({
     "set", "mark", "block", "book", "log", "update", "change", "share", "move", "print", "save", "clear", "put",
     "edit", "reply", "transfer", "invite", "upload", "download", "reserve", "decline", "forward", "add", "join",
-    "mute", "restore", "switch",
+    "mute", "restore", "switch", "push", "delay", "copy", "pin", "archive",
 })
 """Verbs of `ACTIONS` that are nouns or adjectives too (`the weekly update`, `the share price report`, `the change
 log`, `a calendar invite`): an action only where a verb stands (`skills/intents/`), else a word like any other, kept
@@ -219,7 +230,8 @@ ACTIONS_NOT_ASKED_AFTER: frozenset[str] = frozenset({"did", "have", "has", "had"
 
 COURTESY: tuple[str, ...] = (
     "please", "can you", "could you", "would you", "will you", "hey", "hi", "hello", "ok", "okay", "so", "and",
-    "i want to", "i need to", "i would like to", "help me", "go", "kindly", "just",
+    "i want to", "i need to", "i would like to", "help me", "go", "kindly", "just", "do the needful",
+    "do needful",
 )
 """Words a request may start with before its verb."""
 
@@ -323,7 +335,7 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "stored", "no",
     # what the user did to a file: recency, not what it is called (`what have i been editing`)
     "edit", "editing", "modify", "modifying", "touching", "viewing", "accessing", "changing", "updating", "saving",
-    "earlier", "previously", "them", "dig",
+    "earlier", "previously", "them", "dig", "needful", "through", "thru",
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""
@@ -336,10 +348,12 @@ a name (`the price list`, `the deck for new hires`, `the app store screenshots`,
 training materials`)."""
 
 IN_A_NAME: frozenset[str] = frozenset({
-    "all", "every", "open", "show", "find", "search", "look", "get", "view", "pull", "list", "dig"})
-"""Request verbs and quantifiers, which ask which file before its name starts (`show all files`, `open my
-documents`), but are part of a name after `the` or inside it, when a word a search looks for follows (`the all hands
-deck`, `the open issues list`, `the team get together notes`). Not words of recency: `the latest roadmap`."""
+    "all", "every", "open", "show", "find", "search", "look", "get", "view", "pull", "list", "dig",
+    "today", "tomorrow", "week", "month"})
+"""Request verbs, quantifiers and days, which ask which file or say when before its name starts (`show all files`,
+`open my documents`, `the budget from this week`), but are part of a name after `the` or inside it, when a word a
+search looks for follows (`the all hands deck`, `the open issues list`, `the team get together notes`, `the week 12
+timesheet`). Not words of recency: `the latest roadmap`."""
 
 NAME_STARTS: frozenset[str] = frozenset({"new"})
 ASKING_WHICH: frozenset[str] = frozenset({"any", "some", "all", "every"})
@@ -376,12 +390,20 @@ NOT_READ: tuple[str, ...] = (
     "chats", "messages", "news", "notifications",
     "check email", "check my email", "check mail", "check my mail", "read my email", "read my mail", "new email",
     "new mail", "any email", "any mail", "email from", "mail from",
-    "weather", "rain", "snow", "sunny", "temperature",
+    "weather", "rain", "snow", "sunny", "temperature", "stock", "stocks", "share price", "exchange rate", "traffic",
 )
 """Things the agent does not read (it reads the profile, the calendar and the files): a message about one is not run
 and is answered that the agent cannot do it (`what are my tasks for today` is not the calendar), unless it asks for a
 document about one (`FILE_KINDS`: `find the tasks spreadsheet`). `email` alone is the user's address (`my email`),
 but mail to read is not (`check my email`)."""
+
+SEARCHED_NOT_READ: tuple[str, ...] = tuple(
+    f"{where} {whose}{place}" for where in ("search", "in", "from", "through")
+    for whose in ("", "my ", "our ")
+    for place in ("email", "emails", "mail", "mails", "inbox", "mailbox", "chats", "teams chat", "messages"))
+"""Places the agent does not read, named as where to look (`search my mail for invoices`, `the contract in my
+inbox`): not run even for a kind of document (`NOT_READ`'s exception), since the files are not where the user
+looks."""
 
 PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "supervisor", "superior", "lead", "mgr"})
 """People the user's profile names: the answer to `who is my manager`, but someone else when their own calendar,
@@ -410,7 +432,8 @@ that person, not of the user."""
 
 AUTHORED: frozenset[str] = frozenset({
     "created", "made", "wrote", "written", "shared", "edited", "modified", "updated", "uploaded", "authored", "sent",
-    "prepared", "drafted", "owned", "owns", "changed", "saved", "posted", "worked"})
+    "prepared", "drafted", "owned", "owns", "changed", "saved", "posted", "worked", "downloaded", "received",
+    "reviewed", "commented", "printed", "signed", "renamed", "copied"})
 NOT_SOMEONE_ELSE: frozenset[str] = frozenset({"i", "me", "myself"})
 ASKING_WHOM: frozenset[str] = frozenset({"who", "whom"})
 DOING: frozenset[str] = frozenset({"do", "does", "did"})
@@ -419,6 +442,10 @@ DOING: frozenset[str] = frozenset({"do", "does", "did"})
 OTHER_AUTHORS: frozenset[str] = frozenset({
     "team", "we", "us", "they", "he", "she", "others", "people", "everyone", "someone", "somebody", "colleague",
     "colleagues", "coworker", "coworkers", "manager", "boss", "supervisor"})
+OWNED_BY: frozenset[str] = frozenset({"of", "from", "by", "for"})
+"""Before someone named by what they are to the user (`PEOPLE_OF_THE_PROFILE`, `PEOPLE_NOT_PROFILED`, after
+`THING_BEFORE`), files are theirs (`files of my teammate`, `the docs from my manager`), not the user's own to search;
+unless the person names what the files are about (`the notes from my manager sync`)."""
 WITH_THE_USER: frozenset[str] = frozenset({"i", "me"})
 BY_THE_USER: frozenset[str] = frozenset({"i", "ive", "i've", "myself"})
 """Someone else's files: a name or others (`OTHER_AUTHORS`) before one of `AUTHORED`, maybe with the user (`and`
@@ -431,6 +458,9 @@ me`)."""
 SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "locate", "find me",
                                  "search my files for", "search onedrive for", "dig up", "get me",
                                  "show me")
+BARE_SEARCH_LEADS: tuple[str, ...] = ("search", "search for")
+"""Leads of `SEARCH_LEADS` that name a thing to search for with or without `the` (`search calendar migration plan`):
+the agent searches nothing but files."""
 ASKING_LEADS: tuple[str, ...] = ("get me", "show me")
 """Leads of `SEARCH_LEADS` that ask for anything shown or fetched (`show me the way`): a file search only for a thing
 named like `WHERE_LEADS` want it (`get me the price list`, `show me the Q1 OKRs`)."""

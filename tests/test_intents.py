@@ -11,9 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from spellchecker import SpellChecker
 
 from skills import phrases
 from skills.intents import NotUnderstood, Unclear, Understood, understand
+from skills.intents.typos import COMMON, common_english
 from skills.phrases import SUGGESTIONS
 
 ACCURACY_GOAL = 0.99
@@ -414,6 +416,31 @@ CORPUS: list[tuple[str, str]] = [
     ("thanks, and whats on my calendar tomorrow", "calendar tomorrow"),
     ("find the sales and marketing deck", "files sales marketing"),
     ("meetings today or tomorrow", "ask"),
+    # the ninth held-out corpus's classes, in other words: a digit for a syllable, what follows the current meeting,
+    # courtesy in Indian English, shouted and closing courtesy, day words and titles inside a name, `search` alone
+    ("any mtgs 2mrw", "calendar tomorrow"),
+    ("free 2nite?", "calendar today"),
+    ("what's after my current call", "calendar next"),
+    ("anything after this one", "calendar next"),
+    ("what comes after this meeting", "calendar next"),
+    ("kindly do the needful and show my profile", "me"),
+    ("do the needful and pull up my files", "files"),
+    ("kindly do the needful and share my recent files", "files"),
+    ("me thanks", "me"),
+    ("MY FILES PLS", "files"),
+    ("WHATS ON TOMORROW PLS", "calendar tomorrow"),
+    ("find the month end close checklist", "files month end close checklist"),
+    ("find the week 3 status report", "files week 3 status report"),
+    ("find the Quarterly Plans deck", "files Quarterly Plans"),
+    ("search vendor onboarding checklist", "files vendor onboarding checklist"),
+    ("search for calendar sync design", "files calendar sync design"),
+    ("search through my files", "files"),
+    # a common English word is itself (`remote` is no `remove`), but for two neighbouring letters swapped into a cue
+    ("find the remote access guide", "files remote access guide"),
+    ("find the sprint plan", "files sprint plan"),
+    ("my dairy for tomorrow", "calendar tomorrow"),
+    ("sing out please", "logout"),
+    ("my calendar + my files", "ask"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -452,8 +479,9 @@ def variants(text: str, expected: str, turn: int) -> list[str]:
     before, after = FILLERS[turn % len(FILLERS)]
     found.append(f"{before}{text}{after}")
     words = text.split()
+    searched = f" {' '.join(expected.lower().split()[1:])} "  # a search's terms are kept as typed, typos too
     spelled = [word for word in words if word.lower() in SPELLED and len(word) >= 4
-               and word.lower() not in expected.split()[1:]]
+               and f" {word.lower()} " not in searched]
     if spelled:
         word = max(spelled, key=len)
         middle = len(word) // 2
@@ -466,10 +494,11 @@ def variants(text: str, expected: str, turn: int) -> list[str]:
         for typo in typos:
             found.append(" ".join(typo if each is word else each for each in words))
     line = f" {text.lower()} "
-    said = next((phrase for phrase in SYNONYMS if f" {phrase} " in line), None)
+    said = next((phrase for phrase in SYNONYMS if f" {phrase} " in line and f" {phrase} " not in searched), None)
     if said and words[0].lower() != expected.split()[0]:  # `calendar next` is the command's own name, typed
         other = SYNONYMS[said][turn % len(SYNONYMS[said])]
-        found.append(line.replace(f" {said} ", f" {other} ", 1).strip())
+        found.append(re.sub(rf"(?<= ){re.escape(said)}(?= )", other, f" {text} ", count=1, flags=re.IGNORECASE)
+                     .strip())
     last = words[-1].strip("?!.").lower()
     if expected.startswith("calendar") and len(words) > 1 and last in DAYS:
         found.append(" ".join([last, *words[:-1]]))
@@ -517,9 +546,15 @@ commands), then seen: its misses are fixed as classes, with phrasings of other w
 HELD_OUT_EIGHTH = held_out("held_out_8.tsv")
 """Written while the seventh corpus's classes were fixed, by another author who never read the matcher, its tests or
 the other corpora, and committed before it was run; measured once, after those rules: 98.1%, 4 wrong commands."""
+HELD_OUT_NINTH = held_out("held_out_9.tsv")
+"""Written by another author who never read the matcher, its tests or the other corpora, in other voices (non-native
+English, Teams chat), and committed before it was run; measured once, after the eighth corpus's rules: 94.1%, 8 wrong
+commands (a digit for a syllable, what follows the current meeting, a day word inside a name, courtesy in Indian
+English, a teammate's files, `prepone`, a holiday, `+` between two requests). Then seen: its classes are fixed with
+phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
-                                       *HELD_OUT_EIGHTH]}
+                                       *HELD_OUT_EIGHTH, *HELD_OUT_NINTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -535,6 +570,10 @@ AMBIGUOUS = [
 ]
 
 NEVER: list[tuple[str, set[str]]] = [
+    # a common English word is itself, not a typo of a cue
+    ("show my contract", {"me"}),
+    ("what are my stats", {"me"}),
+    ("find the apartment lease", {"me"}),
     ("sign me out", {"me"}),
     ("log me out", {"me"}),
     ("sign me out of my profile", {"me"}),
@@ -644,6 +683,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "sixth held-out corpus": HELD_OUT_SIXTH,
     "seventh held-out corpus": HELD_OUT_SEVENTH,
     "eighth held-out corpus": HELD_OUT_EIGHTH,
+    "ninth held-out corpus": HELD_OUT_NINTH,
 }
 RUN_ON_PURPOSE = {
     "eighth held-out corpus": "the corpus expects help for the manager's job title, which the /me card shows "
@@ -696,6 +736,12 @@ def test_a_suggestion_shares_a_command_word_or_an_argument_with_what_was_typed()
     assert suggested and [(text, suggestion) for text, suggestion in suggested
                           if not shares_a_word(text, suggestion)] == []
 
+
+
+def test_the_common_english_words_are_those_the_spell_checker_counts_common() -> None:
+    """`typos.common_english` reads pyspellchecker's list itself (faster, less memory): the same words."""
+    counts = SpellChecker(language="en").word_frequency.dictionary
+    assert common_english() == {word for word, count in counts.items() if count >= COMMON}
 
 @pytest.mark.parametrize(("text", "forbidden"), NEVER)
 def test_a_phrasing_never_runs_a_command_the_user_did_not_ask_for(text: str, forbidden: set[str]) -> None:

@@ -25,11 +25,12 @@ from .. import phrases
 from .actions import not_read, not_to_run, shown_to_me, unsupported_actions
 from .days import day_ranges, unplaced
 from .search import named_thing, search_terms, searches_no_file
-from .tables import last_but_courtesy, longest_matches, plain_contains
+from .tables import last_but_courtesy, longest_matches, plain_contains, without_closing_courtesy
 from .typos import a_form_of_known
 from .vocabulary import DEFAULT, Vocabulary
 from .whose import (
     a_name_typed,
+    files_of_someone_known,
     made_by_someone,
     names_someone,
     reports_of_another,
@@ -88,7 +89,7 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
     if not texts:
         return Understood(phrases.HELP)
     bare = without_courtesy(words)
-    exact = phrases.EXACT.get(" ".join(word.text for word in bare))
+    exact = phrases.EXACT.get(" ".join(without_closing_courtesy([word.text for word in bare])))
     if exact:
         return Understood(exact)
     ranges = day_ranges(texts, vocabulary)
@@ -109,7 +110,7 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         return NotUnderstood(None, unsupported=True)  # nothing the agent reads is to suggest
     unsupported = bool(unsupported_actions(words, vocabulary, thing))
     if (someone_elses or unsupported or not_to_run(texts, [word.text for word in bare], vocabulary)
-            or (first == phrases.FILES and made_by_someone(words, vocabulary))
+            or (first == phrases.FILES and (made_by_someone(words, vocabulary) or files_of_someone_known(texts)))
             or searches_no_file([word.text for word in bare])):
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:

@@ -15,10 +15,13 @@ def shown_to_me(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
     """`share me`, `send me`, `share with me` (`phrases.GIVING`) is `show me` when nobody else is given anything
     (`send me and megan`, `share the deck with megan`) and what is given is something there is (`my calendar`, `the
     budget file`), not something to make (`phrases.TO_MAKE`: `send me a reminder`): the user asks to see, not to
-    send. So is `kindly share` given to nobody (`phrases.GIVING_ASKED_AFTER`: `kindly share my contact details`)."""
+    send. So is `kindly share` given to nobody (`phrases.GIVING_ASKED_AFTER`: `kindly share my contact details`,
+    `kindly do the needful and share my calendar`)."""
     texts = [word.text for word in words]
     if phrases.GIVING.isdisjoint(texts):
         return words
+    first = len(words) - len(without_courtesy(words))
+    asked = not phrases.GIVING_ASKED_AFTER.isdisjoint(texts[:first])
     for i, text in enumerate(texts):
         me = i + 1 + (texts[i + 1:i + 2] == ["with"])
         if text in phrases.GIVING and texts[me:me + 1] == ["me"] and not phrases.TO_MAKE.intersection(
@@ -27,7 +30,8 @@ def shown_to_me(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
                 and (texts[j + 1] in phrases.OTHERS or texts[j + 1] not in vocabulary.known)
                 for j in range(me + 1, len(texts) - 1)):
             return [*words[:i], replace(words[i], text="show"), *words[me:]]
-        if (text in phrases.GIVING and texts[i - 1:i] != [] and texts[i - 1] in phrases.GIVING_ASKED_AFTER
+        if (text in phrases.GIVING and (texts[i - 1:i] != [] and texts[i - 1] in phrases.GIVING_ASKED_AFTER
+                                        or i == first and asked)
                 and not phrases.TO_MAKE.intersection(texts[i + 1:i + 2])
                 and phrases.GIVEN_TO.isdisjoint(texts[i + 1:])):
             return [*words[:i], replace(words[i], text="show"), *words[i + 1:]]  # `kindly share my calendar`
@@ -36,8 +40,10 @@ def shown_to_me(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
 
 def not_read(texts: list[str]) -> bool:
     """Whether the message asks for something the agent does not read (`phrases.NOT_READ`: `my tasks for today`),
-    not a document about it (`phrases.FILE_KINDS`: `the tasks spreadsheet`)."""
-    return plain_contains(texts, phrases.NOT_READ) and phrases.FILE_KINDS.isdisjoint(texts)
+    not a document about it (`phrases.FILE_KINDS`: `the tasks spreadsheet`), unless it is looked for there
+    (`phrases.SEARCHED_NOT_READ`: `the invoice in my inbox`)."""
+    return plain_contains(texts, phrases.SEARCHED_NOT_READ) or (
+        plain_contains(texts, phrases.NOT_READ) and phrases.FILE_KINDS.isdisjoint(texts))
 
 
 def unsupported_actions(words: list[Word], vocabulary: Vocabulary, thing: int | None = None) -> set[int]:
@@ -78,5 +84,4 @@ def not_to_run(texts: list[str], bare: list[str], vocabulary: Vocabulary) -> boo
     line = f" {' '.join(texts)} "
     for phrase in phrases.NOT_NEGATING:
         line = line.replace(f" {phrase} ", " ")
-    return contains(line.split(), phrases.NOT_TO_RUN, vocabulary) or bool(first_phrase(bare,
-                                                                                          phrases.NOT_TO_RUN_FIRST))
+    return contains(line.split(), phrases.NOT_TO_RUN, vocabulary) or bool(first_phrase(bare, phrases.NOT_TO_RUN_FIRST))

@@ -46,7 +46,7 @@ def _near_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
         typed = texts[i]
         if typed not in vocabulary.known and typed.isalpha() and len(typed) >= 3:
             near = the_only(first for first in firsts.get(texts[i + 1], ())
-                         if abs(len(first) - len(typed)) <= 1 and edit_distance(typed, first, 1) <= 1)
+                            if abs(len(first) - len(typed)) <= 1 and edit_distance(typed, first, 1) <= 1)
             found[i] = near or typed
     return found
 

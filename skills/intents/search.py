@@ -11,34 +11,39 @@ from .words import Word
 
 def named_thing(words: list[Word], start: int, vocabulary: Vocabulary) -> int | None:
     """Where the thing a file search names starts, when the message (from `start`, after its courtesy words) starts
-    with a word that searches and `the` (`phrases.SEARCH_LEADS`, `phrases.THING_STARTS`: `find the profile photo`)
-    and that thing has a word of its own, not another command's cue, a range or a word a search leaves out (`find the
-    next meeting` names nothing), nor only whose it is (`phrases.WHOSE_BEFORE`: `find the profile of megan`, but `the
-    sign in sheet for visitors` is a kind of file); else None."""
+    with a word that searches and `the` (`phrases.SEARCH_LEADS`, `phrases.THING_STARTS`: `find the profile photo`),
+    or with `search` (`phrases.BARE_SEARCH_LEADS`: `search calendar migration plan`), and that thing has a word of its
+    own, not another command's cue, a range or a word a search leaves out (`find the next meeting` names nothing),
+    nor only whose it is (`phrases.WHOSE_BEFORE`: `find the profile of megan`, but `the sign in sheet for visitors` is
+    a kind of file); else None."""
     texts = [word.text for word in words]
     lead = first_phrase(texts[start:], phrases.SEARCH_LEADS)
     where = not lead and texts[start:start + 1] == ["where"] and bool(
         lead := first_phrase(texts[start:], phrases.WHERE_LEADS))
     at = start + len(lead.split())
-    if not lead or texts[at:at + 1] == [] or texts[at] not in phrases.THING_STARTS:
+    if not lead or texts[at:at + 1] == []:
         return None
-    end = _thing_end(words, at + 1)
+    if texts[at] in phrases.THING_STARTS:
+        at += 1
+    elif lead not in phrases.BARE_SEARCH_LEADS:
+        return None
+    end = _thing_end(words, at)
     cued = {i for begin, phrase in matches(texts, vocabulary.cue_or_range_table, vocabulary)
             if any(name != phrases.FILES for name, _ in vocabulary.cue_table.get(phrase, ((phrases.CALENDAR, 0),)))
             for i in range(begin, begin + len(phrase.split()))}
-    own = [i for i in range(at + 1, end)
+    own = [i for i in range(at, end)
            if i not in cued and texts[i] not in phrases.FILE_QUERY_IGNORES and texts[i] not in phrases.NEGATIONS]
     whose = [i for i in own if texts[i - 1] in phrases.WHOSE_BEFORE]
-    kind = not phrases.FILE_KINDS.isdisjoint(texts[at + 1:end])
+    kind = not phrases.FILE_KINDS.isdisjoint(texts[at:end])
     named = len(own) > len(whose) or (bool(own) and kind) or (
-        end - 1 > at + 1 and last_but_courtesy(texts[at + 1:end]) in phrases.FILE_KINDS)  # `the sign out sheet`
-    nouns = [i for i in range(at + 2, end) if texts[i] in phrases.FILE_QUERY_NOUNS and i - 1 in own]
+        end - 1 > at and last_but_courtesy(texts[at:end]) in phrases.FILE_KINDS)  # `the sign out sheet`
+    nouns = [i for i in range(at + 1, end) if texts[i] in phrases.FILE_QUERY_NOUNS and i - 1 in own]
     where = where or lead in phrases.ASKING_LEADS
-    if where and (not (kind or len(own) + len(nouns) >= 2) or not phrases.NOT_A_THING.isdisjoint(texts[at + 1:end])
-                  or plain_contains(texts[at + 1:end], phrases.PEOPLE_NOT_PROFILED)
-                  or any(text in vocabulary.range_table for text in texts[at + 1:end])):
+    if where and (not (kind or len(own) + len(nouns) >= 2) or not phrases.NOT_A_THING.isdisjoint(texts[at:end])
+                  or plain_contains(texts[at:end], phrases.PEOPLE_NOT_PROFILED)
+                  or any(text in vocabulary.range_table for text in texts[at:end])):
         return None  # `where is the office`, `where is the meeting room`, `the team lunch today`: no file
-    return at + 1 if named else None
+    return at if named else None
 
 
 def searches_no_file(bare: list[str]) -> bool:
@@ -59,8 +64,9 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
     """The words a file search looks for, as typed, each once: a suggestion's search leaves out what was not to be
     done (`delete the budget file`; an action's noun stays, `the weekly update`, and so does a word in the name of a
     thing searched for, from `thing`, even a word of another command: `the help desk guide`), a word of
-    `phrases.FILE_QUERY_NOUNS` counts once a term is there (`the price list`), and a day of two words or more says
-    when, not what (`files i viewed this morning`)."""
+    `phrases.FILE_QUERY_NOUNS` counts once a term is there (`the price list`), a day of two words or more says
+    when, not what (`files i viewed this morning`), and so does what the user did to a file or was done to it after
+    its kind (`phrases.AUTHORED`: `docs i made`, `the deck made yesterday`)."""
     terms: list[str] = []
     verbs = verbs_at(words, thing)
     texts = [word.text for word in words]
@@ -73,7 +79,8 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
                    and not _starts_a_name(words, i)
                    and not (named and word.text in phrases.IN_A_NAME and i + 1 < len(words)
                             and _a_search_word(words[i + 1].text)))
-        if word.text in phrases.AUTHORED and _by_the_user(words, i):
+        if word.text in phrases.AUTHORED and (_by_the_user(words, i)
+                                              or i > 0 and words[i - 1].text in phrases.FILE_KINDS):
             ignored = True
         if ignored and thing is not None and thing <= i < end and word.text in vocabulary.cue_table and all(
                 name != phrases.FILES for name, _ in vocabulary.cue_table[word.text]):

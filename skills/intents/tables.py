@@ -12,10 +12,15 @@ from .vocabulary import Vocabulary
 
 def last_but_courtesy(texts: list[str]) -> str:
     """The last word before any that close a request politely (`phrases.CLOSING_COURTESY`: `calendar next please`)."""
+    return without_closing_courtesy(texts)[-1]
+
+
+def without_closing_courtesy(texts: list[str]) -> list[str]:
+    """The words before any that close a request politely (`me pls`), but the first."""
     end = len(texts)
     while end > 1 and texts[end - 1] in phrases.CLOSING_COURTESY:
         end -= 1
-    return texts[end - 1]
+    return texts[:end]
 
 
 def plain_contains(texts: list[str], table: tuple[str, ...]) -> bool:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib.resources import files
 
 from .. import phrases
 from .vocabulary import Vocabulary
@@ -17,10 +20,35 @@ _VOWELS = frozenset("aeiouy")
 """A word without one of these is no English word (`fnd`): a letter of a word was dropped."""
 _ENDINGS = ("s", "es", "ed", "ing", "ings", "er", "ers", "ly")
 """What makes another form of a word (`shares`, `shared`, `sharing`, `booking`, `manager`, `clearly`)."""
+COMMON = 1000
+"""Times pyspellchecker's English list counts a word for it to be common: about 19,000 words (`contract`, `remote`,
+`stats`), not the rarer ones a typo makes of a known word (`calender`, `manger`)."""
+_COUNTED_COMMON = re.compile(r'"([^"\n]+)": [1-9]\d{3,}')
+"""A word of the list's JSON (`"word": count`) counted at least `COMMON` times: four digits or more."""
+
+
+@cache
+def common_english() -> frozenset[str]:
+    """Common English words (`COMMON`), read from the word frequency list `SpellChecker(language="en")` loads (the
+    same words, `tests/test_intents.py` checks): 0.07 s and 4 MB where the spell checker takes 0.26 s and leaves
+    12 MB, and the app reads them in its warm-up."""
+    listed = gzip.decompress((files("spellchecker") / "resources" / "en.json.gz").read_bytes()).decode()
+    return frozenset(_COUNTED_COMMON.findall(listed))
 
 
 @lru_cache(maxsize=4096)
 def fix_typo(word: str, vocabulary: Vocabulary) -> str:
+    """The word a typo was meant as (`typo_of`), or the word itself. A common English word (`common_english`) is
+    itself (`contract` is no `contact`, `remote` no `remove`, `sprint` no `print`), unless two neighbouring letters
+    swapped, the commonest slip of all, make it a cue of one word (`flies`: `files`)."""
+    meant = typo_of(word, vocabulary)
+    if word in common_english() and not (meant in vocabulary.cue_table and meant in _swaps(word)):
+        return word
+    return meant
+
+
+@lru_cache(maxsize=4096)
+def typo_of(word: str, vocabulary: Vocabulary) -> str:
     """The word a typo was meant as (which typos: `phrases`), or the word itself. A word this module knows, or a form
     of one (`booking`, `updates`), is a word of its own, never a typo of another. A word read as one that is dropped
     (`_DROPPED`: `please`, `find`) is lost from what is asked, so the typo must be plain: the same first letter
@@ -42,8 +70,8 @@ def _fixed(word: str, vocabulary: Vocabulary) -> str:
         return near if _stems(near) & _stems(word) & vocabulary.known else word
     if not any(letter in _VOWELS for letter in word) and len(word) <= 4:
         return the_only(known for known in vocabulary.near(len(word) + 1, word[0], word[-1])
-                     if len(known) == len(word) + 1 and any(known[:i] + known[i + 1:] == word
-                                                            for i in range(1, len(known) - 1))) or word
+                        if len(known) == len(word) + 1 and any(known[:i] + known[i + 1:] == word
+                                                               for i in range(1, len(known) - 1))) or word
     if len(word) == 3:
         return next((swapped for swapped in _swaps(word) if swapped in vocabulary.known), word)
     if len(word) == 4:

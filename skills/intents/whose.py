@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from .. import phrases
 from .tables import plain_contains
 from .typos import a_form_of_known
@@ -36,6 +39,25 @@ def made_by_someone(words: list[Word], vocabulary: Vocabulary) -> bool:
     return False
 
 
+def files_of_someone_known(texts: list[str]) -> bool:
+    """Whether files are asked of someone the user knows by what they are to them (`phrases.OWNED_BY`: `files of my
+    teammate`, `docs from the ceo`), the person ending the request or their clause, not naming its subject."""
+    line = f" {' '.join(texts)} "
+    for match in _owned_by_pattern().finditer(line):
+        after = line[match.end():].split()
+        if not after or after[0] in phrases.FILE_QUERY_IGNORES or after[0] in phrases.CLOSING_COURTESY:
+            return True
+    return False
+
+
+@cache
+def _owned_by_pattern() -> re.Pattern[str]:
+    people = "|".join(re.escape(person) for person in sorted(
+        {*phrases.PEOPLE_OF_THE_PROFILE, *phrases.PEOPLE_NOT_PROFILED}, key=len, reverse=True))
+    return re.compile(rf" (?:{'|'.join(sorted(phrases.OWNED_BY))}) (?:{'|'.join(sorted(phrases.THING_BEFORE))}) "
+                      rf"(?:{people})(?= )")
+
+
 def _capitalized_inside(words: list[Word], i: int) -> bool:
     """Whether the word at `i` is typed with a capital inside a sentence, and is not `I` (`phrases.NOT_SOMEONE_ELSE`):
     before what someone did (`the deck Mark made`), a name even when it is a word too."""
@@ -47,13 +69,15 @@ def _capitalized_inside(words: list[Word], i: int) -> bool:
 def _a_name(words: list[Word], i: int, vocabulary: Vocabulary) -> bool:
     """Whether the word at `i` is a name: letters the matcher does not know, or, typed with a capital but not at the
     start of a sentence, letters it did not know before a typo made them a word that is no cue (`Marco` is not
-    `march`, but `Calnedar` is `calendar`)."""
+    `march`, but `Calnedar` is `calendar`); not when the whole word is in capitals (`TODAYS MEETINGS PLS` is shouted)
+    or a shorthand spelled out (`pls`)."""
     word = words[i]
     typed = word.typed.lower()
     return word.text.isalpha() and (
         (word.text not in vocabulary.known and not a_form_of_known(word.text, vocabulary))
         or (i > 0 and not words[i - 1].ends_clause and word.typed[:1].isupper() and typed != word.text
-            and typed not in vocabulary.known and word.text not in vocabulary.cue_table
+            and typed not in vocabulary.known and typed not in phrases.SPELLINGS and not word.typed.isupper()
+            and word.text not in vocabulary.cue_table
             and word.text not in vocabulary.range_table))
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from .. import phrases
 from .tables import first_phrase
-from .typos import a_form_of_known, edit_distance, fix_typo, nearest
+from .typos import a_form_of_known, common_english, edit_distance, fix_typo, nearest, typo_of
 from .vocabulary import Vocabulary
 
 _AS_FOR = ("-wise", "‐wise")
@@ -108,15 +108,16 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
             words[i] = replace(word, text=word.text[:-1])
     someone_elses |= any(_a_names_possessive(words, i, vocabulary) for i in range(len(words) - 1)
                          if words[i].typed[:1].isupper())
-    return _joined(words, vocabulary), someone_elses
+    return _joined(_typos_in_cues(words, vocabulary), vocabulary), someone_elses
 
 
 def _a_names_possessive(words: list[Word], i: int, vocabulary: Vocabulary) -> bool:
     """Whether the word at `i` is a name's possessive typed without its apostrophe (`Kevins recent documents`): a
     word with a capital, ending in `s` (not `ss`, `us`: `Process`, `Campus`), that the matcher does
-    not know with or without it, alone (not after another word with a capital, `Contoso Sales`, nor after a word that
-    says which thing it is, `phrases.THING_BEFORE`: `the Projects folder`; `Show` is no name), and a thing the agent
-    reads close after it (`phrases.PERSONAL`, `phrases.FILE_KINDS`, `phrases.READ_OF_SOMEONE`)."""
+    not know with or without it, alone (not after another word with a capital, `Contoso Sales`, or one that the
+    matcher knows inside a sentence, a title: `the Next Steps doc`; nor after a word that says which thing it is,
+    `phrases.THING_BEFORE`: `the Projects folder`; `Show` is no name), and a thing the agent reads close after it
+    (`phrases.PERSONAL`, `phrases.FILE_KINDS`, `phrases.READ_OF_SOMEONE`)."""
     word = words[i]
     text = word.text
     if not (word.typed[:1].isupper() and text.endswith("s") and text.isalpha() and len(text) >= 4
@@ -125,12 +126,31 @@ def _a_names_possessive(words: list[Word], i: int, vocabulary: Vocabulary) -> bo
     if text in vocabulary.known or text[:-1] in vocabulary.known or a_form_of_known(text, vocabulary):
         return False
     if i > 0 and (words[i - 1].typed[:1].isupper() and not words[i - 1].ends_clause
-                  and words[i - 1].text not in vocabulary.known or words[i - 1].text in phrases.THING_BEFORE):
+                  and (words[i - 1].text not in vocabulary.known or i > 1 and not words[i - 2].ends_clause)
+                  or words[i - 1].text in phrases.THING_BEFORE):
         return False
     after = [other.text for other in words[i + 1:i + 4]]
     return any(text in phrases.PERSONAL or text in phrases.FILE_KINDS or text in phrases.READ_OF_SOMEONE
                for text in after[:next((j + 1 for j, text in enumerate(after) if text not in phrases.BEFORE_A_THING),
                                        len(after))])
+
+
+def _typos_in_cues(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
+    """`words` with each common English word left as itself (`typos.common_english`) read as the typo it is instead
+    where that makes a cue or a range of two or three words with a word beside it that says what (not one a file
+    search leaves out: `sing out`, `my job tile`; but `my contract` is no `my contact`)."""
+    texts = [word.text for word in words]
+    common = common_english()
+    for i, word in enumerate(words):
+        if word.text not in common or word.text in vocabulary.known or (meant := typo_of(word.text, vocabulary)) == (
+                word.text):
+            continue
+        read = [*texts[:i], meant, *texts[i + 1:]]
+        if any(" ".join(read[start:start + size]) in vocabulary.cue_or_range_table
+               and any(read[j] not in phrases.FILE_QUERY_IGNORES for j in range(start, start + size) if j != i)
+               for size in (2, 3) for start in range(max(i - size + 1, 0), min(i, len(read) - size) + 1)):
+            words[i], texts[i] = replace(word, text=meant), meant
+    return words
 
 
 def _joined(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
@@ -153,5 +173,5 @@ def _joined(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
 def _joined_cue(typed: str, vocabulary: Vocabulary) -> str:
     """The one-word cue two words typed together are, with one typo (`logot`: `logout`), or `""`."""
     together = nearest(typed, tuple(cue for cue in vocabulary.one_word_cues
-                                     if cue[0] == typed[0] or cue[-1] == typed[-1]), vocabulary)
+                                    if cue[0] == typed[0] or cue[-1] == typed[-1]), vocabulary)
     return together if together in vocabulary.cue_table and edit_distance(typed, together, 1) <= 1 else ""
