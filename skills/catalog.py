@@ -127,7 +127,8 @@ ME = CommandRecord(
         "job title": 4, "my job": 3, "my role": 3, "my department": 4, "department": 2, "my email": 3,
         "email address": 3,
         "my phone": 4, "phone number": 3, "my contact": 4, "contact details": 3, "contact information": 3,
-        "contact card": 3, "my details": 4, "my information": 3, "my presence": 4, "presence": 2, "my status": 3,
+        "contact card": 3, "my card": 3, "profile card": 4, "my details": 4, "my information": 3, "my presence": 4,
+        "presence": 2, "my status": 3,
         "my office": 3, "office location": 3,
         **{f"{which} {place} am i {where}": 4 for which in ("which", "what")
            for place in ("office", "department", "team") for where in ("in", "on", "part of", "based in", "at")},
@@ -206,7 +207,9 @@ CALENDAR = CommandRecord(
         # what people call these things in Microsoft 365 and in their companies
         "diary": 3, "timetable": 3, "itinerary": 2, "engagements": 2, "commitments": 2, "my plans": 3,
         "on my plate": 3, "have i got": 3, "what is planned": 3, "scheduled": 2, "in a meeting": 3,
-        "on a call": 3,
+        "on a call": 3, "on deck": 3, "what is on deck": 4,
+        # whom the user meets (`who am i` alone is the profile)
+        "who am i meeting": 5, "who am i talking to": 5, "who am i meeting with": 5,
         # where the user has to be
         **{f"{question} {need}": 3 for question in ("where", "when") for need in (
             "do i have to be", "do i need to be", "am i supposed to be", "should i be", "must i be")},

@@ -41,6 +41,7 @@ SPELLINGS: dict[str, str] = {
     "2mrow": "tomorrow", "tmrow": "tomorrow", "tmro": "tomorrow", "2nite": "tonight", "2night": "tonight",
     "b4": "before", "l8r": "later", "2wk": "two weeks",
     "wknd": "weekend", "wkend": "weekend", "lookup": "look up",
+    "prof": "profile", "deets": "details", "wat's": "what is", "time's": "time is",
     "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
     "doc": "document", "docs": "documents", "docx": "document", "pdfs": "pdf", "ppt": "powerpoint",
     "pptx": "powerpoint", "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
@@ -53,6 +54,12 @@ SPELLINGS: dict[str, str] = {
 """Rewritten before matching: shorthand and contractions become the words the cues below use. Any other word
 without a letter or a digit (an emoji, `...`, `-`) is left out: it is never a cue nor a search term."""
 
+HOMOPHONES: dict[str, str] = {"weak": "week", "weaks": "weeks", "weakend": "weekend", "mourning": "morning",
+                              "knight": "night", "sine": "sign", "meat": "meet"}
+"""Words that sound like a word of a cue or a range, as dictation or autocorrect writes them: read as that word only
+where it makes a cue or a range with the words beside it (`rest of the weak`, `this mourning`), like a typo that is a
+word (`skills/intents/words.py`)."""
+
 LOGOUT = catalog.LOGOUT.name
 ME = catalog.ME.name
 CALENDAR = catalog.CALENDAR.name
@@ -60,7 +67,7 @@ FILES = catalog.FILES.name
 HELP = catalog.HELP.name
 """The commands the rules below and in `skills/intents/` name."""
 
-JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "as well as"})
+JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "as well as", "but"})
 """Words that join two requests in one message: when the parts ask clearly for two different commands, the user is
 asked which (running one of them alone would leave the other unsaid)."""
 
@@ -141,6 +148,10 @@ UNPLACED_DATES: tuple[str, ...] = (
 """Days the calendar has no range for: asked with the calendar, they are not run (showing another day would be a
 wrong answer), and the calendar is suggested. `may` is left out: it is more often a verb."""
 
+ORDINAL_BEFORE: frozenset[str] = frozenset({
+    "meeting", "meetings", "call", "calls", "appointment", "appointments", "event", "events", "one", "thing", "slot"})
+"""`last` before one of these is the last of a day's (`my last meeting today`), not a day past (`UNPLACED_DATES`)."""
+
 UNPLACED_DATE_PATTERNS: tuple[str, ...] = (r"\d+(st|nd|rd|th)", r"\d{1,4}[/.-]\d{1,2}([/.-]\d{1,4})?")
 """Dates written as numbers (`the 14th`, `12/14`), whole words only."""
 
@@ -169,9 +180,12 @@ NOT_TO_RUN_FIRST: tuple[str, ...] = (
     "email", "mail", "message", "text", "call", "upload", "download", "move", "rename", "edit", "invite", "accept",
     "decline", "reschedule", "remind", "write", "reply", "forward", "print", "join", "change", "update",
     "appear", "postpone", "prepone", "push",
+    # a refusal (`no calendar pls`, `nah, not now`)
+    "no", "nah", "nope",
 )
-"""Asking how, or asking for something the agent cannot do: not run when the message starts with it, after any of
-the `COURTESY` words (`can you cancel my 3pm`). Inside a sentence these words are often nouns (`the call notes`)."""
+"""Asking how, asking for something the agent cannot do, or refusing: not run when the message starts with it, after
+any of the `COURTESY` words (`can you cancel my 3pm`). Inside a sentence these words are often nouns (`the call
+notes`)."""
 
 ACTIONS: frozenset[str] = frozenset({
     "set", "mark", "block", "book", "cancel", "delete", "remove", "rename", "upload", "download", "reschedule",
@@ -228,10 +242,22 @@ ACTIONS_NOT_ASKED_AFTER: frozenset[str] = frozenset({"did", "have", "has", "had"
                                                      "have we", "did you", "do i", "am i", "is it"})
 """One or two words that make the action verb after them a question about what was done, not a request."""
 
+FILLERS: frozenset[str] = frozenset({
+    "um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "hm", "like", "basically", "actually", "literally", "kinda",
+    "sorta", "well", "oh", "yeah", "yep", "alright", "anyway", "anyways"})
+"""Words said while thinking, as dictation writes them down: never a name nor a search term, and a request may start
+with them (`um my files please`)."""
+AGENT_NAMES: tuple[str, ...] = ("graph productivity", "graph", "copilot", "bot", "agent")
+AGENT_NAME_WORDS: frozenset[str] = frozenset(word for name in AGENT_NAMES for word in name.split())
+GREETINGS: tuple[str, ...] = ("hey", "hi", "hello", "ok", "okay", "yo")
+"""The agent called by its name, after a greeting or not, as people talk to assistants (`hey graph`, `ok copilot`,
+`@Graph Productivity`): a request may start with it."""
+
 COURTESY: tuple[str, ...] = (
-    "please", "can you", "could you", "would you", "will you", "hey", "hi", "hello", "ok", "okay", "so", "and",
+    "please", "can you", "could you", "would you", "will you", "so", "and", *GREETINGS,
+    *AGENT_NAMES, *(f"{greeting} {name}" for greeting in GREETINGS for name in AGENT_NAMES),
     "i want to", "i need to", "i would like to", "help me", "go", "kindly", "just", "do the needful",
-    "do needful",
+    "do needful", *sorted(FILLERS),
 )
 """Words a request may start with before its verb."""
 
@@ -336,6 +362,9 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     # what the user did to a file: recency, not what it is called (`what have i been editing`)
     "edit", "editing", "modify", "modifying", "touching", "viewing", "accessing", "changing", "updating", "saving",
     "earlier", "previously", "them", "dig", "needful", "through", "thru",
+    # how many, which says which files, not what they are called (`the last few files`)
+    "few", "couple", "several", "handful", "bunch",
+    *FILLERS, *AGENT_NAME_WORDS,
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
 with nothing left, `/files` shows the recent files."""
@@ -455,8 +484,8 @@ by me`); one of `AUTHORED` after the user (`BY_THE_USER`: `docs i made`) or befo
 not what they are called. Files shared `with` anyone are not the user's own to search either (`files shared with
 me`)."""
 
-SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "locate", "find me",
-                                 "search my files for", "search onedrive for", "dig up", "get me",
+SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "look up", "locate",
+                                 "find me", "search my files for", "search onedrive for", "dig up", "get me",
                                  "show me")
 BARE_SEARCH_LEADS: tuple[str, ...] = ("search", "search for")
 """Leads of `SEARCH_LEADS` that name a thing to search for with or without `the` (`search calendar migration plan`):

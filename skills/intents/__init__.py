@@ -24,7 +24,7 @@ from functools import lru_cache
 from .. import phrases
 from .actions import not_read, not_to_run, shown_to_me, unsupported_actions
 from .days import day_ranges, unplaced
-from .search import named_thing, search_terms, searches_no_file
+from .search import looks_up_someone, named_thing, search_terms, searches_no_file
 from .tables import last_but_courtesy, longest_matches, plain_contains, without_closing_courtesy
 from .typos import a_form_of_known
 from .vocabulary import DEFAULT, Vocabulary
@@ -111,7 +111,7 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
     unsupported = bool(unsupported_actions(words, vocabulary, thing))
     if (someone_elses or unsupported or not_to_run(texts, [word.text for word in bare], vocabulary)
             or (first == phrases.FILES and (made_by_someone(words, vocabulary) or files_of_someone_known(texts)))
-            or searches_no_file([word.text for word in bare])):
+            or searches_no_file([word.text for word in bare]) or looks_up_someone(bare, vocabulary)):
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)

@@ -12,7 +12,10 @@ from .vocabulary import Vocabulary
 
 
 def unplaced(texts: list[str], vocabulary: Vocabulary) -> bool:
-    """A day the calendar has no range for (`yesterday`, `next month`, `the 14th`)."""
+    """A day the calendar has no range for (`yesterday`, `next month`, `the 14th`); `last` before an event is no day
+    (`phrases.ORDINAL_BEFORE`: `my last meeting today`)."""
+    texts = [text for i, text in enumerate(texts)
+             if not (text == "last" and texts[i + 1:i + 2] != [] and texts[i + 1] in phrases.ORDINAL_BEFORE)]
     return (contains(texts, phrases.UNPLACED_DATES, vocabulary)
             or any(pattern.fullmatch(text) for text in texts for pattern in _date_patterns()))
 

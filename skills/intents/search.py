@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import phrases
 from .actions import verbs_at
-from .tables import first_phrase, last_but_courtesy, matches, plain_contains
+from .tables import first_phrase, has_cue, last_but_courtesy, matches, plain_contains
 from .vocabulary import Vocabulary
 from .words import Word
 
@@ -44,6 +44,26 @@ def named_thing(words: list[Word], start: int, vocabulary: Vocabulary) -> int | 
                   or any(text in vocabulary.range_table for text in texts[at:end])):
         return None  # `where is the office`, `where is the meeting room`, `the team lunch today`: no file
     return at if named else None
+
+
+def looks_up_someone(bare: list[Word], vocabulary: Vocabulary) -> bool:
+    """A search (`phrases.SEARCH_LEADS`) for someone by name and no kind of file nor other cue of the files
+    (`phrases.FILE_KINDS`, `find Roadmap in sharepoint`): a word typed with a capital that
+    the matcher does not know, alone or before where they are (`phrases.WHOSE_BEFORE`, `in`, `at`: `look up Rachel
+    in accounting`; but `search Contoso roadmap`). A name can be an English word too (`Rachel`, `Mark`), so a thing
+    named by one word with a capital is taken for a person (`find Budget`): asked again, not searched."""
+    texts = [word.text for word in bare]
+    lead = first_phrase(texts, phrases.SEARCH_LEADS)
+    at = len(lead.split())
+    if not lead or at >= len(bare) or not phrases.FILE_KINDS.isdisjoint(texts) or has_cue(
+            texts[at:], phrases.FILES, vocabulary):
+        return False
+    name = bare[at]
+    return (name.typed[:1].isupper() and not name.typed.isupper() and name.text.isalpha()
+            and name.text not in vocabulary.known and (at + 1 == len(bare) or texts[at + 1] in _WHERE_SOMEONE_IS))
+
+
+_WHERE_SOMEONE_IS = frozenset({*phrases.WHOSE_BEFORE, "in", "at", "on"})
 
 
 def searches_no_file(bare: list[str]) -> bool:

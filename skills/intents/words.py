@@ -66,8 +66,8 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
         if token.lower().endswith(_AS_FOR) and len(token) > len(_AS_FOR[0]):
             token = token[:-len(_AS_FOR[0])]  # `calendar-wise`: as for the calendar, the word itself
         lower = token.lower()
-        if addressed and lower not in phrases.SPELLINGS and fix_typo(
-                lower.removesuffix("'s"), vocabulary) not in vocabulary.known and (
+        if addressed and lower not in phrases.SPELLINGS and (lower in phrases.AGENT_NAME_WORDS or fix_typo(
+                lower.removesuffix("'s"), vocabulary) not in vocabulary.known) and (
                 token[:1].isupper() or tokens[at + 1:at + 2] != [] and tokens[at + 1].strip(
                     _EDGE_PUNCTUATION).lower() in phrases.REQUEST_STARTS):
             continue  # the agent's name, after its `@`
@@ -103,9 +103,10 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
     for i in theirs:
         someone_elses |= not (i + 1 < len(words) and words[i + 1].text in phrases.SHOWN_OF_THEM)
     for i, word in enumerate(words[1:-1], start=1):  # `my managers name`: a possessive without its apostrophe
-        if (word.text.endswith("s") and word.text[:-1] in phrases.PEOPLE_OF_THE_PROFILE and words[i - 1].text == "my"
-                and words[i + 1].text in phrases.SHOWN_OF_THEM):
-            words[i] = replace(word, text=word.text[:-1])
+        owner = next((word.text[:-len(ending)] for ending in ("es", "s") if word.text.endswith(ending)
+                      and word.text[:-len(ending)] in phrases.PEOPLE_OF_THE_PROFILE), None)  # `my bosses name`
+        if owner and words[i - 1].text == "my" and words[i + 1].text in phrases.SHOWN_OF_THEM:
+            words[i] = replace(word, text=owner)
     someone_elses |= any(_a_names_possessive(words, i, vocabulary) for i in range(len(words) - 1)
                          if words[i].typed[:1].isupper())
     return _joined(_typos_in_cues(words, vocabulary), vocabulary), someone_elses
@@ -136,20 +137,25 @@ def _a_names_possessive(words: list[Word], i: int, vocabulary: Vocabulary) -> bo
 
 
 def _typos_in_cues(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
-    """`words` with each common English word left as itself (`typos.common_english`) read as the typo it is instead
-    where that makes a cue or a range of two or three words with a word beside it that says what (not one a file
-    search leaves out: `sing out`, `my job tile`; but `my contract` is no `my contact`)."""
+    """`words` with each common English word left as itself (`typos.common_english`) read as the typo it is, or as the
+    word it sounds like (`phrases.HOMOPHONES`), where that makes a range of two words or more with the words beside it
+    (`rest of the weak`, `this weak`), or a cue with a word that says what (not one a file search leaves out: `sing
+    out`, `my job tile`; but `my contract` is no `my contact`)."""
     texts = [word.text for word in words]
     common = common_english()
     for i, word in enumerate(words):
-        if word.text not in common or word.text in vocabulary.known or (meant := typo_of(word.text, vocabulary)) == (
-                word.text):
+        if word.text not in common or word.text in vocabulary.known:
+            continue
+        meant = phrases.HOMOPHONES.get(word.text) or typo_of(word.text, vocabulary)
+        if meant == word.text:
             continue
         read = [*texts[:i], meant, *texts[i + 1:]]
-        if any(" ".join(read[start:start + size]) in vocabulary.cue_or_range_table
-               and any(read[j] not in phrases.FILE_QUERY_IGNORES for j in range(start, start + size) if j != i)
-               for size in (2, 3) for start in range(max(i - size + 1, 0), min(i, len(read) - size) + 1)):
-            words[i], texts[i] = replace(word, text=meant), meant
+        for size in (2, 3, 4):
+            for start in range(max(i - size + 1, 0), min(i, len(read) - size) + 1):
+                phrase = " ".join(read[start:start + size])
+                if phrase in vocabulary.range_table or phrase in vocabulary.cue_table and any(
+                        read[j] not in phrases.FILE_QUERY_IGNORES for j in range(start, start + size) if j != i):
+                    words[i], texts[i] = replace(word, text=meant), meant
     return words
 
 
