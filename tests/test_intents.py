@@ -576,10 +576,14 @@ corpora, in other voices (phones and dictation), and committed before it was run
 corpus's rules: 91.6%, 12 wrong commands (fillers and `hey graph` searched for, `weak` for `week`, `no calendar pls`,
 `but` between two requests, a person looked up, `my card`, `few` searched for). Then seen: its classes are fixed with
 phrasings of other words."""
+HELD_OUT_ELEVENTH = held_out("held_out_11.tsv")
+"""Written while the tenth corpus's classes were fixed, by another author who never read the matcher, its tests or the
+other corpora, in other voices (a company's staff: executives, engineers, HR, new hires, email-style), and committed
+before it was run; measured once, after the tenth corpus's rules."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
-                                       *HELD_OUT_TENTH]}
+                                       *HELD_OUT_TENTH, *HELD_OUT_ELEVENTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -710,6 +714,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "eighth held-out corpus": HELD_OUT_EIGHTH,
     "ninth held-out corpus": HELD_OUT_NINTH,
     "tenth held-out corpus": HELD_OUT_TENTH,
+    "eleventh held-out corpus": HELD_OUT_ELEVENTH,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
