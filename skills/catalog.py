@@ -129,7 +129,8 @@ ME = CommandRecord(
         "my phone": 4, "phone number": 3, "my contact": 4, "contact details": 3, "contact information": 3,
         "contact card": 3, "my card": 3, "profile card": 4, "my details": 4, "my information": 3, "my presence": 4,
         "presence": 2, "my status": 3,
-        "my office": 3, "office location": 3,
+        "my office": 3, "office location": 3, "my desk": 3, "desk location": 3, "directory entry": 3,
+        "my directory": 3,
         **{f"{which} {place} am i {where}": 4 for which in ("which", "what")
            for place in ("office", "department", "team") for where in ("in", "on", "part of", "based in", "at")},
         "my org": 3, "org information": 3, "org details": 3,
@@ -226,6 +227,7 @@ CALENDAR = CommandRecord(
                  "next few days", "next 7 days", "next seven days", "next few", "next couple", "next appointment",
                  *(f"next {count} days" for count in ("2", "3", "4", "5", "6", "two", "three", "four", "five", "six",
                                                       "several")), "coming days",
+                 "coming week", "the coming week", "week to come",
                  "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
                  "coming", "coming next", "soon", "next thing", "next up", "up next", "up next week", "next item",
                  # both weeks: the seven days from now hold the rest of this one and the start of the next
@@ -284,6 +286,7 @@ FILES = CommandRecord(
         "file": 3, "files": 3, "document": 3, "documents": 3, "spreadsheet": 3, "spreadsheets": 3, "sheet": 2,
         "deck": 3, "decks": 3, "presentation": 3, "presentations": 3, "slides": 3, "pdf": 3, "excel": 3,
         "powerpoint": 3, "word document": 3, "workbook": 3, "onedrive": 3, "sharepoint": 3, "meeting notes": 3,
+        "meeting minutes": 4, "the minutes": 3, "minutes of": 3, "minutes from": 3,
         "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
         "where are": 1,
         "pull up": 3, "dig up": 4, "open": 1, "working on": 3, "worked on": 3, "work on": 3, "changed": 1, "edited": 1,

@@ -41,7 +41,7 @@ SPELLINGS: dict[str, str] = {
     "2mrow": "tomorrow", "tmrow": "tomorrow", "tmro": "tomorrow", "2nite": "tonight", "2night": "tonight",
     "b4": "before", "l8r": "later", "2wk": "two weeks",
     "wknd": "weekend", "wkend": "weekend", "lookup": "look up",
-    "prof": "profile", "deets": "details", "wat's": "what is", "time's": "time is",
+    "prof": "profile", "deets": "details", "rn": "right now", "wat's": "what is", "time's": "time is",
     "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
     "doc": "document", "docs": "documents", "docx": "document", "pdfs": "pdf", "ppt": "powerpoint",
     "pptx": "powerpoint", "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
@@ -253,6 +253,13 @@ GREETINGS: tuple[str, ...] = ("hey", "hi", "hello", "ok", "okay", "yo")
 """The agent called by its name, after a greeting or not, as people talk to assistants (`hey graph`, `ok copilot`,
 `@Graph Productivity`): a request may start with it."""
 
+SALUTATIONS: tuple[str, ...] = ("dear", "hi", "hello", "hey", "good morning", "good afternoon", "good evening",
+                                 "greetings")
+SIGN_OFFS: tuple[str, ...] = ("regards", "kind regards", "best regards", "warm regards", "best", "thanks",
+                              "thank you", "many thanks", "cheers", "sincerely", "yours", "br", "rgds")
+"""A request written as a letter (`Dear Graph, please find the leave policy. Regards, Muriel`): the salutation up to
+its comma and the sign-off with the name after it are not part of what is asked."""
+
 COURTESY: tuple[str, ...] = (
     "please", "can you", "could you", "would you", "will you", "so", "and", *GREETINGS,
     *AGENT_NAMES, *(f"{greeting} {name}" for greeting in GREETINGS for name in AGENT_NAMES),
@@ -287,6 +294,9 @@ OTHERS_BEFORE_PERSONAL: frozenset[str] = frozenset({"your"})
 """Words that make the thing a person has after them someone else's (`what's your schedule`: the agent has none,
 so it is asked of the person mentioned)."""
 
+THEIR: frozenset[str] = frozenset({"his", "her", "their"})
+"""After the manager is named (`PEOPLE_OF_THE_PROFILE`), these before what the card shows of them (`SHOWN_OF_THEM`)
+are the manager's (`my boss name and his designation`, `my manager + their title`): the user's profile still."""
 OTHERS: frozenset[str] = frozenset({"his", "her", "hers", "he", "she", "their", "theirs", "someone", "somebody",
                                     "colleague",
                                     "colleagues", "coworker", "coworkers"})
@@ -362,6 +372,8 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     # what the user did to a file: recency, not what it is called (`what have i been editing`)
     "edit", "editing", "modify", "modifying", "touching", "viewing", "accessing", "changing", "updating", "saving",
     "earlier", "previously", "them", "dig", "needful", "through", "thru",
+    # request verbs of formal English (`could you please provide a list of my files`)
+    "provide", "display", "fetch", "retrieve", "bring", "grab", "return", "produce", "check",
     # how many, which says which files, not what they are called (`the last few files`)
     "few", "couple", "several", "handful", "bunch",
     *FILLERS, *AGENT_NAME_WORDS,
@@ -416,7 +428,7 @@ EXTENSIONS: dict[str, str] = {
 
 NOT_READ: tuple[str, ...] = (
     "task", "tasks", "todo", "todos", "to do list", "planner", "emails", "mails", "inbox", "mailbox", "unread",
-    "chats", "messages", "news", "notifications",
+    "chats", "messages", "news", "notifications", "menu", "menus", "cafeteria", "canteen",
     "check email", "check my email", "check mail", "check my mail", "read my email", "read my mail", "new email",
     "new mail", "any email", "any mail", "email from", "mail from",
     "weather", "rain", "snow", "sunny", "temperature", "stock", "stocks", "share price", "exchange rate", "traffic",
@@ -447,7 +459,7 @@ presence or profile is not the user's (`is my skip-level free friday`, `who is m
 the matcher knows: `@Graph Assistant` is the agent's name (`KNOWN` holds those that must not be read as a typo of
 another word: `head`, `director`)."""
 
-SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job", "details", "info",
+SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job", "role", "details", "info",
                                           "information"})
 """What the profile shows of those people: the `/me` card names the manager with their job title (`cards/profile.py`),
 so `my manager's name` and `my boss's job title` are the user's profile; their phone, email, office or department

@@ -459,6 +459,20 @@ CORPUS: list[tuple[str, str]] = [
     ("sign me out but show my files first", "ask"),
     ("a couple of files i touched", "files"),
     ("like, my schedule for friday", "calendar week"),
+    # the eleventh held-out corpus's classes, in other words: a letter's salutation and sign-off, formal request
+    # verbs, meeting minutes, `my own`, the manager's pronoun, the desk, the coming week, `find` and `my` before a name
+    ("Dear Graph, could you show me my calendar for Friday? Kind regards, Tomasz", "calendar week"),
+    ("Hello, please find the parental leave policy. Thanks, Ines", "files parental leave policy"),
+    ("please display my recently opened documents", "files"),
+    ("fetch my profile", "me"),
+    ("where are the meeting minutes", "files meeting minutes"),
+    ("show me my own calendar", "calendar today"),
+    ("my manager and his title", "me"),
+    ("who's my supervisor and what's her designation", "me"),
+    ("where is my desk", "me"),
+    ("what do i have on the coming week", "calendar next"),
+    ("find vendor onboarding checklist", "files vendor onboarding checklist"),
+    ("find my travel expense claim", "files travel expense claim"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -579,7 +593,9 @@ phrasings of other words."""
 HELD_OUT_ELEVENTH = held_out("held_out_11.tsv")
 """Written while the tenth corpus's classes were fixed, by another author who never read the matcher, its tests or the
 other corpora, in other voices (a company's staff: executives, engineers, HR, new hires, email-style), and committed
-before it was run; measured once, after the tenth corpus's rules."""
+before it was run; measured once, after the tenth corpus's rules: 95.6%, 6 wrong commands (a letter's `Dear` and
+`Regards, Agnes` searched for, `provide` searched for, `my own info` searched, meeting minutes read as a time, the
+cafeteria's menu today). Then seen: its classes are fixed with phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,

@@ -82,7 +82,7 @@ def _names_a_time(texts: list[str]) -> bool:
     for i, text in enumerate(texts):
         if not (text[:1].isdigit() or text in phrases.CLOCK_TIMES):
             continue
-        if _clock_pattern().fullmatch(text) or (text.isdigit() and int(text) <= 24 and (
+        if clock_pattern().fullmatch(text) or (text.isdigit() and int(text) <= 24 and (
                 (i > 0 and texts[i - 1] in phrases.CLOCK_TIME_AFTER)
                 or (i + 1 < len(texts) and texts[i + 1] in phrases.CLOCK_TIME_CLOSERS))):
             return True
@@ -90,7 +90,7 @@ def _names_a_time(texts: list[str]) -> bool:
 
 
 @cache
-def _clock_pattern() -> re.Pattern[str]:
+def clock_pattern() -> re.Pattern[str]:
     return re.compile("|".join(phrases.CLOCK_TIMES))
 
 

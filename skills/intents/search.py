@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .. import phrases
 from .actions import verbs_at
-from .tables import first_phrase, has_cue, last_but_courtesy, matches, plain_contains
+from .days import clock_pattern
+from .tables import first_phrase, has_cue, last_but_courtesy, matches, plain_contains, without_closing_courtesy
 from .vocabulary import Vocabulary
 from .words import Word
 
@@ -12,10 +13,12 @@ from .words import Word
 def named_thing(words: list[Word], start: int, vocabulary: Vocabulary) -> int | None:
     """Where the thing a file search names starts, when the message (from `start`, after its courtesy words) starts
     with a word that searches and `the` (`phrases.SEARCH_LEADS`, `phrases.THING_STARTS`: `find the profile photo`),
-    or with `search` (`phrases.BARE_SEARCH_LEADS`: `search calendar migration plan`), and that thing has a word of its
-    own, not another command's cue, a range or a word a search leaves out (`find the next meeting` names nothing),
-    nor only whose it is (`phrases.WHOSE_BEFORE`: `find the profile of megan`, but `the sign in sheet for visitors` is
-    a kind of file); else None."""
+    or `my` after one that only searches (`find my status update`), or with `search` alone (`phrases.BARE_SEARCH_LEADS`:
+    `search calendar migration plan`), and that thing has a word of its own, not another command's cue, a range, a
+    time of the day or a word a search leaves out (`find the next meeting`, `find my 2pm` name nothing), nor only whose
+    it is (`phrases.WHOSE_BEFORE`: `find the profile of megan`, but `the sign in sheet for visitors` is a kind of
+    file); with another lead and neither, two such words (`find help desk SOP`, but `find out what is on`); else
+    None."""
     texts = [word.text for word in words]
     lead = first_phrase(texts[start:], phrases.SEARCH_LEADS)
     where = not lead and texts[start:start + 1] == ["where"] and bool(
@@ -23,16 +26,21 @@ def named_thing(words: list[Word], start: int, vocabulary: Vocabulary) -> int | 
     at = start + len(lead.split())
     if not lead or texts[at:at + 1] == []:
         return None
-    if texts[at] in phrases.THING_STARTS:
-        at += 1
-    elif lead not in phrases.BARE_SEARCH_LEADS:
-        return None
-    end = _thing_end(words, at)
     cued = {i for begin, phrase in matches(texts, vocabulary.cue_or_range_table, vocabulary)
             if any(name != phrases.FILES for name, _ in vocabulary.cue_table.get(phrase, ((phrases.CALENDAR, 0),)))
             for i in range(begin, begin + len(phrase.split()))}
+    searching = lead not in phrases.ASKING_LEADS and not where
+    article = texts[at] in phrases.THING_STARTS or (searching and texts[at] == "my" and at not in cued)
+    if article:
+        at += 1
+    elif not searching:
+        return None
+    end = _thing_end(words, at)
     own = [i for i in range(at, end)
-           if i not in cued and texts[i] not in phrases.FILE_QUERY_IGNORES and texts[i] not in phrases.NEGATIONS]
+           if i not in cued and texts[i] not in phrases.FILE_QUERY_IGNORES and texts[i] not in phrases.NEGATIONS
+           and not clock_pattern().fullmatch(texts[i])]
+    if not article and lead not in phrases.BARE_SEARCH_LEADS and len(own) < 2:
+        return None
     whose = [i for i in own if texts[i - 1] in phrases.WHOSE_BEFORE]
     kind = not phrases.FILE_KINDS.isdisjoint(texts[at:end])
     named = len(own) > len(whose) or (bool(own) and kind) or (
@@ -68,16 +76,18 @@ _WHERE_SOMEONE_IS = frozenset({*phrases.WHOSE_BEFORE, "in", "at", "on"})
 
 def searches_no_file(bare: list[str]) -> bool:
     """A search (`phrases.SEARCH_LEADS`) for a time, a room, a person or the web, and no kind of file
-    (`phrases.NOT_A_THING`: `find the next available time`, `find the person who owns the budget`)."""
-    return bool(first_phrase(bare, phrases.SEARCH_LEADS)) and not phrases.NOT_A_THING.isdisjoint(bare) and (
-        phrases.FILE_KINDS.isdisjoint(bare))
+    (`phrases.NOT_A_THING`: `find the next available time`, `find the person who owns the budget`), or for a time of
+    the day (`find my 2pm`)."""
+    return bool(first_phrase(bare, phrases.SEARCH_LEADS)) and phrases.FILE_KINDS.isdisjoint(bare) and (
+        not phrases.NOT_A_THING.isdisjoint(bare) or any(clock_pattern().fullmatch(text) for text in bare))
 
 
 def _thing_end(words: list[Word], start: int) -> int:
     """Where the name of a thing searched for from `start` ends: at the end of its clause, or a word that joins
-    another request."""
-    return next((i for i in range(start, len(words)) if words[i - 1].ends_clause or words[i].text in phrases.JOINING),
-                len(words))
+    another request, before any words that close a request politely (`find brand guidelines pls thanks`)."""
+    end = next((i for i in range(start, len(words)) if words[i - 1].ends_clause or words[i].text in phrases.JOINING),
+               len(words))
+    return start + len(without_closing_courtesy([word.text for word in words[start:end]])) if end > start else end
 
 
 def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = None) -> list[str]:

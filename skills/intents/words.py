@@ -51,7 +51,8 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
     words: list[Word] = []
     someone_elses = _MENTION.search(message) is not None
     ends_clause = addressed = False
-    theirs: list[int] = []  # where `my manager's` stands: the user's if the profile shows what follows (`name`)
+    theirs: list[int] = []  # where `my manager's` or, after it, `their` stands: the user's if the card shows what
+    # follows (`name`)
     tokens = _SLASH.sub(" ", _MENTION.sub(" ", message).replace("’", "'").replace("‘", "'")).split()
     for at, token in enumerate(tokens):
         if ends_clause and words:
@@ -92,7 +93,10 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
             if text.endswith("s") and fix_typo(text[:-1], vocabulary) in phrases.OTHERS_POSSESSIVE_EXCEPT and (
                     text not in vocabulary.known or (words and words[-1].text in phrases.POSSESSIVE_AFTER)):
                 text = fix_typo(text[:-1], vocabulary)  # `tomorrows agenda`: a possessive without its apostrophe
-            someone_elses |= text in phrases.OTHERS
+            if text in phrases.THEIR and any(word.text in phrases.PEOPLE_OF_THE_PROFILE for word in words):
+                theirs.append(len(words))  # `my manager and their title`: the manager's, shown on the card
+            else:
+                someone_elses |= text in phrases.OTHERS
             if text in vocabulary.run_together:  # `logoff`, `signout`: a cue of two words typed as one, typed once
                 words += [Word(token if i == 0 else "", part)
                           for i, part in enumerate(vocabulary.run_together[text].split())]
@@ -109,7 +113,23 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
             words[i] = replace(word, text=owner)
     someone_elses |= any(_a_names_possessive(words, i, vocabulary) for i in range(len(words) - 1)
                          if words[i].typed[:1].isupper())
-    return _joined(_typos_in_cues(words, vocabulary), vocabulary), someone_elses
+    words = [word for i, word in enumerate(words) if not (word.text == "own" and i > 0 and words[i - 1].text == "my")]
+    return _joined(_typos_in_cues(_without_letter_courtesy(words), vocabulary), vocabulary), someone_elses
+
+
+def _without_letter_courtesy(words: list[Word]) -> list[Word]:
+    """`words` without a letter's salutation before its first comma (`phrases.SALUTATIONS`: `Dear Graph,`) and its
+    sign-off after the last full stop or comma (`phrases.SIGN_OFFS`: `Regards, Agnes`), when a request stands between
+    them."""
+    texts = [word.text for word in words]
+    start = end = 0
+    if first_phrase(texts, phrases.SALUTATIONS):
+        start = next((i + 1 for i, word in enumerate(words[:4]) if word.ends_clause), 0)
+    for i in range(len(words) - 1, start, -1):
+        if words[i - 1].ends_clause and first_phrase(texts[i:], phrases.SIGN_OFFS) and len(texts) - i <= 4:
+            end = len(words) - i
+            break
+    return words[start:len(words) - end] if len(words) - end > start else words
 
 
 def _a_names_possessive(words: list[Word], i: int, vocabulary: Vocabulary) -> bool:
