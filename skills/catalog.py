@@ -129,10 +129,18 @@ ME = CommandRecord(
         "my phone": 4, "phone number": 3, "my contact": 4, "contact details": 3, "contact information": 3,
         "contact card": 3, "my card": 3, "profile card": 4, "my details": 4, "my information": 3, "my presence": 4,
         "presence": 2, "my status": 3,
+        # presence as Teams shows it (`am i showing busy`, `available in teams`)
+        **{f"{shown} {state}": 5 for shown in ("showing", "showing as", "marked", "marked as", "show as", "shown as",
+                                                "appear", "appearing", "appearing as", "set to", "show up as")
+           for state in ("available", "busy", "away", "offline", "green", "red", "yellow", "do not disturb")},
+        **{f"{state} {where} teams": 5 for where in ("in", "on")
+           for state in ("available", "busy", "away", "offline", "green", "red", "yellow")},
+        "show up as": 3, "my org chart": 4, "in the org chart": 3,
         "my office": 3, "office location": 3, "my desk": 3, "desk location": 3, "directory entry": 3,
         "my directory": 3,
         **{f"{which} {place} am i {where}": 4 for which in ("which", "what")
-           for place in ("office", "department", "team") for where in ("in", "on", "part of", "based in", "at")},
+           for place in ("office", "department", "team")
+           for where in ("in", "on", "part of", "based in", "at", "listed under", "listed in")},
         "my org": 3, "org information": 3, "org details": 3,
         # what people call these things in Microsoft 365 and in their companies
         "supervisor": 2, "my supervisor": 4, "superior": 2, "my superior": 4, "reporting manager": 3,
@@ -328,7 +336,9 @@ LOGOUT = CommandRecord(
         **{f"{verb} {whose}session": 5 for verb in ("end", "terminate", "close", "kill", "quit", "exit")
            for whose in ("", "my ", "the ", "this ")},
         # the account linked to this chat, let go of (`unlink` alone may be a file's link)
-        "unlink my account": 5, "unlink account": 5, "unlink me": 5, "disconnect my account": 5,
+        "unlink account": 5, "unlink me": 5,
+        **{f"{verb} my {which}account": 5 for verb in ("unlink", "disconnect")
+           for which in ("", "microsoft ", "work ", "office ", "m365 ", "office 365 ")},
     },
 )
 

@@ -32,6 +32,10 @@ SPELLINGS: dict[str, str] = {
     "didn't": "did not",
     "cant": "can not", "can't": "can not", "cannot": "can not", "wont": "will not", "won't": "will not",
     "doesnt": "does not", "doesn't": "does not", "isnt": "is not", "isn't": "is not",
+    "wasnt": "was not", "wasn't": "was not", "werent": "were not", "weren't": "were not", "arent": "are not",
+    "aren't": "are not", "havent": "have not", "haven't": "have not", "hasnt": "has not", "hasn't": "has not",
+    "shouldnt": "should not", "shouldn't": "should not", "wouldnt": "would not", "wouldn't": "would not",
+    "couldnt": "could not", "couldn't": "could not", "aint": "is not", "ain't": "is not",
     # shorthand
     "u": "you", "r": "are", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2morrow": "tomorrow", "tomoro": "tomorrow",
@@ -175,13 +179,16 @@ NOT_TO_RUN: tuple[str, ...] = (
 """A message with one of these anywhere is not run: it gets the help card instead, with a suggestion if a cue of the
 message points to one."""
 
+REFUSALS: tuple[str, ...] = ("no", "nah", "nope")
+"""A request that starts with one of these refuses (`no calendar pls`)."""
+
 NOT_TO_RUN_FIRST: tuple[str, ...] = (
     "how do i", "how can i", "how to", "cancel", "delete", "remove", "create", "make", "add", "book", "send", "share",
     "email", "mail", "message", "text", "call", "upload", "download", "move", "rename", "edit", "invite", "accept",
     "decline", "reschedule", "remind", "write", "reply", "forward", "print", "join", "change", "update",
     "appear", "postpone", "prepone", "push",
     # a refusal (`no calendar pls`, `nah, not now`)
-    "no", "nah", "nope",
+    *REFUSALS,
 )
 """Asking how, asking for something the agent cannot do, or refusing: not run when the message starts with it, after
 any of the `COURTESY` words (`can you cancel my 3pm`). Inside a sentence these words are often nouns (`the call
@@ -269,8 +276,12 @@ COURTESY: tuple[str, ...] = (
 """Words a request may start with before its verb."""
 
 FAREWELLS: tuple[str, ...] = ("see you", "see ya", "talk to you", "speak to you", "catch you", "bye", "goodbye",
-                               "later then")
-"""A day or a time in a farewell is when the user will see someone (`see you at 4`), not a calendar to show."""
+                               "later then",
+                               # small talk
+                               "how are you", "how is it going", "hows it going", "how are things", "how is your",
+                               "how was your", "have a nice", "have a good", "have a great", "enjoy your")
+"""A day or a time in a farewell or small talk is when the user will see someone or how their day goes (`see you at
+4`, `how are you doing today`), not a calendar to show."""
 
 VALUE_QUESTIONS: tuple[str, ...] = ("what is the", "what are the", "how is the", "how are the", "what was the",
                                     "how much is the")
@@ -373,7 +384,7 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "edit", "editing", "modify", "modifying", "touching", "viewing", "accessing", "changing", "updating", "saving",
     "earlier", "previously", "them", "dig", "needful", "through", "thru",
     # request verbs of formal English (`could you please provide a list of my files`)
-    "provide", "display", "fetch", "retrieve", "bring", "grab", "return", "produce", "check",
+    "provide", "display", "fetch", "retrieve", "bring", "grab", "return", "produce", "check", "tell",
     # how many, which says which files, not what they are called (`the last few files`)
     "few", "couple", "several", "handful", "bunch",
     *FILLERS, *AGENT_NAME_WORDS,
@@ -447,6 +458,9 @@ inbox`): not run even for a kind of document (`NOT_READ`'s exception), since the
 looks."""
 
 PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "supervisor", "superior", "lead", "mgr"})
+WHICH_MANAGER: frozenset[str] = frozenset({"line", "direct", "reporting", "immediate", "current", "team"})
+"""Words between `my` and one of `PEOPLE_OF_THE_PROFILE` that still name the one the profile shows (`my line
+manager's title`)."""
 """People the user's profile names: the answer to `who is my manager`, but someone else when their own calendar,
 presence or whereabouts is asked (`is my boss free`, `is my manager in the office`)."""
 

@@ -473,6 +473,20 @@ CORPUS: list[tuple[str, str]] = [
     ("what do i have on the coming week", "calendar next"),
     ("find vendor onboarding checklist", "files vendor onboarding checklist"),
     ("find my travel expense claim", "files travel expense claim"),
+    # the twelfth held-out corpus's classes, in other words: presence as Teams shows it, courtesy and capitals in a
+    # search, the line manager's title, a shorthand's possessive, a part refused beside one asked for, a work account
+    ("is my teams status showing away", "me"),
+    ("am i appearing offline", "me"),
+    ("do i show as available on teams", "me"),
+    ("ok show me my files", "files"),
+    ("hey graph, tell me what documents i edited", "files"),
+    ("find the New Hire Handbook", "files New Hire Handbook"),
+    ("what is my direct manager's title", "me"),
+    ("tmr's meetings", "calendar tomorrow"),
+    ("where do i sit in the org chart", "me"),
+    ("I'm not after my calendar, just my files", "files"),
+    ("not this week, next week please", "calendar next"),
+    ("disconnect my work account", "logout"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -599,7 +613,10 @@ cafeteria's menu today). Then seen: its classes are fixed with phrasings of othe
 HELD_OUT_TWELFTH = held_out("held_out_12.tsv")
 """Written at the same time as the eleventh, by another author who never read the matcher, its tests or the other
 corpora, in other voices (people used to talking to Siri, Alexa or Copilot: a time first, follow-ups, fillers,
-autocorrect's wrong words), and committed before it was run; measured once, after the eleventh corpus's rules."""
+autocorrect's wrong words), and committed before it was run; measured once, after the eleventh corpus's rules: 94.7%,
+6 wrong commands (presence `in Teams` read as the calendar, `yo` and `tell` searched for, a capitalized day in a
+name dropped, `wasn't` not read as a negation, small talk with a day). Then seen: its classes are fixed with
+phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,

@@ -25,7 +25,7 @@ from .. import phrases
 from .actions import not_read, not_to_run, shown_to_me, unsupported_actions
 from .days import day_ranges, unplaced
 from .search import looks_up_someone, named_thing, search_terms, searches_no_file
-from .tables import last_but_courtesy, longest_matches, plain_contains, without_closing_courtesy
+from .tables import first_phrase, last_but_courtesy, longest_matches, plain_contains, without_closing_courtesy
 from .typos import a_form_of_known
 from .vocabulary import DEFAULT, Vocabulary
 from .whose import (
@@ -88,6 +88,8 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
     texts = [word.text for word in words]
     if not texts:
         return Understood(phrases.HELP)
+    if (besides := _besides_refused(words, vocabulary)) is not None:
+        return besides
     bare = without_courtesy(words)
     exact = phrases.EXACT.get(" ".join(without_closing_courtesy([word.text for word in bare])))
     if exact:
@@ -151,19 +153,53 @@ def _about_something_else(texts: list[str], vocabulary: Vocabulary) -> bool:
         and "the" in texts[max(i - 2, 0):i] for i, text in enumerate(texts))
 
 
+def _parts(words: list[Word]) -> list[list[Word]]:
+    """The message's parts: what is between the words that join two requests (`phrases.JOINING`) or after a comma or a
+    full stop."""
+    parts: list[list[Word]] = []
+    start = 0
+    for end, word in enumerate(words):
+        if word.ends_clause or word.text in phrases.JOINING:
+            parts.append(words[start:end + word.ends_clause])
+            start = end + 1
+    return [part for part in [*parts, words[start:]] if part]
+
+
+def _besides_refused(words: list[Word], vocabulary: Vocabulary) -> Understood | None:
+    """The command the parts of a message ask for that negate or refuse nothing, when the others do (`not today,
+    tomorrow`, `I don't need files, just tell me who my manager is`): those parts understood alone, a command or
+    nothing."""
+    texts = {word.text for word in words}
+    if phrases.NEGATIONS.isdisjoint(texts) and texts.isdisjoint(phrases.REFUSALS):
+        return None
+    parts = _parts(words)
+    refused = [part for part in parts if _refuses(part)]
+    if not refused or len(refused) == len(parts):
+        return None
+    rest = _understand(", ".join(" ".join(word.typed or word.text for word in part) for part in parts
+                                 if part not in refused), vocabulary)
+    return rest if isinstance(rest, Understood) and rest.name != phrases.HELP else None
+
+
+def _refuses(part: list[Word]) -> bool:
+    """Whether a part of a message negates (`phrases.NEGATIONS`, but `phrases.NOT_NEGATING`) or starts with a
+    refusal (`phrases.REFUSALS`: `nah`)."""
+    texts = [word.text for word in part]
+    line = f" {' '.join(texts)} "
+    for phrase in phrases.NOT_NEGATING:
+        line = line.replace(f" {phrase} ", " ")
+    return not phrases.NEGATIONS.isdisjoint(line.split()) or bool(
+        first_phrase([word.text for word in without_courtesy(part)], phrases.REFUSALS))
+
+
 def _requests(words: list[Word], vocabulary: Vocabulary) -> list[Understood]:
     """The different commands the message's parts ask for, each clearly (`show my profile and my calendar`): the parts
     are what is between the words that join two requests (`phrases.JOINING`) or after a comma or a full stop. Help is
     none (`thanks, and my calendar`)."""
-    if not any(word.ends_clause or word.text in phrases.JOINING for word in words[:-1]):
-        return []  # one part
+    if len(parts := _parts(words)) < 2:
+        return []
     found: dict[str, Understood] = {}
-    start = 0
-    for end in range(len(words) + 1):
-        if end < len(words) and not words[end].ends_clause and words[end].text not in phrases.JOINING:
-            continue
-        part = words[start:end + (end < len(words) and words[end].ends_clause)]
-        start = end + 1
+    for part in parts:
         texts = [word.text for word in part]
         scores = _scores(texts, ranges := day_ranges(texts, vocabulary), vocabulary)
         if ranges:

@@ -7,7 +7,7 @@ from .actions import verbs_at
 from .days import clock_pattern
 from .tables import first_phrase, has_cue, last_but_courtesy, matches, plain_contains, without_closing_courtesy
 from .vocabulary import Vocabulary
-from .words import Word
+from .words import Word, without_courtesy
 
 
 def named_thing(words: list[Word], start: int, vocabulary: Vocabulary) -> int | None:
@@ -96,8 +96,11 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
     thing searched for, from `thing`, even a word of another command: `the help desk guide`), a word of
     `phrases.FILE_QUERY_NOUNS` counts once a term is there (`the price list`), a day of two words or more says
     when, not what (`files i viewed this morning`), and so does what the user did to a file or was done to it after
-    its kind (`phrases.AUTHORED`: `docs i made`, `the deck made yesterday`)."""
+    its kind (`phrases.AUTHORED`: `docs i made`, `the deck made yesterday`). The courtesy a request starts with is
+    never searched for (`yo show me my docs`), and a word typed with a capital inside a thing's name always is (`the
+    Today Show transcript`)."""
     terms: list[str] = []
+    first = len(words) - len(without_courtesy(words))
     verbs = verbs_at(words, thing)
     texts = [word.text for word in words]
     end = _thing_end(words, thing) if thing is not None else 0
@@ -112,10 +115,14 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
         if word.text in phrases.AUTHORED and (_by_the_user(words, i)
                                               or i > 0 and words[i - 1].text in phrases.FILE_KINDS):
             ignored = True
-        if ignored and thing is not None and thing <= i < end and word.text in vocabulary.cue_table and all(
-                name != phrases.FILES for name, _ in vocabulary.cue_table[word.text]):
+        inside = thing is not None and thing <= i < end
+        titled = inside and word.typed[:1].isupper() and not word.typed.isupper() and (
+            word.text not in phrases.FILE_KINDS)
+        if ignored and inside and (titled or word.text in vocabulary.cue_table and all(
+                name != phrases.FILES for name, _ in vocabulary.cue_table[word.text])):
             ignored = False
-        kept = word.typed and not ignored and i not in verbs and i not in when and word.text not in phrases.NEGATIONS
+        kept = (word.typed and not ignored and i >= first and i not in verbs and (i not in when or titled)
+                and word.text not in phrases.NEGATIONS)
         if kept:
             terms.append(word.typed)
         named = bool(kept) or word.text in phrases.THING_STARTS

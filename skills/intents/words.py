@@ -83,16 +83,19 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
             token, lower = token[:len(name)], name
         if lower.endswith("'s"):
             token, lower = token[:-2], lower[:-2]
+            lower = _spelled(lower)  # `tmrw's schedule`
             owner = fix_typo(lower, vocabulary)
-            if owner in phrases.PEOPLE_OF_THE_PROFILE and words and words[-1].text == "my":
+            if owner in phrases.PEOPLE_OF_THE_PROFILE and words and (words[-1].text == "my" or len(words) > 1 and (
+                    words[-2].text == "my" and words[-1].text in phrases.WHICH_MANAGER)):  # `my line manager's`
                 theirs.append(len(words))
             else:
                 someone_elses |= owner not in phrases.OTHERS_POSSESSIVE_EXCEPT  # `tomorow's`
         if any(letter.isalnum() for letter in token):
             text = fix_typo(lower, vocabulary)
-            if text.endswith("s") and fix_typo(text[:-1], vocabulary) in phrases.OTHERS_POSSESSIVE_EXCEPT and (
+            if text.endswith("s") and (stem := fix_typo(_spelled(text[:-1]), vocabulary)) in (
+                    phrases.OTHERS_POSSESSIVE_EXCEPT) and (
                     text not in vocabulary.known or (words and words[-1].text in phrases.POSSESSIVE_AFTER)):
-                text = fix_typo(text[:-1], vocabulary)  # `tomorrows agenda`: a possessive without its apostrophe
+                text = stem  # `tomorrows agenda`, `tmrs meetings`: a possessive without its apostrophe
             if text in phrases.THEIR and any(word.text in phrases.PEOPLE_OF_THE_PROFILE for word in words):
                 theirs.append(len(words))  # `my manager and their title`: the manager's, shown on the card
             else:
@@ -115,6 +118,12 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
                          if words[i].typed[:1].isupper())
     words = [word for i, word in enumerate(words) if not (word.text == "own" and i > 0 and words[i - 1].text == "my")]
     return _joined(_typos_in_cues(_without_letter_courtesy(words), vocabulary), vocabulary), someone_elses
+
+
+def _spelled(word: str) -> str:
+    """A shorthand of one word spelled out (`phrases.SPELLINGS`: `tmrw`), else the word."""
+    spelled = phrases.SPELLINGS.get(word, word)
+    return word if " " in spelled else spelled
 
 
 def _without_letter_courtesy(words: list[Word]) -> list[Word]:
