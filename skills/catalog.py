@@ -135,12 +135,13 @@ ME = CommandRecord(
            for state in ("available", "busy", "away", "offline", "green", "red", "yellow", "do not disturb")},
         **{f"{state} {where} teams": 5 for where in ("in", "on")
            for state in ("available", "busy", "away", "offline", "green", "red", "yellow")},
-        "show up as": 3, "my org chart": 4, "in the org chart": 3,
+        "show up as": 3, "my org chart": 4, "in the org chart": 3, "my lead": 3, "my team lead": 4,
+        "team leader": 3, "employee profile": 4,
         "my office": 3, "office location": 3, "my desk": 3, "desk location": 3, "directory entry": 3,
         "my directory": 3,
         **{f"{which} {place} am i {where}": 4 for which in ("which", "what")
-           for place in ("office", "department", "team")
-           for where in ("in", "on", "part of", "based in", "at", "listed under", "listed in")},
+           for place in ("office", "department", "team", "location", "status", "site", "building", "floor")
+           for where in ("in", "on", "part of", "based in", "at", "listed under", "listed in", "listed at")},
         "my org": 3, "org information": 3, "org details": 3,
         # what people call these things in Microsoft 365 and in their companies
         "supervisor": 2, "my supervisor": 4, "superior": 2, "my superior": 4, "reporting manager": 3,
@@ -217,6 +218,8 @@ CALENDAR = CommandRecord(
         "diary": 3, "timetable": 3, "itinerary": 2, "engagements": 2, "commitments": 2, "my plans": 3,
         "on my plate": 3, "have i got": 3, "what is planned": 3, "scheduled": 2, "in a meeting": 3,
         "on a call": 3, "on deck": 3, "what is on deck": 4,
+        # how shift workers call their calendar
+        "rota": 3, "roster": 3, "my shift": 3, "my shifts": 3, "shifts": 2, "shift": 2, "working hours": 2,
         # whom the user meets (`who am i` alone is the profile)
         "who am i meeting": 5, "who am i talking to": 5, "who am i meeting with": 5,
         # where the user has to be
@@ -245,7 +248,8 @@ CALENDAR = CommandRecord(
                  # what follows the meeting the user is in now
                  *(f"after {which} {event}" for which in ("this", "my current", "the current", "my")
                    for event in ("meeting", "call", "one", "appointment")),
-                 "following meeting", "following call", "one after this", "meeting after this", "call after this"),
+                 "following meeting", "following call", "one after this", "meeting after this", "call after this",
+                 "next shift", "next shifts", "am i next on", "am i on next", "am i working next"),
     },
 )
 
@@ -254,7 +258,8 @@ DOCUMENT_KINDS: tuple[str, ...] = (
     "policy", "policies", "plan", "notes", "minutes", "template", "templates", "form", "forms", "report", "reports",
     "guidelines", "guide", "handbook", "manual", "proposal", "proposals", "invoice",
     "invoices", "memo", "memos", "spec", "specs", "summary", "checklist", "draft", "drafts", "brief", "playbook",
-    "agreement", "statement", "letter",
+    "agreement", "statement", "letter", "checklists", "sop", "sops", "assessment", "assessments", "runbook",
+    "transcript", "transcripts", "procedure", "procedures",
 )
 """Words that name a kind of document: one is a weak cue for the files when no other command has a cue (`get`,
 `where is` with one is a search), and a message with one asks for a document even when it names a thing the agent

@@ -40,10 +40,10 @@ SPELLINGS: dict[str, str] = {
     "u": "you", "r": "are", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2morrow": "tomorrow", "tomoro": "tomorrow",
     "tdy": "today", "2day": "today", "tonite": "tonight", "wk": "week", "nxt": "next",
-    # a digit for the sound of a syllable, as texts are written
+    # a digit for the sound of a syllable, as texts are written, and slang (`tomoz`)
     "2moro": "tomorrow", "2morow": "tomorrow", "2moz": "tomorrow", "2mrw": "tomorrow", "2mro": "tomorrow",
-    "2mrow": "tomorrow", "tmrow": "tomorrow", "tmro": "tomorrow", "2nite": "tonight", "2night": "tonight",
-    "b4": "before", "l8r": "later", "2wk": "two weeks",
+    "2mrow": "tomorrow", "tomoz": "tomorrow", "tmrow": "tomorrow", "tmro": "tomorrow", "2nite": "tonight",
+    "2night": "tonight", "b4": "before", "l8r": "later", "2wk": "two weeks",
     "wknd": "weekend", "wkend": "weekend", "lookup": "look up",
     "prof": "profile", "deets": "details", "rn": "right now", "wat's": "what is", "time's": "time is",
     "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
@@ -203,6 +203,8 @@ ACTIONS: frozenset[str] = frozenset({
     # moving a meeting or a file in other words (`prepone`: Indian English for moving earlier)
     "prepone", "postpone", "push", "delay", "extend", "shorten", "rsvp", "reject", "archive", "duplicate", "copy",
     "pin", "unpin",
+    # a shift worker's (`swap my shift`, `clock me out`)
+    "swap", "trade", "cover", "clock",
 })
 """Verbs of things the agent does not do (it only reads): asked for, the message is not run (`please block my calendar
 tomorrow`) and the answer says what the agent can do; those that are nouns too only where a verb stands
@@ -226,7 +228,7 @@ diego`): an action still."""
 ACTION_NOUNS: frozenset[str] = frozenset({
     "set", "mark", "block", "book", "log", "update", "change", "share", "move", "print", "save", "clear", "put",
     "edit", "reply", "transfer", "invite", "upload", "download", "reserve", "decline", "forward", "add", "join",
-    "mute", "restore", "switch", "push", "delay", "copy", "pin", "archive",
+    "mute", "restore", "switch", "push", "delay", "copy", "pin", "archive", "swap", "trade", "cover", "clock",
 })
 """Verbs of `ACTIONS` that are nouns or adjectives too (`the weekly update`, `the share price report`, `the change
 log`, `a calendar invite`): an action only where a verb stands (`skills/intents/`), else a word like any other, kept
@@ -385,8 +387,8 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "earlier", "previously", "them", "dig", "needful", "through", "thru",
     # request verbs of formal English (`could you please provide a list of my files`)
     "provide", "display", "fetch", "retrieve", "bring", "grab", "return", "produce", "check", "tell",
-    # how many, which says which files, not what they are called (`the last few files`)
-    "few", "couple", "several", "handful", "bunch",
+    # how many, which says which files, not what they are called (`the last few files`, `anything on the recall`)
+    "few", "couple", "several", "handful", "bunch", "anything", "something", "everything", "whatever",
     *FILLERS, *AGENT_NAME_WORDS,
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
@@ -401,11 +403,17 @@ training materials`)."""
 
 IN_A_NAME: frozenset[str] = frozenset({
     "all", "every", "open", "show", "find", "search", "look", "get", "view", "pull", "list", "dig",
-    "today", "tomorrow", "week", "month"})
+    "today", "tomorrow", "week", "month", "work", "working", "opening", "store"})
 """Request verbs, quantifiers and days, which ask which file or say when before its name starts (`show all files`,
 `open my documents`, `the budget from this week`), but are part of a name after `the` or inside it, when a word a
 search looks for follows (`the all hands deck`, `the open issues list`, `the team get together notes`, `the week 12
-timesheet`). Not words of recency: `the latest roadmap`."""
+timesheet`, `the lone working risk assessment`). Not words of recency: `the latest roadmap`."""
+
+VERBS_WITH_A_PARTICLE: tuple[str, ...] = (
+    "clock in", "clock out", "check in", "check out", "sign in", "log in", "opt in", "opt out", "roll out",
+    "follow up", "set up", "hand over", "drop off", "pick up", "carry over", "sign off", "log on")
+"""Inside the name of a thing searched for, both words are the name's (`the clock in instructions`, `the roll out
+plan`): the particle is no word a search leaves out there."""
 
 NAME_STARTS: frozenset[str] = frozenset({"new"})
 ASKING_WHICH: frozenset[str] = frozenset({"any", "some", "all", "every"})
@@ -488,7 +496,7 @@ that person, not of the user."""
 AUTHORED: frozenset[str] = frozenset({
     "created", "made", "wrote", "written", "shared", "edited", "modified", "updated", "uploaded", "authored", "sent",
     "prepared", "drafted", "owned", "owns", "changed", "saved", "posted", "worked", "downloaded", "received",
-    "reviewed", "commented", "printed", "signed", "renamed", "copied"})
+    "reviewed", "commented", "printed", "signed", "renamed", "copied", "used"})
 NOT_SOMEONE_ELSE: frozenset[str] = frozenset({"i", "me", "myself"})
 ASKING_WHOM: frozenset[str] = frozenset({"who", "whom"})
 DOING: frozenset[str] = frozenset({"do", "does", "did"})
@@ -539,9 +547,10 @@ room to book, a person, the web (`find the next available time`; but `the time o
 
 DAYS_AND_WORDS: frozenset[str] = frozenset({"sat", "sun", "wed", "mon", "now"})
 DAY_BEFORE: frozenset[str] = frozenset({"on", "for", "this", "next", "by", "until", "till", "from", "through",
-                                        "thru", "before", "after"})
+                                        "thru", "before", "after", "anything"})
 """Short names of days that are words too (`i sat in`, `the sun`), and `now`: a day only after a word that names a
-day (`DAY_BEFORE`: `on wed`) or with a cue of the calendar (`wed meetings`, `free now?`; not `what now`)."""
+day (`DAY_BEFORE`: `on wed`, `anything sat`) or with a cue of the calendar (`wed meetings`, `free now?`; not `what
+now`)."""
 ASKING_WHICH_THING: frozenset[str] = frozenset({"what", "which", "whats"})
 BELONGING_IN: frozenset[str] = frozenset({"in", "on", "under"})
 """`what department is megan in`: where someone who is not the user belongs (`is`, not `am i`)."""

@@ -476,7 +476,7 @@ CORPUS: list[tuple[str, str]] = [
     # the twelfth held-out corpus's classes, in other words: presence as Teams shows it, courtesy and capitals in a
     # search, the line manager's title, a shorthand's possessive, a part refused beside one asked for, a work account
     ("is my teams status showing away", "me"),
-    ("am i appearing offline", "me"),
+    ("does teams show me as appearing offline", "me"),
     ("do i show as available on teams", "me"),
     ("ok show me my files", "files"),
     ("hey graph, tell me what documents i edited", "files"),
@@ -487,6 +487,18 @@ CORPUS: list[tuple[str, str]] = [
     ("I'm not after my calendar, just my files", "files"),
     ("not this week, next week please", "calendar next"),
     ("disconnect my work account", "logout"),
+    # the thirteenth held-out corpus's classes, in other words: a shift worker's calendar and actions, a team lead,
+    # quantifiers and what the user did, words of a name that a search leaves out elsewhere
+    ("what's on my roster tomorrow", "calendar tomorrow"),
+    ("my rota for the week", "calendar week"),
+    ("when do i work next shift", "calendar next"),
+    ("who is my team leader", "me"),
+    ("any docs i used recently", "files"),
+    ("find something on the safety audit", "files safety audit"),
+    ("find the check in procedure", "files check in procedure"),
+    ("get the night working policy", "files night working policy"),
+    ("find maintenance order 8812", "files maintenance order 8812"),
+    ("my employee profile please", "me"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -620,7 +632,9 @@ phrasings of other words."""
 HELD_OUT_THIRTEENTH = held_out("held_out_13.tsv")
 """Written while the twelfth corpus's classes were fixed, by another author who never read the matcher, its tests or
 the other corpora, in other voices (frontline workers on a shared tablet: blunt, phonetic spelling, shifts and
-rotas), and committed before it was run; measured once, after the twelfth corpus's rules."""
+rotas), and committed before it was run; measured once, after the twelfth corpus's rules: 92.7%, 6 wrong commands
+(five a file search's words: `work order`, `clock in`, `lone working`, `anything`, `used`; a rota read as nothing).
+Then seen: its classes are fixed with phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -774,6 +788,20 @@ RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
 def test_the_held_out_corpora_have_at_least_300_phrasings_none_of_them_trained_on() -> None:
     assert len(HELD_OUT) >= 300
     assert not HELD_OUT_TEXTS & {text for text, _ in TRAINING}
+
+
+MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 125,
+            "held-out corpus of other words": 256, "held-out corpus written after the vocabulary": 122,
+            "fifth held-out corpus": 362, "sixth held-out corpus": 340, "seventh held-out corpus": 347,
+            "eighth held-out corpus": 319, "ninth held-out corpus": 339, "tenth held-out corpus": 345,
+            "eleventh held-out corpus": 344, "twelfth held-out corpus": 340, "thirteenth held-out corpus": 341}
+"""How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
+when it was written)."""
+
+
+@pytest.mark.parametrize("name", HELD_OUT_CORPORA)
+def test_a_training_phrasing_added_later_takes_no_held_out_phrasing_out_of_its_measure(name: str) -> None:
+    assert len(HELD_OUT_CORPORA[name]) == MEASURED[name]
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CORPORA)

@@ -106,19 +106,20 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
     end = _thing_end(words, thing) if thing is not None else 0
     when = {begin + offset for begin, phrase in matches(texts, vocabulary.range_table, vocabulary)
             if " " in phrase and vocabulary.range_table[phrase] != "next" for offset in range(len(phrase.split()))}
-    named = False  # the word before was part of the name, or `the` before it
+    phrasal = {begin + offset for begin, phrase in _phrasal_verbs(texts) for offset in (0, 1)}
+    named = False  # the word before was part of the name, or `the` before it (or the name starts here: `thing`)
     for i, word in enumerate(words):
         ignored = (word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
                    and not _starts_a_name(words, i)
-                   and not (named and word.text in phrases.IN_A_NAME and i + 1 < len(words)
-                            and _a_search_word(words[i + 1].text)))
+                   and not ((named or i == thing) and word.text in phrases.IN_A_NAME and i + 1 < len(words)
+                            and words[i + 1].text.isalnum() and words[i + 1].text not in phrases.FILE_QUERY_IGNORES))
         if word.text in phrases.AUTHORED and (_by_the_user(words, i)
                                               or i > 0 and words[i - 1].text in phrases.FILE_KINDS):
             ignored = True
         inside = thing is not None and thing <= i < end
         titled = inside and word.typed[:1].isupper() and not word.typed.isupper() and (
             word.text not in phrases.FILE_KINDS)
-        if ignored and inside and (titled or word.text in vocabulary.cue_table and all(
+        if ignored and inside and (titled or i in phrasal or word.text in vocabulary.cue_table and all(
                 name != phrases.FILES for name, _ in vocabulary.cue_table[word.text])):
             ignored = False
         kept = (word.typed and not ignored and i >= first and i not in verbs and (i not in when or titled)
@@ -127,6 +128,12 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
             terms.append(word.typed)
         named = bool(kept) or word.text in phrases.THING_STARTS
     return terms
+
+
+def _phrasal_verbs(texts: list[str]) -> list[tuple[int, str]]:
+    """Where a verb and its particle stand (`phrases.VERBS_WITH_A_PARTICLE`: `clock in`)."""
+    return [(i, phrase) for i in range(len(texts) - 1)
+            if (phrase := f"{texts[i]} {texts[i + 1]}") in phrases.VERBS_WITH_A_PARTICLE]
 
 
 def _by_the_user(words: list[Word], i: int) -> bool:
