@@ -135,13 +135,19 @@ ME = CommandRecord(
            for state in ("available", "busy", "away", "offline", "green", "red", "yellow", "do not disturb")},
         **{f"{state} {where} teams": 5 for where in ("in", "on")
            for state in ("available", "busy", "away", "offline", "green", "red", "yellow")},
-        "show up as": 3, "my org chart": 4, "in the org chart": 3, "my lead": 3, "my team lead": 4,
+        # what the directory has for the user (`what number do you have for me`), where they sit
+        **{f"{held} do you have for me": 4 for held in ("number", "email", "title", "name", "phone", "address",
+                                                        "department", "office", "manager", "location")},
+        "where do i sit": 3, "where i sit": 3,
+        "show up as": 3, "my org chart": 4, "in the org chart": 3, "who i am": 3, "above me": 3, "my lead": 3,
+        "my team lead": 4,
         "team leader": 3, "employee profile": 4,
         "my office": 3, "office location": 3, "my desk": 3, "desk location": 3, "directory entry": 3,
         "my directory": 3,
         **{f"{which} {place} am i {where}": 4 for which in ("which", "what")
            for place in ("office", "department", "team", "location", "status", "site", "building", "floor")
-           for where in ("in", "on", "part of", "based in", "at", "listed under", "listed in", "listed at")},
+           for where in ("in", "on", "part of", "based in", "at", "listed under", "listed in", "listed at",
+                         "supposed to be in", "supposed to be at")},
         "my org": 3, "org information": 3, "org details": 3,
         # what people call these things in Microsoft 365 and in their companies
         "supervisor": 2, "my supervisor": 4, "superior": 2, "my superior": 4, "reporting manager": 3,
@@ -249,7 +255,11 @@ CALENDAR = CommandRecord(
                  *(f"after {which} {event}" for which in ("this", "my current", "the current", "my")
                    for event in ("meeting", "call", "one", "appointment")),
                  "following meeting", "following call", "one after this", "meeting after this", "call after this",
-                 "next shift", "next shifts", "am i next on", "am i on next", "am i working next"),
+                 "next shift", "next shifts", "am i next on", "am i on next", "am i working next",
+                 # the coming one of a day of the week: in the seven days from now
+                 *(f"next {day}" for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                             "sunday", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri",
+                                             "sat", "sun"))),
     },
 )
 
@@ -302,7 +312,9 @@ FILES = CommandRecord(
         "meeting minutes": 4, "the minutes": 3, "minutes of": 3, "minutes from": 3,
         "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
         "where are": 1,
-        "pull up": 3, "dig up": 4, "open": 1, "working on": 3, "worked on": 3, "work on": 3, "changed": 1, "edited": 1,
+        "was editing": 3, "been editing": 3, "pull up": 3, "dig up": 4, "grep": 4, "ls": 3, "dir": 2, "open": 1,
+        "working on": 3, "worked on": 3,
+        "work on": 3, "changed": 1, "edited": 1,
         "modified": 1, "updated": 1, "saved": 1,
         # what people call these things and how they ask for one
         "cv": 2, "resume": 2, "csv": 2, "folder": 2, "folders": 2, "looking for": 4, "searching for": 4,
@@ -337,6 +349,9 @@ LOGOUT = CommandRecord(
         "sign out": 5, "sign me out": 5, "log out": 5, "log me out": 5, "logout": 5, "signout": 5, "log off": 5,
         "log me off": 5, "sign off": 5, "sign me off": 5, "signing out": 5, "logging out": 5, "disconnect": 4,
         "switch account": 4, "switch accounts": 4,
+        # the credentials this chat holds, let go of (`revoke your token`, `forget my credentials`)
+        **{f"{verb} {whose} {held}": 5 for verb in ("revoke", "forget", "clear", "drop")
+           for whose in ("my", "your", "the") for held in ("token", "tokens", "credentials", "login", "sign in")},
         # the session in this chat, ended (`terminate my session`)
         **{f"{verb} {whose}session": 5 for verb in ("end", "terminate", "close", "kill", "quit", "exit")
            for whose in ("", "my ", "the ", "this ")},

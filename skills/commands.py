@@ -27,7 +27,7 @@ from hosting.stream import APOLOGY
 from observability import command_span
 from turn.faults import ReplyUndelivered, ServiceFault
 
-from . import progress
+from . import phrases, progress
 from .catalog import Command, CommandRecord, NotTaken
 from .intents import DEFAULT, Understood, Vocabulary, understand
 
@@ -60,12 +60,39 @@ def parse_command(context: TurnContext, vocabulary: Vocabulary = DEFAULT) -> Com
     if not text:
         return None
     zone = activity.local_timezone
-    if button is not None or text.startswith("/"):
-        words = text.split(maxsplit=1)
-        return Command(name=words[0].lstrip("/").lower(), args=words[1].strip() if len(words) > 1 else "", value=value,
-                       chat_zone=zone)
+    if button is not None:
+        return Command(*typed_command(text), value=value, chat_zone=zone)
+    if text.startswith("/"):
+        typed = read_typed(text, vocabulary)
+        return Command(*typed, value=value, chat_zone=zone) if typed else None
     meaning = understand(text, vocabulary)
     return Command(meaning.name, meaning.args, value, zone) if isinstance(meaning, Understood) else None
+
+
+def typed_command(text: str) -> tuple[str, str]:
+    """A command typed with its slash (`/files budget Q4`, `/cal`: `phrases.SPELLINGS`) or sent by a button: its name
+    and its arguments as typed."""
+    words = text.split(maxsplit=1)
+    name = words[0].lstrip("/").lower()
+    return phrases.SPELLINGS.get(name, name), words[1].strip() if len(words) > 1 else ""
+
+
+_QUOTES = '"“”\''
+"""Around a search's words typed with `/files`, the name searched for: the words (`/files "Contoso MSA"`)."""
+
+
+def read_typed(text: str, vocabulary: Vocabulary = DEFAULT) -> tuple[str, str] | None:
+    """A command typed with its slash (`typed_command`), its arguments read in plain words with its name
+    (`/calendar for tomorrow pls` is `/calendar tomorrow`) but a search's, taken as typed (`/files "Contoso MSA"`);
+    None when they ask for something else than the command (`/me and /files`, `/calendar add lunch 12pm`), which the
+    help card answers."""
+    name, args = typed_command(text)
+    if name == phrases.FILES and args and args.split(maxsplit=1)[0].lower() in phrases.ACTIONS - phrases.ACTION_NOUNS:
+        return None  # `/files rm old_draft.docx`: nothing to search for
+    if not args or name == phrases.FILES:
+        return name, args.strip(_QUOTES) if args[:1] in _QUOTES and args[-1:] in _QUOTES else args
+    meaning = understand(f"{name} {args}", vocabulary)
+    return (name, meaning.args) if isinstance(meaning, Understood) and meaning.name == name else None
 
 
 def typed_text(context: TurnContext) -> str:

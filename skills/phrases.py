@@ -51,7 +51,8 @@ SPELLINGS: dict[str, str] = {
     "pptx": "powerpoint", "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
     "dept": "department", "depts": "departments", "to-do": "todo", "to-dos": "todos", "dnd": "do not disturb",
     "sign-out": "sign out", "log-out": "log out", "log-off": "log off", "sign-off": "sign off", "e-mail": "email",
-    "&": "and", "+": "and", "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting", "nevermind": "never mind",
+    "&": "and", "&&": "and", "+": "and", "1:1": "meeting", "1on1": "meeting", "one-on-one": "meeting",
+    "nevermind": "never mind",
     # pictures that name a command
     "📅": "calendar", "📆": "calendar", "🗓": "calendar", "🗓️": "calendar", "📁": "files", "📂": "files",
 }
@@ -75,6 +76,7 @@ JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "as we
 """Words that join two requests in one message: when the parts ask clearly for two different commands, the user is
 asked which (running one of them alone would leave the other unsaid)."""
 
+COMMAND_NAMES: frozenset[str] = frozenset({ME, CALENDAR, FILES, LOGOUT})
 FIRST_ON_A_TIE: tuple[str, ...] = (LOGOUT,)
 """Commands that rank first among equal scores; the others follow in the catalog's order."""
 
@@ -156,15 +158,19 @@ ORDINAL_BEFORE: frozenset[str] = frozenset({
     "meeting", "meetings", "call", "calls", "appointment", "appointments", "event", "events", "one", "thing", "slot"})
 """`last` before one of these is the last of a day's (`my last meeting today`), not a day past (`UNPLACED_DATES`)."""
 
-UNPLACED_DATE_PATTERNS: tuple[str, ...] = (r"\d+(st|nd|rd|th)", r"\d{1,4}[/.-]\d{1,2}([/.-]\d{1,4})?")
-"""Dates written as numbers (`the 14th`, `12/14`), whole words only."""
+UNPLACED_DATE_PATTERNS: tuple[str, ...] = (r"\d+(st|nd|rd|th)", r"\d{1,4}[/.-]\d{1,2}([/.-]\d{1,4})?",
+                                          r"q[1-4]", r"h[12]", r"fy\d{2,4}", r"[+-]\d+d")
+"""Dates written as numbers (`the 14th`, `12/14`, `-2d`) and quarters, halves and fiscal years (`my calendar for
+Q1`), whole words only."""
 
 NEGATIONS: frozenset[str] = frozenset({"not", "never", "skip", "forget", "stop"})
 """Never run what the user said not to do (contractions are spelled out above), nor what they said to skip. `not`
 closing a question (`am i free or not`) is not one."""
 
-NOT_NEGATING: tuple[str, ...] = ("or not", "do not disturb")
-"""Phrases with a negation in them that negate nothing."""
+NOT_NEGATING: tuple[str, ...] = ("or not", "do not disturb",
+                                 *(f"forget {whose} {held}" for whose in ("my", "your", "the")
+                                   for held in ("token", "tokens", "credentials", "login", "sign in")))
+"""Phrases with a negation in them that negate nothing (`forget my credentials` signs out)."""
 
 NOT_TO_RUN: tuple[str, ...] = (
     *sorted(NEGATIONS), "no need", "no thanks", "not needed",
@@ -173,6 +179,8 @@ NOT_TO_RUN: tuple[str, ...] = (
     # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
     "is * free", "is * busy", "is * available", "is * doing", "does *", "is * in a", "is * in the", "is * on a",
     "is * online", "is * away", "is * around", "is * out", "someone else", "other people",
+    # who else is where the user is: people the profile does not show (`who is in my department`)
+    "who is in my", "who is on my", "who else", "who are my", "who works in", "who works on", "who works with",
     # the user's presence set, not shown: the agent only reads it
     "go offline", "go online", "go invisible", "status to",
 )
@@ -203,8 +211,8 @@ ACTIONS: frozenset[str] = frozenset({
     # moving a meeting or a file in other words (`prepone`: Indian English for moving earlier)
     "prepone", "postpone", "push", "delay", "extend", "shorten", "rsvp", "reject", "archive", "duplicate", "copy",
     "pin", "unpin",
-    # a shift worker's (`swap my shift`, `clock me out`)
-    "swap", "trade", "cover", "clock",
+    # a shift worker's (`swap my shift`, `clock me out`), and a command line's (`rm`, `mv`)
+    "swap", "trade", "cover", "clock", "rm", "del", "mv", "cp",
 })
 """Verbs of things the agent does not do (it only reads): asked for, the message is not run (`please block my calendar
 tomorrow`) and the answer says what the agent can do; those that are nouns too only where a verb stands
@@ -340,7 +348,14 @@ THING_BEFORE: frozenset[str] = frozenset({"the", "a", "an", "our", "my", "your",
 NAME_AFTER: frozenset[str] = frozenset({"for", "of"})
 """Words after which a name says whose things are asked for."""
 
+PRODUCTS: frozenset[str] = frozenset({
+    "aad", "entra", "azure", "ad", "m365", "o365", "microsoft", "office", "outlook", "teams", "exchange", "gal",
+    "viva", "windows", "intune", "sso", "mfa"})
+"""Names of Microsoft 365 and its parts, where the user's profile lives (`my AAD profile`, `my Entra ID profile`):
+never a person's name."""
+
 KNOWN: frozenset[str] = frozenset({
+    *PRODUCTS,
     "a", "about", "after", "again", "all", "also", "am", "an", "any", "anything", "are", "as", "at", "be", "before",
     "both", "but", "by", "check", "come", "coming", "days", "do", "does", "doing", "done",
     "each", "early", "every", "first", "for", "from", "full", "get", "give", "go", "going", "good", "got", "have",
@@ -387,6 +402,8 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "earlier", "previously", "them", "dig", "needful", "through", "thru",
     # request verbs of formal English (`could you please provide a list of my files`)
     "provide", "display", "fetch", "retrieve", "bring", "grab", "return", "produce", "check", "tell",
+    # and of a command line (`grep my files for`, `ls`)
+    "grep", "ls", "dir",
     # how many, which says which files, not what they are called (`the last few files`, `anything on the recall`)
     "few", "couple", "several", "handful", "bunch", "anything", "something", "everything", "whatever",
     *FILLERS, *AGENT_NAME_WORDS,
@@ -519,7 +536,8 @@ not what they are called. Files shared `with` anyone are not the user's own to s
 me`)."""
 
 SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "look up", "locate",
-                                 "find me", "search my files for", "search onedrive for", "dig up", "get me",
+                                 "find me", "grep", "grep for", "search my files for", "grep my files for",
+                                 "search onedrive for", "dig up", "get me",
                                  "show me")
 BARE_SEARCH_LEADS: tuple[str, ...] = ("search", "search for")
 """Leads of `SEARCH_LEADS` that name a thing to search for with or without `the` (`search calendar migration plan`):

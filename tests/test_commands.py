@@ -81,6 +81,22 @@ async def test_calendar_tomorrow_shows_tomorrows_meetings(client: LocalCloudClie
     assert "Q3 budget review" not in shown(result.replies)
 
 
+async def test_a_typed_commands_arguments_are_read_in_plain_words(client: LocalCloudClient,
+                                                                   agent_endpoint: str) -> None:
+    result = await ask(client, agent_endpoint, "/calendar for tomorrow pls")
+
+    assert "Lunch with the team" in shown(result.replies)
+    assert "Q3 budget review" not in shown(result.replies)
+
+
+async def test_two_typed_commands_in_one_message_are_asked_about_not_run(client: LocalCloudClient,
+                                                                         agent_endpoint: str) -> None:
+    result = await ask(client, agent_endpoint, "/me and /files")
+
+    assert "Which did you mean?" in json.dumps(cards(result.replies))
+    assert "Sales Rep" not in shown(result.replies)
+
+
 async def test_files_with_a_word_searches_for_it(client: LocalCloudClient, agent_endpoint: str) -> None:
     result = await ask(client, agent_endpoint, "files budget")
 

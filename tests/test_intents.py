@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from spellchecker import SpellChecker
 
+from graph.calendar import DAY_RANGES
 from skills import phrases
+from skills.commands import read_typed
 from skills.intents import NotUnderstood, Unclear, Understood, understand
 from skills.intents.typos import COMMON, common_english
 from skills.phrases import SUGGESTIONS
@@ -499,6 +501,24 @@ CORPUS: list[tuple[str, str]] = [
     ("get the night working policy", "files night working policy"),
     ("find maintenance order 8812", "files maintenance order 8812"),
     ("my employee profile please", "me"),
+    # the fourteenth held-out corpus's classes, in other words: a command line's options and day offsets, typed
+    # commands with plain words, a dash between clauses, the coming weekday, `grep`, product names, credentials
+    ("calendar --tomorrow", "calendar tomorrow"),
+    ("cal +0d", "calendar today"),
+    ("files --recent", "files"),
+    ("cal --next", "calendar next"),
+    ("no, not my files - my calendar", "calendar today"),
+    ("what's on next friday", "calendar next"),
+    ("grep for the onboarding checklist", "files onboarding checklist"),
+    ("dir onedrive", "files"),
+    ("my Entra profile", "me"),
+    ("revoke my credentials", "logout"),
+    ("/calendar for this week please", "calendar week"),
+    ("/cal tomorrow", "calendar tomorrow"),
+    ('/files "vendor MSA"', "files vendor MSA"),
+    ("/me and /calendar", "ask"),
+    ("my calendar, not my files", "calendar today"),
+    ("my boss and my meetings tomorrow", "ask"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -558,7 +578,8 @@ def variants(text: str, expected: str, turn: int) -> list[str]:
         found.append(re.sub(rf"(?<= ){re.escape(said)}(?= )", other, f" {text} ", count=1, flags=re.IGNORECASE)
                      .strip())
     last = words[-1].strip("?!.").lower()
-    if expected.startswith("calendar") and len(words) > 1 and last in DAYS:
+    if expected.startswith("calendar") and len(words) > 1 and last in DAYS and words[-2].lower() not in (
+            "next", "this", "last"):  # `next friday` is one day: put first, `friday ... next` would be another
         found.append(" ".join([last, *words[:-1]]))
     return [variant for variant in dict.fromkeys(found) if variant != text]
 
@@ -635,11 +656,21 @@ the other corpora, in other voices (frontline workers on a shared tablet: blunt,
 rotas), and committed before it was run; measured once, after the twelfth corpus's rules: 92.7%, 6 wrong commands
 (five a file search's words: `work order`, `clock in`, `lone working`, `anything`, `used`; a rota read as nothing).
 Then seen: its classes are fixed with phrasings of other words."""
+HELD_OUT_FOURTEENTH = held_out("held_out_14.tsv")
+"""Written at the same time as the thirteenth, by another author who never read the matcher, its tests or the other
+corpora, in other voices (IT-savvy users half-remembering the slash commands, markdown, jokes, questions about the
+agent), and committed before it was run; measured once, after the thirteenth corpus's rules, with the matcher
+alone: 86.9%, 13 wrong commands; then (no rule changed) as the agent answers, typed commands run as typed and the
+calendar's answer to a range it lacks counted as help: 88.6%, 11 wrong (a command line's options and day offsets,
+`/me --user lena@contoso.com` showing the user's own profile, `/files rm`, `/logout && /me`, quotes searched for,
+a dash between clauses, `next monday`, `grep`, `who's in my department`, `Q1`). Then seen: its classes are fixed
+with phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
                                        *HELD_OUT_TENTH, *HELD_OUT_ELEVENTH,
-                                       *HELD_OUT_TWELFTH, *HELD_OUT_THIRTEENTH]}
+                                       *HELD_OUT_TWELFTH, *HELD_OUT_THIRTEENTH,
+                                       *HELD_OUT_FOURTEENTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -708,13 +739,23 @@ NEVER: list[tuple[str, set[str]]] = [
 
 
 def outcome(text: str) -> str:
-    """What the user sees: a command and its arguments, `help` (the help card), or `ask` (a question)."""
-    meaning = understand(text)
+    """What the user sees: a command and its arguments, `help` (the help card, or the calendar's answer to a range it
+    does not have: `I can show your calendar for today, tomorrow, …`), or `ask` (a question). A command typed with
+    its slash is run as typed (`skills.commands.parse_command`), plain words as the matcher understands them."""
+    if text.startswith("/"):
+        if (typed := read_typed(text)) is None:  # the help card answers (`skills/help.py`), or asks which
+            return "ask" if isinstance(understand(text.lstrip("/")), Unclear) else "help"
+        meaning: Understood | Unclear | NotUnderstood = Understood(*typed)
+    else:
+        meaning = understand(text)
     if isinstance(meaning, Unclear):
         return "ask"
-    if isinstance(meaning, NotUnderstood):
+    if isinstance(meaning, NotUnderstood) or meaning.name not in phrases.CUES or meaning.name == phrases.HELP:
         return "help"
-    return f"{meaning.name} {meaning.args}".strip()
+    if meaning.name == phrases.CALENDAR:
+        day_range = meaning.args.lower() or "today"
+        return f"calendar {day_range}" if day_range in DAY_RANGES else "help"
+    return f"files {meaning.args}".strip() if meaning.name == phrases.FILES else meaning.name
 
 
 def ran(text: str) -> str | None:
@@ -773,6 +814,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "eleventh held-out corpus": HELD_OUT_ELEVENTH,
     "twelfth held-out corpus": HELD_OUT_TWELFTH,
     "thirteenth held-out corpus": HELD_OUT_THIRTEENTH,
+    "fourteenth held-out corpus": HELD_OUT_FOURTEENTH,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
@@ -794,7 +836,8 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "held-out corpus of other words": 256, "held-out corpus written after the vocabulary": 122,
             "fifth held-out corpus": 362, "sixth held-out corpus": 340, "seventh held-out corpus": 347,
             "eighth held-out corpus": 319, "ninth held-out corpus": 339, "tenth held-out corpus": 345,
-            "eleventh held-out corpus": 344, "twelfth held-out corpus": 340, "thirteenth held-out corpus": 341}
+            "eleventh held-out corpus": 344, "twelfth held-out corpus": 340, "thirteenth held-out corpus": 341,
+            "fourteenth held-out corpus": 359}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

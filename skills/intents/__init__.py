@@ -117,7 +117,7 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)
-    if first in (phrases.ME, phrases.CALENDAR) and (their_day(texts, ranges)
+    if first in (phrases.ME, phrases.CALENDAR) and (_their_day(words, vocabulary)
                                                     or someone_not_profiled(texts, vocabulary)
                                                     or where_another_belongs(texts)
                                                     or reports_of_another(texts)):
@@ -153,12 +153,19 @@ def _about_something_else(texts: list[str], vocabulary: Vocabulary) -> bool:
         and "the" in texts[max(i - 2, 0):i] for i, text in enumerate(texts))
 
 
+_NOT = frozenset({"not", "never"})
+"""Of `phrases.NEGATIONS`, those that only negate (`skip`, `stop` are verbs too: `my skip level`)."""
+
+
 def _parts(words: list[Word]) -> list[list[Word]]:
     """The message's parts: what is between the words that join two requests (`phrases.JOINING`) or after a comma or a
-    full stop."""
+    full stop, and from a negation on (`today not tomorrow`)."""
     parts: list[list[Word]] = []
     start = 0
     for end, word in enumerate(words):
+        if word.text in _NOT and end > start:  # `/calendar today not tomorrow`: a negation starts one
+            parts.append(words[start:end])
+            start = end
         if word.ends_clause or word.text in phrases.JOINING:
             parts.append(words[start:end + word.ends_clause])
             start = end + 1
@@ -192,6 +199,15 @@ def _refuses(part: list[Word]) -> bool:
         first_phrase([word.text for word in without_courtesy(part)], phrases.REFUSALS))
 
 
+def _their_day(words: list[Word], vocabulary: Vocabulary) -> bool:
+    """Whether a part of the message asks of the day or whereabouts of someone the profile names (`whose.their_day`):
+    a day in another part is the user's (`my manager and my next meeting`)."""
+    if phrases.PEOPLE_OF_THE_PROFILE.isdisjoint(word.text for word in words):
+        return False
+    return any(their_day(texts := [word.text for word in part], day_ranges(texts, vocabulary))
+               for part in _parts(words))
+
+
 def _requests(words: list[Word], vocabulary: Vocabulary) -> list[Understood]:
     """The different commands the message's parts ask for, each clearly (`show my profile and my calendar`): the parts
     are what is between the words that join two requests (`phrases.JOINING`) or after a comma or a full stop. Help is
@@ -201,6 +217,10 @@ def _requests(words: list[Word], vocabulary: Vocabulary) -> list[Understood]:
     found: dict[str, Understood] = {}
     for part in parts:
         texts = [word.text for word in part]
+        exact = phrases.EXACT.get(" ".join(texts))
+        if exact is not None and exact != phrases.HELP:  # `/me and /files`
+            found.setdefault(exact, Understood(exact))
+            continue
         scores = _scores(texts, ranges := day_ranges(texts, vocabulary), vocabulary)
         if ranges:
             scores[phrases.CALENDAR] = max(scores[phrases.CALENDAR] + 1, THRESHOLD)

@@ -63,8 +63,9 @@ def unsupported_actions(words: list[Word], vocabulary: Vocabulary, thing: int | 
 
 def verbs_at(words: list[Word], thing: int | None = None) -> set[int]:
     """Where a word of `phrases.ACTIONS` stands as a verb: anywhere, but one that is a noun too
-    (`phrases.ACTION_NOUNS`: `the weekly update`) only first, after `phrases.VERB_BEFORE` (`can you`, `i want to`)
-    or a comma, or before what it acts on (`phrases.ACTED_ON`: `share the deck`)."""
+    (`phrases.ACTION_NOUNS`: `the weekly update`) only first, or second after a command's name as the first word
+    (`calendar add lunch 12pm`, as a command line reads), after `phrases.VERB_BEFORE` (`can you`, `i want to`) or a
+    comma, or before what it acts on (`phrases.ACTED_ON`: `share the deck`)."""
     texts = [word.text for word in words]
     if phrases.ACTIONS.isdisjoint(texts):
         return set()
@@ -74,6 +75,7 @@ def verbs_at(words: list[Word], thing: int | None = None) -> set[int]:
             and (thing is None or i < thing or words[i - 1].ends_clause or texts[i - 1] in phrases.JOINING
                  or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))
             and (text not in phrases.ACTION_NOUNS or i == first or (i > 0 and words[i - 1].ends_clause)
+                 or (i == first + 1 and texts[first] in phrases.COMMAND_NAMES)
                  or texts[i - 1] in phrases.VERB_BEFORE or " ".join(texts[max(i - 2, 0):i]) in phrases.VERB_BEFORE
                  or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))}
 

@@ -20,6 +20,13 @@ _EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
 _CLOSING = '"\')]}»”'
 _CLAUSE_ENDS = (",", ";", ".", "?", "!")
 _SLASH = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
+_DASHES = frozenset({"-", "--", "–", "—"})
+"""A dash standing alone between words ends a clause, like a comma (`not today - tomorrow`)."""
+_FLAG = re.compile(r"--?([a-z][a-z-]*)", re.IGNORECASE)
+_DAY_OFFSET = re.compile(r"([+-]\d+)d", re.IGNORECASE)
+_OFFSET_DAYS = {0: "today", 1: "tomorrow", -1: "yesterday"}
+"""Days as a command line gives them (`cal +1d`); another offset stays as typed, a day the calendar has no range for
+(`phrases.UNPLACED_DATE_PATTERNS`)."""
 _MENTION = re.compile(r"<at>.*?</at>(?:'s|’s)?", re.IGNORECASE | re.DOTALL)
 
 
@@ -57,13 +64,21 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
     for at, token in enumerate(tokens):
         if ends_clause and words:
             words[-1] = replace(words[-1], ends_clause=True)
-        ends_clause = token.rstrip(_CLOSING).endswith(_CLAUSE_ENDS)
+        ends_clause = token.rstrip(_CLOSING).endswith(_CLAUSE_ENDS) or token in _DASHES  # `not today - tomorrow`
+        if (flag := _FLAG.fullmatch(token)) and len(flag[1]) > 1:  # a command line's option: its word (`--today`),
+            if flag[1].lower() not in vocabulary.known:  # or nothing, when it is none the agent has (`--verbose`)
+                continue
+            token = flag[1]
+        elif offset := _DAY_OFFSET.fullmatch(token):  # `+1d`, `-1d`
+            token = _OFFSET_DAYS.get(int(offset[1]), token)
         if token.startswith("@"):  # first, or after a greeting only (`hey @agent`): the agent
             addressed = not without_courtesy(words + [Word("", "")])[:-1] and not token.rstrip(
                 _EDGE_PUNCTUATION).lower().endswith("'s")  # `@megan's calendar` is hers
             someone_elses |= not addressed
             continue
         token = token.strip(_EDGE_PUNCTUATION)
+        if token.startswith("/") and token[1:].lower() in vocabulary.known:
+            token = token[1:]  # `/me and /files`, `ls ~/onedrive`: a command or a place typed with a slash
         if token.lower().endswith(_AS_FOR) and len(token) > len(_AS_FOR[0]):
             token = token[:-len(_AS_FOR[0])]  # `calendar-wise`: as for the calendar, the word itself
         lower = token.lower()
