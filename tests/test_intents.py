@@ -665,12 +665,16 @@ calendar's answer to a range it lacks counted as help: 88.6%, 11 wrong (a comman
 `/me --user lena@contoso.com` showing the user's own profile, `/files rm`, `/logout && /me`, quotes searched for,
 a dash between clauses, `next monday`, `grep`, `who's in my department`, `Q1`). Then seen: its classes are fixed
 with phrasings of other words."""
+HELD_OUT_FIFTEENTH = held_out("held_out_15.tsv")
+"""Written while the fourteenth corpus's classes were fixed, by another author who never read the matcher, its tests
+or the other corpora, in the plain voices of ordinary office workers, and committed before it was run; measured once,
+after the fourteenth corpus's rules."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
                                        *HELD_OUT_TENTH, *HELD_OUT_ELEVENTH,
                                        *HELD_OUT_TWELFTH, *HELD_OUT_THIRTEENTH,
-                                       *HELD_OUT_FOURTEENTH]}
+                                       *HELD_OUT_FOURTEENTH, *HELD_OUT_FIFTEENTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -815,6 +819,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "twelfth held-out corpus": HELD_OUT_TWELFTH,
     "thirteenth held-out corpus": HELD_OUT_THIRTEENTH,
     "fourteenth held-out corpus": HELD_OUT_FOURTEENTH,
+    "fifteenth held-out corpus": HELD_OUT_FIFTEENTH,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
