@@ -236,7 +236,7 @@ CALENDAR = CommandRecord(
         "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night"),
         "today": ("today", "tonight", "this morning", "this afternoon", "this evening", "my morning", "my afternoon",
                   "my evening", "right now", "now", "later today", "rest of the day", "at the moment", "day ahead"),
-        "week": ("this week", "week", "rest of the week", "week ahead", "weekly", "this weekend", "weekend", "monday",
+        "week": ("this week", "week", "rest of the week", "weekly", "this weekend", "weekend", "monday",
                  "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                  # the days as they are shortened
                  "mon", "tue", "tues", "wed", "weds", "thu", "thur", "thurs", "fri", "sat", "sun"),
@@ -244,7 +244,7 @@ CALENDAR = CommandRecord(
                  "next few days", "next 7 days", "next seven days", "next few", "next couple", "next appointment",
                  *(f"next {count} days" for count in ("2", "3", "4", "5", "6", "two", "three", "four", "five", "six",
                                                       "several")), "coming days",
-                 "coming week", "the coming week", "week to come",
+                 "coming week", "the coming week", "week to come", "week ahead", "the week ahead",
                  "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
                  "coming", "coming next", "soon", "next thing", "next up", "up next", "up next week", "next item",
                  # both weeks: the seven days from now hold the rest of this one and the start of the next
@@ -357,7 +357,7 @@ LOGOUT = CommandRecord(
            for whose in ("", "my ", "the ", "this ")},
         # the account linked to this chat, let go of (`unlink` alone may be a file's link)
         "unlink account": 5, "unlink me": 5,
-        **{f"{verb} my {which}account": 5 for verb in ("unlink", "disconnect")
+        **{f"{verb} my {which}account": 5 for verb in ("unlink", "disconnect", "disconnect from", "unlink from")
            for which in ("", "microsoft ", "work ", "office ", "m365 ", "office 365 ")},
     },
 )

@@ -289,7 +289,9 @@ FAREWELLS: tuple[str, ...] = ("see you", "see ya", "talk to you", "speak to you"
                                "later then",
                                # small talk
                                "how are you", "how is it going", "hows it going", "how are things", "how is your",
-                               "how was your", "have a nice", "have a good", "have a great", "enjoy your")
+                               "how was your", "have a nice", "have a good", "have a great", "enjoy your", "tgif",
+                               *(f"is it {day} yet" for day in ("monday", "tuesday", "wednesday", "thursday",
+                                                                 "friday", "saturday", "sunday", "the weekend")))
 """A day or a time in a farewell or small talk is when the user will see someone or how their day goes (`see you at
 4`, `how are you doing today`), not a calendar to show."""
 
@@ -314,6 +316,11 @@ calendar`, not `weeks`)."""
 OTHERS_BEFORE_PERSONAL: frozenset[str] = frozenset({"your"})
 """Words that make the thing a person has after them someone else's (`what's your schedule`: the agent has none,
 so it is asked of the person mentioned)."""
+
+SAYING_WHICH_OF_MINE: frozenset[str] = frozenset({"own", "current", "present", "official", "exact", "actual",
+                                                  "correct"})
+"""After `my`, words that only stress that it is the user's and as it is now (`my own info`, `my current title`):
+left out, so that `my title` is read."""
 
 THEIR: frozenset[str] = frozenset({"his", "her", "their"})
 """After the manager is named (`PEOPLE_OF_THE_PROFILE`), these before what the card shows of them (`SHOWN_OF_THEM`)
@@ -404,6 +411,8 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "provide", "display", "fetch", "retrieve", "bring", "grab", "return", "produce", "check", "tell",
     # and of a command line (`grep my files for`, `ls`)
     "grep", "ls", "dir",
+    # whose: the user and those with them (`do we have a doc on parental leave`)
+    "we", "they",
     # how many, which says which files, not what they are called (`the last few files`, `anything on the recall`)
     "few", "couple", "several", "handful", "bunch", "anything", "something", "everything", "whatever",
     *FILLERS, *AGENT_NAME_WORDS,

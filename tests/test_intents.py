@@ -118,7 +118,7 @@ CORPUS: list[tuple[str, str]] = [
     ("my meetings this week", "calendar week"),
     ("calendar for the week", "calendar week"),
     ("how busy is my week", "calendar week"),
-    ("show me the week ahead", "calendar week"),
+    ("show me the week ahead", "calendar next"),
     ("what do i have on friday", "calendar week"),
     ("am i free on thursday", "calendar week"),
     ("meetings for the rest of the week", "calendar week"),
@@ -519,6 +519,13 @@ CORPUS: list[tuple[str, str]] = [
     ("/me and /calendar", "ask"),
     ("my calendar, not my files", "calendar today"),
     ("my boss and my meetings tomorrow", "ask"),
+    # the fifteenth held-out corpus's classes, in other words: the week ahead is what comes next, `we` is no search
+    # term, `my current` is `my`
+    ("what does the week ahead hold", "calendar next"),
+    ("do we have a spreadsheet on travel costs", "files travel costs"),
+    ("my exact title please", "me"),
+    ("my present department", "me"),
+    ("unlink from my microsoft account", "logout"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -668,7 +675,8 @@ with phrasings of other words."""
 HELD_OUT_FIFTEENTH = held_out("held_out_15.tsv")
 """Written while the fourteenth corpus's classes were fixed, by another author who never read the matcher, its tests
 or the other corpora, in the plain voices of ordinary office workers, and committed before it was run; measured once,
-after the fourteenth corpus's rules."""
+after the fourteenth corpus's rules: 97.0%, 3 wrong commands (the week ahead read as this week, `we` searched for, `is
+it friday yet` read as the calendar). Then seen: its classes are fixed with phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -842,7 +850,7 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "fifth held-out corpus": 362, "sixth held-out corpus": 340, "seventh held-out corpus": 347,
             "eighth held-out corpus": 319, "ninth held-out corpus": 339, "tenth held-out corpus": 345,
             "eleventh held-out corpus": 344, "twelfth held-out corpus": 340, "thirteenth held-out corpus": 341,
-            "fourteenth held-out corpus": 359}
+            "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

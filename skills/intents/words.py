@@ -131,7 +131,8 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
             words[i] = replace(word, text=owner)
     someone_elses |= any(_a_names_possessive(words, i, vocabulary) for i in range(len(words) - 1)
                          if words[i].typed[:1].isupper())
-    words = [word for i, word in enumerate(words) if not (word.text == "own" and i > 0 and words[i - 1].text == "my")]
+    words = [word for i, word in enumerate(words)  # `my own info`, `my current title`: the user's info, title
+             if not (word.text in phrases.SAYING_WHICH_OF_MINE and i > 0 and words[i - 1].text == "my")]
     return _joined(_typos_in_cues(_without_letter_courtesy(words), vocabulary), vocabulary), someone_elses
 
 
