@@ -139,6 +139,9 @@ ME = CommandRecord(
         **{f"{held} do you have for me": 4 for held in ("number", "email", "title", "name", "phone", "address",
                                                         "department", "office", "manager", "location")},
         "where do i sit": 3, "where i sit": 3,
+        # as other languages say it (`my chief`, `my function`, `my card of visit`, `from whom i depend`)
+        "my chief": 4, "my chef": 4, "my function": 3, "my post": 3, "personal card": 3, "business card": 3,
+        "visit card": 3, "my coordinates": 3, "contact coordinates": 3, "i depend": 3, "depend on": 2,
         "show up as": 3, "my org chart": 4, "in the org chart": 3, "who i am": 3, "above me": 3, "my lead": 3,
         "my team lead": 4,
         "team leader": 3, "employee profile": 4,
@@ -166,6 +169,7 @@ ME = CommandRecord(
         "on file": 1, "on record": 1, "on my account": 1,
         # what others see of the user (`what title shows up for me`, `what number do people see for me`)
         **{f"{seen} for me": 1 for seen in ("shows up", "show up", "showing up", "shown", "people see", "others see",
+                                             "displaying", "is displaying",
                                              "do people see", "do others see", "displays", "displayed")},
         "phone numbers": 3, "mobile numbers": 3, "cell numbers": 3, "email addresses": 3,
         # what the directory has for the user, asked of the agent (`what title do you have for me`)
@@ -233,7 +237,8 @@ CALENDAR = CommandRecord(
             "do i have to be", "do i need to be", "am i supposed to be", "should i be", "must i be")},
     },
     ranges={
-        "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night"),
+        "tomorrow": ("tomorrow", "tomorrow morning", "tomorrow afternoon", "tomorrow evening", "tomorrow night",
+                     "day after today"),
         "today": ("today", "tonight", "this morning", "this afternoon", "this evening", "my morning", "my afternoon",
                   "my evening", "right now", "now", "later today", "rest of the day", "at the moment", "day ahead"),
         "week": ("this week", "week", "rest of the week", "weekly", "this weekend", "weekend", "monday",
@@ -245,6 +250,9 @@ CALENDAR = CommandRecord(
                  *(f"next {count} days" for count in ("2", "3", "4", "5", "6", "two", "three", "four", "five", "six",
                                                       "several")), "coming days",
                  "coming week", "the coming week", "week to come", "week ahead", "the week ahead",
+                 # what follows, as other languages say it (`the following meetings`, `the meetings that come`)
+                 "following", "following days", "following meetings", "next days", "comes next", "what comes next",
+                 "that come", "that comes", "to come", "days to come", "week that comes", "following week",
                  "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
                  "coming", "coming next", "soon", "next thing", "next up", "up next", "up next week", "next item",
                  # both weeks: the seven days from now hold the rest of this one and the start of the next
@@ -312,7 +320,8 @@ FILES = CommandRecord(
         "meeting minutes": 4, "the minutes": 3, "minutes of": 3, "minutes from": 3,
         "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
         "where are": 1,
-        "was editing": 3, "been editing": 3, "pull up": 3, "dig up": 4, "grep": 4, "ls": 3, "dir": 2, "open": 1,
+        "was editing": 3, "been editing": 3, "my archives": 3, "archives": 2, "pull up": 3, "dig up": 4, "grep": 4,
+        "ls": 3, "dir": 2, "open": 1,
         "working on": 3, "worked on": 3,
         "work on": 3, "changed": 1, "edited": 1,
         "modified": 1, "updated": 1, "saved": 1,
@@ -349,11 +358,15 @@ LOGOUT = CommandRecord(
         "sign out": 5, "sign me out": 5, "log out": 5, "log me out": 5, "logout": 5, "signout": 5, "log off": 5,
         "log me off": 5, "sign off": 5, "sign me off": 5, "signing out": 5, "logging out": 5, "disconnect": 4,
         "switch account": 4, "switch accounts": 4,
+        # leaving the account, as other languages say it (`exit from my account`, `go out of the account`)
+        **{f"{leave} {whose} account": 5 for leave in ("exit", "exit from", "go out of", "out of", "leave", "quit")
+           for whose in ("my", "the")},
+        "remove the connection": 4, "close the connection": 4,
         # the credentials this chat holds, let go of (`revoke your token`, `forget my credentials`)
         **{f"{verb} {whose} {held}": 5 for verb in ("revoke", "forget", "clear", "drop")
            for whose in ("my", "your", "the") for held in ("token", "tokens", "credentials", "login", "sign in")},
         # the session in this chat, ended (`terminate my session`)
-        **{f"{verb} {whose}session": 5 for verb in ("end", "terminate", "close", "kill", "quit", "exit")
+        **{f"{verb} {whose}session": 5 for verb in ("end", "terminate", "close", "kill", "quit", "exit", "finish")
            for whose in ("", "my ", "the ", "this ")},
         # the account linked to this chat, let go of (`unlink` alone may be a file's link)
         "unlink account": 5, "unlink me": 5,

@@ -46,6 +46,9 @@ SPELLINGS: dict[str, str] = {
     "2night": "tonight", "b4": "before", "l8r": "later", "2wk": "two weeks",
     "wknd": "weekend", "wkend": "weekend", "lookup": "look up",
     "prof": "profile", "deets": "details", "rn": "right now", "wat's": "what is", "time's": "time is",
+    # false friends of other languages (`reunion`: a meeting; `chef`: a boss; `numero`: a number)
+    "reunion": "meeting", "reunions": "meetings", "numero": "number", "informations": "information",
+    "organigram": "org chart", "organigramme": "org chart", "organogram": "org chart",
     "mtg": "meeting", "mtgs": "meetings", "cal": "calendar", "appt": "appointment", "appts": "appointments",
     "doc": "document", "docs": "documents", "docx": "document", "pdfs": "pdf", "ppt": "powerpoint",
     "pptx": "powerpoint", "xlsx": "excel", "xls": "excel", "info": "information", "mgr": "manager", "abt": "about",
@@ -82,9 +85,28 @@ FIRST_ON_A_TIE: tuple[str, ...] = (LOGOUT,)
 
 
 def cues_of(records: Iterable[catalog.CommandRecord]) -> dict[str, dict[str, int]]:
-    """Per command: the phrases that point to it and how strongly (each record's `cues`)."""
-    return {record.name: dict(record.cues)
+    """Per command: the phrases that point to it and how strongly (each record's `cues`), and each cue of two words
+    of their own also the other way round with `of`, as many languages say it (`phone number`: `number of phone`,
+    `work email`: `email of work`)."""
+    return {record.name: {**{inverted: weight for phrase, weight in record.cues.items()
+                             if (inverted := _inverted(phrase)) and inverted not in record.cues}, **record.cues}
             for record in sorted(records, key=lambda record: record.name not in FIRST_ON_A_TIE) if record.cues}
+
+
+def _inverted(phrase: str) -> str:
+    """`phone number` as `number of phone`: a cue of a noun before a thing (`_OF_THINGS`), else `""`."""
+    words = phrase.split()
+    if len(words) != 2 or words[1] not in _OF_THINGS or not words[0].isalpha() or words[0] in _NOT_OF:
+        return ""
+    return f"{words[1]} of {words[0]}"
+
+
+_OF_THINGS = frozenset({
+    "number", "numbers", "details", "information", "card", "address", "addresses", "email", "profile", "location",
+    "notes", "minutes", "entry", "leader", "role", "title", "name", "phone", "status", "chart"})
+"""Things the commands show, whose cues say the other way round with `of` are the same (`number of phone`)."""
+_NOT_OF = frozenset({"my", "the", "your", "our", "full", "good", "current", "personal", "display", "recent"})
+"""Words before one of `_OF_THINGS` that say whose or which, not what kind (`my title`, `full name`)."""
 
 
 def when_alone_of(records: Iterable[catalog.CommandRecord]) -> frozenset[str]:
@@ -141,7 +163,8 @@ CLOCK_TIME_CLOSERS: frozenset[str] = frozenset({"am", "pm", "oclock", "o'clock"}
 today, when no other day is named (`tomorrow at 3pm` is tomorrow)."""
 
 UNPLACED_DATES: tuple[str, ...] = (
-    "yesterday", "last", "ago", "past", "day after", "after tomorrow", "two weeks", "three weeks", "few weeks",
+    "yesterday", "last", "ago", "past", "passed", "day after", "after tomorrow", "two weeks", "three weeks",
+    "few weeks",
     "couple of weeks", "couple weeks", "several weeks", "2 weeks", "3 weeks", "month", "months", "year", "years",
     "fortnight",
     "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
@@ -179,6 +202,10 @@ NOT_TO_RUN: tuple[str, ...] = (
     # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
     "is * free", "is * busy", "is * available", "is * doing", "does *", "is * in a", "is * in the", "is * on a",
     "is * online", "is * away", "is * around", "is * out", "someone else", "other people",
+    # the same in a statement's word order (`Sofia is in office today?`)
+    "* is in", "* is out", "* is free", "* is busy", "* is available", "* is online", "* is away", "* is off",
+    # a room's calendar, not the user's (`the meetings of the room B12`)
+    "of the room", "for the room", "of room", "for room", "room calendar", "rooms calendar",
     # who else is where the user is: people the profile does not show (`who is in my department`)
     "who is in my", "who is on my", "who else", "who are my", "who works in", "who works on", "who works with",
     # the user's presence set, not shown: the agent only reads it
@@ -281,6 +308,8 @@ COURTESY: tuple[str, ...] = (
     "please", "can you", "could you", "would you", "will you", "so", "and", *GREETINGS,
     *AGENT_NAMES, *(f"{greeting} {name}" for greeting in GREETINGS for name in AGENT_NAMES),
     "i want to", "i need to", "i would like to", "help me", "go", "kindly", "just", "do the needful",
+    "be so kind to", "be so kind as to", "please be so kind to", "would you be so kind to",
+    "would you be so kind as to",
     "do needful", *sorted(FILLERS),
 )
 """Words a request may start with before its verb."""
@@ -414,7 +443,8 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     # whose: the user and those with them (`do we have a doc on parental leave`)
     "we", "they",
     # how many, which says which files, not what they are called (`the last few files`, `anything on the recall`)
-    "few", "couple", "several", "handful", "bunch", "anything", "something", "everything", "whatever",
+    "few", "couple", "several", "handful", "bunch", "anything", "something", "everything", "whatever", "most",
+    "least", "kind", "archives",
     *FILLERS, *AGENT_NAME_WORDS,
 })
 """Words that are never part of what a file search looks for (`find the budget spreadsheet` searches `budget`);
@@ -491,7 +521,8 @@ SEARCHED_NOT_READ: tuple[str, ...] = tuple(
 inbox`): not run even for a kind of document (`NOT_READ`'s exception), since the files are not where the user
 looks."""
 
-PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "supervisor", "superior", "lead", "mgr"})
+PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "supervisor", "superior", "lead", "mgr", "chief",
+                                                   "chef"})
 WHICH_MANAGER: frozenset[str] = frozenset({"line", "direct", "reporting", "immediate", "current", "team"})
 """Words between `my` and one of `PEOPLE_OF_THE_PROFILE` that still name the one the profile shows (`my line
 manager's title`)."""
@@ -500,14 +531,16 @@ presence or whereabouts is asked (`is my boss free`, `is my manager in the offic
 
 PEOPLE_NOT_PROFILED: tuple[str, ...] = (
     "skip-level", "skiplevel", "skip level", "director", "department head", "team head", "head of", "ceo", "cfo",
-    "cto", "coo", "vp", "vice president", "president", "colleague", "teammate", "assistant", "hr", "hr rep",
-    "recruiter", "mentor", "secretary", "deputy", "partner", "dentist", "doctor", "wife", "husband", "mom", "dad")
+    "cto", "coo", "vp", "vice president", "president", "colleague", "teammate", "team mate", "assistant", "hr",
+    "hr rep", "recruiter", "mentor", "secretary", "deputy", "partner", "dentist", "doctor", "wife", "husband", "mom",
+    "dad")
 """People the user's profile does not name (it names the manager): asked about after `my` or `the`, their day,
 presence or profile is not the user's (`is my skip-level free friday`, `who is my department head`). Not all words
 the matcher knows: `@Graph Assistant` is the agent's name (`KNOWN` holds those that must not be read as a typo of
 another word: `head`, `director`)."""
 
-SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job", "role", "details", "info",
+SHOWN_OF_THEM: frozenset[str] = frozenset({"name", "title", "designation", "position", "job", "role", "function",
+                                          "details", "info",
                                           "information"})
 """What the profile shows of those people: the `/me` card names the manager with their job title (`cards/profile.py`),
 so `my manager's name` and `my boss's job title` are the user's profile; their phone, email, office or department
@@ -535,6 +568,9 @@ OWNED_BY: frozenset[str] = frozenset({"of", "from", "by", "for"})
 """Before someone named by what they are to the user (`PEOPLE_OF_THE_PROFILE`, `PEOPLE_NOT_PROFILED`, after
 `THING_BEFORE`), files are theirs (`files of my teammate`, `the docs from my manager`), not the user's own to search;
 unless the person names what the files are about (`the notes from my manager sync`)."""
+WHEN_DONE: frozenset[str] = frozenset({"recently", "lately", "last", "earlier", "previously", "just"})
+"""Before one of `AUTHORED`, when it was done to the files (`my documents recently used`): which files, not their
+name."""
 WITH_THE_USER: frozenset[str] = frozenset({"i", "me"})
 BY_THE_USER: frozenset[str] = frozenset({"i", "ive", "i've", "myself"})
 """Someone else's files: a name or others (`OTHER_AUTHORS`) before one of `AUTHORED`, maybe with the user (`and`

@@ -526,6 +526,19 @@ CORPUS: list[tuple[str, str]] = [
     ("my exact title please", "me"),
     ("my present department", "me"),
     ("unlink from my microsoft account", "logout"),
+    # the sixteenth held-out corpus's classes, in other words: what follows, false friends, a thing `of` its kind,
+    # formal courtesy, when files were used, leaving the account, someone's whereabouts said as a statement
+    ("what are the following appointments", "calendar next"),
+    ("my reunions of tomorrow", "calendar tomorrow"),
+    ("the days to come, what is in my agenda", "calendar next"),
+    ("be so kind as to show my title", "me"),
+    ("which is my chief's name", "me"),
+    ("the number of phone of my profile", "me"),
+    ("show me the documents lately used", "files"),
+    ("my most recent presentations", "files"),
+    ("exit from my account please", "logout"),
+    ("finish the session", "logout"),
+    ("my organigram position", "me"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -680,7 +693,10 @@ it friday yet` read as the calendar). Then seen: its classes are fixed with phra
 HELD_OUT_SIXTEENTH = held_out("held_out_16.tsv")
 """Written at the same time as the fifteenth, by another author who never read the matcher, its tests or the other
 corpora, in other voices (English as a second language: literal translations, false friends, word order), and
-committed before it was run; measured once, after the fifteenth corpus's rules."""
+committed before it was run; measured once, after the fifteenth corpus's rules: 88.0%, 14 wrong commands (what
+follows in other words read as today, `be so kind`, `most`, `used` searched for, a team mate's files, `Sofia is in
+office today?`, a room's meetings, `the week passed`, the chief). Then seen: its classes are fixed with phrasings of
+other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -856,7 +872,7 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "fifth held-out corpus": 362, "sixth held-out corpus": 340, "seventh held-out corpus": 347,
             "eighth held-out corpus": 319, "ninth held-out corpus": 339, "tenth held-out corpus": 345,
             "eleventh held-out corpus": 344, "twelfth held-out corpus": 340, "thirteenth held-out corpus": 341,
-            "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331}
+            "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331, "sixteenth held-out corpus": 349}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

@@ -112,7 +112,7 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         return NotUnderstood(None, unsupported=True)  # nothing the agent reads is to suggest
     unsupported = bool(unsupported_actions(words, vocabulary, thing))
     if (someone_elses or unsupported or not_to_run(texts, [word.text for word in bare], vocabulary)
-            or (first == phrases.FILES and (made_by_someone(words, vocabulary) or files_of_someone_known(texts)))
+            or (first == phrases.FILES and (made_by_someone(words, vocabulary) or files_of_someone_known(words)))
             or searches_no_file([word.text for word in bare]) or looks_up_someone(bare, vocabulary)):
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:

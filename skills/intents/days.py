@@ -6,18 +6,31 @@ import re
 from functools import cache
 
 from .. import phrases
-from .tables import contains, has_cue, matches, starts_with
+from .tables import has_cue, matches, starts_with
 from .typos import edit_distance, the_only
 from .vocabulary import Vocabulary
 
 
 def unplaced(texts: list[str], vocabulary: Vocabulary) -> bool:
-    """A day the calendar has no range for (`yesterday`, `next month`, `the 14th`); `last` before an event is no day
-    (`phrases.ORDINAL_BEFORE`: `my last meeting today`)."""
-    texts = [text for i, text in enumerate(texts)
-             if not (text == "last" and texts[i + 1:i + 2] != [] and texts[i + 1] in phrases.ORDINAL_BEFORE)]
-    return (contains(texts, phrases.UNPLACED_DATES, vocabulary)
+    """A day the calendar has no range for (`yesterday`, `next month`, `the 14th`), but in a range of more than one
+    word (`the day after today`); `last` before an event is no day (`phrases.ORDINAL_BEFORE`: `my last meeting
+    today`)."""
+    placed = [(start, start + len(phrase.split())) for start, phrase in
+              matches(texts, vocabulary.range_table, vocabulary) if " " in phrase]  # `the day after today`
+    return (any(not any(begin <= start and start + size <= end for begin, end in placed)
+                and not (texts[start] == "last" and texts[start + 1:start + 2] != []
+                         and texts[start + 1] in phrases.ORDINAL_BEFORE)
+                for start, size in _unplaced_dates_in(texts))
             or any(pattern.fullmatch(text) for text in texts for pattern in _date_patterns()))
+
+
+def _unplaced_dates_in(texts: list[str]) -> list[tuple[int, int]]:
+    """Where each day of `phrases.UNPLACED_DATES` stands in `texts`, and how many words it has."""
+    found = []
+    for phrase in phrases.UNPLACED_DATES:
+        words = phrase.split()
+        found += [(i, len(words)) for i in range(len(texts) - len(words) + 1) if texts[i:i + len(words)] == words]
+    return found
 
 
 def day_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:

@@ -113,8 +113,8 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
                    and not _starts_a_name(words, i)
                    and not ((named or i == thing) and word.text in phrases.IN_A_NAME and i + 1 < len(words)
                             and words[i + 1].text.isalnum() and words[i + 1].text not in phrases.FILE_QUERY_IGNORES))
-        if word.text in phrases.AUTHORED and (_by_the_user(words, i)
-                                              or i > 0 and words[i - 1].text in phrases.FILE_KINDS):
+        if word.text in phrases.AUTHORED and (_by_the_user(words, i) or i > 0 and (
+                words[i - 1].text in phrases.FILE_KINDS or words[i - 1].text in phrases.WHEN_DONE)):
             ignored = True
         inside = thing is not None and thing <= i < end
         titled = inside and word.typed[:1].isupper() and not word.typed.isupper() and (

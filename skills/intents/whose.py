@@ -39,13 +39,16 @@ def made_by_someone(words: list[Word], vocabulary: Vocabulary) -> bool:
     return False
 
 
-def files_of_someone_known(texts: list[str]) -> bool:
+def files_of_someone_known(words: list[Word]) -> bool:
     """Whether files are asked of someone the user knows by what they are to them (`phrases.OWNED_BY`: `files of my
-    teammate`, `docs from the ceo`), the person ending the request or their clause, not naming its subject."""
-    line = f" {' '.join(texts)} "
+    teammate`, `docs from the ceo`, `the files of my team mate Olga`), the person ending the request or their
+    clause, or named after it (a capital), not naming its subject (`the notes from my manager sync`)."""
+    line = f" {' '.join(word.text for word in words)} "
     for match in _owned_by_pattern().finditer(line):
-        after = line[match.end():].split()
-        if not after or after[0] in phrases.FILE_QUERY_IGNORES or after[0] in phrases.CLOSING_COURTESY:
+        at = line[:match.end()].count(" ")  # the word after the person
+        after = words[at].text if at < len(words) else ""
+        if not after or after in phrases.FILE_QUERY_IGNORES or after in phrases.CLOSING_COURTESY or (
+                _capitalized_inside(words, at)):
             return True
     return False
 

@@ -20,6 +20,8 @@ _EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
 _CLOSING = '"\')]}»”'
 _CLAUSE_ENDS = (",", ";", ".", "?", "!")
 _SLASH = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
+_PLURALS = frozenset({"days"})
+"""A plural that is rarely a possessive without its apostrophe (`the next days`; but `this weeks meetings`)."""
 _DASHES = frozenset({"-", "--", "–", "—"})
 """A dash standing alone between words ends a clause, like a comma (`not today - tomorrow`)."""
 _FLAG = re.compile(r"--?([a-z][a-z-]*)", re.IGNORECASE)
@@ -107,7 +109,7 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
                 someone_elses |= owner not in phrases.OTHERS_POSSESSIVE_EXCEPT  # `tomorow's`
         if any(letter.isalnum() for letter in token):
             text = fix_typo(lower, vocabulary)
-            if text.endswith("s") and (stem := fix_typo(_spelled(text[:-1]), vocabulary)) in (
+            if text.endswith("s") and text not in _PLURALS and (stem := fix_typo(_spelled(text[:-1]), vocabulary)) in (
                     phrases.OTHERS_POSSESSIVE_EXCEPT) and (
                     text not in vocabulary.known or (words and words[-1].text in phrases.POSSESSIVE_AFTER)):
                 text = stem  # `tomorrows agenda`, `tmrs meetings`: a possessive without its apostrophe
