@@ -697,13 +697,17 @@ committed before it was run; measured once, after the fifteenth corpus's rules: 
 follows in other words read as today, `be so kind`, `most`, `used` searched for, a team mate's files, `Sofia is in
 office today?`, a room's meetings, `the week passed`, the chief). Then seen: its classes are fixed with phrasings of
 other words."""
+HELD_OUT_SEVENTEENTH = held_out("held_out_17.tsv")
+"""Written while the sixteenth corpus's classes were fixed, by another author who never read the matcher, its tests
+or the other corpora, in the plain voices of a university's and a hospital's staff, and committed before it was run;
+measured once, after the sixteenth corpus's rules."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
                                        *HELD_OUT_TENTH, *HELD_OUT_ELEVENTH,
                                        *HELD_OUT_TWELFTH, *HELD_OUT_THIRTEENTH,
                                        *HELD_OUT_FOURTEENTH, *HELD_OUT_FIFTEENTH,
-                                       *HELD_OUT_SIXTEENTH]}
+                                       *HELD_OUT_SIXTEENTH, *HELD_OUT_SEVENTEENTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -850,6 +854,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "fourteenth held-out corpus": HELD_OUT_FOURTEENTH,
     "fifteenth held-out corpus": HELD_OUT_FIFTEENTH,
     "sixteenth held-out corpus": HELD_OUT_SIXTEENTH,
+    "seventeenth held-out corpus": HELD_OUT_SEVENTEENTH,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
