@@ -228,6 +228,8 @@ CALENDAR = CommandRecord(
         "diary": 3, "timetable": 3, "itinerary": 2, "engagements": 2, "commitments": 2, "my plans": 3,
         "on my plate": 3, "have i got": 3, "what is planned": 3, "scheduled": 2, "in a meeting": 3,
         "on a call": 3, "on deck": 3, "what is on deck": 4,
+        # teaching and its hours
+        "lecture": 2, "lectures": 2, "seminar": 2, "my office hours": 4,
         # how shift workers call their calendar
         "rota": 3, "roster": 3, "my shift": 3, "my shifts": 3, "shifts": 2, "shift": 2, "working hours": 2,
         # whom the user meets (`who am i` alone is the profile)
@@ -263,7 +265,9 @@ CALENDAR = CommandRecord(
                  *(f"after {which} {event}" for which in ("this", "my current", "the current", "my")
                    for event in ("meeting", "call", "one", "appointment")),
                  "following meeting", "following call", "one after this", "meeting after this", "call after this",
-                 "next shift", "next shifts", "am i next on", "am i on next", "am i working next",
+                 "next shift", "next shifts", *(f"next {event}" for event in (
+                     "lecture", "lectures", "seminar", "session", "review", "standup", "sync")),
+                 "am i next on", "am i on next", "am i working next",
                  # the coming one of a day of the week: in the seven days from now
                  *(f"next {day}" for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                                              "sunday", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri",

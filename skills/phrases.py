@@ -171,15 +171,19 @@ UNPLACED_DATES: tuple[str, ...] = (
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
     # holidays: a day of the year, never one of the calendar's ranges
     "christmas", "xmas", "new year", "new years", "new year's", "easter", "thanksgiving", "diwali", "eid", "holi",
+    # terms of a year
+    "semester", "trimester", "term", "spring", "summer", "autumn", "winter", "quarter",
     "halloween", "hanukkah", "ramadan", "boxing day", "good friday", "valentines", "valentine's", "labor day",
     "labour day", "memorial day", "independence day", "bank holiday", "public holiday", "the holidays",
 )
 """Days the calendar has no range for: asked with the calendar, they are not run (showing another day would be a
 wrong answer), and the calendar is suggested. `may` is left out: it is more often a verb."""
 
-ORDINAL_BEFORE: frozenset[str] = frozenset({
-    "meeting", "meetings", "call", "calls", "appointment", "appointments", "event", "events", "one", "thing", "slot"})
-"""`last` before one of these is the last of a day's (`my last meeting today`), not a day past (`UNPLACED_DATES`)."""
+EVENTS: frozenset[str] = frozenset({
+    "meeting", "meetings", "call", "calls", "appointment", "appointments", "event", "events", "one", "thing", "slot",
+    "lecture", "lectures", "seminar", "session", "shift", "review", "standup", "sync"})
+"""What a calendar holds: `last` before one is the last of a day's (`my last meeting today`), not a day past
+(`UNPLACED_DATES`), and `next` a word before one is the next of them (`my next committee meeting`)."""
 
 UNPLACED_DATE_PATTERNS: tuple[str, ...] = (r"\d+(st|nd|rd|th)", r"\d{1,4}[/.-]\d{1,2}([/.-]\d{1,4})?",
                                           r"q[1-4]", r"h[12]", r"fy\d{2,4}", r"[+-]\d+d")
@@ -202,6 +206,8 @@ NOT_TO_RUN: tuple[str, ...] = (
     # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
     "is * free", "is * busy", "is * available", "is * doing", "does *", "is * in a", "is * in the", "is * on a",
     "is * online", "is * away", "is * around", "is * out", "someone else", "other people",
+    # someone named by their role (`when is the provost free next week`)
+    "is the * free", "is the * busy", "is the * available", "is the * in", "is the * around", "is the * out",
     # the same in a statement's word order (`Sofia is in office today?`)
     "* is in", "* is out", "* is free", "* is busy", "* is available", "* is online", "* is away", "* is off",
     # a room's calendar, not the user's (`the meetings of the room B12`)
@@ -308,6 +314,7 @@ COURTESY: tuple[str, ...] = (
     "please", "can you", "could you", "would you", "will you", "so", "and", *GREETINGS,
     *AGENT_NAMES, *(f"{greeting} {name}" for greeting in GREETINGS for name in AGENT_NAMES),
     "i want to", "i need to", "i would like to", "help me", "go", "kindly", "just", "do the needful",
+    "remind me who", "remind me what", "remind me when", "remind me where", "remind me which",
     "be so kind to", "be so kind as to", "please be so kind to", "would you be so kind to",
     "would you be so kind as to",
     "do needful", *sorted(FILLERS),

@@ -539,6 +539,14 @@ CORPUS: list[tuple[str, str]] = [
     ("exit from my account please", "logout"),
     ("finish the session", "logout"),
     ("my organigram position", "me"),
+    # the seventeenth held-out corpus's classes, in other words: the next of a named event, teaching's hours, a
+    # hyphenated name and an acronym searched as typed, `remind me who`, someone named by role, terms of a year
+    ("when's my next budget review", "calendar next"),
+    ("my next lecture please", "calendar next"),
+    ("my office hours today?", "calendar today"),
+    ("find the check-in form", "files check-in form"),
+    ("get the HR onboarding guide", "files HR onboarding guide"),
+    ("remind me what my job title is", "me"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -700,7 +708,9 @@ other words."""
 HELD_OUT_SEVENTEENTH = held_out("held_out_17.tsv")
 """Written while the sixteenth corpus's classes were fixed, by another author who never read the matcher, its tests
 or the other corpora, in the plain voices of a university's and a hospital's staff, and committed before it was run;
-measured once, after the sixteenth corpus's rules."""
+measured once, after the sixteenth corpus's rules: 95.8%, 5 wrong commands (the next committee meeting read as
+today, `sign-out` and `ER` in a file's name changed, the provost's availability, a semester). Then seen: its classes
+are fixed with phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -877,7 +887,8 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "fifth held-out corpus": 362, "sixth held-out corpus": 340, "seventh held-out corpus": 347,
             "eighth held-out corpus": 319, "ninth held-out corpus": 339, "tenth held-out corpus": 345,
             "eleventh held-out corpus": 344, "twelfth held-out corpus": 340, "thirteenth held-out corpus": 341,
-            "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331, "sixteenth held-out corpus": 349}
+            "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331, "sixteenth held-out corpus": 349,
+            "seventeenth held-out corpus": 332}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

@@ -48,15 +48,17 @@ def not_read(texts: list[str]) -> bool:
 
 def unsupported_actions(words: list[Word], vocabulary: Vocabulary, thing: int | None = None) -> set[int]:
     """Where the message asks for an action the agent does not do: a verb of `phrases.ACTIONS` (`verbs_at`) not inside
-    a cue (`log out`), nor after words that make it a question about the past (`what files did i change`), nor in the
-    name of a thing searched for (from `thing`: `find the delete request form`) unless it acts on something there
-    (`find the deck and delete it`, `find the cancel my meeting`)."""
+    a cue (`log out`) or the courtesy a request starts with (`remind me who my manager is`), nor after words that make
+    it a question about the past (`what files did i change`), nor in the name of a thing searched for (from `thing`:
+    `find the delete request form`) unless it acts on something there (`find the deck and delete it`, `find the cancel
+    my meeting`)."""
     if not (verbs := verbs_at(words, thing)):
         return set()
     texts = [word.text for word in words]
     inside_cues = {start + offset for start, phrase in matches(texts, vocabulary.cue_table, vocabulary) for offset in
                    range(len(phrase.split()))}
-    return {i for i in verbs if i not in inside_cues
+    first = len(words) - len(without_courtesy(words))
+    return {i for i in verbs if i not in inside_cues and i >= first
             and " ".join(texts[max(i - 1, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER
             and " ".join(texts[max(i - 2, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER}
 

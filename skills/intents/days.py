@@ -13,13 +13,14 @@ from .vocabulary import Vocabulary
 
 def unplaced(texts: list[str], vocabulary: Vocabulary) -> bool:
     """A day the calendar has no range for (`yesterday`, `next month`, `the 14th`), but in a range of more than one
-    word (`the day after today`); `last` before an event is no day (`phrases.ORDINAL_BEFORE`: `my last meeting
-    today`)."""
+    word (`the day after today`); `last` before an event on a day named is no day (`phrases.EVENTS`: `my last meeting
+    today`; but `what was my last shift`)."""
+    named_day = any(text in vocabulary.range_table for text in texts)
     placed = [(start, start + len(phrase.split())) for start, phrase in
               matches(texts, vocabulary.range_table, vocabulary) if " " in phrase]  # `the day after today`
     return (any(not any(begin <= start and start + size <= end for begin, end in placed)
                 and not (texts[start] == "last" and texts[start + 1:start + 2] != []
-                         and texts[start + 1] in phrases.ORDINAL_BEFORE)
+                         and texts[start + 1] in phrases.EVENTS and named_day)
                 for start, size in _unplaced_dates_in(texts))
             or any(pattern.fullmatch(text) for text in texts for pattern in _date_patterns()))
 
@@ -39,7 +40,7 @@ def day_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
     day (`the next call today`, `coming up in the next hour`), but for a period after it (`next week`,
     `phrases.PERIODS`). A day's short name that is a word too (`phrases.DAYS_AND_WORDS`: `sun`) is a day after a word
     that names one (`phrases.DAY_BEFORE`: `on sat`) or with a cue of the calendar (`sat meetings`)."""
-    table, windowed = vocabulary.range_table, _windows_as_today(_near_ranges(texts, vocabulary))
+    table, windowed = vocabulary.range_table, _windows_as_today(_next_named(_near_ranges(texts, vocabulary)))
     named = [(phrase, table[phrase]) for start, phrase in matches(windowed, table, vocabulary)
              if phrase not in phrases.DAYS_AND_WORDS or windowed[start - 1:start] and windowed[start - 1] in
              phrases.DAY_BEFORE or has_cue(texts, phrases.CALENDAR, vocabulary)]
@@ -47,6 +48,16 @@ def day_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:
         named = [(phrase, day_range) for phrase, day_range in named  # `my next call today`: today's next call
                  if day_range != "next" or any(word in phrases.PERIODS for word in phrase.split())]
     return [day_range for _, day_range in named] or (["today"] if _names_a_time(texts) else [])
+
+
+def _next_named(texts: list[str]) -> list[str]:
+    """`texts` with `next`, a word and an event (`phrases.EVENTS`) read as the next event, the word its name (`my next
+    committee meeting`: `next meeting`), unless the word names a day (`next friday meeting`)."""
+    if "next" not in texts[:-2]:
+        return texts
+    return [text for i, text in enumerate(texts)
+            if not (i > 0 and texts[i - 1] == "next" and texts[i + 1:i + 2] != [] and texts[i + 1] in phrases.EVENTS
+                    and text.isalpha() and text not in phrases.OTHERS_POSSESSIVE_EXCEPT)]
 
 
 def _near_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:

@@ -101,6 +101,7 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
     Today Show transcript`)."""
     terms: list[str] = []
     first = len(words) - len(without_courtesy(words))
+    shouted = all(word.typed.isupper() for word in words if word.typed.isalpha())
     verbs = verbs_at(words, thing)
     texts = [word.text for word in words]
     end = _thing_end(words, thing) if thing is not None else 0
@@ -117,8 +118,8 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
                 words[i - 1].text in phrases.FILE_KINDS or words[i - 1].text in phrases.WHEN_DONE)):
             ignored = True
         inside = thing is not None and thing <= i < end
-        titled = inside and word.typed[:1].isupper() and not word.typed.isupper() and (
-            word.text not in phrases.FILE_KINDS)
+        titled = inside and word.typed[:1].isupper() and (not word.typed.isupper() or len(word.typed) > 1 and not (
+            shouted)) and word.text not in phrases.FILE_KINDS  # `the Today Show transcript`, `the ER staffing plan`
         if ignored and inside and (titled or i in phrasal or word.text in vocabulary.cue_table and all(
                 name != phrases.FILES for name, _ in vocabulary.cue_table[word.text])):
             ignored = False

@@ -92,7 +92,9 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
         addressed = False
         if lower in phrases.SPELLINGS:
             expansion = phrases.SPELLINGS[lower].split()
-            words += [Word(token if len(expansion) == 1 else part, part) for part in expansion]
+            words += [Word(token if len(expansion) == 1 or "-" in token and i == 0 else "" if "-" in token else part,
+            part)
+                      for i, part in enumerate(expansion)]  # `sign-out` is typed once, as itself
             continue
         name, dot, extension = lower.rpartition(".")
         kind = phrases.EXTENSIONS.get(extension) if dot and any(letter.isalnum() for letter in name) else None
