@@ -711,13 +711,18 @@ or the other corpora, in the plain voices of a university's and a hospital's sta
 measured once, after the sixteenth corpus's rules: 95.8%, 5 wrong commands (the next committee meeting read as
 today, `sign-out` and `ER` in a file's name changed, the provost's availability, a semester). Then seen: its classes
 are fixed with phrasings of other words."""
+HELD_OUT_EIGHTEENTH = held_out("held_out_18.tsv")
+"""Written at the same time as the seventeenth, by another author who never read the matcher, its tests or the other
+corpora, in the voices of other trades (retail, law, construction, marketing, a non-profit, a bank's compliance),
+and committed before it was run; measured once, after the seventeenth corpus's rules."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
                                        *HELD_OUT_TENTH, *HELD_OUT_ELEVENTH,
                                        *HELD_OUT_TWELFTH, *HELD_OUT_THIRTEENTH,
                                        *HELD_OUT_FOURTEENTH, *HELD_OUT_FIFTEENTH,
-                                       *HELD_OUT_SIXTEENTH, *HELD_OUT_SEVENTEENTH]}
+                                       *HELD_OUT_SIXTEENTH, *HELD_OUT_SEVENTEENTH,
+                                       *HELD_OUT_EIGHTEENTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -865,6 +870,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "fifteenth held-out corpus": HELD_OUT_FIFTEENTH,
     "sixteenth held-out corpus": HELD_OUT_SIXTEENTH,
     "seventeenth held-out corpus": HELD_OUT_SEVENTEENTH,
+    "eighteenth held-out corpus": HELD_OUT_EIGHTEENTH,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
