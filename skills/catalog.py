@@ -140,6 +140,7 @@ ME = CommandRecord(
                                                         "department", "office", "manager", "location")},
         "where do i sit": 3, "where i sit": 3,
         # as other languages say it (`my chief`, `my function`, `my card of visit`, `from whom i depend`)
+        "user information": 3, "business phone": 3, "availability status": 3, "title do i have": 3,
         "my chief": 4, "my chef": 4, "my function": 3, "my post": 3, "personal card": 3, "business card": 3,
         "visit card": 3, "my coordinates": 3, "contact coordinates": 3, "i depend": 3, "depend on": 2,
         "show up as": 3, "my org chart": 4, "in the org chart": 3, "who i am": 3, "above me": 3, "my lead": 3,
@@ -266,7 +267,7 @@ CALENDAR = CommandRecord(
                    for event in ("meeting", "call", "one", "appointment")),
                  "following meeting", "following call", "one after this", "meeting after this", "call after this",
                  "next shift", "next shifts", *(f"next {event}" for event in (
-                     "lecture", "lectures", "seminar", "session", "review", "standup", "sync")),
+                     "lecture", "lectures", "seminar", "session", "review", "standup", "sync", "visit")),
                  "am i next on", "am i on next", "am i working next",
                  # the coming one of a day of the week: in the seven days from now
                  *(f"next {day}" for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
@@ -324,7 +325,8 @@ FILES = CommandRecord(
         "meeting minutes": 4, "the minutes": 3, "minutes of": 3, "minutes from": 3,
         "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
         "where are": 1,
-        "was editing": 3, "been editing": 3, "my archives": 3, "archives": 2, "pull up": 3, "dig up": 4, "grep": 4,
+        "was editing": 3, "been editing": 3, "i have edited": 3, "i edited": 3, "my archives": 3, "archives": 2,
+        "pull up": 3, "dig up": 4, "grep": 4,
         "ls": 3, "dir": 2, "open": 1,
         "working on": 3, "worked on": 3,
         "work on": 3, "changed": 1, "edited": 1,

@@ -75,7 +75,8 @@ FILES = catalog.FILES.name
 HELP = catalog.HELP.name
 """The commands the rules below and in `skills/intents/` name."""
 
-JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "as well as", "but"})
+JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "but"})
+JOINING_PHRASES: tuple[str, ...] = ("as well as", "after you", "before you", "once you")
 """Words that join two requests in one message: when the parts ask clearly for two different commands, the user is
 asked which (running one of them alone would leave the other unsaid)."""
 
@@ -163,7 +164,8 @@ CLOCK_TIME_CLOSERS: frozenset[str] = frozenset({"am", "pm", "oclock", "o'clock"}
 today, when no other day is named (`tomorrow at 3pm` is tomorrow)."""
 
 UNPLACED_DATES: tuple[str, ...] = (
-    "yesterday", "last", "ago", "past", "passed", "day after", "after tomorrow", "two weeks", "three weeks",
+    "yesterday", "last", "ago", "past", "passed", "week after next", "after next", "day after", "after tomorrow",
+    "two weeks", "three weeks",
     "few weeks",
     "couple of weeks", "couple weeks", "several weeks", "2 weeks", "3 weeks", "month", "months", "year", "years",
     "fortnight",
@@ -181,7 +183,7 @@ wrong answer), and the calendar is suggested. `may` is left out: it is more ofte
 
 EVENTS: frozenset[str] = frozenset({
     "meeting", "meetings", "call", "calls", "appointment", "appointments", "event", "events", "one", "thing", "slot",
-    "lecture", "lectures", "seminar", "session", "shift", "review", "standup", "sync"})
+    "lecture", "lectures", "seminar", "session", "shift", "review", "standup", "sync", "visit", "visits"})
 """What a calendar holds: `last` before one is the last of a day's (`my last meeting today`), not a day past
 (`UNPLACED_DATES`), and `next` a word before one is the next of them (`my next committee meeting`)."""
 
@@ -206,7 +208,8 @@ NOT_TO_RUN: tuple[str, ...] = (
     # someone else's availability or day (`*` is one word `KNOWN` does not hold, a name): `is tomorrow free` is ours
     "is * free", "is * busy", "is * available", "is * doing", "does *", "is * in a", "is * in the", "is * on a",
     "is * online", "is * away", "is * around", "is * out", "someone else", "other people",
-    # someone named by their role (`when is the provost free next week`)
+    # someone named by their role (`when is the provost free next week`, `what meetings does my PI have`)
+    "does my * have",
     "is the * free", "is the * busy", "is the * available", "is the * in", "is the * around", "is the * out",
     # the same in a statement's word order (`Sofia is in office today?`)
     "* is in", "* is out", "* is free", "* is busy", "* is available", "* is online", "* is away", "* is off",
@@ -426,6 +429,13 @@ KNOWN: frozenset[str] = frozenset({
 })
 """Everyday words, besides every word in the tables above: never a name, and never read as a typo of another word."""
 
+REQUEST_VERBS: tuple[str, ...] = (
+    # of formal English (`could you please provide a list of my files`) and of a command line (`grep`, `ls`)
+    "provide", "display", "fetch", "retrieve", "bring", "grab", "return", "produce", "check", "tell", "grep", "ls",
+    "dir")
+"""Verbs a request for files is made with, never searched for before the name starts, but part of it inside
+(`IN_A_NAME`: `the christmas window display brief`)."""
+
 FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     "a", "an", "the", "my", "me", "i", "mine", "our", "your", "you", "for", "about", "called", "named", "titled",
     "with", "on", "in", "of", "to", "from", "please", "can", "could", "would", "will", "show", "find", "search",
@@ -443,10 +453,7 @@ FILE_QUERY_IGNORES: frozenset[str] = frozenset({
     # what the user did to a file: recency, not what it is called (`what have i been editing`)
     "edit", "editing", "modify", "modifying", "touching", "viewing", "accessing", "changing", "updating", "saving",
     "earlier", "previously", "them", "dig", "needful", "through", "thru",
-    # request verbs of formal English (`could you please provide a list of my files`)
-    "provide", "display", "fetch", "retrieve", "bring", "grab", "return", "produce", "check", "tell",
-    # and of a command line (`grep my files for`, `ls`)
-    "grep", "ls", "dir",
+    *REQUEST_VERBS,
     # whose: the user and those with them (`do we have a doc on parental leave`)
     "we", "they",
     # how many, which says which files, not what they are called (`the last few files`, `anything on the recall`)
@@ -466,7 +473,7 @@ training materials`)."""
 
 IN_A_NAME: frozenset[str] = frozenset({
     "all", "every", "open", "show", "find", "search", "look", "get", "view", "pull", "list", "dig",
-    "today", "tomorrow", "week", "month", "work", "working", "opening", "store"})
+    "today", "tomorrow", "week", "month", "work", "working", "opening", "store", *REQUEST_VERBS})
 """Request verbs, quantifiers and days, which ask which file or say when before its name starts (`show all files`,
 `open my documents`, `the budget from this week`), but are part of a name after `the` or inside it, when a word a
 search looks for follows (`the all hands deck`, `the open issues list`, `the team get together notes`, `the week 12

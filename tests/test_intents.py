@@ -547,6 +547,15 @@ CORPUS: list[tuple[str, str]] = [
     ("find the check-in form", "files check-in form"),
     ("get the HR onboarding guide", "files HR onboarding guide"),
     ("remind me what my job title is", "me"),
+    # the eighteenth held-out corpus's classes, in other words: a request verb inside a name, two requests joined by
+    # `once you`, an acronym that is no name, the next of a named visit, the profile's phone and presence in other words
+    ("find the quarterly display planogram", "files quarterly display planogram"),
+    ("show my calendar once you sign me out", "ask"),
+    ("any ESG review meetings tomorrow", "calendar tomorrow"),
+    ("when is my next client visit", "calendar next"),
+    ("my business phone please", "me"),
+    ("check my availability status in teams", "me"),
+    ("things I have edited this week", "files"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -714,7 +723,9 @@ are fixed with phrasings of other words."""
 HELD_OUT_EIGHTEENTH = held_out("held_out_18.tsv")
 """Written at the same time as the seventeenth, by another author who never read the matcher, its tests or the other
 corpora, in the voices of other trades (retail, law, construction, marketing, a non-profit, a bank's compliance),
-and committed before it was run; measured once, after the seventeenth corpus's rules."""
+and committed before it was run; measured once, after the seventeenth corpus's rules: 94.9%, 3 wrong commands
+(`display` dropped from a file's name, the week after next read as this week, `log me out after you show my status`
+signing out). Then seen: its classes are fixed with phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -894,7 +905,7 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "eighth held-out corpus": 319, "ninth held-out corpus": 339, "tenth held-out corpus": 345,
             "eleventh held-out corpus": 344, "twelfth held-out corpus": 340, "thirteenth held-out corpus": 341,
             "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331, "sixteenth held-out corpus": 349,
-            "seventeenth held-out corpus": 332}
+            "seventeenth held-out corpus": 332, "eighteenth held-out corpus": 333}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

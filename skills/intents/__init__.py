@@ -158,17 +158,23 @@ _NOT = frozenset({"not", "never"})
 
 
 def _parts(words: list[Word]) -> list[list[Word]]:
-    """The message's parts: what is between the words that join two requests (`phrases.JOINING`) or after a comma or a
-    full stop, and from a negation on (`today not tomorrow`)."""
+    """The message's parts: what is between the words that join two requests (`phrases.JOINING`,
+    `phrases.JOINING_PHRASES`) or after a comma or a full stop, and from a negation on (`today not tomorrow`)."""
     parts: list[list[Word]] = []
+    texts = [word.text for word in words]
     start = 0
     for end, word in enumerate(words):
+        if end < start:
+            continue  # inside a joining phrase
         if word.text in _NOT and end > start:  # `/calendar today not tomorrow`: a negation starts one
             parts.append(words[start:end])
             start = end
         if word.ends_clause or word.text in phrases.JOINING:
             parts.append(words[start:end + word.ends_clause])
             start = end + 1
+        elif joining := first_phrase(texts[end:], phrases.JOINING_PHRASES):  # `log me out after you show my status`
+            parts.append(words[start:end])
+            start = end + len(joining.split())
     return [part for part in [*parts, words[start:]] if part]
 
 
