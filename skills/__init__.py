@@ -32,6 +32,6 @@ def register_all(app: AgentApplication[TurnState], services: Services,
 
 
 async def warm_up() -> None:
-    """Load the common English words plain words are read with (0.16 s) off the event loop, before the first message
-    needs them."""
+    """Load the common English words plain words are read with (a fifth of a second) off the event loop, before the
+    first message needs them."""
     await asyncio.to_thread(common_english)
