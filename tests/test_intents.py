@@ -726,6 +726,10 @@ corpora, in the voices of other trades (retail, law, construction, marketing, a 
 and committed before it was run; measured once, after the seventeenth corpus's rules: 94.9%, 3 wrong commands
 (`display` dropped from a file's name, the week after next read as this week, `log me out after you show my status`
 signing out). Then seen: its classes are fixed with phrasings of other words."""
+HELD_OUT_NINETEENTH = held_out("held_out_19.tsv")
+"""Written while the eighteenth corpus's classes were fixed, by another author who never read the matcher, its tests
+or the other corpora, in the plain voices of a software company's sales and support teams, and committed before it
+was run; measured once, after the eighteenth corpus's rules."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -733,7 +737,7 @@ HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTH
                                        *HELD_OUT_TWELFTH, *HELD_OUT_THIRTEENTH,
                                        *HELD_OUT_FOURTEENTH, *HELD_OUT_FIFTEENTH,
                                        *HELD_OUT_SIXTEENTH, *HELD_OUT_SEVENTEENTH,
-                                       *HELD_OUT_EIGHTEENTH]}
+                                       *HELD_OUT_EIGHTEENTH, *HELD_OUT_NINETEENTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -882,6 +886,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "sixteenth held-out corpus": HELD_OUT_SIXTEENTH,
     "seventeenth held-out corpus": HELD_OUT_SEVENTEENTH,
     "eighteenth held-out corpus": HELD_OUT_EIGHTEENTH,
+    "nineteenth held-out corpus": HELD_OUT_NINETEENTH,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
