@@ -256,6 +256,7 @@ CALENDAR = CommandRecord(
                  # what follows, as other languages say it (`the following meetings`, `the meetings that come`)
                  "following", "following days", "following meetings", "next days", "comes next", "what comes next",
                  "that come", "that comes", "to come", "days to come", "week that comes", "following week",
+                 "lined up", "next meet", "i next meet",
                  "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
                  "coming", "coming next", "soon", "next thing", "next up", "up next", "up next week", "next item",
                  # both weeks: the seven days from now hold the rest of this one and the start of the next

@@ -77,6 +77,8 @@ HELP = catalog.HELP.name
 
 JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "but"})
 JOINING_PHRASES: tuple[str, ...] = ("as well as", "after you", "before you", "once you")
+WHEN_I: frozenset[str] = frozenset({"before", "after", "when", "once", "until", "till"})
+"""Before `I` and a cue of signing out, a clause that says when (`a preview of next week before I log off`)."""
 """Words that join two requests in one message: when the parts ask clearly for two different commands, the user is
 asked which (running one of them alone would leave the other unsaid)."""
 
@@ -209,7 +211,7 @@ NOT_TO_RUN: tuple[str, ...] = (
     "is * free", "is * busy", "is * available", "is * doing", "does *", "is * in a", "is * in the", "is * on a",
     "is * online", "is * away", "is * around", "is * out", "someone else", "other people",
     # someone named by their role (`when is the provost free next week`, `what meetings does my PI have`)
-    "does my * have",
+    "does my * have", "is my * free", "is my * busy", "is my * available", "is my * around",
     "is the * free", "is the * busy", "is the * available", "is the * in", "is the * around", "is the * out",
     # the same in a statement's word order (`Sofia is in office today?`)
     "* is in", "* is out", "* is free", "* is busy", "* is available", "* is online", "* is away", "* is off",
@@ -519,7 +521,8 @@ NOT_READ: tuple[str, ...] = (
     "task", "tasks", "todo", "todos", "to do list", "planner", "emails", "mails", "inbox", "mailbox", "unread",
     "chats", "messages", "news", "notifications", "menu", "menus", "cafeteria", "canteen",
     "check email", "check my email", "check mail", "check my mail", "read my email", "read my mail", "new email",
-    "new mail", "any email", "any mail", "email from", "mail from",
+    "new mail", "any email", "any mail", "email from", "mail from", "to my email", "to my mail", "to my message",
+    "to my messages",
     "weather", "rain", "snow", "sunny", "temperature", "stock", "stocks", "share price", "exchange rate", "traffic",
 )
 """Things the agent does not read (it reads the profile, the calendar and the files): a message about one is not run

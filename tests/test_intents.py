@@ -556,6 +556,14 @@ CORPUS: list[tuple[str, str]] = [
     ("my business phone please", "me"),
     ("check my availability status in teams", "me"),
     ("things I have edited this week", "files"),
+    # the nineteenth held-out corpus's classes, in other words: what is lined up, signing out as a time, an acronym's
+    # plural, the part of a message that asks for files, meeting next
+    ("anything lined up for me", "calendar next"),
+    ("show me tomorrow before I sign out", "calendar tomorrow"),
+    ("any OKRs reviews today", "calendar today"),
+    ("closed the window by mistake, which files did I open recently", "files"),
+    ("the Initech renewal deck, could you find it", "files Initech renewal"),
+    ("when will I next meet the team", "calendar next"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -729,7 +737,9 @@ signing out). Then seen: its classes are fixed with phrasings of other words."""
 HELD_OUT_NINETEENTH = held_out("held_out_19.tsv")
 """Written while the eighteenth corpus's classes were fixed, by another author who never read the matcher, its tests
 or the other corpora, in the plain voices of a software company's sales and support teams, and committed before it
-was run; measured once, after the eighteenth corpus's rules."""
+was run; measured once, after the eighteenth corpus's rules: 95.8%, 5 wrong commands (`lined up` read as today,
+`before I log off` signing out, a first clause searched for, `is my AE free at 2`, a customer's reply to an email
+read as the profile). Then seen: its classes are fixed with phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -910,7 +920,8 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "eighth held-out corpus": 319, "ninth held-out corpus": 339, "tenth held-out corpus": 345,
             "eleventh held-out corpus": 344, "twelfth held-out corpus": 340, "thirteenth held-out corpus": 341,
             "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331, "sixteenth held-out corpus": 349,
-            "seventeenth held-out corpus": 332, "eighteenth held-out corpus": 333}
+            "seventeenth held-out corpus": 332, "eighteenth held-out corpus": 333,
+            "nineteenth held-out corpus": 336}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

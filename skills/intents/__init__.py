@@ -25,7 +25,7 @@ from .. import phrases
 from .actions import not_read, not_to_run, shown_to_me, unsupported_actions
 from .days import day_ranges, unplaced
 from .search import looks_up_someone, named_thing, search_terms, searches_no_file
-from .tables import first_phrase, last_but_courtesy, longest_matches, plain_contains, without_closing_courtesy
+from .tables import first_phrase, has_cue, last_but_courtesy, longest_matches, plain_contains, without_closing_courtesy
 from .typos import a_form_of_known
 from .vocabulary import DEFAULT, Vocabulary
 from .whose import (
@@ -84,7 +84,7 @@ def understand(message: str, vocabulary: Vocabulary = DEFAULT) -> Meaning:
 def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
     """Cached: every route's selector asks for the same message (a vocabulary is hashed by its identity)."""
     words, someone_elses = words_of(message, vocabulary)
-    words = shown_to_me(words, vocabulary)
+    words = _without_signing_out_later(shown_to_me(words, vocabulary), vocabulary)
     texts = [word.text for word in words]
     if not texts:
         return Understood(phrases.HELP)
@@ -153,8 +153,24 @@ def _about_something_else(texts: list[str], vocabulary: Vocabulary) -> bool:
         and "the" in texts[max(i - 2, 0):i] for i, text in enumerate(texts))
 
 
+_REFERRING = frozenset({"it", "them", "this", "that", "those", "these"})
+"""Words that point back to something named in another part of the message."""
 _NOT = frozenset({"not", "never"})
 """Of `phrases.NEGATIONS`, those that only negate (`skip`, `stop` are verbs too: `my skip level`)."""
+
+
+def _without_signing_out_later(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
+    """`words` without a clause that says when, by the user signing out (`phrases.WHEN_I`: `before I log off`): a
+    time, not a request to sign out."""
+    texts = [word.text for word in words]
+    if phrases.WHEN_I.isdisjoint(texts):
+        return words
+    signing_out = tuple(vocabulary.cues.get(phrases.LOGOUT, ()))
+    for i in range(len(texts) - 2):
+        if texts[i] in phrases.WHEN_I and texts[i + 1] in ("i", "we") and (
+                cue := first_phrase(texts[i + 2:], signing_out)):
+            return words[:i] + words[i + 2 + len(cue.split()):]
+    return words
 
 
 def _parts(words: list[Word]) -> list[list[Word]]:
@@ -244,10 +260,16 @@ def _as_typed(words: list[Word], vocabulary: Vocabulary) -> bool:
 
 def _reading(name: str, words: list[Word], ranges: list[str], vocabulary: Vocabulary,
              thing: int | None = None) -> Understood:
-    """The command `name` with the arguments the words give it."""
+    """The command `name` with the arguments the words give it: a file search's from the one part of the message that
+    asks for files, when there is one and it does not point back to another (`the Cyberdyne questionnaire, can you
+    find it`)."""
     if name == phrases.CALENDAR:
         return Understood(name, ranges[0] if ranges else "today")
     if name == phrases.FILES:
+        if thing is None and len(parts := _parts(words)) > 1:  # `lost a tab, can you list what i opened recently`
+            asked = [part for part in parts if has_cue([word.text for word in part], phrases.FILES, vocabulary)]
+            if len(asked) == 1 and _REFERRING.isdisjoint(word.text for word in asked[0]):
+                words = asked[0]
         return Understood(name, " ".join(search_terms(words, vocabulary, thing)))
     return Understood(name)
 

@@ -159,9 +159,10 @@ def someone_not_profiled(texts: list[str], vocabulary: Vocabulary) -> bool:
 def a_name_typed(words: list[Word], vocabulary: Vocabulary) -> bool:
     """A word typed with a capital, but the first of a sentence, that is a name (`_a_name`: `what department is Lynne
     in`): the profile or the calendar asked for is theirs; not someone met with (`phrases.WITH_SOMEONE`: `my 1:1 with
-    Diego today` is the user's calendar), nor an acronym (`any KYC review meetings today`)."""
+    Diego today` is the user's calendar), nor an acronym or its plural (`any KYC review meetings today`, `any QBRs
+    today`)."""
     return any(i > 0 and not words[i - 1].ends_clause and words[i - 1].text not in phrases.WITH_SOMEONE
-               and word.typed[:1].isupper() and not word.typed.isupper() and _a_name(words, i, vocabulary)
+               and word.typed[:1].isupper() and not word.typed.rstrip("s").isupper() and _a_name(words, i, vocabulary)
                for i, word in enumerate(words))
 
 

@@ -163,7 +163,8 @@ def _without_letter_courtesy(words: list[Word]) -> list[Word]:
 
 def _a_names_possessive(words: list[Word], i: int, vocabulary: Vocabulary) -> bool:
     """Whether the word at `i` is a name's possessive typed without its apostrophe (`Kevins recent documents`): a
-    word with a capital, ending in `s` (not `ss`, `us`: `Process`, `Campus`), that the matcher does
+    word with a capital, ending in `s` (not `ss`, `us`: `Process`, `Campus`, nor an acronym's plural: `QBRs`), that
+    the matcher does
     not know with or without it, alone (not after another word with a capital, `Contoso Sales`, or one that the
     matcher knows inside a sentence, a title: `the Next Steps doc`; nor after a word that says which thing it is,
     `phrases.THING_BEFORE`: `the Projects folder`; `Show` is no name), and a thing the agent reads close after it
@@ -171,7 +172,7 @@ def _a_names_possessive(words: list[Word], i: int, vocabulary: Vocabulary) -> bo
     word = words[i]
     text = word.text
     if not (word.typed[:1].isupper() and text.endswith("s") and text.isalpha() and len(text) >= 4
-            and not text.endswith(("ss", "us")) and not word.typed.isupper()):
+            and not text.endswith(("ss", "us")) and not word.typed[:-1].isupper()):
         return False
     if text in vocabulary.known or text[:-1] in vocabulary.known or a_form_of_known(text, vocabulary):
         return False
