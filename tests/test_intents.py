@@ -740,6 +740,10 @@ or the other corpora, in the plain voices of a software company's sales and supp
 was run; measured once, after the eighteenth corpus's rules: 95.8%, 5 wrong commands (`lined up` read as today,
 `before I log off` signing out, a first clause searched for, `is my AE free at 2`, a customer's reply to an email
 read as the profile). Then seen: its classes are fixed with phrasings of other words."""
+HELD_OUT_TWENTIETH = held_out("held_out_20.tsv")
+"""Written at the same time as the nineteenth, by another author who never read the matcher, its tests or the other
+corpora, in the voices of public-sector offices and manufacturing plants, and committed before it was run; measured
+once, after the nineteenth corpus's rules."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -747,7 +751,8 @@ HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTH
                                        *HELD_OUT_TWELFTH, *HELD_OUT_THIRTEENTH,
                                        *HELD_OUT_FOURTEENTH, *HELD_OUT_FIFTEENTH,
                                        *HELD_OUT_SIXTEENTH, *HELD_OUT_SEVENTEENTH,
-                                       *HELD_OUT_EIGHTEENTH, *HELD_OUT_NINETEENTH]}
+                                       *HELD_OUT_EIGHTEENTH, *HELD_OUT_NINETEENTH,
+                                       *HELD_OUT_TWENTIETH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -897,6 +902,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "seventeenth held-out corpus": HELD_OUT_SEVENTEENTH,
     "eighteenth held-out corpus": HELD_OUT_EIGHTEENTH,
     "nineteenth held-out corpus": HELD_OUT_NINETEENTH,
+    "twentieth held-out corpus": HELD_OUT_TWENTIETH,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
