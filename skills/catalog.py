@@ -140,7 +140,7 @@ ME = CommandRecord(
                                                         "department", "office", "manager", "location")},
         "where do i sit": 3, "where i sit": 3,
         # as other languages say it (`my chief`, `my function`, `my card of visit`, `from whom i depend`)
-        "user information": 3, "business phone": 3, "availability status": 3, "title do i have": 3,
+        "user information": 3, "user card": 3, "business phone": 3, "availability status": 3, "title do i have": 3,
         "my chief": 4, "my chef": 4, "my function": 3, "my post": 3, "personal card": 3, "business card": 3,
         "visit card": 3, "my coordinates": 3, "contact coordinates": 3, "i depend": 3, "depend on": 2,
         "show up as": 3, "my org chart": 4, "in the org chart": 3, "who i am": 3, "above me": 3, "my lead": 3,
@@ -149,7 +149,8 @@ ME = CommandRecord(
         "my office": 3, "office location": 3, "my desk": 3, "desk location": 3, "directory entry": 3,
         "my directory": 3,
         **{f"{which} {place} am i {where}": 4 for which in ("which", "what")
-           for place in ("office", "department", "team", "location", "status", "site", "building", "floor")
+           for place in ("office", "department", "team", "location", "status", "site", "building", "floor", "division",
+                         "unit", "branch")
            for where in ("in", "on", "part of", "based in", "at", "listed under", "listed in", "listed at",
                          "supposed to be in", "supposed to be at")},
         "my org": 3, "org information": 3, "org details": 3,
@@ -244,7 +245,12 @@ CALENDAR = CommandRecord(
                      "day after today"),
         "today": ("today", "tonight", "this morning", "this afternoon", "this evening", "my morning", "my afternoon",
                   "my evening", "right now", "now", "later today", "rest of the day", "at the moment", "day ahead"),
-        "week": ("this week", "week", "rest of the week", "weekly", "this weekend", "weekend", "monday",
+        "week": ("this week", "week", "rest of the week", "weekly",
+                 # until a day of this week (`what do I have between now and friday`)
+                 *(f"{until} {day}" for until in ("between now and", "from now until", "from now to", "now until",
+                                                  "now through", "today through", "today until")
+                   for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")),
+                   "this weekend", "weekend", "monday",
                  "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                  # the days as they are shortened
                  "mon", "tue", "tues", "wed", "weds", "thu", "thur", "thurs", "fri", "sat", "sun"),

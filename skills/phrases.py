@@ -212,7 +212,12 @@ NOT_TO_RUN: tuple[str, ...] = (
     "is * online", "is * away", "is * around", "is * out", "someone else", "other people",
     # someone named by their role (`when is the provost free next week`, `what meetings does my PI have`)
     "does my * have", "is my * free", "is my * busy", "is my * available", "is my * around",
-    "is the * free", "is the * busy", "is the * available", "is the * in", "is the * around", "is the * out",
+    # telling someone something (`let my manager know I'm running late`)
+    "let * know", "let the * know", "let them know", "let him know", "let her know", "let everyone know",
+    "let the team know", "let the group know",
+    *(f"let my {someone} know" for someone in ("manager", "boss", "supervisor", "lead", "team", "colleagues")),
+    "inform my", "tell my manager", "tell my boss", "tell my team", "ping my",
+    "is the * free", "is the * busy", "is the * available", "is the * around",
     # the same in a statement's word order (`Sofia is in office today?`)
     "* is in", "* is out", "* is free", "* is busy", "* is available", "* is online", "* is away", "* is off",
     # a room's calendar, not the user's (`the meetings of the room B12`)
@@ -331,6 +336,8 @@ FAREWELLS: tuple[str, ...] = ("see you", "see ya", "talk to you", "speak to you"
                                # small talk
                                "how are you", "how is it going", "hows it going", "how are things", "how is your",
                                "how was your", "have a nice", "have a good", "have a great", "enjoy your", "tgif",
+                               # a day's end, said before a request (`that's all for today, please log me out`)
+                               "that is all", "i am done", "i am finishing", "i am off", "heading out",
                                *(f"is it {day} yet" for day in ("monday", "tuesday", "wednesday", "thursday",
                                                                  "friday", "saturday", "sunday", "the weekend")))
 """A day or a time in a farewell or small talk is when the user will see someone or how their day goes (`see you at
@@ -539,7 +546,7 @@ inbox`): not run even for a kind of document (`NOT_READ`'s exception), since the
 looks."""
 
 PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "supervisor", "superior", "lead", "mgr", "chief",
-                                                   "chef"})
+                                                   "chef", "leader"})
 WHICH_MANAGER: frozenset[str] = frozenset({"line", "direct", "reporting", "immediate", "current", "team"})
 """Words between `my` and one of `PEOPLE_OF_THE_PROFILE` that still name the one the profile shows (`my line
 manager's title`)."""
@@ -598,6 +605,7 @@ not what they are called. Files shared `with` anyone are not the user's own to s
 me`)."""
 
 SEARCH_LEADS: tuple[str, ...] = ("find", "search for", "search", "look for", "looking for", "look up", "locate",
+                                 "dig out",
                                  "find me", "grep", "grep for", "search my files for", "grep my files for",
                                  "search onedrive for", "dig up", "get me",
                                  "show me")

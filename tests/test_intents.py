@@ -564,6 +564,16 @@ CORPUS: list[tuple[str, str]] = [
     ("closed the window by mistake, which files did I open recently", "files"),
     ("the Initech renewal deck, could you find it", "files Initech renewal"),
     ("when will I next meet the team", "calendar next"),
+    # the twentieth held-out corpus's classes, in other words: a one-letter word in a name, someone named with `the`,
+    # a clear diary, a day's end said first, someone met, until a day of this week, `dig out`, a division
+    ("find the Plan B rollout notes", "files Plan B rollout notes"),
+    ("what's the phone number of the new finance lead", "help"),
+    ("is my schedule clear tomorrow morning", "calendar tomorrow"),
+    ("I'm heading out, sign me out please", "logout"),
+    ("any calls with the auditor's team today", "calendar today"),
+    ("what have I got between now and thursday", "calendar week"),
+    ("could you dig out the fire drill checklist", "files fire drill checklist"),
+    ("which unit am I in", "me"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -743,7 +753,9 @@ read as the profile). Then seen: its classes are fixed with phrasings of other w
 HELD_OUT_TWENTIETH = held_out("held_out_20.tsv")
 """Written at the same time as the nineteenth, by another author who never read the matcher, its tests or the other
 corpora, in the voices of public-sector offices and manufacturing plants, and committed before it was run; measured
-once, after the nineteenth corpus's rules."""
+once, after the nineteenth corpus's rules: 94.4%, 3 wrong commands (`for` searched for, the new procurement lead's
+job title read as the profile, `let my manager know I'm running late` read as the profile). Then seen: its classes
+are fixed with phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -927,7 +939,7 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "eleventh held-out corpus": 344, "twelfth held-out corpus": 340, "thirteenth held-out corpus": 341,
             "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331, "sixteenth held-out corpus": 349,
             "seventeenth held-out corpus": 332, "eighteenth held-out corpus": 333,
-            "nineteenth held-out corpus": 336}
+            "nineteenth held-out corpus": 336, "twentieth held-out corpus": 359}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

@@ -239,6 +239,8 @@ def _requests(words: list[Word], vocabulary: Vocabulary) -> list[Understood]:
     found: dict[str, Understood] = {}
     for part in parts:
         texts = [word.text for word in part]
+        if plain_contains(texts, phrases.FAREWELLS):
+            continue  # `that's all for today, please log me out`: a day's end said before the request
         exact = phrases.EXACT.get(" ".join(texts))
         if exact is not None and exact != phrases.HELP:  # `/me and /files`
             found.setdefault(exact, Understood(exact))

@@ -63,6 +63,11 @@ def unsupported_actions(words: list[Word], vocabulary: Vocabulary, thing: int | 
             and " ".join(texts[max(i - 2, 0):i]) not in phrases.ACTIONS_NOT_ASKED_AFTER}
 
 
+_STATE_QUESTIONS = frozenset({"is", "are", "am"})
+"""A question that starts with one of these asks how things are: a verb that is an adjective too is the adjective
+there (`is my diary clear`)."""
+
+
 def verbs_at(words: list[Word], thing: int | None = None) -> set[int]:
     """Where a word of `phrases.ACTIONS` stands as a verb: anywhere, but one that is a noun too
     (`phrases.ACTION_NOUNS`: `the weekly update`) only first, or second after a command's name as the first word
@@ -76,6 +81,8 @@ def verbs_at(words: list[Word], thing: int | None = None) -> set[int]:
             if text in phrases.ACTIONS
             and (thing is None or i < thing or words[i - 1].ends_clause or texts[i - 1] in phrases.JOINING
                  or (i + 1 < len(texts) and texts[i + 1] in phrases.ACTED_ON))
+            and not (text in phrases.ACTION_NOUNS and texts[first] in _STATE_QUESTIONS and i > first + 1
+                     and texts[i - 1] not in phrases.VERB_BEFORE)  # `is my diary clear this afternoon`
             and (text not in phrases.ACTION_NOUNS or i == first or (i > 0 and words[i - 1].ends_clause)
                  or (i == first + 1 and texts[first] in phrases.COMMAND_NAMES)
                  or texts[i - 1] in phrases.VERB_BEFORE or " ".join(texts[max(i - 2, 0):i]) in phrases.VERB_BEFORE

@@ -124,6 +124,7 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
                 name != phrases.FILES for name, _ in vocabulary.cue_table[word.text])):
             ignored = False
         kept = (word.typed and not ignored and i >= first and i not in verbs and (i not in when or titled)
+                and (thing is None or i >= thing)  # the lead before a thing's name is none of it (`dig out the`)
                 and word.text not in phrases.NEGATIONS and not word.typed.startswith("-"))  # `-l`: an option
         if kept:
             terms.append(word.typed)

@@ -89,7 +89,8 @@ def their_day(texts: list[str], ranges: list[str]) -> bool:
     whose day, presence or whereabouts is asked (`phrases.WHEREABOUTS`, but not the user's own, `my status`; a day:
     `is my manager in the office today`): the profile names them, but their day is theirs (`who is my manager` is the
     user's), and so is what the profile does not show of them (`the phone number of my manager`, `my boss email`;
-    but `the name of my manager`); the manager of someone else is not the user's (`the boss of Mark`)."""
+    but `the name of my manager`); the manager of someone else is not the user's (`the boss of Mark`), nor one named
+    with `the` but not `my` (`the job title of the new procurement lead`)."""
     if phrases.PEOPLE_OF_THE_PROFILE.isdisjoint(texts):
         return False
     theirs = any((texts[i - 2:i] in (["of", "my"], ["for", "my"]) and texts[i - 3:i - 2] != []
@@ -98,6 +99,7 @@ def their_day(texts: list[str], ranges: list[str]) -> bool:
                      and texts[i + 1] not in phrases.SHOWN_OF_THEM)
                  or (texts[i + 1:i + 2] == ["of"] and texts[i + 2:i + 3] != []
                      and texts[i + 2] not in phrases.NOT_SOMEONE_ELSE | {"mine"})
+                 or ("the" in texts[max(i - 3, 0):i] and "my" not in texts[max(i - 3, 0):i])
                  for i, text in enumerate(texts) if text in phrases.PEOPLE_OF_THE_PROFILE)
     whereabouts = any(text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
     return theirs or (bool(ranges) or whereabouts) and "who" not in texts
@@ -171,7 +173,7 @@ def names_someone(texts: list[str], vocabulary: Vocabulary) -> bool:
     is a word of letters `phrases.KNOWN` does not hold; or a word that makes the thing someone else's, just before it
     or one word before (`your schedule`, `your good name`)."""
     known = vocabulary.known
-    return any((i + 1 < len(texts) and texts[i + 1] in phrases.PERSONAL
+    return any((i + 1 < len(texts) and texts[i + 1] in phrases.PERSONAL and "with" not in texts[max(i - 2, 0):i]
                 and (text in phrases.OTHERS_BEFORE_PERSONAL or (text.isalpha() and text not in known)))
                or (text in phrases.OTHERS_BEFORE_PERSONAL and not phrases.PERSONAL.isdisjoint(texts[i + 1:i + 3]))
                or (text.isalpha() and text not in known and i > 0 and texts[i - 1] in phrases.NAME_AFTER)

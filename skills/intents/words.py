@@ -108,7 +108,9 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
                     words[-2].text == "my" and words[-1].text in phrases.WHICH_MANAGER)):  # `my line manager's`
                 theirs.append(len(words))
             else:
-                someone_elses |= owner not in phrases.OTHERS_POSSESSIVE_EXCEPT  # `tomorow's`
+                met = [word.text for word in words[-2:]] in (["with"], ["with", "the"]) or (
+                    words and words[-1].text == "with")  # `meetings with the minister's office`: someone met
+                someone_elses |= owner not in phrases.OTHERS_POSSESSIVE_EXCEPT and not met  # `tomorow's`
         if any(letter.isalnum() for letter in token):
             text = fix_typo(lower, vocabulary)
             if text.endswith("s") and text not in _PLURALS and (stem := fix_typo(_spelled(text[:-1]), vocabulary)) in (
@@ -210,13 +212,13 @@ def _typos_in_cues(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
 
 
 def _joined(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
-    """Two words, one of them unknown and one short, that are a one-word cue with one typo (`log ot`) become that cue
-    (`Jo edited` is two words)."""
+    """Two words, one of them unknown and one short but of two letters or more, that are a one-word cue with one typo
+    (`log ot`) become that cue (`Jo edited` is two words, and so is `for B`)."""
     joined: list[Word] = []
     for word in words:
         if joined and (previous := joined[-1]).text.isalpha() and word.text.isalpha() and (
                 previous.text not in vocabulary.known or word.text not in vocabulary.known) and (
-                min(len(previous.text), len(word.text)) <= _SHORT):
+                1 < min(len(previous.text), len(word.text)) <= _SHORT):
             together = _joined_cue(previous.text + word.text, vocabulary)
             if together:
                 joined[-1] = Word(f"{previous.typed} {word.typed}", together, word.ends_clause)
