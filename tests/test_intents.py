@@ -756,6 +756,10 @@ corpora, in the voices of public-sector offices and manufacturing plants, and co
 once, after the nineteenth corpus's rules: 94.4%, 3 wrong commands (`for` searched for, the new procurement lead's
 job title read as the profile, `let my manager know I'm running late` read as the profile). Then seen: its classes
 are fixed with phrasings of other words."""
+HELD_OUT_TWENTY_FIRST = held_out("held_out_21.tsv")
+"""Written while the twentieth corpus's classes were fixed, by another author who never read the matcher, its tests
+or the other corpora, in the plain voices of an insurance company's and a consulting firm's staff, and committed
+before it was run; measured once, after the twentieth corpus's rules."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -764,7 +768,7 @@ HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTH
                                        *HELD_OUT_FOURTEENTH, *HELD_OUT_FIFTEENTH,
                                        *HELD_OUT_SIXTEENTH, *HELD_OUT_SEVENTEENTH,
                                        *HELD_OUT_EIGHTEENTH, *HELD_OUT_NINETEENTH,
-                                       *HELD_OUT_TWENTIETH]}
+                                       *HELD_OUT_TWENTIETH, *HELD_OUT_TWENTY_FIRST]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -915,6 +919,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "eighteenth held-out corpus": HELD_OUT_EIGHTEENTH,
     "nineteenth held-out corpus": HELD_OUT_NINETEENTH,
     "twentieth held-out corpus": HELD_OUT_TWENTIETH,
+    "twenty-first held-out corpus": HELD_OUT_TWENTY_FIRST,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
