@@ -152,6 +152,7 @@ ME = CommandRecord(
            for place in ("office", "department", "team", "location", "status", "site", "building", "floor", "division",
                          "unit", "branch")
            for where in ("in", "on", "part of", "based in", "at", "listed under", "listed in", "listed at",
+                         "down as working from", "down as based in", "down as",
                          "supposed to be in", "supposed to be at")},
         "my org": 3, "org information": 3, "org details": 3,
         # what people call these things in Microsoft 365 and in their companies
@@ -221,7 +222,7 @@ CALENDAR = CommandRecord(
                        lambda graph, token, value: get_calendar(graph, token, value["range"],
                                                                 time_zone=value.get("timeZone"))),
     cues={
-        "calendar": 4, "meeting": 3, "meetings": 3, "schedule": 3, "agenda": 3, "appointment": 3,
+        "calendar": 4, "meeting": 3, "meetings": 3, "do i have time": 3, "schedule": 3, "agenda": 3, "appointment": 3,
         "appointments": 3, "event": 2, "events": 3, "am i free": 4, "am i busy": 4, "am i available": 4,
         "how busy": 3, "free time": 3, "my day": 3, "what is on": 3, "anything on": 3, "what do i have": 3,
         "do i have anything": 3, "what is happening": 2, "booked": 2, "busy": 1, "free": 1, "a call": 3,

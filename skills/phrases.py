@@ -77,6 +77,8 @@ HELP = catalog.HELP.name
 
 JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "but"})
 JOINING_PHRASES: tuple[str, ...] = ("as well as", "after you", "before you", "once you")
+AVAILABLE: frozenset[str] = frozenset({"free", "busy", "available", "around", "booked"})
+"""`is the <someone> free`: whether someone named with `the` is (`is the engagement partner free this afternoon`)."""
 WHEN_I: frozenset[str] = frozenset({"before", "after", "when", "once", "until", "till"})
 """Before `I` and a cue of signing out, a clause that says when (`a preview of next week before I log off`)."""
 """Words that join two requests in one message: when the parts ask clearly for two different commands, the user is
@@ -217,7 +219,7 @@ NOT_TO_RUN: tuple[str, ...] = (
     "let the team know", "let the group know",
     *(f"let my {someone} know" for someone in ("manager", "boss", "supervisor", "lead", "team", "colleagues")),
     "inform my", "tell my manager", "tell my boss", "tell my team", "ping my",
-    "is the * free", "is the * busy", "is the * available", "is the * around",
+
     # the same in a statement's word order (`Sofia is in office today?`)
     "* is in", "* is out", "* is free", "* is busy", "* is available", "* is online", "* is away", "* is off",
     # a room's calendar, not the user's (`the meetings of the room B12`)
@@ -324,7 +326,7 @@ COURTESY: tuple[str, ...] = (
     "please", "can you", "could you", "would you", "will you", "so", "and", *GREETINGS,
     *AGENT_NAMES, *(f"{greeting} {name}" for greeting in GREETINGS for name in AGENT_NAMES),
     "i want to", "i need to", "i would like to", "help me", "go", "kindly", "just", "do the needful",
-    "remind me who", "remind me what", "remind me when", "remind me where", "remind me which",
+    "remind me who", "remind me what", "remind me when", "remind me where", "remind me which", "remind me of",
     "be so kind to", "be so kind as to", "please be so kind to", "would you be so kind to",
     "would you be so kind as to",
     "do needful", *sorted(FILLERS),
@@ -403,6 +405,9 @@ THING_BEFORE: frozenset[str] = frozenset({"the", "a", "an", "our", "my", "your",
 NAME_AFTER: frozenset[str] = frozenset({"for", "of"})
 """Words after which a name says whose things are asked for."""
 
+MEALS: frozenset[str] = frozenset({"lunch", "lunchtime", "breakfast", "dinner", "coffee", "break"})
+"""Times of a day named by what is done then (`is my lunchtime free today`): never a name."""
+
 PRODUCTS: frozenset[str] = frozenset({
     "aad", "entra", "azure", "ad", "m365", "o365", "microsoft", "office", "outlook", "teams", "exchange", "gal",
     "viva", "windows", "intune", "sso", "mfa"})
@@ -410,7 +415,7 @@ PRODUCTS: frozenset[str] = frozenset({
 never a person's name."""
 
 KNOWN: frozenset[str] = frozenset({
-    *PRODUCTS,
+    *PRODUCTS, *MEALS,
     "a", "about", "after", "again", "all", "also", "am", "an", "any", "anything", "are", "as", "at", "be", "before",
     "both", "but", "by", "check", "come", "coming", "days", "do", "does", "doing", "done",
     "each", "early", "every", "first", "for", "from", "full", "get", "give", "go", "going", "good", "got", "have",
@@ -488,11 +493,13 @@ IN_A_NAME: frozenset[str] = frozenset({
 search looks for follows (`the all hands deck`, `the open issues list`, `the team get together notes`, `the week 12
 timesheet`, `the lone working risk assessment`). Not words of recency: `the latest roadmap`."""
 
-VERBS_WITH_A_PARTICLE: tuple[str, ...] = (
+WORDS_OF_ONE_NAME: tuple[str, ...] = (
     "clock in", "clock out", "check in", "check out", "sign in", "log in", "opt in", "opt out", "roll out",
-    "follow up", "set up", "hand over", "drop off", "pick up", "carry over", "sign off", "log on")
-"""Inside the name of a thing searched for, both words are the name's (`the clock in instructions`, `the roll out
-plan`): the particle is no word a search leaves out there."""
+    "follow up", "set up", "hand over", "drop off", "pick up", "carry over", "sign off", "log on", "catch up",
+    "wrap up", "kick off", "sign up", "stand up", "out of office", "work from home", "end of year", "end of month",
+    "day in the life", "point of contact")
+"""Verbs with their particles and phrases that are one thing: inside the name of a thing searched for, all their
+words are the name's (`the clock in instructions`, `the out of office rota`), none a word a search leaves out."""
 
 NAME_STARTS: frozenset[str] = frozenset({"new"})
 ASKING_WHICH: frozenset[str] = frozenset({"any", "some", "all", "every"})
@@ -526,7 +533,8 @@ EXTENSIONS: dict[str, str] = {
 
 NOT_READ: tuple[str, ...] = (
     "task", "tasks", "todo", "todos", "to do list", "planner", "emails", "mails", "inbox", "mailbox", "unread",
-    "chats", "messages", "news", "notifications", "menu", "menus", "cafeteria", "canteen",
+    "chats", "messages", "news", "notifications", "menu", "menus", "cafeteria", "canteen", "what is for lunch",
+    "what is for dinner", "what is for breakfast",
     "check email", "check my email", "check mail", "check my mail", "read my email", "read my mail", "new email",
     "new mail", "any email", "any mail", "email from", "mail from", "to my email", "to my mail", "to my message",
     "to my messages",

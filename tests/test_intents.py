@@ -574,6 +574,14 @@ CORPUS: list[tuple[str, str]] = [
     ("what have I got between now and thursday", "calendar week"),
     ("could you dig out the fire drill checklist", "files fire drill checklist"),
     ("which unit am I in", "me"),
+    # the twenty-first held-out corpus's classes, in other words: phrases that are one name, someone named with `the`
+    # and a role of two words, a meal's time, time for something, `remind me of`
+    ("find the end of year review template", "files end of year review template"),
+    ("find the kick off agenda for Contoso", "files kick off agenda Contoso"),
+    ("is the account director free tomorrow", "help"),
+    ("find the work from home policy", "files work from home policy"),
+    ("is my breakfast slot free tomorrow", "calendar tomorrow"),
+    ("remind me of my job title", "me"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -759,7 +767,9 @@ are fixed with phrasings of other words."""
 HELD_OUT_TWENTY_FIRST = held_out("held_out_21.tsv")
 """Written while the twentieth corpus's classes were fixed, by another author who never read the matcher, its tests
 or the other corpora, in the plain voices of an insurance company's and a consulting firm's staff, and committed
-before it was run; measured once, after the twentieth corpus's rules."""
+before it was run; measured once, after the twentieth corpus's rules: 95.2%, 3 wrong commands (`out of office` and
+`catch up` in a file's name cut, the engagement partner's afternoon read as the user's). Then seen: its classes are
+fixed with phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -944,7 +954,7 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "eleventh held-out corpus": 344, "twelfth held-out corpus": 340, "thirteenth held-out corpus": 341,
             "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331, "sixteenth held-out corpus": 349,
             "seventeenth held-out corpus": 332, "eighteenth held-out corpus": 333,
-            "nineteenth held-out corpus": 336, "twentieth held-out corpus": 359}
+            "nineteenth held-out corpus": 336, "twentieth held-out corpus": 359, "twenty-first held-out corpus": 333}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

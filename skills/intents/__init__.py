@@ -30,6 +30,7 @@ from .typos import a_form_of_known
 from .vocabulary import DEFAULT, Vocabulary
 from .whose import (
     a_name_typed,
+    availability_of_another,
     files_of_someone_known,
     made_by_someone,
     names_someone,
@@ -119,6 +120,7 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         return NotUnderstood(best[0] if best else None)
     if first in (phrases.ME, phrases.CALENDAR) and (_their_day(words, vocabulary)
                                                     or someone_not_profiled(texts, vocabulary)
+                                                    or availability_of_another(texts, vocabulary)
                                                     or where_another_belongs(texts)
                                                     or reports_of_another(texts)):
         return NotUnderstood()  # the day of someone the profile names, or anything of another: not the user's

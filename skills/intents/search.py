@@ -107,7 +107,7 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
     end = _thing_end(words, thing) if thing is not None else 0
     when = {begin + offset for begin, phrase in matches(texts, vocabulary.range_table, vocabulary)
             if " " in phrase and vocabulary.range_table[phrase] != "next" for offset in range(len(phrase.split()))}
-    phrasal = {begin + offset for begin, phrase in _phrasal_verbs(texts) for offset in (0, 1)}
+    phrasal = {begin + offset for begin, size in _words_of_one_name(texts) for offset in range(size)}
     named = False  # the word before was part of the name, or `the` before it (or the name starts here: `thing`)
     for i, word in enumerate(words):
         ignored = (word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
@@ -132,10 +132,13 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
     return terms
 
 
-def _phrasal_verbs(texts: list[str]) -> list[tuple[int, str]]:
-    """Where a verb and its particle stand (`phrases.VERBS_WITH_A_PARTICLE`: `clock in`)."""
-    return [(i, phrase) for i in range(len(texts) - 1)
-            if (phrase := f"{texts[i]} {texts[i + 1]}") in phrases.VERBS_WITH_A_PARTICLE]
+def _words_of_one_name(texts: list[str]) -> list[tuple[int, int]]:
+    """Where the words of one name stand (`phrases.WORDS_OF_ONE_NAME`: `clock in`, `out of office`), and how many."""
+    found = []
+    for phrase in phrases.WORDS_OF_ONE_NAME:
+        words = phrase.split()
+        found += [(i, len(words)) for i in range(len(texts) - len(words) + 1) if texts[i:i + len(words)] == words]
+    return found
 
 
 def _by_the_user(words: list[Word], i: int) -> bool:

@@ -6,7 +6,7 @@ import re
 from functools import cache
 
 from .. import phrases
-from .tables import plain_contains
+from .tables import has_cue, plain_contains
 from .typos import a_form_of_known
 from .vocabulary import Vocabulary
 from .words import Word
@@ -103,6 +103,22 @@ def their_day(texts: list[str], ranges: list[str]) -> bool:
                  for i, text in enumerate(texts) if text in phrases.PEOPLE_OF_THE_PROFILE)
     whereabouts = any(text in phrases.WHEREABOUTS and texts[i - 1:i] != ["my"] for i, text in enumerate(texts))
     return theirs or (bool(ranges) or whereabouts) and "who" not in texts
+
+
+def availability_of_another(texts: list[str], vocabulary: Vocabulary) -> bool:
+    """Whether the message asks whether someone named with `the` is free (`phrases.AVAILABLE`: `is the engagement
+    partner free this afternoon`, `is the dean around`): one to three words between that name no day, time or thing of
+    the calendar (`is the afternoon free` is the user's)."""
+    for i in range(len(texts) - 2):
+        if texts[i:i + 2] == ["is", "the"]:
+            for end in range(i + 3, min(i + 6, len(texts))):
+                named = texts[i + 2:end]
+                if texts[end] in phrases.AVAILABLE and not any(
+                        text in vocabulary.range_table or text in phrases.MEALS or has_cue([text], phrases.CALENDAR,
+                                                                                          vocabulary)
+                        for text in named):
+                    return True
+    return False
 
 
 def reports_of_another(texts: list[str]) -> bool:
