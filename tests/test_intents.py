@@ -770,6 +770,10 @@ or the other corpora, in the plain voices of an insurance company's and a consul
 before it was run; measured once, after the twentieth corpus's rules: 95.2%, 3 wrong commands (`out of office` and
 `catch up` in a file's name cut, the engagement partner's afternoon read as the user's). Then seen: its classes are
 fixed with phrasings of other words."""
+HELD_OUT_TWENTY_SECOND = held_out("held_out_22.tsv")
+"""Written at the same time as the twenty-first, by another author who never read the matcher, its tests or the other
+corpora, in the voices of people in their first month at a large company and those who help them, and committed
+before it was run; measured once, after the twenty-first corpus's rules."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -778,7 +782,8 @@ HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTH
                                        *HELD_OUT_FOURTEENTH, *HELD_OUT_FIFTEENTH,
                                        *HELD_OUT_SIXTEENTH, *HELD_OUT_SEVENTEENTH,
                                        *HELD_OUT_EIGHTEENTH, *HELD_OUT_NINETEENTH,
-                                       *HELD_OUT_TWENTIETH, *HELD_OUT_TWENTY_FIRST]}
+                                       *HELD_OUT_TWENTIETH, *HELD_OUT_TWENTY_FIRST,
+                                       *HELD_OUT_TWENTY_SECOND]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -930,6 +935,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "nineteenth held-out corpus": HELD_OUT_NINETEENTH,
     "twentieth held-out corpus": HELD_OUT_TWENTIETH,
     "twenty-first held-out corpus": HELD_OUT_TWENTY_FIRST,
+    "twenty-second held-out corpus": HELD_OUT_TWENTY_SECOND,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
