@@ -263,7 +263,7 @@ CALENDAR = CommandRecord(
                  # what follows, as other languages say it (`the following meetings`, `the meetings that come`)
                  "following", "following days", "following meetings", "next days", "comes next", "what comes next",
                  "that come", "that comes", "to come", "days to come", "week that comes", "following week",
-                 "lined up", "next meet", "i next meet",
+                 "lined up", "next meet", "i next meet", "what is after this", "anything after this",
                  "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
                  "coming", "coming next", "soon", "next thing", "next up", "up next", "up next week", "next item",
                  # both weeks: the seven days from now hold the rest of this one and the start of the next
@@ -289,7 +289,8 @@ DOCUMENT_KINDS: tuple[str, ...] = (
     "policy", "policies", "plan", "notes", "minutes", "template", "templates", "form", "forms", "report", "reports",
     "guidelines", "guide", "handbook", "manual", "proposal", "proposals", "invoice",
     "invoices", "memo", "memos", "spec", "specs", "summary", "checklist", "draft", "drafts", "brief", "playbook",
-    "agreement", "statement", "letter", "checklists", "sop", "sops", "assessment", "assessments", "runbook",
+    "agreement", "statement", "letter", "instructions", "checklists", "sop", "sops", "assessment", "assessments",
+    "runbook",
     "transcript", "transcripts", "procedure", "procedures",
 )
 """Words that name a kind of document: one is a weak cue for the files when no other command has a cue (`get`,

@@ -327,6 +327,7 @@ COURTESY: tuple[str, ...] = (
     *AGENT_NAMES, *(f"{greeting} {name}" for greeting in GREETINGS for name in AGENT_NAMES),
     "i want to", "i need to", "i would like to", "help me", "go", "kindly", "just", "do the needful",
     "remind me who", "remind me what", "remind me when", "remind me where", "remind me which", "remind me of",
+    "are you able to", "would you be able to", "will you be able to", "is it possible to", "are you able",
     "be so kind to", "be so kind as to", "please be so kind to", "would you be so kind to",
     "would you be so kind as to",
     "do needful", *sorted(FILLERS),
@@ -500,6 +501,10 @@ WORDS_OF_ONE_NAME: tuple[str, ...] = (
     "day in the life", "point of contact")
 """Verbs with their particles and phrases that are one thing: inside the name of a thing searched for, all their
 words are the name's (`the clock in instructions`, `the out of office rota`), none a word a search leaves out."""
+
+NUMBERED: frozenset[str] = frozenset({"week", "day", "month", "year", "quarter", "sprint", "phase", "wave", "round",
+                                      "module", "unit", "part"})
+"""Before a number, part of a name, never when (`search files for week 3 retro`)."""
 
 NAME_STARTS: frozenset[str] = frozenset({"new"})
 ASKING_WHICH: frozenset[str] = frozenset({"any", "some", "all", "every"})

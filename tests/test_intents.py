@@ -582,6 +582,12 @@ CORPUS: list[tuple[str, str]] = [
     ("find the work from home policy", "files work from home policy"),
     ("is my breakfast slot free tomorrow", "calendar tomorrow"),
     ("remind me of my job title", "me"),
+    # the twenty-second held-out corpus's classes, in other words: asking whether the agent is able, a numbered name,
+    # what follows this, instructions as a kind of document
+    ("would you be able to pull up my profile", "me"),
+    ("find the sprint 14 demo notes", "files sprint 14 demo notes"),
+    ("anything after this?", "calendar next"),
+    ("find the onboarding instructions", "files onboarding instructions"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -773,7 +779,9 @@ fixed with phrasings of other words."""
 HELD_OUT_TWENTY_SECOND = held_out("held_out_22.tsv")
 """Written at the same time as the twenty-first, by another author who never read the matcher, its tests or the other
 corpora, in the voices of people in their first month at a large company and those who help them, and committed
-before it was run; measured once, after the twenty-first corpus's rules."""
+before it was run; measured once, after the twenty-first corpus's rules: 96.0%, 2 wrong commands (`able` searched
+for in `are you able to show the files`, `week` dropped from `week 3 retro`). Then seen: its classes are fixed with
+phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -960,7 +968,8 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "eleventh held-out corpus": 344, "twelfth held-out corpus": 340, "thirteenth held-out corpus": 341,
             "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331, "sixteenth held-out corpus": 349,
             "seventeenth held-out corpus": 332, "eighteenth held-out corpus": 333,
-            "nineteenth held-out corpus": 336, "twentieth held-out corpus": 359, "twenty-first held-out corpus": 333}
+            "nineteenth held-out corpus": 336, "twentieth held-out corpus": 359, "twenty-first held-out corpus": 333,
+            "twenty-second held-out corpus": 325}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

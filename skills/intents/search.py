@@ -111,6 +111,7 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
     named = False  # the word before was part of the name, or `the` before it (or the name starts here: `thing`)
     for i, word in enumerate(words):
         ignored = (word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
+                   and not (word.text in phrases.NUMBERED and i + 1 < len(words) and words[i + 1].text.isdigit())
                    and not _starts_a_name(words, i)
                    and not ((named or i == thing) and word.text in phrases.IN_A_NAME and i + 1 < len(words)
                             and words[i + 1].text.isalnum() and words[i + 1].text not in phrases.FILE_QUERY_IGNORES))
