@@ -77,8 +77,11 @@ HELP = catalog.HELP.name
 
 JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "but"})
 JOINING_PHRASES: tuple[str, ...] = ("as well as", "after you", "before you", "once you")
-AVAILABLE: frozenset[str] = frozenset({"free", "busy", "available", "around", "booked"})
-"""`is the <someone> free`: whether someone named with `the` is (`is the engagement partner free this afternoon`)."""
+AVAILABLE: tuple[str, ...] = ("free", "busy", "available", "around", "booked", "in the office", "in office", "in today",
+                              "in tomorrow", "in this", "out today", "out of office", "off today", "on leave", "away",
+                              "wfh", "working from home", "at work", "at the office", "in the building")
+"""`is the <someone> free`: whether someone named with `the` is free or where they are (`is the engagement partner
+free this afternoon`, `is the art director in the office today`)."""
 WHEN_I: frozenset[str] = frozenset({"before", "after", "when", "once", "until", "till"})
 """Before `I` and a cue of signing out, a clause that says when (`a preview of next week before I log off`)."""
 """Words that join two requests in one message: when the parts ask clearly for two different commands, the user is
@@ -498,6 +501,7 @@ WORDS_OF_ONE_NAME: tuple[str, ...] = (
     "clock in", "clock out", "check in", "check out", "sign in", "log in", "opt in", "opt out", "roll out",
     "follow up", "set up", "hand over", "drop off", "pick up", "carry over", "sign off", "log on", "catch up",
     "wrap up", "kick off", "sign up", "stand up", "out of office", "work from home", "end of year", "end of month",
+    "run of show",
     "day in the life", "point of contact")
 """Verbs with their particles and phrases that are one thing: inside the name of a thing searched for, all their
 words are the name's (`the clock in instructions`, `the out of office rota`), none a word a search leaves out."""
@@ -539,6 +543,7 @@ EXTENSIONS: dict[str, str] = {
 NOT_READ: tuple[str, ...] = (
     "task", "tasks", "todo", "todos", "to do list", "planner", "emails", "mails", "inbox", "mailbox", "unread",
     "chats", "messages", "news", "notifications", "menu", "menus", "cafeteria", "canteen", "what is for lunch",
+    "trending", "social media", "on social",
     "what is for dinner", "what is for breakfast",
     "check email", "check my email", "check mail", "check my mail", "read my email", "read my mail", "new email",
     "new mail", "any email", "any mail", "email from", "mail from", "to my email", "to my mail", "to my message",

@@ -588,6 +588,12 @@ CORPUS: list[tuple[str, str]] = [
     ("find the sprint 14 demo notes", "files sprint 14 demo notes"),
     ("anything after this?", "calendar next"),
     ("find the onboarding instructions", "files onboarding instructions"),
+    # the twenty-third held-out corpus's classes, in other words: a phrase that is one name, someone named with `the`
+    # and where they are, what is trending
+    ("find the run of show template", "files run of show template"),
+    ("is the creative director in today", "help"),
+    ("what's trending on social media", "help"),
+    ("is the managing editor working from home tomorrow", "help"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -785,7 +791,9 @@ phrasings of other words."""
 HELD_OUT_TWENTY_THIRD = held_out("held_out_23.tsv")
 """Written while the twenty-second corpus's classes were fixed, by another author who never read the matcher, its
 tests or the other corpora, in the plain voices of a media and publishing company's staff, and committed before it
-was run; measured once, after the twenty-second corpus's rules."""
+was run; measured once, after the twenty-second corpus's rules: 97.0%, 3 wrong commands (`show` dropped from `run of
+show`, the art director in the office today read as the user's day, what's trending on social right now read as the
+calendar). Then seen: its classes are fixed with phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -954,6 +962,10 @@ RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
         "me", "the eighth corpus expects help, but the /me card shows the manager's name and job title "
               "(cards/profile.py)"),
+    "find the run of show for the awards night": (
+        "files run of show awards night",
+        "the twenty-third corpus leaves out `of`, but a phrase that is one name keeps its words whole, as the "
+        "twenty-first corpus has it (`the out of office rota`)"),
     "find the notes from yesterdays meeting": (
         "files notes meeting", "the tenth corpus searches `yesterdays` too, but a day says when, not what: no file is "
                                "named for it (`find the notes from yesterday's standup` searches `notes standup`)"),
@@ -974,7 +986,7 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331, "sixteenth held-out corpus": 349,
             "seventeenth held-out corpus": 332, "eighteenth held-out corpus": 333,
             "nineteenth held-out corpus": 336, "twentieth held-out corpus": 359, "twenty-first held-out corpus": 333,
-            "twenty-second held-out corpus": 325}
+            "twenty-second held-out corpus": 325, "twenty-third held-out corpus": 334}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

@@ -6,7 +6,7 @@ import re
 from functools import cache
 
 from .. import phrases
-from .tables import has_cue, plain_contains
+from .tables import first_phrase, has_cue, plain_contains
 from .typos import a_form_of_known
 from .vocabulary import Vocabulary
 from .words import Word
@@ -113,7 +113,7 @@ def availability_of_another(texts: list[str], vocabulary: Vocabulary) -> bool:
         if texts[i:i + 2] == ["is", "the"]:
             for end in range(i + 3, min(i + 6, len(texts))):
                 named = texts[i + 2:end]
-                if texts[end] in phrases.AVAILABLE and not any(
+                if first_phrase(texts[end:], phrases.AVAILABLE) and not any(
                         text in vocabulary.range_table or text in phrases.MEALS or has_cue([text], phrases.CALENDAR,
                                                                                           vocabulary)
                         for text in named):
