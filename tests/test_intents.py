@@ -794,6 +794,10 @@ tests or the other corpora, in the plain voices of a media and publishing compan
 was run; measured once, after the twenty-second corpus's rules: 97.0%, 3 wrong commands (`show` dropped from `run of
 show`, the art director in the office today read as the user's day, what's trending on social right now read as the
 calendar). Then seen: its classes are fixed with phrasings of other words."""
+HELD_OUT_TWENTY_FOURTH = held_out("held_out_24.tsv")
+"""Written at the same time as the twenty-third, by another author who never read the matcher, its tests or the other
+corpora, in the plain voices of a logistics and transport company's staff, and committed before it was run; measured
+once, after the twenty-third corpus's rules."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -803,7 +807,8 @@ HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTH
                                        *HELD_OUT_SIXTEENTH, *HELD_OUT_SEVENTEENTH,
                                        *HELD_OUT_EIGHTEENTH, *HELD_OUT_NINETEENTH,
                                        *HELD_OUT_TWENTIETH, *HELD_OUT_TWENTY_FIRST,
-                                       *HELD_OUT_TWENTY_SECOND, *HELD_OUT_TWENTY_THIRD]}
+                                       *HELD_OUT_TWENTY_SECOND, *HELD_OUT_TWENTY_THIRD,
+                                       *HELD_OUT_TWENTY_FOURTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -957,6 +962,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "twenty-first held-out corpus": HELD_OUT_TWENTY_FIRST,
     "twenty-second held-out corpus": HELD_OUT_TWENTY_SECOND,
     "twenty-third held-out corpus": HELD_OUT_TWENTY_THIRD,
+    "twenty-fourth held-out corpus": HELD_OUT_TWENTY_FOURTH,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
