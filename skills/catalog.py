@@ -140,7 +140,8 @@ ME = CommandRecord(
                                                         "department", "office", "manager", "location")},
         "where do i sit": 3, "where i sit": 3,
         # as other languages say it (`my chief`, `my function`, `my card of visit`, `from whom i depend`)
-        "user information": 3, "user card": 3, "business phone": 3, "availability status": 3, "title do i have": 3,
+        "me down as": 3, "am i down as": 4, "user information": 3, "user card": 3, "business phone": 3,
+        "availability status": 3, "title do i have": 3,
         "my chief": 4, "my chef": 4, "my function": 3, "my post": 3, "personal card": 3, "business card": 3,
         "visit card": 3, "my coordinates": 3, "contact coordinates": 3, "i depend": 3, "depend on": 2,
         "show up as": 3, "my org chart": 4, "in the org chart": 3, "who i am": 3, "above me": 3, "my lead": 3,
@@ -234,7 +235,7 @@ CALENDAR = CommandRecord(
         # teaching and its hours
         "lecture": 2, "lectures": 2, "seminar": 2, "my office hours": 4,
         # how shift workers call their calendar
-        "rota": 3, "roster": 3, "my shift": 3, "my shifts": 3, "shifts": 2, "shift": 2, "working hours": 2,
+        "rota": 3, "roster": 3, "my shift": 3, "my shifts": 3, "shifts": 1, "shift": 1, "working hours": 2,
         # whom the user meets (`who am i` alone is the profile)
         "who am i meeting": 5, "who am i talking to": 5, "who am i meeting with": 5,
         # where the user has to be
@@ -263,7 +264,8 @@ CALENDAR = CommandRecord(
                  # what follows, as other languages say it (`the following meetings`, `the meetings that come`)
                  "following", "following days", "following meetings", "next days", "comes next", "what comes next",
                  "that come", "that comes", "to come", "days to come", "week that comes", "following week",
-                 "lined up", "next meet", "i next meet", "what is after this", "anything after this",
+                 "lined up", "next meet", "i next meet", "what is after this", "anything after this", "week after this",
+                 "the week after this one",
                  "next appointments", "next call", "next calls", "next event", "next events", "next one", "ahead",
                  "coming", "coming next", "soon", "next thing", "next up", "up next", "up next week", "next item",
                  # both weeks: the seven days from now hold the rest of this one and the start of the next
@@ -275,7 +277,7 @@ CALENDAR = CommandRecord(
                    for event in ("meeting", "call", "one", "appointment")),
                  "following meeting", "following call", "one after this", "meeting after this", "call after this",
                  "next shift", "next shifts", *(f"next {event}" for event in (
-                     "lecture", "lectures", "seminar", "session", "review", "standup", "sync", "visit")),
+                     "lecture", "lectures", "seminar", "session", "review", "standup", "sync", "visit", "huddle")),
                  "am i next on", "am i on next", "am i working next",
                  # the coming one of a day of the week: in the seven days from now
                  *(f"next {day}" for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
@@ -334,7 +336,8 @@ FILES = CommandRecord(
         "meeting minutes": 4, "the minutes": 3, "minutes of": 3, "minutes from": 3,
         "find": 4, "search": 4, "search for": 4, "look for": 4, "look up": 3, "locate": 4, "where is": 1,
         "where are": 1,
-        "was editing": 3, "been editing": 3, "i have edited": 3, "i edited": 3, "my archives": 3, "archives": 2,
+        "was editing": 3, "been editing": 3, "i have edited": 3, "i edited": 3, "i have saved": 3, "i saved": 3,
+        "i have opened": 3, "i opened": 3, "my archives": 3, "archives": 2,
         "pull up": 3, "dig up": 4, "grep": 4,
         "ls": 3, "dir": 2, "open": 1,
         "working on": 3, "worked on": 3,

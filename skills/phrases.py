@@ -190,7 +190,7 @@ wrong answer), and the calendar is suggested. `may` is left out: it is more ofte
 
 EVENTS: frozenset[str] = frozenset({
     "meeting", "meetings", "call", "calls", "appointment", "appointments", "event", "events", "one", "thing", "slot",
-    "lecture", "lectures", "seminar", "session", "shift", "review", "standup", "sync", "visit", "visits"})
+    "lecture", "lectures", "seminar", "session", "shift", "review", "standup", "sync", "visit", "visits", "huddle"})
 """What a calendar holds: `last` before one is the last of a day's (`my last meeting today`), not a day past
 (`UNPLACED_DATES`), and `next` a word before one is the next of them (`my next committee meeting`)."""
 
@@ -375,6 +375,11 @@ SAYING_WHICH_OF_MINE: frozenset[str] = frozenset({"own", "current", "present", "
                                                   "correct"})
 """After `my`, words that only stress that it is the user's and as it is now (`my own info`, `my current title`):
 left out, so that `my title` is read."""
+
+SAID_OF_A_THING: frozenset[str] = frozenset({
+    "over", "done", "finished", "cancelled", "canceled", "moved", "late", "starting", "ending", "off", "gone", "ok",
+    "fine", "running", "coming", "happening"})
+"""After `'s`, words that make it `is`, not whose (`can you log me out, shift's over`)."""
 
 THEIR: frozenset[str] = frozenset({"his", "her", "their"})
 """After the manager is named (`PEOPLE_OF_THE_PROFILE`), these before what the card shows of them (`SHOWN_OF_THEM`)

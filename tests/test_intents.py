@@ -594,6 +594,13 @@ CORPUS: list[tuple[str, str]] = [
     ("is the creative director in today", "help"),
     ("what's trending on social media", "help"),
     ("is the managing editor working from home tomorrow", "help"),
+    # the twenty-fourth held-out corpus's classes, in other words: what the directory has the user down as, the next
+    # of a named huddle, the week after this, files the user saved, `'s` that is `is`
+    ("who do you have me down as", "me"),
+    ("when is the next team huddle", "calendar next"),
+    ("and the week after this?", "calendar next"),
+    ("docs i saved lately", "files"),
+    ("sign me out, the shift's done", "logout"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -797,7 +804,8 @@ calendar). Then seen: its classes are fixed with phrasings of other words."""
 HELD_OUT_TWENTY_FOURTH = held_out("held_out_24.tsv")
 """Written at the same time as the twenty-third, by another author who never read the matcher, its tests or the other
 corpora, in the plain voices of a logistics and transport company's staff, and committed before it was run; measured
-once, after the twenty-third corpus's rules."""
+once, after the twenty-third corpus's rules: 96.4%, 0 wrong commands, its misses all help or a question. Then seen:
+its classes are fixed with phrasings of other words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -992,7 +1000,8 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "fourteenth held-out corpus": 359, "fifteenth held-out corpus": 331, "sixteenth held-out corpus": 349,
             "seventeenth held-out corpus": 332, "eighteenth held-out corpus": 333,
             "nineteenth held-out corpus": 336, "twentieth held-out corpus": 359, "twenty-first held-out corpus": 333,
-            "twenty-second held-out corpus": 325, "twenty-third held-out corpus": 334}
+            "twenty-second held-out corpus": 325, "twenty-third held-out corpus": 334,
+            "twenty-fourth held-out corpus": 330}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

@@ -110,7 +110,9 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
             else:
                 met = [word.text for word in words[-2:]] in (["with"], ["with", "the"]) or (
                     words and words[-1].text == "with")  # `meetings with the minister's office`: someone met
-                someone_elses |= owner not in phrases.OTHERS_POSSESSIVE_EXCEPT and not met  # `tomorow's`
+                said_is = tokens[at + 1:at + 2] != [] and tokens[at + 1].strip(
+                    _EDGE_PUNCTUATION).lower() in phrases.SAID_OF_A_THING  # `shift's over`: `shift is over`
+                someone_elses |= owner not in phrases.OTHERS_POSSESSIVE_EXCEPT and not met and not said_is
         if any(letter.isalnum() for letter in token):
             text = fix_typo(lower, vocabulary)
             if text.endswith("s") and text not in _PLURALS and (stem := fix_typo(_spelled(text[:-1]), vocabulary)) in (
