@@ -131,6 +131,7 @@ ME = CommandRecord(
         "presence": 2, "my status": 3,
         # presence as Teams shows it (`am i showing busy`, `available in teams`)
         **{f"{shown} {state}": 5 for shown in ("showing", "showing as", "marked", "marked as", "show as", "shown as",
+                                                "coming up as", "showing up as", "come up as",
                                                 "appear", "appearing", "appearing as", "set to", "show up as")
            for state in ("available", "busy", "away", "offline", "green", "red", "yellow", "do not disturb")},
         **{f"{state} {where} teams": 5 for where in ("in", "on")
@@ -140,7 +141,8 @@ ME = CommandRecord(
                                                         "department", "office", "manager", "location")},
         "where do i sit": 3, "where i sit": 3,
         # as other languages say it (`my chief`, `my function`, `my card of visit`, `from whom i depend`)
-        "me down as": 3, "am i down as": 4, "user information": 3, "user card": 3, "business phone": 3,
+        "me down as": 3, "am i down as": 4, "am i listed": 3, "look me up": 3, "my extension": 4,
+        "extension am i": 3, "phone extension": 3, "user information": 3, "user card": 3, "business phone": 3,
         "availability status": 3, "title do i have": 3,
         "my chief": 4, "my chef": 4, "my function": 3, "my post": 3, "personal card": 3, "business card": 3,
         "visit card": 3, "my coordinates": 3, "contact coordinates": 3, "i depend": 3, "depend on": 2,
@@ -153,7 +155,7 @@ ME = CommandRecord(
            for place in ("office", "department", "team", "location", "status", "site", "building", "floor", "division",
                          "unit", "branch")
            for where in ("in", "on", "part of", "based in", "at", "listed under", "listed in", "listed at",
-                         "down as working from", "down as based in", "down as",
+                         "down as working from", "down as based in", "down as", "assigned to",
                          "supposed to be in", "supposed to be at")},
         "my org": 3, "org information": 3, "org details": 3,
         # what people call these things in Microsoft 365 and in their companies
@@ -291,7 +293,8 @@ DOCUMENT_KINDS: tuple[str, ...] = (
     "policy", "policies", "plan", "notes", "minutes", "template", "templates", "form", "forms", "report", "reports",
     "guidelines", "guide", "handbook", "manual", "proposal", "proposals", "invoice",
     "invoices", "memo", "memos", "spec", "specs", "summary", "checklist", "draft", "drafts", "brief", "playbook",
-    "agreement", "statement", "letter", "instructions", "checklists", "sop", "sops", "assessment", "assessments",
+    "agreement", "statement", "letter", "instructions", "checklists", "sop", "sops",
+    "assessment", "assessments",
     "runbook",
     "transcript", "transcripts", "procedure", "procedures",
 )

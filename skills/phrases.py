@@ -382,8 +382,9 @@ SAID_OF_A_THING: frozenset[str] = frozenset({
 """After `'s`, words that make it `is`, not whose (`can you log me out, shift's over`)."""
 
 THEIR: frozenset[str] = frozenset({"his", "her", "their"})
-"""After the manager is named (`PEOPLE_OF_THE_PROFILE`), these before what the card shows of them (`SHOWN_OF_THEM`)
-are the manager's (`my boss name and his designation`, `my manager + their title`): the user's profile still."""
+"""After the manager is named (`PEOPLE_OF_THE_PROFILE`, or whom the user reports to), these before what the card shows
+of them (`SHOWN_OF_THEM`) are the manager's (`my boss name and his designation`, `my manager + their title`, `who am I
+reporting to and what's their position`): the user's profile still."""
 OTHERS: frozenset[str] = frozenset({"his", "her", "hers", "he", "she", "their", "theirs", "someone", "somebody",
                                     "colleague",
                                     "colleagues", "coworker", "coworkers"})

@@ -601,6 +601,13 @@ CORPUS: list[tuple[str, str]] = [
     ("and the week after this?", "calendar next"),
     ("docs i saved lately", "files"),
     ("sign me out, the shift's done", "logout"),
+    # the twenty-fifth held-out corpus's classes, in other words: presence as the user comes up, where the directory
+    # has the user, the phone extension, the manager's pronoun after whom the user reports to
+    ("am i showing up as away to others", "me"),
+    ("which building am I assigned to", "me"),
+    ("my phone extension please", "me"),
+    ("can you look me up in the directory", "me"),
+    ("who do I report to and what is their title", "me"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -809,7 +816,9 @@ its classes are fixed with phrasings of other words."""
 HELD_OUT_TWENTY_FIFTH = held_out("held_out_25.tsv")
 """Written while the twenty-fourth corpus's misses were fixed, by another author who never read the matcher, its tests
 or the other corpora, in the plain voices of an architecture and engineering firm's and a property manager's staff,
-and committed before it was run; measured once, after the twenty-fourth corpus's rules."""
+and committed before it was run; measured once, after the twenty-fourth corpus's rules: 96.1%, 1 wrong command (`am
+I coming up as available or busy` read as what comes next). Then seen: its classes are fixed with phrasings of other
+words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -1006,7 +1015,7 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "seventeenth held-out corpus": 332, "eighteenth held-out corpus": 333,
             "nineteenth held-out corpus": 336, "twentieth held-out corpus": 359, "twenty-first held-out corpus": 333,
             "twenty-second held-out corpus": 325, "twenty-third held-out corpus": 334,
-            "twenty-fourth held-out corpus": 330}
+            "twenty-fourth held-out corpus": 330, "twenty-fifth held-out corpus": 334}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

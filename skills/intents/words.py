@@ -20,6 +20,9 @@ _EDGE_PUNCTUATION = '.,;:!?"()[]{}<>«»“”…*_~`\''
 _CLOSING = '"\')]}»”'
 _CLAUSE_ENDS = (",", ";", ".", "?", "!")
 _SLASH = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
+_ACRONYM = 4
+"""Letters an acronym typed in capitals has at most: never read as a typo of a word (`RFI` is no `fri`), unless the
+whole message is in capitals (`MY FIES PLS`)."""
 _PLURALS = frozenset({"days"})
 """A plural that is rarely a possessive without its apostrophe (`the next days`; but `this weeks meetings`)."""
 _DASHES = frozenset({"-", "--", "–", "—"})
@@ -63,6 +66,7 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
     theirs: list[int] = []  # where `my manager's` or, after it, `their` stands: the user's if the card shows what
     # follows (`name`)
     tokens = _SLASH.sub(" ", _MENTION.sub(" ", message).replace("’", "'").replace("‘", "'")).split()
+    shouted = all(token.isupper() for token in tokens if any(letter.isalpha() for letter in token))
     for at, token in enumerate(tokens):
         if ends_clause and words:
             words[-1] = replace(words[-1], ends_clause=True)
@@ -114,12 +118,13 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
                     _EDGE_PUNCTUATION).lower() in phrases.SAID_OF_A_THING  # `shift's over`: `shift is over`
                 someone_elses |= owner not in phrases.OTHERS_POSSESSIVE_EXCEPT and not met and not said_is
         if any(letter.isalnum() for letter in token):
-            text = fix_typo(lower, vocabulary)
+            text = lower if token.isupper() and len(lower) <= _ACRONYM and not shouted else fix_typo(lower, vocabulary)
             if text.endswith("s") and text not in _PLURALS and (stem := fix_typo(_spelled(text[:-1]), vocabulary)) in (
                     phrases.OTHERS_POSSESSIVE_EXCEPT) and (
                     text not in vocabulary.known or (words and words[-1].text in phrases.POSSESSIVE_AFTER)):
                 text = stem  # `tomorrows agenda`, `tmrs meetings`: a possessive without its apostrophe
-            if text in phrases.THEIR and any(word.text in phrases.PEOPLE_OF_THE_PROFILE for word in words):
+            if text in phrases.THEIR and any(word.text in phrases.PEOPLE_OF_THE_PROFILE
+                                             or word.text in ("report", "reporting") for word in words):
                 theirs.append(len(words))  # `my manager and their title`: the manager's, shown on the card
             else:
                 someone_elses |= text in phrases.OTHERS
