@@ -819,6 +819,10 @@ or the other corpora, in the plain voices of an architecture and engineering fir
 and committed before it was run; measured once, after the twenty-fourth corpus's rules: 96.1%, 1 wrong command (`am
 I coming up as available or busy` read as what comes next). Then seen: its classes are fixed with phrasings of other
 words."""
+HELD_OUT_TWENTY_SIXTH = held_out("held_out_26.tsv")
+"""Written at the same time as the twenty-fifth, by another author who never read the matcher, its tests or the other
+corpora, in the plain voices of a pharmaceutical company's and a research lab's staff, and committed before it was
+run; measured once, after the twenty-fifth corpus's rules."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -829,7 +833,8 @@ HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTH
                                        *HELD_OUT_EIGHTEENTH, *HELD_OUT_NINETEENTH,
                                        *HELD_OUT_TWENTIETH, *HELD_OUT_TWENTY_FIRST,
                                        *HELD_OUT_TWENTY_SECOND, *HELD_OUT_TWENTY_THIRD,
-                                       *HELD_OUT_TWENTY_FOURTH, *HELD_OUT_TWENTY_FIFTH]}
+                                       *HELD_OUT_TWENTY_FOURTH, *HELD_OUT_TWENTY_FIFTH,
+                                       *HELD_OUT_TWENTY_SIXTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -985,6 +990,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "twenty-third held-out corpus": HELD_OUT_TWENTY_THIRD,
     "twenty-fourth held-out corpus": HELD_OUT_TWENTY_FOURTH,
     "twenty-fifth held-out corpus": HELD_OUT_TWENTY_FIFTH,
+    "twenty-sixth held-out corpus": HELD_OUT_TWENTY_SIXTH,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
