@@ -77,6 +77,8 @@ HELP = catalog.HELP.name
 
 JOINING: frozenset[str] = frozenset({"and", "also", "plus", "then", "or", "but"})
 JOINING_PHRASES: tuple[str, ...] = ("as well as", "after you", "before you", "once you")
+JOINING_BEFORE_DOING: frozenset[str] = frozenset({"after", "before"})
+"""Before a verb's `-ing` form, these join a second request (`log me out after showing my files`)."""
 AVAILABLE: tuple[str, ...] = ("free", "busy", "available", "around", "booked", "in the office", "in office", "in today",
                               "in tomorrow", "in this", "out today", "out of office", "off today", "on leave", "away",
                               "wfh", "working from home", "at work", "at the office", "in the building")

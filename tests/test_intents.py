@@ -608,6 +608,10 @@ CORPUS: list[tuple[str, str]] = [
     ("my phone extension please", "me"),
     ("can you look me up in the directory", "me"),
     ("who do I report to and what is their title", "me"),
+    # the twenty-sixth held-out corpus's classes, in other words: a possessive searched for as typed, a second request
+    # joined by `before` and a verb's `-ing` form
+    ("find the risk notes for Monday's audit", "files risk notes Monday's audit"),
+    ("sign me out before showing my calendar", "ask"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -642,7 +646,7 @@ def variants(text: str, expected: str, turn: int) -> list[str]:
     of four letters or more (two letters swapped, one doubled, the last one doubled; from five letters on, one
     dropped; from seven, the last one dropped unless it is the `s` or `d` of another form), with another word for a
     thing it names (`SYNONYMS`), with a closing day put first."""
-    found = [text.replace("'", "")]
+    found = [text.replace("'", "")] if "'" not in expected else []  # a search for `Monday's` is for it as typed
     before, after = FILLERS[turn % len(FILLERS)]
     found.append(f"{before}{text}{after}")
     words = text.split()
@@ -822,7 +826,9 @@ words."""
 HELD_OUT_TWENTY_SIXTH = held_out("held_out_26.tsv")
 """Written at the same time as the twenty-fifth, by another author who never read the matcher, its tests or the other
 corpora, in the plain voices of a pharmaceutical company's and a research lab's staff, and committed before it was
-run; measured once, after the twenty-fifth corpus's rules."""
+run; measured once, after the twenty-fifth corpus's rules: 97.6%, 2 wrong commands (`Friday's` searched for as
+`Friday`, `log me out after showing my files` signing out). Then seen: its classes are fixed with phrasings of other
+words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -1021,7 +1027,8 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "seventeenth held-out corpus": 332, "eighteenth held-out corpus": 333,
             "nineteenth held-out corpus": 336, "twentieth held-out corpus": 359, "twenty-first held-out corpus": 333,
             "twenty-second held-out corpus": 325, "twenty-third held-out corpus": 334,
-            "twenty-fourth held-out corpus": 330, "twenty-fifth held-out corpus": 334}
+            "twenty-fourth held-out corpus": 330, "twenty-fifth held-out corpus": 334,
+            "twenty-sixth held-out corpus": 336}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

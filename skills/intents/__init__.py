@@ -193,6 +193,10 @@ def _parts(words: list[Word]) -> list[list[Word]]:
         elif joining := first_phrase(texts[end:], phrases.JOINING_PHRASES):  # `log me out after you show my status`
             parts.append(words[start:end])
             start = end + len(joining.split())
+        elif word.text in phrases.JOINING_BEFORE_DOING and texts[end + 1:end + 2] != [] and texts[end + 1].endswith(
+                "ing") and end > start:  # `log me out after showing my files`
+            parts.append(words[start:end])
+            start = end + 1
     return [part for part in [*parts, words[start:]] if part]
 
 

@@ -104,6 +104,7 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
         kind = phrases.EXTENSIONS.get(extension) if dot and any(letter.isalnum() for letter in name) else None
         if kind:
             token, lower = token[:len(name)], name
+        typed = token  # a search looks for a possessive as typed (`Friday's assay`)
         if lower.endswith("'s"):
             token, lower = token[:-2], lower[:-2]
             lower = _spelled(lower)  # `tmrw's schedule`
@@ -132,7 +133,7 @@ def words_of(message: str, vocabulary: Vocabulary) -> tuple[list[Word], bool]:
                 words += [Word(token if i == 0 else "", part)
                           for i, part in enumerate(vocabulary.run_together[text].split())]
             else:
-                words.append(Word(token, text))
+                words.append(Word(typed, text))
         if kind:
             words.append(Word("", kind))
     for i in theirs:
