@@ -829,6 +829,10 @@ corpora, in the plain voices of a pharmaceutical company's and a research lab's 
 run; measured once, after the twenty-fifth corpus's rules: 97.6%, 2 wrong commands (`Friday's` searched for as
 `Friday`, `log me out after showing my files` signing out). Then seen: its classes are fixed with phrasings of other
 words."""
+HELD_OUT_TWENTY_SEVENTH = held_out("held_out_27.tsv")
+"""Written while the twenty-sixth corpus's classes were fixed, by another author who never read the matcher, its tests
+or the other corpora, in the plain voices of a hotel group's and a restaurant chain's staff, and committed before it
+was run; measured once, after the twenty-sixth corpus's rules."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -840,7 +844,7 @@ HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTH
                                        *HELD_OUT_TWENTIETH, *HELD_OUT_TWENTY_FIRST,
                                        *HELD_OUT_TWENTY_SECOND, *HELD_OUT_TWENTY_THIRD,
                                        *HELD_OUT_TWENTY_FOURTH, *HELD_OUT_TWENTY_FIFTH,
-                                       *HELD_OUT_TWENTY_SIXTH]}
+                                       *HELD_OUT_TWENTY_SIXTH, *HELD_OUT_TWENTY_SEVENTH]}
 TRAINING = CORPUS + list({(variant, expected): None for turn, (text, expected) in enumerate(CORPUS)
                           for variant in variants(text, expected, turn)
                           if variant not in WRITTEN and variant not in HELD_OUT_TEXTS})
@@ -997,6 +1001,7 @@ HELD_OUT_CORPORA: dict[str, list[tuple[str, str]]] = {
     "twenty-fourth held-out corpus": HELD_OUT_TWENTY_FOURTH,
     "twenty-fifth held-out corpus": HELD_OUT_TWENTY_FIFTH,
     "twenty-sixth held-out corpus": HELD_OUT_TWENTY_SIXTH,
+    "twenty-seventh held-out corpus": HELD_OUT_TWENTY_SEVENTH,
 }
 RUN_ON_PURPOSE: dict[str, tuple[str, str]] = {
     "what's my boss's job title": (
