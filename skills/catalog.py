@@ -144,7 +144,7 @@ ME = CommandRecord(
         "me down as": 3, "am i down as": 4, "am i listed": 3, "look me up": 3, "my extension": 4,
         "extension am i": 3, "phone extension": 3, "user information": 3, "user card": 3, "business phone": 3,
         "availability status": 3, "title do i have": 3,
-        "my chief": 4, "my chef": 4, "my function": 3, "my post": 3, "personal card": 3, "business card": 3,
+        "my chief": 4, "my chef": 4, "my gm": 4, "my function": 3, "my post": 3, "personal card": 3, "business card": 3,
         "visit card": 3, "my coordinates": 3, "contact coordinates": 3, "i depend": 3, "depend on": 2,
         "show up as": 3, "my org chart": 4, "in the org chart": 3, "who i am": 3, "above me": 3, "my lead": 3,
         "my team lead": 4,

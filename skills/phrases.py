@@ -45,7 +45,8 @@ SPELLINGS: dict[str, str] = {
     "2mrow": "tomorrow", "tomoz": "tomorrow", "tmrow": "tomorrow", "tmro": "tomorrow", "2nite": "tonight",
     "2night": "tonight", "b4": "before", "l8r": "later", "2wk": "two weeks",
     "wknd": "weekend", "wkend": "weekend", "lookup": "look up",
-    "prof": "profile", "deets": "details", "rn": "right now", "wat's": "what is", "time's": "time is",
+    "prof": "profile", "deets": "details", "rn": "right now", "wat's": "what is",
+    "time's": "time is",
     # false friends of other languages (`reunion`: a meeting; `chef`: a boss; `numero`: a number)
     "reunion": "meeting", "reunions": "meetings", "numero": "number", "informations": "information",
     "organigram": "org chart", "organigramme": "org chart", "organogram": "org chart",
@@ -509,7 +510,7 @@ WORDS_OF_ONE_NAME: tuple[str, ...] = (
     "clock in", "clock out", "check in", "check out", "sign in", "log in", "opt in", "opt out", "roll out",
     "follow up", "set up", "hand over", "drop off", "pick up", "carry over", "sign off", "log on", "catch up",
     "wrap up", "kick off", "sign up", "stand up", "out of office", "work from home", "end of year", "end of month",
-    "run of show",
+    "run of show", "month end", "year end", "quarter end",
     "day in the life", "point of contact")
 """Verbs with their particles and phrases that are one thing: inside the name of a thing searched for, all their
 words are the name's (`the clock in instructions`, `the out of office rota`), none a word a search leaves out."""
@@ -550,8 +551,10 @@ EXTENSIONS: dict[str, str] = {
 
 NOT_READ: tuple[str, ...] = (
     "task", "tasks", "todo", "todos", "to do list", "planner", "emails", "mails", "inbox", "mailbox", "unread",
-    "chats", "messages", "news", "notifications", "menu", "menus", "cafeteria", "canteen", "what is for lunch",
+    "chats", "messages", "news", "notifications", "cafeteria", "canteen", "what is for lunch",
     "trending", "social media", "on social",
+    # the business's own figures (`what's our occupancy tonight`, `how many covers are booked`)
+    "occupancy", "covers", "our revenue", "our sales", "our numbers",
     "what is for dinner", "what is for breakfast",
     "check email", "check my email", "check mail", "check my mail", "read my email", "read my mail", "new email",
     "new mail", "any email", "any mail", "email from", "mail from", "to my email", "to my mail", "to my message",
@@ -563,6 +566,10 @@ and is answered that the agent cannot do it (`what are my tasks for today` is no
 document about one (`FILE_KINDS`: `find the tasks spreadsheet`). `email` alone is the user's address (`my email`),
 but mail to read is not (`check my email`)."""
 
+MENUS: tuple[str, ...] = ("menu", "menus")
+"""A menu is read only as a document searched for by name or kind (`find the brunch menu`, `menu costing spreadsheet`),
+never asked of a day (`lunch menu today`): not run then, as a thing the agent does not read."""
+
 SEARCHED_NOT_READ: tuple[str, ...] = tuple(
     f"{where} {whose}{place}" for where in ("search", "in", "from", "through")
     for whose in ("", "my ", "our ")
@@ -571,7 +578,8 @@ SEARCHED_NOT_READ: tuple[str, ...] = tuple(
 inbox`): not run even for a kind of document (`NOT_READ`'s exception), since the files are not where the user
 looks."""
 
-PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "supervisor", "superior", "lead", "mgr", "chief",
+PEOPLE_OF_THE_PROFILE: frozenset[str] = frozenset({"manager", "boss", "supervisor", "superior", "lead", "mgr", "gm",
+                                                  "chief",
                                                    "chef", "leader"})
 WHICH_MANAGER: frozenset[str] = frozenset({"line", "direct", "reporting", "immediate", "current", "team"})
 """Words between `my` and one of `PEOPLE_OF_THE_PROFILE` that still name the one the profile shows (`my line

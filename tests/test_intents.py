@@ -612,6 +612,12 @@ CORPUS: list[tuple[str, str]] = [
     # joined by `before` and a verb's `-ing` form
     ("find the risk notes for Monday's audit", "files risk notes Monday's audit"),
     ("sign me out before showing my calendar", "ask"),
+    # the twenty-seventh held-out corpus's classes, in other words: a menu is a document, the business's own figures
+    # are not read, a day first in a search is when, the general manager
+    ("find the brunch menu for sunday", "files brunch menu sunday"),
+    ("what's our occupancy for the weekend", "help"),
+    ("find tomorrow's prep list", "files prep list"),
+    ("who is my gm", "me"),
 ]
 
 FILLERS = (("hey ", ""), ("ok ", ""), ("", " pls"), ("", " please"), ("so ", "?"))
@@ -832,7 +838,9 @@ words."""
 HELD_OUT_TWENTY_SEVENTH = held_out("held_out_27.tsv")
 """Written while the twenty-sixth corpus's classes were fixed, by another author who never read the matcher, its tests
 or the other corpora, in the plain voices of a hotel group's and a restaurant chain's staff, and committed before it
-was run; measured once, after the twenty-sixth corpus's rules."""
+was run; measured once, after the twenty-sixth corpus's rules: 95.4%, 3 wrong commands (`tomorrow's` kept in a search,
+occupancy and covers tonight read as the calendar). Then seen: its classes are fixed with phrasings of other
+words."""
 HELD_OUT_TEXTS = {text for text, _ in [*HELD_OUT, *HELD_OUT_AFTER, *HELD_OUT_OTHER_WORDS, *HELD_OUT_UNSEEN,
                                        *HELD_OUT_SEEN, *HELD_OUT_SIXTH, *HELD_OUT_SEVENTH,
                                        *HELD_OUT_EIGHTH, *HELD_OUT_NINTH,
@@ -1033,7 +1041,7 @@ MEASURED = {"held-out corpus": 329, "held-out corpus written after the rules": 1
             "nineteenth held-out corpus": 336, "twentieth held-out corpus": 359, "twenty-first held-out corpus": 333,
             "twenty-second held-out corpus": 325, "twenty-third held-out corpus": 334,
             "twenty-fourth held-out corpus": 330, "twenty-fifth held-out corpus": 334,
-            "twenty-sixth held-out corpus": 336}
+            "twenty-sixth held-out corpus": 336, "twenty-seventh held-out corpus": 326}
 """How many phrasings of each held-out corpus its figures were measured on (those the training corpus did not hold
 when it was written)."""
 

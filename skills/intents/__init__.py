@@ -109,7 +109,8 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         scores = Counter({name: 0 for name in scores} | {phrases.FILES: THRESHOLD + LEAD})
     (first, top), (_, second) = scores.most_common(2)
     best = [_reading(name, words, ranges, vocabulary, thing) for name, score in scores.most_common() if score > 0]
-    if not_read(texts):
+    if not_read(texts) or (thing is None and phrases.FILE_KINDS.isdisjoint(texts)
+                           and plain_contains(texts, phrases.MENUS)):
         return NotUnderstood(None, unsupported=True)  # nothing the agent reads is to suggest
     unsupported = bool(unsupported_actions(words, vocabulary, thing))
     if (someone_elses or unsupported or not_to_run(texts, [word.text for word in bare], vocabulary)

@@ -114,6 +114,7 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
                    and not (word.text in phrases.NUMBERED and i + 1 < len(words) and words[i + 1].text.isdigit())
                    and not _starts_a_name(words, i)
                    and not ((named or i == thing) and word.text in phrases.IN_A_NAME and i + 1 < len(words)
+                            and not word.typed.endswith(("'s", "’s"))  # `tomorrow's specials board`: when
                             and words[i + 1].text.isalnum() and words[i + 1].text not in phrases.FILE_QUERY_IGNORES))
         if word.text in phrases.AUTHORED and (_by_the_user(words, i) or i > 0 and (
                 words[i - 1].text in phrases.FILE_KINDS or words[i - 1].text in phrases.WHEN_DONE)):
