@@ -6,7 +6,7 @@ import re
 from functools import cache
 
 from .. import phrases
-from .tables import has_cue, matches, starts_with
+from .tables import has_cue, matches, starts_with, where_phrases
 from .typos import edit_distance, the_only
 from .vocabulary import Vocabulary
 
@@ -21,17 +21,8 @@ def unplaced(texts: list[str], vocabulary: Vocabulary) -> bool:
     return (any(not any(begin <= start and start + size <= end for begin, end in placed)
                 and not (texts[start] == "last" and texts[start + 1:start + 2] != []
                          and texts[start + 1] in phrases.EVENTS and named_day)
-                for start, size in _unplaced_dates_in(texts))
+                for start, size in where_phrases(texts, phrases.UNPLACED_DATES))
             or any(pattern.fullmatch(text) for text in texts for pattern in _date_patterns()))
-
-
-def _unplaced_dates_in(texts: list[str]) -> list[tuple[int, int]]:
-    """Where each day of `phrases.UNPLACED_DATES` stands in `texts`, and how many words it has."""
-    found = []
-    for phrase in phrases.UNPLACED_DATES:
-        words = phrase.split()
-        found += [(i, len(words)) for i in range(len(texts) - len(words) + 1) if texts[i:i + len(words)] == words]
-    return found
 
 
 def day_ranges(texts: list[str], vocabulary: Vocabulary) -> list[str]:

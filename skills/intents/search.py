@@ -5,7 +5,15 @@ from __future__ import annotations
 from .. import phrases
 from .actions import verbs_at
 from .days import clock_pattern
-from .tables import first_phrase, has_cue, last_but_courtesy, matches, plain_contains, without_closing_courtesy
+from .tables import (
+    first_phrase,
+    has_cue,
+    last_but_courtesy,
+    matches,
+    plain_contains,
+    where_phrases,
+    without_closing_courtesy,
+)
 from .vocabulary import Vocabulary
 from .words import Word, without_courtesy
 
@@ -107,7 +115,8 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
     end = _thing_end(words, thing) if thing is not None else 0
     when = {begin + offset for begin, phrase in matches(texts, vocabulary.range_table, vocabulary)
             if " " in phrase and vocabulary.range_table[phrase] != "next" for offset in range(len(phrase.split()))}
-    phrasal = {begin + offset for begin, size in _words_of_one_name(texts) for offset in range(size)}
+    phrasal = {begin + offset for begin, size in where_phrases(texts, phrases.WORDS_OF_ONE_NAME)  # `out of office`
+               for offset in range(size)}
     named = False  # the word before was part of the name, or `the` before it (or the name starts here: `thing`)
     for i, word in enumerate(words):
         ignored = (word.text in phrases.FILE_QUERY_IGNORES and not (terms and word.text in phrases.FILE_QUERY_NOUNS)
@@ -132,15 +141,6 @@ def search_terms(words: list[Word], vocabulary: Vocabulary, thing: int | None = 
             terms.append(word.typed)
         named = bool(kept) or word.text in phrases.THING_STARTS
     return terms
-
-
-def _words_of_one_name(texts: list[str]) -> list[tuple[int, int]]:
-    """Where the words of one name stand (`phrases.WORDS_OF_ONE_NAME`: `clock in`, `out of office`), and how many."""
-    found = []
-    for phrase in phrases.WORDS_OF_ONE_NAME:
-        words = phrase.split()
-        found += [(i, len(words)) for i in range(len(texts) - len(words) + 1) if texts[i:i + len(words)] == words]
-    return found
 
 
 def _by_the_user(words: list[Word], i: int) -> bool:

@@ -95,3 +95,12 @@ def _table_patterns(table: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[re.P
     plain = "|".join(pattern(phrase) for phrase in table if "*" not in phrase.split())
     return (re.compile(rf" (?:{plain}) "),
             tuple(re.compile(rf"(?= {pattern(phrase)} )") for phrase in table if "*" in phrase.split()))
+
+
+def where_phrases(texts: list[str], table: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where each phrase of `table` stands in `texts`, overlapping or not, and how many words it has."""
+    found: list[tuple[int, int]] = []
+    for phrase in table:
+        words = phrase.split()
+        found += [(i, len(words)) for i in range(len(texts) - len(words) + 1) if texts[i:i + len(words)] == words]
+    return found
