@@ -92,7 +92,8 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
     if (besides := _besides_refused(words, vocabulary)) is not None:
         return besides
     bare = without_courtesy(words)
-    exact = phrases.EXACT.get(" ".join(without_closing_courtesy([word.text for word in bare])))
+    bare_texts = [word.text for word in bare]
+    exact = phrases.EXACT.get(" ".join(without_closing_courtesy(bare_texts)))
     if exact:
         return Understood(exact)
     ranges = day_ranges(texts, vocabulary)
@@ -109,13 +110,12 @@ def _understand(message: str, vocabulary: Vocabulary) -> Meaning:
         scores = Counter({name: 0 for name in scores} | {phrases.FILES: THRESHOLD + LEAD})
     (first, top), (_, second) = scores.most_common(2)
     best = [_reading(name, words, ranges, vocabulary, thing) for name, score in scores.most_common() if score > 0]
-    if not_read(texts) or (thing is None and phrases.FILE_KINDS.isdisjoint(texts)
-                           and plain_contains(texts, phrases.MENUS)):
+    if not_read(texts, searched=thing is not None):
         return NotUnderstood(None, unsupported=True)  # nothing the agent reads is to suggest
     unsupported = bool(unsupported_actions(words, vocabulary, thing))
-    if (someone_elses or unsupported or not_to_run(texts, [word.text for word in bare], vocabulary)
+    if (someone_elses or unsupported or not_to_run(texts, bare_texts, vocabulary)
             or (first == phrases.FILES and (made_by_someone(words, vocabulary) or files_of_someone_known(words)))
-            or searches_no_file([word.text for word in bare]) or looks_up_someone(bare, vocabulary)):
+            or searches_no_file(bare_texts) or looks_up_someone(bare, vocabulary)):
         return NotUnderstood(next((reading for reading in best if reading.name != phrases.LOGOUT), None), unsupported)
     if top < THRESHOLD:
         return NotUnderstood(best[0] if best else None)

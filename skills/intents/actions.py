@@ -38,12 +38,14 @@ def shown_to_me(words: list[Word], vocabulary: Vocabulary) -> list[Word]:
     return words
 
 
-def not_read(texts: list[str]) -> bool:
+def not_read(texts: list[str], searched: bool) -> bool:
     """Whether the message asks for something the agent does not read (`phrases.NOT_READ`: `my tasks for today`),
     not a document about it (`phrases.FILE_KINDS`: `the tasks spreadsheet`), unless it is looked for there
-    (`phrases.SEARCHED_NOT_READ`: `the invoice in my inbox`)."""
-    return plain_contains(texts, phrases.SEARCHED_NOT_READ) or (
-        plain_contains(texts, phrases.NOT_READ) and phrases.FILE_KINDS.isdisjoint(texts))
+    (`phrases.SEARCHED_NOT_READ`: `the invoice in my inbox`); a menu only when no thing is `searched` for by name
+    (`phrases.MENUS`: `lunch menu today`, but `find the brunch menu`)."""
+    about_a_document = not phrases.FILE_KINDS.isdisjoint(texts)
+    return plain_contains(texts, phrases.SEARCHED_NOT_READ) or not about_a_document and (
+        plain_contains(texts, phrases.NOT_READ) or not searched and plain_contains(texts, phrases.MENUS))
 
 
 def unsupported_actions(words: list[Word], vocabulary: Vocabulary, thing: int | None = None) -> set[int]:

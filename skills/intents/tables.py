@@ -76,13 +76,12 @@ def _by_first_word(table: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 def contains(texts: list[str], table: tuple[str, ...], vocabulary: Vocabulary) -> bool:
-    """Whether a phrase of `table` is in `texts`, a `*` standing for a word of a name (one `phrases.KNOWN` does not
-    hold, nor a time: `is my 3pm free`; of two, one at least)."""
+    """Whether a phrase of `table` is in `texts`, a `*` standing for a name (a word `phrases.KNOWN` does not hold, nor
+    a time: `is my 3pm free`)."""
     line = f" {' '.join(texts)} "
     plain, starred = _table_patterns(table)
-    return bool(plain.search(line)) or any(
-        any(word not in vocabulary.known and not word[:1].isdigit() for word in (found if isinstance(
-            found, tuple) else (found,))) for pattern in starred for found in pattern.findall(line))
+    return bool(plain.search(line)) or any(word not in vocabulary.known and not word[:1].isdigit()
+                                           for pattern in starred for word in pattern.findall(line))
 
 
 @cache
